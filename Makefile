@@ -1,0 +1,128 @@
+# mmlab: build, boot and grade a kernel's memory management, one chapter at a time.
+#
+#   make grade [CH=n]     build every chapter (or one), boot it in QEMU, grade it
+#   make test             everything the project checks (what CI runs)
+#   make run CH=n         boot chapter n interactively (quit QEMU: Ctrl-A then x)
+#   make gdb CH=n         boot chapter n waiting for gdb-multiarch
+#   make bench CH=n       benchmarks, in guest instructions (QEMU -icount)
+#   make docs             the reference site, into build/docs/html
+#   make handout CH=n OUT=dir   a student tree with chapters n.. stubbed
+#   make compile_commands.json  for editors (clangd)
+#   make setup | clean
+
+SHELL := /bin/bash
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+BUILD := build
+PYTHON ?= python3
+CROSS ?= riscv64-unknown-elf-
+CC := $(CROSS)gcc
+OBJDUMP := $(CROSS)objdump
+
+# Chapters present in this tree (a handout may hold fewer): 1 2 3 ...
+CHAPTERS := $(sort $(patsubst ch%,%,$(notdir $(wildcard $(ROOT)/ch[1-9]))))
+LAST_CH := $(lastword $(CHAPTERS))
+KCH := $(or $(CH),$(LAST_CH))
+# Chapters a kernel of chapter $(KCH) is made of: 1 .. KCH.
+LAYERS := $(foreach c,$(CHAPTERS),$(if $(shell [ $(c) -le $(KCH) ] && echo y),ch$(c)))
+
+CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -nostdlib -fno-builtin-printf \
+	-fno-common -fno-stack-protector -fno-pie -fno-omit-frame-pointer \
+	-march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany -mno-relax \
+	-MMD -MP -DMMLAB_CH=$(KCH) -Icommon/include $(addprefix -I,$(addsuffix /include,$(LAYERS)))
+LDFLAGS := -nostdlib -no-pie -Wl,--no-relax -Wl,-T,common/boot/kernel.ld \
+	-Wl,-z,max-page-size=4096 -Wl,--build-id=none
+
+KDIR := $(BUILD)/ch$(KCH)
+KSRCS := $(wildcard common/boot/*.S common/lib/*.[cS] common/tests/*.c) \
+	$(foreach l,$(LAYERS),$(wildcard $(l)/src/*.[cS] $(l)/tests/*.c))
+KOBJS := $(patsubst %,$(KDIR)/obj/%.o,$(KSRCS))
+KERNEL := $(KDIR)/kernel.elf
+
+.PHONY: all kernel kernels grade test run gdb bench docs handout setup clean host-test \
+	grader-test handout-check docs-check check-rubric
+
+all: kernels
+
+kernel: $(KERNEL)
+
+# V=1 shows the full commands.
+Q := $(if $(V),,@)
+
+$(KERNEL): $(KOBJS) common/boot/kernel.ld
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(KOBJS)
+	$(Q)$(OBJDUMP) -d -S $@ > $(KDIR)/kernel.asm
+
+$(KDIR)/obj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(KDIR)/obj/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(CFLAGS) -D__ASSEMBLER__ -c -o $@ $<
+
+-include $(KOBJS:.o=.d)
+
+kernels:
+	@for c in $(CHAPTERS); do $(MAKE) --no-print-directory kernel CH=$$c || exit 1; done
+
+# ---- set-up ---------------------------------------------------------------
+setup:
+	@scripts/setup.sh
+
+# ---- grading --------------------------------------------------------------
+grade: setup
+	$(PYTHON) grader/grade.py $(CH) $(GRADEFLAGS)
+
+bench: setup kernel
+	$(PYTHON) grader/grade.py --bench $(KCH)
+
+run: kernel
+	scripts/qemu.sh $(KERNEL) $(QEMUFLAGS)
+
+gdb: kernel
+	scripts/qemu.sh $(KERNEL) -S -gdb tcp::$(GDBPORT) $(QEMUFLAGS) & \
+	gdb-multiarch -q -x scripts/gdbinit -ex 'target remote :$(GDBPORT)' $(KERNEL); \
+	kill %1 2>/dev/null || true
+GDBPORT ?= 26000
+
+# ---- the project's own checks --------------------------------------------
+PYTEST := /usr/bin/python3 -m pytest
+HOST_CC ?= cc
+HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -DMMLAB_HOST -iquote common/include
+HOST_TESTS := $(wildcard ch*/hosttest/test_*.c)
+
+test: setup-test grader-test check-rubric host-test
+	$(PYTHON) grader/grade.py $(GRADEFLAGS)
+	@echo "make test: all checks passed"
+
+setup-test:
+	@scripts/setup.sh --test
+
+grader-test:
+	$(PYTEST) -q grader/tests
+
+check-rubric:
+	$(PYTHON) grader/grade.py --check-rubric
+
+# Each chN/hosttest/test_X.c links with the chapter's pure-logic sources it
+# names in a line `// HOSTTEST_SOURCES: chN/src/a.c ...`.
+host-test:
+	@mkdir -p $(BUILD)/host
+	@set -e; for t in $(HOST_TESTS); do \
+		ch=$${t%%/*}; exe=$(BUILD)/host/$$(basename $$t .c); \
+		srcs=$$(sed -n 's|^// HOSTTEST_SOURCES:||p' $$t); \
+		echo "host-test $$t"; \
+		$(HOST_CC) $(HOST_CFLAGS) -iquote $$ch/include -iquote $$ch/src -o $$exe $$t $$srcs; \
+		$$exe; \
+	done
+
+# ---- editors ----------------------------------------------------------------
+compile_commands.json:
+	bear --output $@ -- $(MAKE) -B kernels
+
+clean:
+	rm -rf $(BUILD) compile_commands.json

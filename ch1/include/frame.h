@@ -1,0 +1,168 @@
+/**
+ * @file frame.h
+ * @brief ch1: the physical frame allocator (a binary buddy system).
+ *
+ * Every frame of RAM the device tree reports, less the kernel image, the
+ * device tree blob and each reserved region, is handed out by a buddy
+ * allocator (Knuth, TAOCP vol. 1, 2.5; Linux mm/page_alloc.c): free blocks
+ * of 2^order frames sit on one free list per order; allocating splits a
+ * larger block, freeing merges a block with its buddy (the block whose pfn
+ * differs in bit `order`) while that buddy is free too.
+ *
+ * Addresses are physical (paddr_t); reach a frame's bytes through
+ * pa_to_kva(). Functions that return a paddr_t return 0 on failure: physical
+ * address 0 is never handed out. Functions that return int return 0 or a
+ * negative errno and change nothing when they fail.
+ *
+ * Every function here is safe to call on every hart at once.
+ *
+ * Reference: rCore frame_allocator, Theseus allocate_frames*, Redox
+ * allocate_p2frame and PageInfo.
+ */
+#ifndef MMLAB_FRAME_H
+#define MMLAB_FRAME_H
+
+#include "types.h"
+
+/** Largest order the buddy allocator keeps: blocks of 2^MAX_ORDER frames (4 MiB). */
+#define MAX_ORDER 10
+
+/** Allocation flags (an OR of these, or 0). */
+#define FRAME_ZERO 0x1u      /**< Fill the frames with zeros. */
+#define FRAME_EMERGENCY 0x2u /**< May dip into the emergency reserve (below the min watermark). */
+
+/** What a frame is being used for, kept in its struct page_info. */
+enum page_state {
+	PAGE_RESERVED = 0, /**< Never handed out: firmware, kernel, DTB, metadata, holes. */
+	PAGE_FREE_HEAD,    /**< First frame of a free block on free list `order`. */
+	PAGE_ALLOC_HEAD,   /**< First frame of an allocated block of 2^order frames. */
+	PAGE_TAIL,         /**< Any other frame of a block (free or allocated). */
+};
+
+/**
+ * Per-frame metadata, one for every frame between the lowest and the highest
+ * RAM address: 16 bytes per 4 KiB frame, 0.39% of RAM (Linux's struct page).
+ */
+struct page_info {
+	uint8_t state;    /**< enum page_state. */
+	uint8_t order;    /**< Block order, valid in a head frame. */
+	uint16_t flags;   /**< For later chapters (e.g. ch4 marks COW frames). */
+	int32_t refcount; /**< Owners of the frame; 1 when allocated (ch4: shared frames). */
+	union {
+		struct {
+			uint32_t next; /**< Next free block on the list (index into the array). */
+			uint32_t prev; /**< Previous free block. */
+		} free;                /**< Links while the block is free. */
+		uint64_t private;      /**< The owner's word while allocated (ch2: the slab). */
+	};
+};
+
+/** Watermarks, in frames (Linux's WMARK_MIN/LOW/HIGH). */
+struct frame_watermarks {
+	uint64_t min;  /**< Below this only FRAME_EMERGENCY allocations succeed: the emergency reserve. */
+	uint64_t low;  /**< Below this the allocator is under pressure: caches should shrink. */
+	uint64_t high; /**< Pressure ends once free frames climb back above this. */
+};
+
+/** How short of memory the allocator is (Redox's PressureState). */
+enum frame_pressure {
+	PRESSURE_NONE,     /**< Free frames above low (or back above high). */
+	PRESSURE_LOW,      /**< Between min and low: give memory back if you can. */
+	PRESSURE_CRITICAL, /**< Below min: only the emergency reserve is left. */
+};
+
+/** Counters, in frames. */
+struct frame_stats {
+	uint64_t total;       /**< Frames the allocator manages (free + used). */
+	uint64_t free;        /**< Frames on the free lists. */
+	uint64_t used;        /**< Frames handed out. */
+	uint64_t reserved;    /**< Frames of RAM never managed (firmware, kernel, DTB, metadata). */
+	uint64_t bad_frees;   /**< Frees refused as invalid since boot. */
+	uint64_t failed_allocs; /**< Allocations that returned nothing since boot. */
+	uint64_t metadata_bytes; /**< Bytes taken by the struct page_info array. */
+	uint64_t free_blocks[MAX_ORDER + 1]; /**< Free blocks per order. */
+};
+
+/** Allocate one frame. @return its physical address, or 0 if out of memory. */
+paddr_t frame_alloc(unsigned flags);
+/** Free one frame from frame_alloc(). @return 0, or -EINVAL (see frames_free_order()). */
+int frame_free(paddr_t pa);
+
+/**
+ * Allocate 2^@p order contiguous frames, aligned to 2^order frames.
+ * @return the first frame's address, or 0 if out of memory or order > MAX_ORDER.
+ */
+paddr_t frames_alloc_order(unsigned order, unsigned flags);
+/**
+ * Free 2^@p order frames from frames_alloc_order().
+ * @return 0; -EINVAL if @p pa is not page-aligned, outside RAM, not the start
+ *         of an allocated block, or the block's order is not @p order. A
+ *         refused free changes nothing and counts in frame_stats.bad_frees.
+ */
+int frames_free_order(paddr_t pa, unsigned order);
+
+/**
+ * Allocate @p n contiguous frames (any n >= 1, even above 2^MAX_ORDER).
+ * Blocks up to 2^MAX_ORDER come from the buddy lists, with the unused tail
+ * given back; larger runs are searched for frame by frame.
+ * @return the first frame's address, or 0 if no run of n free frames exists.
+ */
+paddr_t frames_alloc(size_t n, unsigned flags);
+/**
+ * Free @p n frames from frames_alloc(), frames_alloc_at() or
+ * frames_alloc_in_range(). @return 0 or -EINVAL (nothing freed) if the range
+ * was not allocated exactly so.
+ */
+int frames_free(paddr_t pa, size_t n);
+
+/**
+ * Allocate the @p n frames starting at @p pa (Theseus allocate_frames_at).
+ * @return 0; -EINVAL if @p pa is misaligned, n is 0, or the range is not all
+ *         RAM; -EBUSY if a frame in it is reserved or already allocated;
+ *         -ENOMEM if taking it would break the emergency reserve.
+ */
+int frames_alloc_at(paddr_t pa, size_t n, unsigned flags);
+/**
+ * Allocate @p n contiguous frames lying wholly inside [@p lo, @p hi) — the
+ * lowest such run (Theseus allocate_frames_in_range; for DMA limits).
+ * @return the first frame's address, or 0 if none fits.
+ */
+paddr_t frames_alloc_in_range(size_t n, paddr_t lo, paddr_t hi, unsigned flags);
+
+/** frames_alloc() of enough frames for @p bytes. @return 0 for 0 bytes or no memory. */
+paddr_t frames_alloc_bytes(size_t bytes, unsigned flags);
+/** frames_free() of the frames frames_alloc_bytes(@p bytes) took. */
+int frames_free_bytes(paddr_t pa, size_t bytes);
+
+/** Frames on the free lists. */
+uint64_t frames_free_count(void);
+/** Frames handed out. */
+uint64_t frames_used_count(void);
+/** Frames managed (free + used). */
+uint64_t frames_total_count(void);
+/** A consistent snapshot of every counter. */
+void frames_get_stats(struct frame_stats *out);
+/** The watermarks in force. */
+struct frame_watermarks frames_watermarks(void);
+/** Set the watermarks (tests use this). @return 0, or -EINVAL unless min <= low <= high <= total. */
+int frames_set_watermarks(struct frame_watermarks wm);
+/** The pressure state now. */
+enum frame_pressure frames_pressure(void);
+
+/**
+ * A shrinker: asked to give back up to @p frames frames when an allocation is
+ * about to fail; returns how many it freed. ch2 registers one for empty slabs.
+ */
+typedef uint64_t (*frame_shrinker_fn)(uint64_t frames);
+/** Register @p fn (up to 4). @return 0 or -ENOSPC. */
+int frames_register_shrinker(frame_shrinker_fn fn);
+
+/** The metadata of the frame holding @p pa, or NULL if @p pa is not RAM. */
+struct page_info *pa_to_page(paddr_t pa);
+/** Physical address of the frame that @p page describes. */
+paddr_t page_to_pa(const struct page_info *page);
+
+/** Print the memory map summary (ranges, reserved regions, free frames, metadata). */
+void frames_print_summary(void);
+
+#endif

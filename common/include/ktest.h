@@ -1,0 +1,144 @@
+/**
+ * @file ktest.h
+ * @brief In-kernel tests that print KTAP version 1 (the format of Linux KUnit).
+ *
+ * A test is a function defined with KTEST(suite, name). The suite identifier
+ * is written `ch1_buddy` and printed `ch1.buddy` (its first `_` becomes `.`);
+ * keep one suite per file. Inside a test:
+ *
+ * - KEXPECT_*(...) records a failure and carries on;
+ * - KASSERT_*(...) records a failure and returns from the test function
+ *   (only from the test function itself, not from a helper it calls);
+ * - KTEST_SKIP("why") ends the test as skipped.
+ *
+ * A failed check prints `# file:line: expected <what>, got <values>` before
+ * the test's `not ok` line. Whatever a test prints with printk() also becomes a
+ * `# ` diagnostic line. A test that faults is reported `not ok` with the fault
+ * and the run goes on with the next test.
+ *
+ * Bootargs: `ktest=<glob>[,<glob>...]` runs the suites whose name matches one
+ * (default `*`),
+ * `ktest=none` runs none. `bench=<glob>` runs the benchmarks instead.
+ * Then the kernel powers off: exit code 0 if everything passed, 1 otherwise.
+ *
+ * @code
+ * KTEST(ch1_buddy, order0_roundtrip)
+ * {
+ *     paddr_t pa = frame_alloc(0);
+ *     KASSERT_NE(pa, 0);
+ *     KEXPECT_EQ(frame_free(pa), 0);
+ * }
+ * @endcode
+ */
+#ifndef MMLAB_KTEST_H
+#define MMLAB_KTEST_H
+
+#include "printk.h"
+#include "smp.h"
+#include "types.h"
+
+/** One registered test (collected by the linker from section .ktest). */
+struct ktest {
+	const char *suite; /**< "ch1_buddy" (printed "ch1.buddy"). */
+	const char *name;  /**< "order0_roundtrip". */
+	void (*fn)(void);  /**< The test body. */
+};
+
+/** One registered benchmark (section .kbench); it reports with kbench_report(). */
+struct kbench {
+	const char *name; /**< "ch1_order0" (printed "ch1.order0"). */
+	void (*fn)(void); /**< The benchmark body. */
+};
+
+#define KTEST_CAT2(a, b) a##b
+#define KTEST_CAT(a, b) KTEST_CAT2(a, b)
+
+/** Define a test called @p name in suite @p suite (both bare identifiers). */
+#define KTEST(suite, name)                                                           \
+	static void ktest_##suite##__##name(void);                                   \
+	static const struct ktest ktest_desc_##suite##__##name                       \
+	    __attribute__((used, section(".ktest"), aligned(8))) = {                 \
+		#suite, #name, ktest_##suite##__##name};                             \
+	static void ktest_##suite##__##name(void)
+
+/** Define a benchmark called @p name (an identifier like ch1_order0). */
+#define KBENCH(name)                                                                 \
+	static void kbench_##name(void);                                             \
+	static const struct kbench kbench_desc_##name                                \
+	    __attribute__((used, section(".kbench"), aligned(8))) = {#name, kbench_##name}; \
+	static void kbench_##name(void)
+
+/* The runner's side of a check; tests use the macros below. */
+void ktest_fail_bool(const char *file, int line, const char *expr);
+void ktest_fail_cmp(const char *file, int line, const char *a_text, const char *op, const char *b_text,
+		    long long a, long long b);
+void ktest_skip(const char *reason);
+/** True once the current test has failed a check. */
+bool ktest_failed(void);
+
+#define KTEST_CHECK_BOOL_(cond, text, on_fail)                                       \
+	do {                                                                         \
+		if (!(cond)) {                                                       \
+			ktest_fail_bool(__FILE__, __LINE__, text);                   \
+			on_fail;                                                     \
+		}                                                                    \
+	} while (0)
+
+#define KTEST_CHECK_CMP_(a, op, b, on_fail)                                          \
+	do {                                                                         \
+		long long _ka = (long long)(a), _kb = (long long)(b);                \
+		if (!(_ka op _kb)) {                                                 \
+			ktest_fail_cmp(__FILE__, __LINE__, #a, #op, #b, _ka, _kb);   \
+			on_fail;                                                     \
+		}                                                                    \
+	} while (0)
+
+/** Expect @p c to be true; carry on if not. */
+#define KEXPECT_TRUE(c) KTEST_CHECK_BOOL_(c, #c, (void)0)
+/** Expect @p c to be false. */
+#define KEXPECT_FALSE(c) KTEST_CHECK_BOOL_(!(c), "!(" #c ")", (void)0)
+#define KEXPECT_EQ(a, b) KTEST_CHECK_CMP_(a, ==, b, (void)0) /**< Expect a == b. */
+#define KEXPECT_NE(a, b) KTEST_CHECK_CMP_(a, !=, b, (void)0) /**< Expect a != b. */
+#define KEXPECT_LT(a, b) KTEST_CHECK_CMP_(a, <, b, (void)0)  /**< Expect a < b (signed). */
+#define KEXPECT_LE(a, b) KTEST_CHECK_CMP_(a, <=, b, (void)0) /**< Expect a <= b (signed). */
+#define KEXPECT_GT(a, b) KTEST_CHECK_CMP_(a, >, b, (void)0)  /**< Expect a > b (signed). */
+#define KEXPECT_GE(a, b) KTEST_CHECK_CMP_(a, >=, b, (void)0) /**< Expect a >= b (signed). */
+#define KEXPECT_NULL(p) KTEST_CHECK_BOOL_((p) == NULL, #p " == NULL", (void)0) /**< Expect NULL. */
+#define KEXPECT_NOT_NULL(p) KTEST_CHECK_BOOL_((p) != NULL, #p " != NULL", (void)0) /**< Expect non-NULL. */
+
+/** Assert @p c; return from the test if false. */
+#define KASSERT_TRUE(c) KTEST_CHECK_BOOL_(c, #c, return)
+#define KASSERT_FALSE(c) KTEST_CHECK_BOOL_(!(c), "!(" #c ")", return) /**< Assert !c. */
+#define KASSERT_EQ(a, b) KTEST_CHECK_CMP_(a, ==, b, return) /**< Assert a == b. */
+#define KASSERT_NE(a, b) KTEST_CHECK_CMP_(a, !=, b, return) /**< Assert a != b. */
+#define KASSERT_LT(a, b) KTEST_CHECK_CMP_(a, <, b, return)  /**< Assert a < b. */
+#define KASSERT_LE(a, b) KTEST_CHECK_CMP_(a, <=, b, return) /**< Assert a <= b. */
+#define KASSERT_GT(a, b) KTEST_CHECK_CMP_(a, >, b, return)  /**< Assert a > b. */
+#define KASSERT_GE(a, b) KTEST_CHECK_CMP_(a, >=, b, return) /**< Assert a >= b. */
+#define KASSERT_NULL(p) KTEST_CHECK_BOOL_((p) == NULL, #p " == NULL", return) /**< Assert NULL. */
+#define KASSERT_NOT_NULL(p) KTEST_CHECK_BOOL_((p) != NULL, #p " != NULL", return) /**< Assert non-NULL. */
+
+/** End the test now as skipped, saying @p reason. */
+#define KTEST_SKIP(reason)                                                           \
+	do {                                                                         \
+		ktest_skip(reason);                                                  \
+		return;                                                              \
+	} while (0)
+
+/** Skip the test unless at least @p n harts are online. */
+#define KTEST_REQUIRE_HARTS(n)                                                       \
+	do {                                                                         \
+		if (harts_online() < (n))                                            \
+			KTEST_SKIP("needs " #n " harts");                            \
+	} while (0)
+
+/** Print `# bench <name>: <value> <unit>` (name as "ch1.order0"). */
+void kbench_report(const char *name, uint64_t value, const char *unit);
+
+/**
+ * Run the tests (or benchmarks) the bootargs select, print KTAP, and power
+ * off. Called by kmain() on the boot hart once every initcall has run.
+ */
+void ktest_main(void) __attribute__((noreturn));
+
+#endif

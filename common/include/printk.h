@@ -1,0 +1,37 @@
+/**
+ * @file printk.h
+ * @brief Formatted output on the console.
+ *
+ * Formats: %d %i %u %x %X %o %p %s %c %%, the flags `-` `0` and a field width,
+ * and the length modifiers l, ll, z, h, hh. Each call is printed whole, never
+ * interleaved with another hart's line.
+ */
+#ifndef MMLAB_PRINTK_H
+#define MMLAB_PRINTK_H
+
+#include <stdarg.h>
+#include "types.h"
+
+/** Print to the console, printf-style. @return the number of bytes printed. */
+int printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/** printk() with a va_list. */
+int vprintk(const char *fmt, va_list ap);
+/** Format into @p buf of @p size bytes (always NUL-terminated when size > 0);
+ *  returns the length the full output would have had, as C99's snprintf. */
+int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/** snprintf() with a va_list. */
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+
+/**
+ * Start every line printed from now on with @p prefix (NULL: none). The test
+ * runner uses it so that whatever a test prints is a KTAP diagnostic ("    # ").
+ */
+void printk_set_line_prefix(const char *prefix);
+
+/**
+ * From now on print without taking the lock and without a line prefix, on a
+ * fresh line. For panic(): the hart that holds the lock may never let go.
+ */
+void printk_panic_mode(void);
+
+#endif

@@ -1,0 +1,40 @@
+/**
+ * @file smp.h
+ * @brief Harts: which one am I, and running a function on all of them.
+ *
+ * Every hart keeps its hart id in the tp register (as xv6 does), so cpuid()
+ * is one move. Harts that have nothing to do wait in `wfi`, never spin: under
+ * QEMU -icount a spinning hart would count into every benchmark.
+ */
+#ifndef MMLAB_SMP_H
+#define MMLAB_SMP_H
+
+#include "asmdefs.h"
+#include "types.h"
+
+/** This hart's id (0 .. MAX_HARTS-1). Stable while interrupts are off. */
+static inline int cpuid(void)
+{
+	uint64_t id;
+	__asm__ volatile("mv %0, tp" : "=r"(id));
+	return (int)id;
+}
+
+/** Bit mask of the harts that are up and waiting for work (including the boot hart). */
+uint64_t harts_online_mask(void);
+/** Number of harts online. */
+int harts_online(void);
+/** Id of the hart that booted the kernel (and runs the tests). */
+int boot_hart(void);
+
+/**
+ * Run fn(arg, hart) on every online hart at once, the caller's included, and
+ * return when all have finished. Call only from the boot hart. Used by
+ * concurrency tests: all harts start together, after a barrier.
+ */
+void on_each_hart(void (*fn)(void *arg, int hart), void *arg);
+
+/** Stop every other hart (they park in wfi with interrupts off). For panic. */
+void smp_stop_others(void);
+
+#endif

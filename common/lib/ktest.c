@@ -1,0 +1,231 @@
+/*
+ * The test runner: selects tests by the `ktest=` bootarg, runs them suite by
+ * suite on the boot hart, prints KTAP version 1 and powers off with the
+ * verdict. Output follows Linux KUnit (Documentation/dev-tools/ktap.rst):
+ *
+ *   KTAP version 1
+ *   1..<suites>
+ *       KTAP version 1
+ *       # Subtest: ch1.buddy
+ *       1..<tests>
+ *       # <diagnostics of test 1>
+ *       ok 1 <test>
+ *       # ch1.buddy: pass:P fail:F skip:S total:T
+ *   ok 1 ch1.buddy
+ *   # Totals: pass:P fail:F skip:S total:T
+ */
+#include "fdt.h"
+#include "ktest.h"
+#include "panic.h"
+#include "smp.h"
+#include "string.h"
+#include "trap.h"
+
+#define MAX_TESTS 1024
+#define NAME_MAX 64
+
+extern const struct ktest __ktest_start[], __ktest_end[];
+extern const struct kbench __kbench_start[], __kbench_end[];
+int ksetjmp(uint64_t env[14]) __attribute__((returns_twice));
+void klongjmp(uint64_t env[14], int val) __attribute__((noreturn));
+
+enum verdict { PASS, FAIL, SKIP };
+
+/* The test now running (on the boot hart). */
+static struct {
+	bool running;
+	enum verdict verdict;
+	char skip_reason[NAME_MAX];
+	uint64_t env[14];
+} cur;
+
+struct totals {
+	int pass, fail, skip;
+};
+
+/* "ch1_buddy" -> "ch1.buddy": the first '_' becomes '.'. */
+static void dotted(const char *id, char *out)
+{
+	strlcpy(out, id, NAME_MAX);
+	char *u = strchr(out, '_');
+	if (u)
+		*u = '.';
+}
+
+void ktest_fail_bool(const char *file, int line, const char *expr)
+{
+	printk("%s:%d: expected %s\n", file, line, expr);
+	cur.verdict = FAIL;
+}
+
+/* Small numbers in decimal, addresses and masks in hex. */
+static void format_value(char *buf, size_t len, long long v)
+{
+	if (v > -100000 && v < 100000)
+		snprintf(buf, len, "%lld", v);
+	else
+		snprintf(buf, len, "0x%llx", (unsigned long long)v);
+}
+
+void ktest_fail_cmp(const char *file, int line, const char *a_text, const char *op, const char *b_text,
+		    long long a, long long b)
+{
+	char av[24], bv[24];
+	format_value(av, sizeof(av), a);
+	format_value(bv, sizeof(bv), b);
+	printk("%s:%d: expected %s %s %s (%s), got %s\n", file, line, a_text, op, b_text, bv, av);
+	cur.verdict = FAIL;
+}
+
+void ktest_skip(const char *reason)
+{
+	if (cur.verdict != FAIL)
+		cur.verdict = SKIP;
+	strlcpy(cur.skip_reason, reason, sizeof(cur.skip_reason));
+}
+
+bool ktest_failed(void)
+{
+	return cur.verdict == FAIL;
+}
+
+void ktest_on_fault(struct trap_frame *tf)
+{
+	if (!cur.running || cpuid() != boot_hart())
+		return;
+	cur.running = false; /* a fault while reporting this one is a panic */
+	printk("fault: %s at pc 0x%lx, address 0x%lx; the test is abandoned\n", trap_cause_name(tf->scause),
+	       tf->sepc, tf->stval);
+	cur.verdict = FAIL;
+	klongjmp(cur.env, 1);
+}
+
+static enum verdict run_one(const struct ktest *t)
+{
+	cur.verdict = PASS;
+	cur.skip_reason[0] = '\0';
+	todo_epoch++;
+	printk_set_line_prefix("    # ");
+	if (ksetjmp(cur.env) == 0) {
+		cur.running = true;
+		t->fn();
+	}
+	cur.running = false;
+	printk_set_line_prefix(NULL);
+	return cur.verdict;
+}
+
+static const struct ktest *tests[MAX_TESTS];
+
+/* True if @p name matches one of the comma-separated globs in @p filter. */
+static bool filter_match(const char *filter, const char *name)
+{
+	char one[NAME_MAX];
+	while (*filter) {
+		const char *comma = strchr(filter, ',');
+		size_t len = comma ? (size_t)(comma - filter) : strlen(filter);
+		strlcpy(one, filter, len + 1 < sizeof(one) ? len + 1 : sizeof(one));
+		if (glob_match(one, name))
+			return true;
+		filter += comma ? len + 1 : len;
+	}
+	return false;
+}
+
+/* Tests whose suite matches @p filter, grouped by suite (in link order). */
+static int select_tests(const char *filter)
+{
+	int n = 0;
+	char name[NAME_MAX];
+	for (const struct ktest *t = __ktest_start; t < __ktest_end; t++) {
+		dotted(t->suite, name);
+		if (!filter_match(filter, name))
+			continue;
+		if (n == MAX_TESTS)
+			panic("ktest: more than %d tests", MAX_TESTS);
+		/* Insert after the last test of the same suite: suites stay together. */
+		int at = n;
+		for (int i = n - 1; i >= 0; i--) {
+			if (strcmp(tests[i]->suite, t->suite) == 0) {
+				at = i + 1;
+				break;
+			}
+		}
+		memmove(&tests[at + 1], &tests[at], (size_t)(n - at) * sizeof(tests[0]));
+		tests[at] = t;
+		n++;
+	}
+	return n;
+}
+
+static int count_suites(int n)
+{
+	int suites = 0;
+	for (int i = 0; i < n; i++)
+		suites += i == 0 || strcmp(tests[i]->suite, tests[i - 1]->suite) != 0;
+	return suites;
+}
+
+/* Run tests[first..] of one suite; returns the index after it. */
+static int run_suite(int first, int n, int number, struct totals *all)
+{
+	char suite[NAME_MAX];
+	dotted(tests[first]->suite, suite);
+	int last = first;
+	while (last < n && strcmp(tests[last]->suite, tests[first]->suite) == 0)
+		last++;
+	printk("    KTAP version 1\n    # Subtest: %s\n    1..%d\n", suite, last - first);
+	struct totals st = {0};
+	for (int i = first; i < last; i++) {
+		enum verdict v = run_one(tests[i]);
+		if (v == SKIP) {
+			printk("    ok %d %s # SKIP %s\n", i - first + 1, tests[i]->name, cur.skip_reason);
+			st.skip++;
+		} else {
+			printk("    %s %d %s\n", v == PASS ? "ok" : "not ok", i - first + 1, tests[i]->name);
+			v == PASS ? st.pass++ : st.fail++;
+		}
+	}
+	printk("    # %s: pass:%d fail:%d skip:%d total:%d\n", suite, st.pass, st.fail, st.skip, last - first);
+	printk("%s %d %s\n", st.fail ? "not ok" : "ok", number, suite);
+	all->pass += st.pass, all->fail += st.fail, all->skip += st.skip;
+	return last;
+}
+
+void kbench_report(const char *name, uint64_t value, const char *unit)
+{
+	char n[NAME_MAX];
+	dotted(name, n);
+	printk("# bench %s: %lu %s\n", n, value, unit);
+}
+
+static void run_benchmarks(const char *filter)
+{
+	char name[NAME_MAX];
+	int ran = 0;
+	for (const struct kbench *b = __kbench_start; b < __kbench_end; b++) {
+		dotted(b->name, name);
+		if (filter_match(filter, name)) {
+			b->fn();
+			ran++;
+		}
+	}
+	printk("# bench: %d benchmark(s) run\n", ran);
+	poweroff(ran ? POWEROFF_PASS : POWEROFF_FAIL);
+}
+
+void ktest_main(void)
+{
+	char filter[NAME_MAX];
+	if (bootarg_get("bench", filter, sizeof(filter)))
+		run_benchmarks(filter[0] ? filter : "*");
+	if (!bootarg_get("ktest", filter, sizeof(filter)) || !filter[0])
+		strlcpy(filter, "*", sizeof(filter));
+	int n = strcmp(filter, "none") == 0 ? 0 : select_tests(filter);
+	printk("KTAP version 1\n1..%d\n", count_suites(n));
+	struct totals all = {0};
+	for (int i = 0, number = 1; i < n; number++)
+		i = run_suite(i, n, number, &all);
+	printk("# Totals: pass:%d fail:%d skip:%d total:%d\n", all.pass, all.fail, all.skip, n);
+	poweroff(all.fail ? POWEROFF_FAIL : POWEROFF_PASS);
+}

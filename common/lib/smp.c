@@ -1,0 +1,131 @@
+/*
+ * Harts: starting the others through SBI HSM, and running work on all of
+ * them. Idle harts sleep in wfi with only the software interrupt enabled in
+ * sie (sstatus.SIE stays off, so the IPI wakes them without trapping).
+ */
+#include "fdt.h"
+#include "memlayout.h"
+#include "panic.h"
+#include "riscv.h"
+#include "sbi.h"
+#include "smp.h"
+#include "trap.h"
+
+/** A guard page below each hart's stack; ch3 unmaps the guards. */
+struct hart_stack {
+	uint8_t guard[PAGE_SIZE];
+	uint8_t stack[KSTACK_SIZE];
+};
+struct hart_stack hart_stacks[MAX_HARTS] __attribute__((section(".bss.stacks"), aligned(PAGE_SIZE)));
+
+extern char _secondary_start[];
+extern uint64_t boot_pagetable[512];
+
+static volatile uint64_t online_mask;
+static int the_boot_hart;
+static volatile bool stop_all;
+
+/* The work on_each_hart() hands out. */
+static struct {
+	void (*fn)(void *arg, int hart);
+	void *arg;
+	volatile uint64_t generation; /* bumped for each new piece of work */
+	volatile int arrived;          /* barrier: harts ready to start */
+	volatile int remaining;        /* harts still running it */
+} work;
+
+uint64_t harts_online_mask(void) { return online_mask; }
+int harts_online(void) { return __builtin_popcountl(online_mask); }
+int boot_hart(void) { return the_boot_hart; }
+
+static void barrier_wait(int n)
+{
+	__atomic_add_fetch(&work.arrived, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&work.arrived, __ATOMIC_ACQUIRE) < n)
+		;
+}
+
+static void run_work(int hart)
+{
+	barrier_wait(harts_online());
+	work.fn(work.arg, hart);
+	__atomic_sub_fetch(&work.remaining, 1, __ATOMIC_ACQ_REL);
+}
+
+/* Sleep until there is new work (or a stop); returns its generation. */
+static uint64_t wait_for_work(uint64_t seen)
+{
+	for (;;) {
+		csr_clear(sip, SIE_SSIE);
+		if (stop_all)
+			for (;;)
+				wfi();
+		uint64_t gen = __atomic_load_n(&work.generation, __ATOMIC_ACQUIRE);
+		if (gen != seen)
+			return gen;
+		wfi(); /* an IPI sent after the check above is still pending: no lost wake-up */
+	}
+}
+
+void secondary_main(unsigned long hartid)
+{
+	trap_init_hart();
+	csr_set(sie, SIE_SSIE);
+	uint64_t seen = 0;
+	__atomic_or_fetch(&online_mask, 1UL << hartid, __ATOMIC_RELEASE);
+	for (;;) {
+		seen = wait_for_work(seen);
+		run_work((int)hartid);
+	}
+}
+
+void on_each_hart(void (*fn)(void *arg, int hart), void *arg)
+{
+	int me = cpuid();
+	if (me != the_boot_hart)
+		panic("on_each_hart: called on hart %d, not the boot hart", me);
+	work.fn = fn;
+	work.arg = arg;
+	work.arrived = 0;
+	work.remaining = harts_online();
+	__atomic_add_fetch(&work.generation, 1, __ATOMIC_RELEASE);
+	sbi_send_ipi(online_mask & ~(1UL << me));
+	run_work(me);
+	while (__atomic_load_n(&work.remaining, __ATOMIC_ACQUIRE))
+		;
+}
+
+void smp_stop_others(void)
+{
+	stop_all = true;
+	mb();
+	sbi_send_ipi(online_mask & ~(1UL << cpuid()));
+}
+
+/* Start every other hart the device tree lists and wait until each is up. */
+void smp_boot_secondaries(int boot_hartid)
+{
+	the_boot_hart = boot_hartid;
+	online_mask = 1UL << boot_hartid;
+	csr_set(sie, SIE_SSIE);
+	uint64_t want = 1UL << boot_hartid;
+	for (int id = 0; id < MAX_HARTS; id++) {
+		if (!(machine.hart_mask & (1UL << id)) || id == boot_hartid)
+			continue;
+		long err = sbi_hart_start(id, kva_to_pa(_secondary_start), satp_sv39(kva_to_pa(boot_pagetable)));
+		if (err == SBI_SUCCESS)
+			want |= 1UL << id;
+		else
+			printk("smp: hart %d did not start (SBI error %ld)\n", id, err);
+	}
+	/* Bounded wait: a hart that never arrives is reported, not waited on forever. */
+	uint64_t deadline = rdtime() + (machine.timebase_hz ? machine.timebase_hz : 10000000);
+	while ((online_mask & want) != want && rdtime() < deadline)
+		;
+	if ((online_mask & want) != want)
+		printk("smp: harts 0x%lx never came up; running without them\n", want & ~online_mask);
+	/* Every hart runs at its link address now: the identity entry can go. */
+	boot_pagetable[2] = 0;
+	sfence_vma_all();
+	sbi_remote_sfence_vma(online_mask & ~(1UL << boot_hartid), 0, -1UL);
+}

@@ -1,0 +1,99 @@
+/*
+ * Trap dispatch: registered handlers first, then probe fix-ups, then the
+ * test runner (a test that faults fails, the run goes on), then panic.
+ */
+#include "errno.h"
+#include "panic.h"
+#include "probe.h"
+#include "riscv.h"
+#include "trap.h"
+
+#define HANDLERS_PER_CAUSE 4
+
+extern char trap_vector[];
+
+/* [0] exceptions, [1] interrupts; each by cause code. */
+static trap_handler_fn handlers[2][CAUSE_EXCEPTION_COUNT][HANDLERS_PER_CAUSE];
+
+static trap_handler_fn *slots_for(uint64_t cause)
+{
+	bool irq = cause & SCAUSE_INTERRUPT;
+	uint64_t code = cause & ~SCAUSE_INTERRUPT;
+	if (code >= CAUSE_EXCEPTION_COUNT)
+		return NULL;
+	return handlers[irq][code];
+}
+
+int trap_register(uint64_t cause, trap_handler_fn fn)
+{
+	trap_handler_fn *slots = slots_for(cause);
+	if (!slots || !fn)
+		return -EINVAL;
+	for (int i = 0; i < HANDLERS_PER_CAUSE; i++) {
+		if (!slots[i]) {
+			__atomic_store_n(&slots[i], fn, __ATOMIC_RELEASE);
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+int trap_unregister(uint64_t cause, trap_handler_fn fn)
+{
+	trap_handler_fn *slots = slots_for(cause);
+	if (!slots)
+		return -EINVAL;
+	for (int i = 0; i < HANDLERS_PER_CAUSE; i++) {
+		if (slots[i] == fn) {
+			for (int j = i; j + 1 < HANDLERS_PER_CAUSE; j++)
+				slots[j] = slots[j + 1];
+			slots[HANDLERS_PER_CAUSE - 1] = NULL;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+void trap_init_hart(void)
+{
+	csr_write(stvec, (uint64_t)trap_vector); /* direct mode: low bits 0 */
+	csr_write(sscratch, 0);
+}
+
+const char *trap_cause_name(uint64_t scause)
+{
+	static const char *const exc[CAUSE_EXCEPTION_COUNT] = {
+		"instruction address misaligned", "instruction access fault", "illegal instruction",
+		"breakpoint", "load address misaligned", "load access fault", "store address misaligned",
+		"store access fault", "ecall from U-mode", "ecall from S-mode", "reserved (10)",
+		"reserved (11)", "instruction page fault", "load page fault", "reserved (14)",
+		"store page fault",
+	};
+	uint64_t code = scause & ~SCAUSE_INTERRUPT;
+	if (scause & SCAUSE_INTERRUPT)
+		return code == IRQ_S_SOFT ? "software interrupt" : code == IRQ_S_TIMER ? "timer interrupt"
+				: code == IRQ_S_EXT ? "external interrupt" : "interrupt";
+	return code < CAUSE_EXCEPTION_COUNT ? exc[code] : "unknown exception";
+}
+
+/* Called from trapvec.S with the saved registers. */
+void trap_dispatch(struct trap_frame *tf)
+{
+	trap_handler_fn *slots = slots_for(tf->scause);
+	for (int i = 0; slots && i < HANDLERS_PER_CAUSE; i++) {
+		trap_handler_fn fn = __atomic_load_n(&slots[i], __ATOMIC_ACQUIRE);
+		if (fn && fn(tf))
+			return;
+	}
+	if (tf->scause == (SCAUSE_INTERRUPT | IRQ_S_SOFT)) {
+		csr_clear(sip, SIE_SSIE); /* a stray IPI: nothing to do */
+		return;
+	}
+	if (!(tf->scause & SCAUSE_INTERRUPT)) {
+		if (probe_fixup(tf))
+			return;
+		ktest_on_fault(tf); /* returns only if no test was running */
+	}
+	panic("unexpected %s in the kernel: sepc 0x%lx, stval 0x%lx, scause 0x%lx",
+	      trap_cause_name(tf->scause), tf->sepc, tf->stval, tf->scause);
+}
