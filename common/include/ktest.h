@@ -42,6 +42,7 @@ struct ktest {
 	const char *suite; /**< "ch1_buddy" (printed "ch1.buddy"). */
 	const char *name;  /**< "order0_roundtrip". */
 	void (*fn)(void);  /**< The test body. */
+	int line;          /**< Where it is defined: tests run in source order. */
 };
 
 /** One registered benchmark (section .kbench); it reports with kbench_report(). */
@@ -58,7 +59,7 @@ struct kbench {
 	static void ktest_##suite##__##name(void);                                   \
 	static const struct ktest ktest_desc_##suite##__##name                       \
 	    __attribute__((used, section(".ktest"), aligned(8))) = {                 \
-		#suite, #name, ktest_##suite##__##name};                             \
+		#suite, #name, ktest_##suite##__##name, __LINE__};                   \
 	static void ktest_##suite##__##name(void)
 
 /** Define a benchmark called @p name (an identifier like ch1_order0). */

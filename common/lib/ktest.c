@@ -132,7 +132,14 @@ static bool filter_match(const char *filter, const char *name)
 	return false;
 }
 
-/* Tests whose suite matches @p filter, grouped by suite (in link order). */
+/* Order: by suite name, then by line within the suite (source order). */
+static bool runs_before(const struct ktest *a, const struct ktest *b)
+{
+	int c = strcmp(a->suite, b->suite);
+	return c < 0 || (c == 0 && a->line < b->line);
+}
+
+/* The tests whose suite matches @p filter, sorted into tests[]. */
 static int select_tests(const char *filter)
 {
 	int n = 0;
@@ -143,15 +150,11 @@ static int select_tests(const char *filter)
 			continue;
 		if (n == MAX_TESTS)
 			panic("ktest: more than %d tests", MAX_TESTS);
-		/* Insert after the last test of the same suite: suites stay together. */
-		int at = n;
-		for (int i = n - 1; i >= 0; i--) {
-			if (strcmp(tests[i]->suite, t->suite) == 0) {
-				at = i + 1;
-				break;
-			}
+		int at = n; /* insertion sort: a few hundred tests at most */
+		while (at > 0 && runs_before(t, tests[at - 1])) {
+			tests[at] = tests[at - 1];
+			at--;
 		}
-		memmove(&tests[at + 1], &tests[at], (size_t)(n - at) * sizeof(tests[0]));
 		tests[at] = t;
 		n++;
 	}

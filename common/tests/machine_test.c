@@ -1,0 +1,66 @@
+/* common.machine: what the device tree told us, and the boot address space. */
+#include "fdt.h"
+#include "ktest.h"
+#include "memlayout.h"
+#include "smp.h"
+#include "string.h"
+
+KTEST(common_machine, device_tree)
+{
+	KASSERT_GE(machine.nr_memory, 1);
+	KEXPECT_GE(machine.memory[0].size, 16 * MiB);
+	KEXPECT_NE(machine.uart, 0);
+	KEXPECT_NE(machine.finisher, 0);
+	KEXPECT_GT(machine.timebase_hz, 0);
+	KEXPECT_GE(machine.nr_harts, 1);
+}
+
+KTEST(common_machine, fdt_inside_ram)
+{
+	bool inside = false;
+	for (int i = 0; i < machine.nr_memory; i++) {
+		const struct phys_range *r = &machine.memory[i];
+		inside |= machine.fdt_pa >= r->base && machine.fdt_pa + machine.fdt_size <= r->base + r->size;
+	}
+	KEXPECT_TRUE(inside);
+	KEXPECT_GT(machine.fdt_size, 0);
+}
+
+KTEST(common_machine, firmware_reserved)
+{
+	/* OpenSBI reserves its own memory at the start of RAM. */
+	bool found = false;
+	for (int i = 0; i < machine.nr_reserved; i++)
+		found |= machine.reserved[i].base == machine.memory[0].base;
+	KEXPECT_TRUE(found);
+}
+
+KTEST(common_machine, bootargs)
+{
+	char v[32];
+	/* QEMU -append reached us: the grader always passes ktest=. */
+	KEXPECT_TRUE(bootarg_get("ktest", v, sizeof(v)));
+	KEXPECT_FALSE(bootarg_get("no_such_arg", v, sizeof(v)));
+	KEXPECT_FALSE(bootarg_get("ktes", v, sizeof(v))); /* whole keys only */
+}
+
+KTEST(common_machine, direct_map)
+{
+	/* The kernel image is reachable both at its link address and through
+	 * the direct map, and both views are the same bytes. */
+	static volatile uint64_t marker = 0x6d6d6c6162; /* "mmlab" */
+	volatile uint64_t *alias = pa_to_kva(kva_to_pa((const void *)&marker));
+	KEXPECT_NE((uint64_t)alias, (uint64_t)&marker);
+	KEXPECT_EQ(*alias, 0x6d6d6c6162);
+	*alias = 7;
+	KEXPECT_EQ(marker, 7);
+	KEXPECT_EQ(kva_to_pa(pa_to_kva(0x80200000)), 0x80200000);
+	KEXPECT_EQ(kva_to_pa(_kernel_start), KERNEL_LOAD_PA);
+}
+
+KTEST(common_machine, all_harts_online)
+{
+	KEXPECT_EQ(harts_online(), machine.nr_harts);
+	KEXPECT_EQ(harts_online_mask(), machine.hart_mask);
+	KEXPECT_TRUE(harts_online_mask() & (1UL << cpuid()));
+}

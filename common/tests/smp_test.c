@@ -1,0 +1,43 @@
+/* common.smp: running on every hart, and locks that hold across harts. */
+#include "ktest.h"
+#include "smp.h"
+#include "spinlock.h"
+
+static void count_me(void *arg, int hart)
+{
+	uint64_t *seen = arg;
+	__atomic_or_fetch(seen, 1UL << hart, __ATOMIC_RELAXED);
+}
+
+KTEST(common_smp, on_each_hart_runs_everywhere)
+{
+	uint64_t seen = 0;
+	on_each_hart(count_me, &seen);
+	KEXPECT_EQ(seen, harts_online_mask());
+	seen = 0;
+	on_each_hart(count_me, &seen); /* and again: the harts went back to sleep */
+	KEXPECT_EQ(seen, harts_online_mask());
+}
+
+#define ROUNDS 20000
+static struct spinlock test_lock = SPINLOCK_INIT("test");
+static uint64_t counter; /* plain, not atomic: only the lock protects it */
+
+static void add_under_lock(void *arg, int hart)
+{
+	(void)arg, (void)hart;
+	for (int i = 0; i < ROUNDS; i++) {
+		spin_lock(&test_lock);
+		counter = counter + 1;
+		spin_unlock(&test_lock);
+	}
+}
+
+KTEST(common_smp, spinlock_excludes)
+{
+	KTEST_REQUIRE_HARTS(2);
+	counter = 0;
+	on_each_hart(add_under_lock, NULL);
+	KEXPECT_EQ(counter, (uint64_t)ROUNDS * harts_online());
+	KEXPECT_FALSE(spin_holding(&test_lock));
+}
