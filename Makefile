@@ -38,7 +38,7 @@ KSRCS := $(wildcard common/boot/*.S common/lib/*.[cS] common/tests/*.c) \
 KOBJS := $(patsubst %,$(KDIR)/obj/%.o,$(KSRCS))
 KERNEL := $(KDIR)/kernel.elf
 
-.PHONY: all kernel kernels grade test run gdb bench docs handout setup clean host-test \
+.PHONY: all kernel kernels grade test run gdb bench docs handout setup clean host-test host-bench \
 	grader-test handout-check docs-check check-rubric
 
 all: kernels
@@ -78,6 +78,7 @@ grade: setup
 
 bench: setup kernel
 	$(PYTHON) grader/grade.py --bench $(KCH)
+	@$(MAKE) --no-print-directory host-bench CH=$(KCH)
 
 run: kernel
 	scripts/qemu.sh $(KERNEL) $(QEMUFLAGS)
@@ -117,6 +118,18 @@ host-test:
 		srcs=$$(sed -n 's|^// HOSTTEST_SOURCES:||p' $$t); \
 		echo "host-test $$t"; \
 		$(HOST_CC) $(HOST_CFLAGS) -iquote $$ch/include -iquote $$ch/src -o $$exe $$t $$srcs; \
+		$$exe; \
+	done
+
+# Host benchmarks: chN/hosttest/bench_*.c, optimised, no sanitizers, for the
+# chapter given by CH (make bench CH=n runs them after the guest benchmarks).
+host-bench:
+	@mkdir -p $(BUILD)/host
+	@set -e; for t in $(wildcard ch$(KCH)/hosttest/bench_*.c); do \
+		ch=$${t%%/*}; exe=$(BUILD)/host/$$(basename $$t .c); \
+		srcs=$$(sed -n 's|^// HOSTTEST_SOURCES:||p' $$t); \
+		$(HOST_CC) -std=gnu11 -O2 -DMMLAB_HOST -iquote common/include -iquote $$ch/include \
+			-iquote $$ch/src -o $$exe $$t $$srcs; \
 		$$exe; \
 	done
 

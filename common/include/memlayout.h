@@ -60,4 +60,7 @@ static inline paddr_t kva_to_pa(const void *kva)
 extern char _kernel_start[], _text_start[], _text_end[], _rodata_start[], _rodata_end[];
 extern char _data_start[], _data_end[], _bss_start[], _bss_end[], _kernel_end[];
 
+/** The boot page table of entry.S: 512 root entries, gigapages only. */
+extern uint64_t boot_pagetable[512];
+
 #endif

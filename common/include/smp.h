@@ -20,6 +20,14 @@ static inline int cpuid(void)
 	return (int)id;
 }
 
+/** Each hart's stack, with an unmapped-to-be guard page below it (ch3 unmaps it). */
+struct hart_stack {
+	uint8_t guard[4096];        /**< Below the stack: an overflow lands here. */
+	uint8_t stack[KSTACK_SIZE]; /**< The stack; sp starts at its top. */
+};
+/** Stacks of every hart, indexed by hart id (entry.S sets sp from here). */
+extern struct hart_stack hart_stacks[MAX_HARTS];
+
 /** Bit mask of the harts that are up and waiting for work (including the boot hart). */
 uint64_t harts_online_mask(void);
 /** Number of harts online. */

@@ -11,15 +11,9 @@
 #include "smp.h"
 #include "trap.h"
 
-/** A guard page below each hart's stack; ch3 unmaps the guards. */
-struct hart_stack {
-	uint8_t guard[PAGE_SIZE];
-	uint8_t stack[KSTACK_SIZE];
-};
 struct hart_stack hart_stacks[MAX_HARTS] __attribute__((section(".bss.stacks"), aligned(PAGE_SIZE)));
 
 extern char _secondary_start[];
-extern uint64_t boot_pagetable[512];
 
 static volatile uint64_t online_mask;
 static int the_boot_hart;
