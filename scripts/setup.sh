@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Install what mmlab needs from Debian's packages, and only what is missing.
+#
+#   scripts/setup.sh          what `make grade` needs: the cross compiler, QEMU
+#                             (with OpenSBI), python3, make
+#   scripts/setup.sh --test   also what `make test` needs: pytest, a host C
+#                             compiler with sanitizers, Doxygen and its theme,
+#                             graphviz, headless Chromium
+#   scripts/setup.sh --dev    also gdb-multiarch and bear (make gdb, editors)
+#
+# As root it runs apt-get; otherwise it prints the exact command and stops.
+# Exit status: 0 when everything is there (or was installed), 1 otherwise.
+set -euo pipefail
+
+mode=${1:-grade}
+missing=()
+
+# need PACKAGE TEST...: PACKAGE is missing unless the shell test succeeds.
+need() {
+	local pkg=$1
+	shift
+	"$@" >/dev/null 2>&1 || missing+=("$pkg")
+}
+have() { command -v "$1"; }
+
+need make have make
+need python3 have python3
+need gcc-riscv64-unknown-elf have riscv64-unknown-elf-gcc
+need qemu-system-misc have qemu-system-riscv64
+need qemu-system-data test -e /usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin
+if [ "$mode" = --test ] || [ "$mode" = --dev ]; then
+	need python3-pytest /usr/bin/python3 -c 'import pytest'
+	need gcc have gcc
+	need libc6-dev test -e /usr/include/stdlib.h
+	need doxygen have doxygen
+	need graphviz have dot
+	need doxygen-awesome-css test -e /usr/share/doxygen-awesome-css/doxygen-awesome.css
+	need chromium have chromium
+fi
+if [ "$mode" = --dev ]; then
+	need gdb-multiarch have gdb-multiarch
+	need bear have bear
+fi
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "mmlab: missing Debian packages: ${missing[*]}"
+if ! command -v apt-get >/dev/null; then
+	echo "mmlab: no apt-get here. Install the equivalents of: ${missing[*]}" >&2
+	exit 1
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "mmlab: run this, then try again:" >&2
+	echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+log=$(mktemp)
+echo "mmlab: installing (log: $log) ..."
+if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+	tail -n 20 "$log" >&2
+	echo "mmlab: apt-get failed; the lines above say why (full log: $log)" >&2
+	exit 1
+fi
+echo "mmlab: installed ${missing[*]}"
