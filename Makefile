@@ -98,6 +98,8 @@ HOST_TESTS := $(wildcard ch*/hosttest/test_*.c)
 
 test: setup-test grader-test check-rubric host-test
 	$(PYTHON) grader/grade.py $(GRADEFLAGS)
+	$(MAKE) --no-print-directory handout-check
+	$(MAKE) --no-print-directory docs-check
 	@echo "make test: all checks passed"
 
 setup-test:
@@ -132,6 +134,20 @@ host-bench:
 			-iquote $$ch/src -o $$exe $$t $$srcs; \
 		$$exe; \
 	done
+
+# ---- the reference site and the student handout ---------------------------
+docs:
+	scripts/docs.sh build
+
+docs-check:
+	scripts/docs.sh check
+
+handout:
+	@[ -n "$(CH)" ] && [ -n "$(OUT)" ] || { echo "usage: make handout CH=n OUT=dir"; exit 2; }
+	$(PYTHON) scripts/handout.py --ch $(CH) --out $(OUT)
+
+handout-check:
+	$(PYTHON) scripts/handout.py --check
 
 # ---- editors ----------------------------------------------------------------
 compile_commands.json:
