@@ -94,7 +94,6 @@ PYTEST := /usr/bin/python3 -m pytest
 HOST_CC ?= cc
 HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -DMMLAB_HOST -iquote common/include
-HOST_TESTS := $(wildcard ch*/hosttest/test_*.c)
 
 test: setup-test grader-test check-rubric host-test
 	$(PYTHON) grader/grade.py $(GRADEFLAGS)
@@ -111,15 +110,18 @@ grader-test:
 check-rubric:
 	$(PYTHON) grader/grade.py --check-rubric
 
-# Each chN/hosttest/test_X.c links with the chapter's pure-logic sources it
-# names in a line `// HOSTTEST_SOURCES: chN/src/a.c ...`.
+# Each common/hosttest/test_X.c and chN/hosttest/test_X.c is built with the
+# sources it names on a line `// HOSTTEST_SOURCES: chN/src/a.c ...` (and the
+# extra flags on a line `// HOSTTEST_CFLAGS: ...`), then run.
+HOST_TESTS := $(wildcard common/hosttest/test_*.c ch*/hosttest/test_*.c)
 host-test:
 	@mkdir -p $(BUILD)/host
 	@set -e; for t in $(HOST_TESTS); do \
-		ch=$${t%%/*}; exe=$(BUILD)/host/$$(basename $$t .c); \
+		ch=$${t%%/*}; exe=$(BUILD)/host/$$ch-$$(basename $$t .c); \
 		srcs=$$(sed -n 's|^// HOSTTEST_SOURCES:||p' $$t); \
+		flags=$$(sed -n 's|^// HOSTTEST_CFLAGS:||p' $$t); \
 		echo "host-test $$t"; \
-		$(HOST_CC) $(HOST_CFLAGS) -iquote $$ch/include -iquote $$ch/src -o $$exe $$t $$srcs; \
+		$(HOST_CC) $(HOST_CFLAGS) $$flags -iquote $$ch/include -iquote $$ch/src -o $$exe $$t $$srcs; \
 		$$exe; \
 	done
 
@@ -151,6 +153,7 @@ handout-check:
 
 # ---- editors ----------------------------------------------------------------
 compile_commands.json:
+	@scripts/setup.sh --dev
 	bear --output $@ -- $(MAKE) -B kernels
 
 clean:

@@ -44,7 +44,7 @@ static void out_num(struct out *o, unsigned long long v, struct numfmt f)
 	const char *set = f.upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	bool neg = f.is_signed && (long long)v < 0;
 	if (neg)
-		v = -(long long)v;
+		v = 0 - v; /* unsigned negation: defined even for LLONG_MIN */
 	int n = 0;
 	do {
 		digits[n++] = set[v % f.base];

@@ -1,0 +1,91 @@
+/*
+ * Host test: the kernel's vsnprintf against glibc's, format by format, over
+ * fixed edge cases and a seeded random sweep. The kernel's functions are
+ * renamed (k_*) so both live in one program.
+ */
+// HOSTTEST_SOURCES: common/lib/printk.c
+// HOSTTEST_CFLAGS: -Dvsnprintf=k_vsnprintf -Dsnprintf=k_snprintf -Dprintk=k_printk -Dvprintk=k_vprintk -Dprintk_set_line_prefix=k_printk_set_line_prefix -Dprintk_panic_mode=k_printk_panic_mode
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int k_snprintf(char *buf, size_t size, const char *fmt, ...);
+
+/* What printk.c needs from the rest of the kernel. */
+struct spinlock;
+void spin_lock(struct spinlock *lk) { (void)lk; }
+void spin_unlock(struct spinlock *lk) { (void)lk; }
+void console_write(const char *s, size_t len) { fwrite(s, 1, len, stdout); }
+
+static int passed, failed;
+
+/* Compare one format with one integer argument of type T. */
+#define CHECK(fmt, T, v)                                                             \
+	do {                                                                         \
+		char a[128], b[128];                                                 \
+		int na = k_snprintf(a, sizeof(a), fmt, (T)(v));                      \
+		int nb = snprintf(b, sizeof(b), fmt, (T)(v));                        \
+		if (na == nb && strcmp(a, b) == 0) {                                 \
+			passed++;                                                    \
+		} else {                                                             \
+			failed++;                                                    \
+			printf("FAIL %s: kernel \"%s\" (%d), glibc \"%s\" (%d)\n", fmt, a, na, b, nb); \
+		}                                                                    \
+	} while (0)
+
+static void check_value(long long v)
+{
+	CHECK("%d", int, v);
+	CHECK("%i", int, v);
+	CHECK("%5d", int, v);
+	CHECK("%-5d", int, v);
+	CHECK("%05d", int, v);
+	CHECK("%u", unsigned, v);
+	CHECK("%x", unsigned, v);
+	CHECK("%X", unsigned, v);
+	CHECK("%o", unsigned, v);
+	CHECK("%08x", unsigned, v);
+	CHECK("%ld", long, v);
+	CHECK("%lu", unsigned long, v);
+	CHECK("%lx", unsigned long, v);
+	CHECK("%016lx", unsigned long, v);
+	CHECK("%lld", long long, v);
+	CHECK("%llu", unsigned long long, v);
+	CHECK("%zu", size_t, v);
+	CHECK("%hd", int, v);
+	CHECK("%hhu", int, v);
+	CHECK("[%-20lld]", long long, v);
+	CHECK("%c", int, 'a' + (v & 15));
+}
+
+static void check_strings(void)
+{
+	char a[16], b[16];
+	const char *s = "hello, world";
+	int na = k_snprintf(a, sizeof(a), "%s|%8s|%-8s|", s, "ab", "cd");
+	int nb = snprintf(b, sizeof(b), "%s|%8s|%-8s|", s, "ab", "cd");
+	if (na == nb && strcmp(a, b) == 0)
+		passed++;
+	else
+		failed++, printf("FAIL truncated strings: \"%s\" (%d) vs \"%s\" (%d)\n", a, na, b, nb);
+	na = k_snprintf(NULL, 0, "%d%%", 12345);
+	(na == 6) ? passed++ : (failed++, printf("FAIL size 0: %d\n", na));
+}
+
+int main(void)
+{
+	static const long long edges[] = {0, 1, -1, 9, 10, 255, 256, 65535, 65536, -32768, 2147483647LL,
+					  -2147483648LL, 4294967295LL, INT64_MAX, INT64_MIN};
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		check_value(edges[i]);
+	srand(1);
+	for (int i = 0; i < 20000; i++) {
+		long long v = (long long)(((unsigned long long)rand() << 33) ^ ((unsigned long long)rand() << 11) ^ (unsigned)rand());
+		check_value(v >> (rand() % 64));
+	}
+	check_strings();
+	printf("common/printk: %d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
