@@ -54,6 +54,12 @@ extern struct machine machine;
 void fdt_parse(paddr_t fdt_pa);
 
 /**
+ * Parse the DTB at kernel address @p blob into #machine (fdt_parse() without
+ * the address checks; host unit tests call it). Panics as fdt_parse() does.
+ */
+void fdt_parse_blob(const void *blob);
+
+/**
  * Copy the value of bootarg `key=value` into @p buf (@p len bytes).
  * @return true if @p key was given (a bare `key` gives an empty value).
  */

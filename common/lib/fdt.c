@@ -151,25 +151,31 @@ static void node_done(struct node *stack, int depth)
 		add_device(n, parent, NULL);
 }
 
+/* A property value is a string if it ends in its NUL. */
+static bool is_string(const char *val, uint32_t len)
+{
+	return len > 0 && val[len - 1] == '\0';
+}
+
 /* Record property @p name of node @p n. */
-static void node_prop(struct node *n, const char *name, const void *val, uint32_t len)
+static void node_prop(struct node *n, const char *name, const char *val, uint32_t len)
 {
 	if (strcmp(name, "#address-cells") == 0 && len == 4)
 		n->addr_cells = (int)be32(val);
 	else if (strcmp(name, "#size-cells") == 0 && len == 4)
 		n->size_cells = (int)be32(val);
 	else if (strcmp(name, "reg") == 0)
-		n->reg = val, n->reg_len = len;
-	else if (strcmp(name, "compatible") == 0)
+		n->reg = (const uint32_t *)val, n->reg_len = len;
+	else if (strcmp(name, "compatible") == 0 && is_string(val, len))
 		n->compatible = val, n->compatible_len = len;
-	else if (strcmp(name, "device_type") == 0)
+	else if (strcmp(name, "device_type") == 0 && is_string(val, len))
 		n->device_type = val;
-	else if (strcmp(name, "status") == 0)
+	else if (strcmp(name, "status") == 0 && is_string(val, len))
 		n->disabled = strcmp(val, "okay") != 0 && strcmp(val, "ok") != 0;
-	else if (strcmp(name, "bootargs") == 0 && strcmp(n->name, "chosen") == 0)
+	else if (strcmp(name, "bootargs") == 0 && strcmp(n->name, "chosen") == 0 && is_string(val, len))
 		strlcpy(machine.bootargs, val, sizeof(machine.bootargs));
-	else if (strcmp(name, "timebase-frequency") == 0 && strcmp(n->name, "cpus") == 0)
-		machine.timebase_hz = len == 8 ? read_cells(val, 2) : be32(val);
+	else if (strcmp(name, "timebase-frequency") == 0 && strcmp(n->name, "cpus") == 0 && (len == 4 || len == 8))
+		machine.timebase_hz = len == 8 ? read_cells((const uint32_t *)val, 2) : be32(val);
 }
 
 static void walk_structure(const uint8_t *fdt, const struct fdt_header *h)
@@ -177,25 +183,35 @@ static void walk_structure(const uint8_t *fdt, const struct fdt_header *h)
 	const uint8_t *p = fdt + be32(&h->off_dt_struct);
 	const uint8_t *end = p + be32(&h->size_dt_struct);
 	const char *strings = (const char *)fdt + be32(&h->off_dt_strings);
+	uint32_t strings_size = be32(&h->size_dt_strings);
 	struct node stack[FDT_MAX_DEPTH + 1] = {{.name = "", .addr_cells = 2, .size_cells = 1}};
 	int depth = 0;
-	while (p < end) {
+	while (p + 4 <= end) {
 		uint32_t tok = be32(p);
 		p += 4;
 		if (tok == FDT_BEGIN_NODE) {
 			if (++depth > FDT_MAX_DEPTH)
 				panic("fdt: nodes nested deeper than %d: malformed device tree", FDT_MAX_DEPTH);
 			const char *name = (const char *)p;
+			size_t len = strnlen(name, (size_t)(end - p));
+			if (p + len == end)
+				panic("fdt: a node name runs off the structure block: malformed device tree");
 			stack[depth] = (struct node){.name = name, .addr_cells = 2, .size_cells = 1};
-			p += ALIGN_UP(strlen(name) + 1, 4);
+			p += ALIGN_UP(len + 1, 4);
 		} else if (tok == FDT_END_NODE) {
 			if (depth < 1)
 				panic("fdt: unbalanced END_NODE: malformed device tree");
 			node_done(stack, depth);
 			depth--;
 		} else if (tok == FDT_PROP) {
+			if (p + 8 > end)
+				panic("fdt: a property runs off the structure block: malformed device tree");
 			uint32_t len = be32(p), nameoff = be32(p + 4);
-			node_prop(&stack[depth], strings + nameoff, p + 8, len);
+			if (len > (uint64_t)(end - p - 8) || nameoff >= strings_size)
+				panic("fdt: a property runs off its block: malformed device tree");
+			if (depth < 1)
+				panic("fdt: a property outside any node: malformed device tree");
+			node_prop(&stack[depth], strings + nameoff, (const char *)p + 8, len);
 			p += 8 + ALIGN_UP(len, 4);
 		} else if (tok == FDT_END) {
 			return;
@@ -211,31 +227,41 @@ static void walk_structure(const uint8_t *fdt, const struct fdt_header *h)
 static void read_memreserve(const uint8_t *fdt, const struct fdt_header *h)
 {
 	const uint32_t *e = (const uint32_t *)(fdt + be32(&h->off_mem_rsvmap));
-	for (; read_cells(e, 2) || read_cells(e + 2, 2); e += 4)
+	const uint32_t *end = (const uint32_t *)(fdt + be32(&h->totalsize)) - 4;
+	for (; e <= end && (read_cells(e, 2) || read_cells(e + 2, 2)); e += 4)
 		add_range(machine.reserved, &machine.nr_reserved, MAX_RESERVED, read_cells(e, 2),
 			  read_cells(e + 2, 2), "memreserve", "reserved");
 }
 
-void fdt_parse(paddr_t fdt_pa)
+void fdt_parse_blob(const void *blob)
 {
-	if (fdt_pa == 0 || !IS_ALIGNED(fdt_pa, 8) || fdt_pa >= DIRECT_MAP_SIZE)
-		panic("fdt: no device tree (a1 = 0x%lx): boot through OpenSBI, which passes one", fdt_pa);
-	const uint8_t *fdt = pa_to_kva(fdt_pa);
-	const struct fdt_header *h = (const void *)fdt;
+	const uint8_t *fdt = blob;
+	const struct fdt_header *h = blob;
 	if (be32(&h->magic) != FDT_MAGIC)
-		panic("fdt: bad magic 0x%x at 0x%lx (expected 0xd00dfeed)", be32(&h->magic), fdt_pa);
+		panic("fdt: bad magic 0x%x (expected 0xd00dfeed): not a device tree", be32(&h->magic));
 	if (be32(&h->last_comp_version) > 17 || be32(&h->version) < 16)
 		panic("fdt: unsupported version %u (need 16 or 17)", be32(&h->version));
-	if (be32(&h->totalsize) > FDT_MAX_SIZE)
-		panic("fdt: implausible size %u bytes", be32(&h->totalsize));
-	machine.fdt_pa = fdt_pa;
-	machine.fdt_size = be32(&h->totalsize);
+	uint32_t total = be32(&h->totalsize);
+	if (total > FDT_MAX_SIZE || total < sizeof(*h))
+		panic("fdt: implausible size %u bytes", total);
+	if (be32(&h->off_dt_struct) + (uint64_t)be32(&h->size_dt_struct) > total ||
+	    be32(&h->off_dt_strings) > total || be32(&h->off_mem_rsvmap) > total)
+		panic("fdt: a block lies outside the blob's %u bytes: malformed device tree", total);
+	machine.fdt_size = total;
 	walk_structure(fdt, h);
 	read_memreserve(fdt, h);
 	if (machine.nr_memory == 0)
 		panic("fdt: no /memory node: cannot tell where RAM is");
 	if (!machine.hart_mask)
 		panic("fdt: no usable /cpus/cpu node");
+}
+
+void fdt_parse(paddr_t fdt_pa)
+{
+	if (fdt_pa == 0 || !IS_ALIGNED(fdt_pa, 8) || fdt_pa >= DIRECT_MAP_SIZE)
+		panic("fdt: no device tree (a1 = 0x%lx): boot through OpenSBI, which passes one", fdt_pa);
+	machine.fdt_pa = fdt_pa;
+	fdt_parse_blob(pa_to_kva(fdt_pa));
 }
 
 bool bootarg_get(const char *key, char *buf, size_t len)

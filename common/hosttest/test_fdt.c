@@ -1,0 +1,346 @@
+/*
+ * Host test: the device-tree reader on blobs this test writes itself — a
+ * QEMU-virt-like tree, and malformed ones that must end in a clear panic
+ * (caught here with longjmp), never a hang or a read out of bounds (ASan).
+ */
+// HOSTTEST_SOURCES: common/lib/fdt.c
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fdt.h"
+
+/* ---- what fdt.c needs from the rest of the kernel ---- */
+static jmp_buf on_panic;
+static char panic_msg[256];
+
+void panic(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(panic_msg, sizeof(panic_msg), fmt, ap);
+	va_end(ap);
+	longjmp(on_panic, 1);
+}
+
+int printk(const char *fmt, ...)
+{
+	(void)fmt; /* warnings about ignored nodes: not checked here */
+	return 0;
+}
+
+size_t strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t len = strlen(src);
+	size_t n = len < size - 1 ? len : size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return len;
+}
+
+/* ---- a minimal FDT writer (Devicetree Specification v0.4, 5.1-5.4) ---- */
+struct fdtw {
+	uint8_t st[8192]; /* structure block */
+	size_t st_len;
+	char str[2048];   /* strings block */
+	size_t str_len;
+	uint64_t rsv[8][2];
+	int nr_rsv;
+	uint8_t blob[12288] __attribute__((aligned(8)));
+};
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24, p[1] = v >> 16, p[2] = v >> 8, p[3] = v;
+}
+
+static void tok(struct fdtw *w, uint32_t t)
+{
+	put32(w->st + w->st_len, t);
+	w->st_len += 4;
+}
+
+static void bytes(struct fdtw *w, const void *p, size_t n)
+{
+	memcpy(w->st + w->st_len, p, n);
+	memset(w->st + w->st_len + n, 0, (4 - n % 4) % 4);
+	w->st_len += (n + 3) & ~3UL;
+}
+
+static void begin(struct fdtw *w, const char *name)
+{
+	tok(w, 1);
+	bytes(w, name, strlen(name) + 1);
+}
+
+static void end(struct fdtw *w) { tok(w, 2); }
+
+static uint32_t name_off(struct fdtw *w, const char *name)
+{
+	for (size_t i = 0; i < w->str_len; i += strlen(w->str + i) + 1)
+		if (strcmp(w->str + i, name) == 0)
+			return (uint32_t)i;
+	uint32_t off = (uint32_t)w->str_len;
+	strcpy(w->str + off, name);
+	w->str_len += strlen(name) + 1;
+	return off;
+}
+
+static void prop(struct fdtw *w, const char *name, const void *val, size_t len)
+{
+	tok(w, 3);
+	tok(w, (uint32_t)len);
+	tok(w, name_off(w, name));
+	bytes(w, val, len);
+}
+
+static void prop_str(struct fdtw *w, const char *name, const char *s) { prop(w, name, s, strlen(s) + 1); }
+
+/* A property of @p n big-endian cells. */
+static void prop_cells(struct fdtw *w, const char *name, int n, ...)
+{
+	uint8_t buf[64];
+	va_list ap;
+	va_start(ap, n);
+	for (int i = 0; i < n; i++)
+		put32(buf + 4 * i, va_arg(ap, uint32_t));
+	va_end(ap);
+	prop(w, name, buf, 4 * (size_t)n);
+}
+
+/* Lay out header, reserve map, structure and strings; return the blob. */
+static const void *finish(struct fdtw *w)
+{
+	tok(w, 9);
+	uint32_t off_rsv = 40, rsv_len = (uint32_t)(w->nr_rsv + 1) * 16;
+	uint32_t off_st = off_rsv + rsv_len, off_str = off_st + (uint32_t)w->st_len;
+	uint32_t total = off_str + (uint32_t)w->str_len;
+	uint8_t *b = w->blob;
+	memset(b, 0, sizeof(w->blob));
+	uint32_t hdr[10] = {0xd00dfeed, total, off_st, off_str, off_rsv, 17, 16, 0, (uint32_t)w->str_len,
+			    (uint32_t)w->st_len};
+	for (int i = 0; i < 10; i++)
+		put32(b + 4 * i, hdr[i]);
+	for (int i = 0; i < w->nr_rsv; i++)
+		for (int j = 0; j < 2; j++) {
+			put32(b + off_rsv + 16 * i + 8 * j, (uint32_t)(w->rsv[i][j] >> 32));
+			put32(b + off_rsv + 16 * i + 8 * j + 4, (uint32_t)w->rsv[i][j]);
+		}
+	memcpy(b + off_st, w->st, w->st_len);
+	memcpy(b + off_str, w->str, w->str_len);
+	return b;
+}
+
+/* The body of QEMU virt's tree, with @p harts cpus (one more disabled). */
+static void virt_tree(struct fdtw *w, int harts, bool with_memory)
+{
+	begin(w, "");
+	prop_cells(w, "#address-cells", 1, 2);
+	prop_cells(w, "#size-cells", 1, 2);
+	begin(w, "chosen");
+	prop_str(w, "bootargs", "ktest=ch1.* debug");
+	end(w);
+	if (with_memory) {
+		begin(w, "memory@80000000");
+		prop_str(w, "device_type", "memory");
+		prop_cells(w, "reg", 4, 0, 0x80000000, 0, 0x10000000);
+		end(w);
+	}
+	begin(w, "reserved-memory");
+	prop_cells(w, "#address-cells", 1, 2);
+	prop_cells(w, "#size-cells", 1, 2);
+	begin(w, "mmode_resv0@80000000");
+	prop_cells(w, "reg", 4, 0, 0x80000000, 0, 0x40000);
+	end(w);
+	end(w);
+	begin(w, "cpus");
+	prop_cells(w, "#address-cells", 1, 1);
+	prop_cells(w, "#size-cells", 1, 0);
+	prop_cells(w, "timebase-frequency", 1, 10000000);
+	for (int i = 0; i <= harts; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "cpu@%d", i);
+		begin(w, name);
+		prop_str(w, "device_type", "cpu");
+		prop_cells(w, "reg", 1, i);
+		if (i == harts)
+			prop_str(w, "status", "disabled");
+		end(w);
+	}
+	end(w);
+	begin(w, "soc");
+	prop_cells(w, "#address-cells", 1, 2);
+	prop_cells(w, "#size-cells", 1, 2);
+	begin(w, "serial@10000000");
+	prop_str(w, "compatible", "ns16550a");
+	prop_cells(w, "reg", 4, 0, 0x10000000, 0, 0x100);
+	end(w);
+	begin(w, "test@100000");
+	prop(w, "compatible", "sifive,test1\0sifive,test0\0syscon", 33);
+	prop_cells(w, "reg", 4, 0, 0x100000, 0, 0x1000);
+	end(w);
+	begin(w, "plic@c000000");
+	prop(w, "compatible", "sifive,plic-1.0.0\0riscv,plic0", 30);
+	prop_cells(w, "reg", 4, 0, 0xc000000, 0, 0x600000);
+	end(w);
+	end(w);
+}
+
+/* ---- the tests ---- */
+static int passed, failed;
+
+#define EXPECT(c)                                                                    \
+	do {                                                                         \
+		if (c) {                                                             \
+			passed++;                                                    \
+		} else {                                                             \
+			failed++;                                                    \
+			printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);          \
+		}                                                                    \
+	} while (0)
+
+/* Parse @p blob; return the panic message, or NULL if it parsed. */
+static const char *parse(const void *blob)
+{
+	memset(&machine, 0, sizeof(machine));
+	panic_msg[0] = '\0';
+	if (setjmp(on_panic))
+		return panic_msg;
+	fdt_parse_blob(blob);
+	return NULL;
+}
+
+static void test_virt(void)
+{
+	static struct fdtw w;
+	memset(&w, 0, sizeof(w));
+	w.rsv[0][0] = 0x87000000, w.rsv[0][1] = 0x1000, w.nr_rsv = 1;
+	virt_tree(&w, 4, true);
+	end(&w);
+	const char *err = parse(finish(&w));
+	EXPECT(err == NULL);
+	EXPECT(machine.nr_memory == 1);
+	EXPECT(machine.memory[0].base == 0x80000000 && machine.memory[0].size == 0x10000000);
+	EXPECT(machine.nr_reserved == 2); /* the /reserved-memory child and the /memreserve/ */
+	EXPECT(machine.reserved[0].base == 0x80000000 && machine.reserved[0].size == 0x40000);
+	EXPECT(strcmp(machine.reserved[0].name, "mmode_resv0@80000000") == 0);
+	EXPECT(machine.reserved[1].base == 0x87000000 && machine.reserved[1].size == 0x1000);
+	EXPECT(machine.hart_mask == 0xf && machine.nr_harts == 4); /* cpu@4 is disabled */
+	EXPECT(machine.timebase_hz == 10000000);
+	EXPECT(machine.uart == 0x10000000);
+	EXPECT(machine.finisher == 0x100000);
+	EXPECT(machine.nr_devices == 3);
+	EXPECT(strcmp(machine.bootargs, "ktest=ch1.* debug") == 0);
+	char v[32];
+	EXPECT(bootarg_get("ktest", v, sizeof(v)) && strcmp(v, "ch1.*") == 0);
+	EXPECT(bootarg_get("debug", v, sizeof(v)) && v[0] == '\0');
+	EXPECT(!bootarg_get("deb", v, sizeof(v)));
+}
+
+static void test_banks_and_high_harts(void)
+{
+	static struct fdtw w;
+	memset(&w, 0, sizeof(w));
+	begin(&w, "");
+	prop_cells(&w, "#address-cells", 1, 2);
+	prop_cells(&w, "#size-cells", 1, 2);
+	begin(&w, "memory@80000000"); /* two banks in one reg */
+	prop_str(&w, "device_type", "memory");
+	prop_cells(&w, "reg", 8, 0, 0x80000000, 0, 0x8000000, 1, 0, 0, 0x4000000);
+	end(&w);
+	begin(&w, "cpus");
+	prop_cells(&w, "#address-cells", 1, 1);
+	prop_cells(&w, "#size-cells", 1, 0);
+	begin(&w, "cpu@1");
+	prop_str(&w, "device_type", "cpu");
+	prop_cells(&w, "reg", 1, 1);
+	end(&w);
+	begin(&w, "cpu@99"); /* beyond MAX_HARTS: ignored, not a crash */
+	prop_str(&w, "device_type", "cpu");
+	prop_cells(&w, "reg", 1, 99);
+	end(&w);
+	end(&w);
+	end(&w);
+	EXPECT(parse(finish(&w)) == NULL);
+	EXPECT(machine.nr_memory == 2);
+	EXPECT(machine.memory[1].base == 0x100000000UL && machine.memory[1].size == 0x4000000);
+	EXPECT(machine.hart_mask == 0x2 && machine.nr_harts == 1);
+	EXPECT(machine.uart == 0 && machine.finisher == 0); /* absent: the kernel falls back to SBI */
+}
+
+/* Each malformed blob must panic with a message containing @p want. */
+static void expect_panic(const void *blob, const char *want)
+{
+	const char *err = parse(blob);
+	EXPECT(err && strstr(err, want));
+	if (err && !strstr(err, want))
+		printf("  panic said \"%s\", wanted \"%s\"\n", err, want);
+}
+
+static void test_malformed(void)
+{
+	static struct fdtw w;
+	uint8_t *b;
+
+	memset(&w, 0, sizeof(w));
+	virt_tree(&w, 1, false);
+	end(&w);
+	expect_panic(finish(&w), "no /memory node");
+
+	memset(&w, 0, sizeof(w));
+	virt_tree(&w, 1, true);
+	end(&w);
+	b = (uint8_t *)finish(&w);
+	b[0] = 0xde;
+	expect_panic(b, "bad magic");
+
+	memset(&w, 0, sizeof(w));
+	virt_tree(&w, 1, true);
+	end(&w);
+	b = (uint8_t *)finish(&w);
+	put32(b + 36, 1u << 20); /* size_dt_struct past the blob */
+	expect_panic(b, "outside the blob");
+
+	memset(&w, 0, sizeof(w));
+	virt_tree(&w, 1, true);
+	end(&w);
+	b = (uint8_t *)finish(&w);
+	put32(b + 20, 15); /* version 15 */
+	expect_panic(b, "unsupported version");
+
+	memset(&w, 0, sizeof(w));
+	begin(&w, "");
+	tok(&w, 0x77); /* not a token */
+	end(&w);
+	expect_panic(finish(&w), "unknown token");
+
+	memset(&w, 0, sizeof(w));
+	for (int i = 0; i < 12; i++)
+		begin(&w, "n");
+	expect_panic(finish(&w), "deeper than");
+
+	memset(&w, 0, sizeof(w));
+	begin(&w, "");
+	tok(&w, 3);
+	tok(&w, 4000); /* a property longer than the block */
+	tok(&w, 0);
+	end(&w);
+	expect_panic(finish(&w), "runs off");
+
+	memset(&w, 0, sizeof(w));
+	virt_tree(&w, 1, true); /* root never closed, and no FDT_END */
+	b = (uint8_t *)finish(&w);
+	put32(b + 36, (uint32_t)w.st_len - 4);
+	expect_panic(b, "without FDT_END");
+}
+
+int main(void)
+{
+	test_virt();
+	test_banks_and_high_harts();
+	test_malformed();
+	printf("common/fdt: %d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
