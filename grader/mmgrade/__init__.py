@@ -1,0 +1,8 @@
+"""mmgrade: the mmlab autograder's package (see grader/grade.py and grader/README.md).
+
+Modules, in the order a grading run uses them: rubric (load rubric.toml),
+build (make the kernel), qemu (boot it with a time limit), ktap (read the
+serial log), score (apply the rubric), report / export (terminal table,
+Gradescope JSON, JUnit XML), check (--check-rubric), grading and cli (glue);
+status names the statuses an item can have.
+"""

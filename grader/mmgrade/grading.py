@@ -1,0 +1,106 @@
+"""Build a chapter, boot each of its configurations in parallel, and score the boots."""
+
+import shlex
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import build, qemu, score
+from .rubric import Chapter, Config
+
+BENCH_MEMORY = "256M"
+BENCH_EXTRA = ("-icount", "shift=0")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to grade: where the tree is, which tools to run, and how hard to wait."""
+
+    root: Path
+    qemu: str
+    make: str
+    jobs: int
+    timeout_scale: float
+    build: bool
+    only: tuple[str, ...]
+    verbose: bool
+
+    @property
+    def log_dir(self) -> Path:
+        """Where boot and build logs go: build/grade/."""
+        return self.root / "build" / "grade"
+
+    def progress(self, message: str) -> None:
+        """Tell what is going on (on stderr, with -v only)."""
+        if self.verbose:
+            print(message, file=sys.stderr, flush=True)
+
+
+def selected_configs(chapter: Chapter, settings: Settings) -> list[Config]:
+    """The chapter's configurations, limited to --only's if given."""
+    if not settings.only:
+        return list(chapter.configs)
+    return [config for config in chapter.configs if config.name in settings.only]
+
+
+def prepare_kernel(chapter: Chapter, settings: Settings) -> build.BuildFailure | None:
+    """Build the chapter's kernel (or, with --no-build, check it exists)."""
+    if not settings.build:
+        return build.check_kernel(settings.root, chapter.number)
+    settings.progress(f"{chapter.name}: {shlex.join(build.make_command(settings.make, settings.root, chapter.number))}")
+    return build.build(settings.make, settings.root, chapter.number, settings.log_dir / f"{chapter.name}-build.log")
+
+
+def boot_config(chapter: Chapter, config: Config, settings: Settings) -> qemu.Boot:
+    """Boot the chapter's kernel once in @p config with its tests selected."""
+    bootargs = " ".join(part for part in (f"ktest={chapter.ktest}", config.bootargs) if part)
+    kernel = build.kernel_path(settings.root, chapter.number)
+    argv = qemu.command(settings.qemu, kernel, config.memory, config.smp, bootargs)
+    log_path = settings.log_dir / f"{chapter.name}-{config.name}.log"
+    settings.progress(f"{chapter.name}/{config.name}: {shlex.join(argv)}")
+    boot = qemu.run(config.name, argv, log_path, chapter.timeout * settings.timeout_scale)
+    settings.progress(f"{chapter.name}/{config.name}: {_summary(boot)}")
+    return boot
+
+
+def _summary(boot: qemu.Boot) -> str:
+    """One line about how a boot ended, for -v."""
+    failure = boot.failure()
+    ending = f"{failure.status}: {failure.detail}" if failure else f"exit code {boot.exit_code}"
+    return f"{ending} after {boot.elapsed:.1f} s, {len(boot.ktap.tests())} test results"
+
+
+def boot_all(chapter: Chapter, configs: list[Config], settings: Settings) -> list[qemu.Boot]:
+    """Boot @p configs, --jobs at a time; on Ctrl-C kill every QEMU before waiting for the threads."""
+    pool = ThreadPoolExecutor(max_workers=max(1, settings.jobs))
+    try:
+        return list(pool.map(lambda config: boot_config(chapter, config, settings), configs))
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        qemu.kill_all()
+        raise
+    finally:
+        pool.shutdown()
+
+
+def grade_chapter(chapter: Chapter, settings: Settings) -> score.ChapterResult:
+    """Build, boot every selected configuration (in parallel) and score one chapter."""
+    start = time.monotonic()
+    failure = prepare_kernel(chapter, settings)
+    if failure is not None:
+        result = score.build_failed(chapter, failure)
+    else:
+        result = score.score_chapter(chapter, boot_all(chapter, selected_configs(chapter, settings), settings))
+    result.elapsed = time.monotonic() - start
+    return result
+
+
+def bench_boot(chapter: Chapter, settings: Settings) -> qemu.Boot:
+    """Boot the chapter's kernel once to run its benchmarks (exact instruction counts)."""
+    kernel = build.kernel_path(settings.root, chapter.number)
+    argv = qemu.command(settings.qemu, kernel, BENCH_MEMORY, 1, f"bench={chapter.bench}", BENCH_EXTRA)
+    settings.progress(f"{chapter.name}/bench: {shlex.join(argv)}")
+    log_path = settings.log_dir / f"{chapter.name}-bench.log"
+    return qemu.run("bench", argv, log_path, chapter.timeout * settings.timeout_scale)

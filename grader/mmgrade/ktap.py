@@ -1,0 +1,201 @@
+"""Read the kernel's serial output: KTAP version 1 results, panics, benchmarks.
+
+The kernel prints two levels of KTAP (see common/include/ktest.h): a
+top-level plan with one result per suite, and, indented, one subtest block
+per suite with one result per test. Diagnostic lines (``# ...``) belong to
+the next result line. Anything that is not KTAP (OpenSBI's banner, garbage
+bytes, stray output) is ignored here; the full text stays in the boot log.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+RESULT_RE = re.compile(
+    r"^(?P<indent>\s*)(?P<ok>ok|not ok)\s+(?P<number>\d+)"
+    r"(?:\s+(?:-\s+)?(?P<name>[^#]*?))?\s*(?:#\s*(?P<directive>.*))?$"
+)
+PLAN_RE = re.compile(r"^(?P<indent>\s*)1\.\.(?P<count>\d+)\s*$")
+SUBTEST_RE = re.compile(r"^\s*#\s*Subtest:\s*(?P<suite>\S+)")
+DIAGNOSTIC_RE = re.compile(r"^\s*#\s?(?P<text>.*)$")
+PANIC_RE = re.compile(r"^\s*(?:#\s*)?panic:\s*(?P<message>.*)$")
+BENCH_RE = re.compile(r"^\s*#\s*bench\s+(?P<name>\S+):\s*(?P<value>\S+)\s*(?P<unit>.*)$")
+SKIP_RE = re.compile(r"^SKIP\b\s*(?P<reason>.*)$", re.IGNORECASE)
+TODO_RE = re.compile(r"TODO\(ch\d+\):\s*(?P<what>.*)$")
+FAULT_RE = re.compile(r"^fault:")
+
+
+@dataclass
+class TestResult:
+    """One test's result line and the diagnostics printed before it."""
+
+    suite: str
+    name: str
+    ok: bool
+    skip_reason: str | None = None
+    diagnostics: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        """The test's full name, ``suite.test``."""
+        return f"{self.suite}.{self.name}"
+
+    @property
+    def skipped(self) -> bool:
+        """True for a ``# SKIP`` result."""
+        return self.skip_reason is not None
+
+    def todo(self) -> str | None:
+        """What the handout stub said it lacks (``TODO(chN): what``), if it did."""
+        for line in self.diagnostics:
+            match = TODO_RE.search(line)
+            if match:
+                return match["what"].strip()
+        return None
+
+    def explanation(self, limit: int = 3) -> list[str]:
+        """The diagnostics worth showing for a failure: a fault first, no TODO lines."""
+        faults = [line for line in self.diagnostics if FAULT_RE.match(line)]
+        others = [line for line in self.diagnostics if line not in faults and not TODO_RE.search(line)]
+        return (faults + others)[:limit]
+
+
+@dataclass
+class SuiteRun:
+    """One suite's subtest block as far as it was printed."""
+
+    name: str
+    planned: int | None = None
+    results: list[TestResult] = field(default_factory=list)
+    finished: bool = False
+
+    @property
+    def complete(self) -> bool:
+        """True if the suite printed its result and every test it planned."""
+        return self.finished and (self.planned is None or len(self.results) >= self.planned)
+
+    def result(self, test: str) -> TestResult | None:
+        """The (last) result of the test called @p test, if it was printed."""
+        found = [result for result in self.results if result.name == test]
+        return found[-1] if found else None
+
+
+@dataclass
+class Bench:
+    """One ``# bench <name>: <value> <unit>`` line."""
+
+    name: str
+    value: str
+    unit: str
+
+
+@dataclass
+class KtapRun:
+    """Everything the grader reads from one boot's serial output."""
+
+    planned: int | None = None
+    suites: dict[str, SuiteRun] = field(default_factory=dict)
+    suite_results: int = 0
+    panic: str | None = None
+    benches: list[Bench] = field(default_factory=list)
+    open_suite: SuiteRun | None = None  # the suite whose own result line has not come yet
+
+    @property
+    def complete(self) -> bool:
+        """True if the top-level plan was printed and every suite it planned reported."""
+        return self.planned is not None and self.suite_results >= self.planned
+
+    def tests(self) -> list[TestResult]:
+        """Every test result, in output order."""
+        return [result for suite in self.suites.values() for result in suite.results]
+
+    def position(self) -> str:
+        """Where the run stopped, for a timeout or an early exit."""
+        if self.open_suite is not None:
+            number = len(self.open_suite.results) + 1
+            return f"while running {self.open_suite.name} test #{number}"
+        if self.suites:
+            return f"after suite {list(self.suites)[-1]}"
+        return "before the first test"
+
+
+def decode(raw: bytes) -> str:
+    """Decode serial bytes; invalid UTF-8 becomes U+FFFD, NULs are dropped."""
+    return raw.decode("utf-8", errors="replace").replace("\x00", "")
+
+
+def parse(text: str) -> KtapRun:
+    """Parse a boot's serial output (already decoded) into a KtapRun."""
+    run = KtapRun()
+    pending: list[str] = []
+    for line in text.splitlines():
+        line = line.rstrip("\r\n\t ")
+        if _parse_line(run, line, pending):
+            pending = []
+    return run
+
+
+def _parse_line(run: KtapRun, line: str, pending: list[str]) -> bool:
+    """Apply one line to @p run; return True when pending diagnostics were consumed."""
+    panic = PANIC_RE.match(line)
+    if panic and run.panic is None:
+        run.panic = panic["message"].strip()
+    bench = BENCH_RE.match(line)
+    if bench:
+        run.benches.append(Bench(bench["name"], bench["value"], bench["unit"].strip()))
+        return False
+    subtest = SUBTEST_RE.match(line)
+    if subtest:
+        run.open_suite = run.suites.setdefault(subtest["suite"], SuiteRun(subtest["suite"]))
+        return True
+    plan = PLAN_RE.match(line)
+    if plan:
+        _apply_plan(run, bool(plan["indent"]), int(plan["count"]))
+        return False
+    result = RESULT_RE.match(line)
+    if result:
+        _apply_result(run, result, pending)
+        return True
+    diagnostic = DIAGNOSTIC_RE.match(line)
+    if diagnostic:
+        pending.append(diagnostic["text"].strip())
+    return False
+
+
+def _apply_plan(run: KtapRun, nested: bool, count: int) -> None:
+    """Record a ``1..N`` line: the open suite's plan if indented, else the run's."""
+    if nested and run.open_suite is not None:
+        run.open_suite.planned = count
+    elif not nested and run.planned is None:
+        run.planned = count
+
+
+def _apply_result(run: KtapRun, match: re.Match, pending: list[str]) -> None:
+    """Record an ``ok``/``not ok`` line: a test's if indented, else a suite's."""
+    ok = match["ok"] == "ok"
+    name = (match["name"] or "").strip()
+    if not match["indent"]:
+        run.suite_results += 1
+        suite = run.suites.get(name)
+        if suite is not None:
+            suite.finished = True
+        run.open_suite = None
+        return
+    if run.open_suite is None:
+        return
+    run.open_suite.results.append(
+        TestResult(
+            suite=run.open_suite.name,
+            name=name,
+            ok=ok,
+            skip_reason=_skip_reason(match["directive"]),
+            diagnostics=list(pending),
+        )
+    )
+
+
+def _skip_reason(directive: str | None) -> str | None:
+    """The reason of a ``# SKIP reason`` directive, or None if the test was not skipped."""
+    skip = SKIP_RE.match((directive or "").strip())
+    if skip is None:
+        return None
+    return skip["reason"].strip() or "no reason given"

@@ -1,0 +1,164 @@
+"""The terminal report: one table per chapter, what went wrong, and the closing line."""
+
+import shlex
+from pathlib import Path
+
+from .build import BuildFailure
+from .qemu import Boot
+from .score import ChapterResult, ItemResult
+from .status import BUILD_FAILED, DID_NOT_RUN, PASSED, SKIPPED
+
+COLORS = {"green": "32", "red": "31", "yellow": "33", "bold": "1", "dim": "2"}
+INDENT = "  "
+DETAIL_INDENT = "      "
+
+
+class Painter:
+    """Wraps text in ANSI colors, or leaves it alone when colors are off."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    def __call__(self, text: str, color: str) -> str:
+        """@p text in @p color (a key of COLORS)."""
+        if not self.enabled:
+            return text
+        return f"\033[{COLORS[color]}m{text}\033[0m"
+
+    def status(self, status: str) -> str:
+        """A status colored by what it means."""
+        if status == PASSED:
+            return self(status, "green")
+        if status.startswith(SKIPPED):
+            return self(status, "yellow")
+        return self(status, "red")
+
+
+def render(results: list[ChapterResult], paint: Painter) -> str:
+    """The whole terminal report, closing line included."""
+    return "".join(chapter_block(result, paint) for result in results) + summary(results)
+
+
+def chapter_block(result: ChapterResult, paint: Painter) -> str:
+    """One chapter's part of the report (printed as soon as the chapter is graded)."""
+    return "\n".join(chapter_lines(result, paint)) + "\n\n"
+
+
+def summary(results: list[ChapterResult]) -> str:
+    """The end of the report: the total over several chapters, then the closing line."""
+    lines = []
+    if len(results) > 1:
+        earned = sum(result.earned for result in results)
+        total = sum(result.max_points for result in results)
+        lines.append(f"total: {points(earned)}/{points(total)} points")
+    lines.append(closing_line(results))
+    return "\n".join(lines) + "\n"
+
+
+def closing_line(results: list[ChapterResult]) -> str:
+    """``grade: N passed, N failed``, counting rubric items (CI reads this line)."""
+    items = [item for result in results for item in result.items]
+    passed = sum(1 for item in items if item.passed)
+    return f"grade: {passed} passed, {len(items) - passed} failed"
+
+
+def chapter_lines(result: ChapterResult, paint: Painter) -> list[str]:
+    """One chapter's table and the problems below it."""
+    chapter = result.chapter
+    configs = ", ".join(boot.label for boot in result.boots)
+    lines = [paint(f"{chapter.name}: {chapter.title}", "bold") + (f"  [{configs}]" if configs else "")]
+    if result.build_failure is not None:
+        lines.append(f"{INDENT}all {len(result.items)} items: {paint.status(BUILD_FAILED)}")
+        lines += build_lines(result.build_failure, paint)
+    else:
+        width = max((len(item.item.name) for item in result.items), default=0)
+        for item in result.items:
+            lines += item_lines(item, width, paint)
+    for boot, reason in result.failed_boots():
+        lines += boot_lines(boot, reason, paint)
+    lines += unscored_lines(result, paint)
+    lines.append(INDENT + paint(f"{chapter.name}: {points(result.earned)}/{points(result.max_points)} points", "bold"))
+    return lines
+
+
+def item_lines(result: ItemResult, width: int, paint: Painter) -> list[str]:
+    """One item's row, then (if it failed on its own) its details and hint.
+
+    An item that failed only because its boot or build did is a row alone:
+    the boot's or build's own lines below the table say what happened. An
+    item that did not run gets no hint (about code that never ran).
+    """
+    score = f"{points(result.earned)}/{points(result.item.points)}"
+    row = f"{INDENT}{result.item.name:<{width}}  {score:>7}  {paint.status(result.status)}"
+    if result.configs:
+        row += f"  [{config_list(result)}]"
+    lines = [row]
+    if not result.passed and not result.by_boot:
+        lines += [DETAIL_INDENT + line for line in result.detail]
+        if result.item.hint and result.status != DID_NOT_RUN:
+            lines.append(DETAIL_INDENT + paint(f"hint: {result.item.hint}", "yellow"))
+    return lines
+
+
+def config_list(result: ItemResult) -> str:
+    """The configurations an item failed in; those that failed differently say how."""
+    if len(result.configs) == result.boots > 1 and all(status == result.status for _, status in result.configs):
+        return "every configuration"
+    names = []
+    for name, status in result.configs:
+        names.append(name if status == result.status else f"{name}: {status}")
+    return ", ".join(names)
+
+
+def unscored_lines(result: ChapterResult, paint: Painter) -> list[str]:
+    """One warning per suite that has tests no rubric item names."""
+    by_suite: dict[str, tuple[list[str], set[str]]] = {}
+    for test, configs in result.unscored.items():
+        suite, name = test.rsplit(".", 1)
+        names, seen_in = by_suite.setdefault(suite, ([], set()))
+        names.append(name)
+        seen_in.update(configs)
+    lines = []
+    for suite, (names, seen_in) in by_suite.items():
+        where = ", ".join(boot.label for boot in result.boots if boot.label in seen_in)
+        if len(seen_in) == len(result.boots) > 1:
+            where = "every configuration"
+        text = f"warning: unscored (not in the rubric): {suite}: {', '.join(names)} (ran in {where})"
+        lines.append(INDENT + paint(text, "yellow"))
+    return lines
+
+
+def boot_lines(boot: Boot, reason: str, paint: Painter) -> list[str]:
+    """A failed boot: why, its log, how to rerun it, and its last lines."""
+    return [
+        INDENT + paint(f"boot {boot.label} failed: {reason}", "red"),
+        f"{DETAIL_INDENT}log: {display_path(boot.log_path)}",
+        f"{DETAIL_INDENT}command: {shlex.join(boot.command)}",
+        *tail_lines(tuple(boot.tail()), paint),
+    ]
+
+
+def build_lines(failure: BuildFailure, paint: Painter) -> list[str]:
+    """A failed build: why, its log, and make's last lines."""
+    lines = [INDENT + paint(f"build failed: {failure.summary}", "red")]
+    if failure.log_path is not None:
+        lines.append(f"{DETAIL_INDENT}log: {display_path(failure.log_path)}")
+    return lines + tail_lines(failure.tail, paint)
+
+
+def tail_lines(tail: tuple[str, ...], paint: Painter) -> list[str]:
+    """The last lines of a log, quoted."""
+    if not tail:
+        return []
+    return [f"{DETAIL_INDENT}last lines:"] + [paint(f"{DETAIL_INDENT}| {line}", "dim") for line in tail]
+
+
+def display_path(path: Path) -> str:
+    """@p path relative to the working directory when it is below it."""
+    resolved, cwd = Path(path).resolve(), Path.cwd().resolve()
+    return str(resolved.relative_to(cwd)) if resolved.is_relative_to(cwd) else str(resolved)
+
+
+def points(value: float) -> str:
+    """Points without a useless ``.0``."""
+    return f"{value:g}"

@@ -1,0 +1,211 @@
+"""Load and validate grader/rubric.toml (its schema is documented at the top of that file)."""
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+CHAPTER_RE = re.compile(r"^ch(?P<number>\d+)$")
+CONFIG_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+CHAPTER_KEYS = {"title", "ktest", "bench", "timeout", "configs", "suite"}
+CONFIG_KEYS = {"name", "memory", "smp", "bootargs"}
+SUITE_KEYS = {"name", "hint", "allow_skip", "points", "tests"}
+TEST_KEYS = {"name", "points", "hint", "allow_skip"}
+
+
+class RubricError(Exception):
+    """The rubric file is missing, not TOML, or does not follow the schema."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """One way to boot a chapter: QEMU's -m and -smp plus extra bootargs."""
+
+    name: str
+    memory: str
+    smp: int
+    bootargs: str = ""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One scored line of the rubric: a single test, or a whole suite (test is None)."""
+
+    suite: str
+    test: str | None
+    points: float
+    hint: str
+    allow_skip: bool
+
+    @property
+    def name(self) -> str:
+        """``suite.test`` for a test item, ``suite`` for a whole-suite item."""
+        return f"{self.suite}.{self.test}" if self.test else self.suite
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One chapter's section of the rubric."""
+
+    number: int
+    title: str
+    ktest: str
+    bench: str
+    timeout: float
+    configs: tuple[Config, ...]
+    items: tuple[Item, ...]
+
+    @property
+    def name(self) -> str:
+        """``chN``."""
+        return f"ch{self.number}"
+
+    @property
+    def max_points(self) -> float:
+        """The points of every item together."""
+        return sum(item.points for item in self.items)
+
+
+def load(path: Path) -> dict[int, Chapter]:
+    """Read the rubric at @p path; return its chapters by number, in file order."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as err:
+        raise RubricError(f"cannot read rubric {path}: {err.strerror}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise RubricError(f"{path}: {err}") from err
+    chapters = {}
+    for key, table in data.items():
+        match = CHAPTER_RE.match(key)
+        if not match or not isinstance(table, dict):
+            raise RubricError(f"{path}: unexpected top-level key {key!r} (want [chN] tables)")
+        chapter = _chapter(int(match["number"]), table)
+        chapters[chapter.number] = chapter
+    if not chapters:
+        raise RubricError(f"{path}: no [chN] section")
+    return chapters
+
+
+def _chapter(number: int, table: dict) -> Chapter:
+    """Build one chapter from its [chN] table."""
+    where = f"[ch{number}]"
+    _check_keys(table, CHAPTER_KEYS, where)
+    configs = tuple(_config(entry, f"{where} configs") for entry in _list(table, "configs", where))
+    if not configs:
+        raise RubricError(f"{where}: configs is empty")
+    _check_unique([config.name for config in configs], f"{where} configuration")
+    suites = _list(table, "suite", where) if "suite" in table else []
+    items = tuple(item for entry in suites for item in _suite(number, entry, where))
+    _check_unique([entry["name"] for entry in suites], f"{where} suite")
+    _check_unique([item.name for item in items], f"{where} item")
+    return Chapter(
+        number=number,
+        title=_get(table, "title", str, where),
+        ktest=_get(table, "ktest", str, where, f"ch{number}.*"),
+        bench=_get(table, "bench", str, where, f"ch{number}.*"),
+        timeout=_timeout(table, where),
+        configs=configs,
+        items=items,
+    )
+
+
+def _timeout(table: dict, where: str) -> float:
+    """The chapter's boot timeout in seconds (default 60)."""
+    timeout = float(_get(table, "timeout", (int, float), where, 60))
+    if timeout <= 0:
+        raise RubricError(f"{where}: timeout must be positive")
+    return timeout
+
+
+def _config(entry: dict, where: str) -> Config:
+    """Build one configuration from its inline table."""
+    _check_keys(entry, CONFIG_KEYS, where)
+    name = _get(entry, "name", str, where)
+    if not CONFIG_NAME_RE.match(name):
+        raise RubricError(f"{where}: configuration name {name!r} must be usable in a file name")
+    smp = _get(entry, "smp", int, where)
+    if smp < 1:
+        raise RubricError(f"{where}: {name}: smp must be at least 1")
+    return Config(name, _get(entry, "memory", str, where), smp, _get(entry, "bootargs", str, where, ""))
+
+
+def _suite(number: int, entry: dict, where: str) -> list[Item]:
+    """The items of one [[chN.suite]] entry: one per test, or one for the whole suite."""
+    where = f"{where} suite"
+    _check_keys(entry, SUITE_KEYS, where)
+    suite = _get(entry, "name", str, where)
+    where = f"{where} {suite!r}"
+    if not suite.startswith((f"ch{number}.", "common.")):
+        raise RubricError(f"{where}: suite names start with 'ch{number}.' (or 'common.' for the given code)")
+    hint = _get(entry, "hint", str, where, "")
+    allow_skip = _get(entry, "allow_skip", bool, where, False)
+    if ("points" in entry) == ("tests" in entry):
+        raise RubricError(f"{where}: give either points (whole suite) or tests, not both")
+    if "points" in entry:
+        return [Item(suite, None, _points(entry, where), hint, allow_skip)]
+    return [_test(suite, test, hint, allow_skip, where) for test in _list(entry, "tests", where)]
+
+
+def _test(suite: str, entry: dict, hint: str, allow_skip: bool, where: str) -> Item:
+    """Build one test item; hint and allow_skip default to the suite's."""
+    _check_keys(entry, TEST_KEYS, f"{where} tests")
+    name = _get(entry, "name", str, f"{where} tests")
+    where = f"{where} test {name!r}"
+    if not IDENT_RE.match(name):
+        raise RubricError(f"{where}: a test name is a C identifier")
+    return Item(
+        suite=suite,
+        test=name,
+        points=_points(entry, where),
+        hint=_get(entry, "hint", str, where, hint),
+        allow_skip=_get(entry, "allow_skip", bool, where, allow_skip),
+    )
+
+
+def _points(entry: dict, where: str) -> float:
+    """The non-negative points of an item."""
+    points = _get(entry, "points", (int, float), where)
+    if points < 0:
+        raise RubricError(f"{where}: points must be a non-negative number")
+    return points
+
+
+_MISSING = object()
+
+
+def _get(table: dict, key: str, kind, where: str, default=_MISSING):
+    """table[key], checked to be of @p kind; @p default if absent (required if none)."""
+    if key not in table:
+        if default is _MISSING:
+            raise RubricError(f"{where}: missing {key!r}")
+        return default
+    value = table[key]
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise RubricError(f"{where}: {key!r} has the wrong type ({type(value).__name__})")
+    return value
+
+
+def _list(table: dict, key: str, where: str) -> list:
+    """table[key] as a list of tables."""
+    value = _get(table, key, list, where)
+    if not all(isinstance(entry, dict) for entry in value):
+        raise RubricError(f"{where}: {key!r} must be a list of tables")
+    return value
+
+
+def _check_keys(table: dict, allowed: set[str], where: str) -> None:
+    """Reject keys the schema does not know (most often a typo)."""
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise RubricError(f"{where}: unknown key(s) {', '.join(unknown)}")
+
+
+def _check_unique(names: list[str], what: str) -> None:
+    """Reject a name given twice."""
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise RubricError(f"{what} {name!r} is given twice")
+        seen.add(name)

@@ -1,0 +1,221 @@
+"""Apply the rubric to a chapter's boots.
+
+Each rubric item gets an outcome in every configuration, then the outcomes
+are combined:
+
+* an item fails if it failed, was not implemented, did not run, timed out or
+  panicked in any configuration (the first such configuration, in rubric
+  order, gives the status; every one of them is listed);
+* otherwise it passes if it passed in at least one configuration, the
+  configurations where it was skipped not counting;
+* skipped in every configuration, it passes only with ``allow_skip = true``,
+  and otherwise is "skipped: <reason>" and earns nothing.
+
+A whole-suite item passes in a configuration when the suite printed every
+test it planned and each passed; any skipped test makes the suite skipped in
+that configuration; a failed test fails it.
+"""
+
+from dataclasses import dataclass, field
+
+from .build import BuildFailure
+from .ktap import SuiteRun
+from .qemu import Boot
+from .rubric import Chapter, Item
+from .status import BUILD_FAILED, DID_NOT_RUN, FAILED, NOT_IMPLEMENTED, PASSED, SKIPPED
+
+MAX_DETAIL_LINES = 5
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An item's status in one configuration ("failed", "skipped: why", ...) and its details.
+
+    by_boot is True when the status comes from the boot as a whole (a panic,
+    a timeout, an early power-off, a build failure), not from the item's own result.
+    """
+
+    status: str
+    detail: tuple[str, ...] = ()
+    by_boot: bool = False
+
+    @property
+    def passed(self) -> bool:
+        """True if the item passed in this configuration."""
+        return self.status == PASSED
+
+    @property
+    def skipped(self) -> bool:
+        """True if the item was skipped in this configuration."""
+        return self.status.startswith(SKIPPED)
+
+
+@dataclass
+class ItemResult:
+    """An item's final status over every configuration, and the points it earned.
+
+    configs lists the configurations it failed (or was skipped) in, with the
+    status in each; boots is how many configurations were booted in all.
+    """
+
+    item: Item
+    status: str
+    earned: float
+    configs: list[tuple[str, str]] = field(default_factory=list)
+    detail: tuple[str, ...] = ()
+    by_boot: bool = False
+    boots: int = 0
+
+    @property
+    def passed(self) -> bool:
+        """True if the item earned its points."""
+        return self.status == PASSED
+
+
+@dataclass
+class ChapterResult:
+    """Everything the reports need about one chapter."""
+
+    chapter: Chapter
+    items: list[ItemResult]
+    boots: list[Boot] = field(default_factory=list)
+    build_failure: BuildFailure | None = None
+    unscored: dict[str, list[str]] = field(default_factory=dict)
+    elapsed: float = 0.0
+
+    @property
+    def earned(self) -> float:
+        """Points earned over every item."""
+        return sum(result.earned for result in self.items)
+
+    @property
+    def max_points(self) -> float:
+        """Points available over every item."""
+        return self.chapter.max_points
+
+    def failed_boots(self) -> list[tuple[Boot, str]]:
+        """The boots that did not run to the end, with what went wrong."""
+        failed = []
+        for boot in self.boots:
+            failure = boot.failure()
+            if failure is not None:
+                failed.append((boot, f"{failure.status}: {failure.detail}"))
+        return failed
+
+
+def score_chapter(chapter: Chapter, boots: list[Boot]) -> ChapterResult:
+    """Grade every item of @p chapter against @p boots (one per configuration)."""
+    items = []
+    for item in chapter.items:
+        outcomes = {boot.label: item_outcome(boot, item) for boot in boots}
+        items.append(combine(item, outcomes))
+    return ChapterResult(chapter, items, boots=boots, unscored=unscored_tests(chapter, boots))
+
+
+def build_failed(chapter: Chapter, failure: BuildFailure) -> ChapterResult:
+    """The result of a chapter whose kernel could not be built: every item fails."""
+    items = [ItemResult(item, BUILD_FAILED, 0, detail=(failure.summary,), by_boot=True) for item in chapter.items]
+    return ChapterResult(chapter, items, build_failure=failure)
+
+
+def item_outcome(boot: Boot, item: Item) -> Outcome:
+    """The outcome of @p item in one boot."""
+    if item.test is None:
+        outcome = suite_outcome(boot, item.suite)
+    else:
+        outcome = test_outcome(boot, item.suite, item.test)
+    if outcome.skipped and item.allow_skip:
+        return Outcome(PASSED)
+    return outcome
+
+
+def test_outcome(boot: Boot, suite: str, test: str) -> Outcome:
+    """The outcome of test @p suite.@p test in one boot."""
+    run = boot.ktap.suites.get(suite)
+    result = run.result(test) if run else None
+    if result is None:
+        return missing_outcome(boot, f"{suite}.{test}")
+    if result.skipped:
+        return Outcome(f"{SKIPPED}: {result.skip_reason}")
+    if result.ok:
+        return Outcome(PASSED)
+    todo = result.todo()
+    if todo is not None:
+        return Outcome(f"{NOT_IMPLEMENTED}: {todo}")
+    return Outcome(FAILED, tuple(result.explanation()) or ("(the test printed no diagnostic)",))
+
+
+def suite_outcome(boot: Boot, suite: str) -> Outcome:
+    """The outcome of a whole suite in one boot."""
+    run = boot.ktap.suites.get(suite)
+    if run is None or not run.complete:
+        if run is not None and boot.failure() is None:
+            return Outcome(DID_NOT_RUN, (_unfinished(run),))
+        return missing_outcome(boot, suite)
+    if not run.results:
+        return Outcome(DID_NOT_RUN, (f"{suite} ran no test",))
+    outcomes = [(result.name, test_outcome(boot, suite, result.name)) for result in run.results]
+    for name, outcome in outcomes:
+        if not outcome.passed and not outcome.skipped:
+            return Outcome(outcome.status, tuple(f"{name}: {line}" for line in outcome.detail) or (f"test {name}",))
+    for name, outcome in outcomes:
+        if outcome.skipped:
+            return Outcome(outcome.status, (f"test {name}",))
+    return Outcome(PASSED)
+
+
+def _unfinished(run: SuiteRun) -> str:
+    """Say how far a suite that never finished got, in a run that did."""
+    if run.planned is None:
+        return f"{run.name} printed {len(run.results)} results and no plan"
+    return f"{run.name} printed {len(run.results)} of {run.planned} results"
+
+
+def missing_outcome(boot: Boot, name: str) -> Outcome:
+    """The outcome of something that a boot did not report: why it is missing."""
+    failure = boot.failure()
+    if failure is not None:
+        return Outcome(failure.status, (failure.detail,), by_boot=True)
+    return Outcome(DID_NOT_RUN, (f"{name} is not in the output, though the run completed",))
+
+
+def combine(item: Item, outcomes: dict[str, Outcome]) -> ItemResult:
+    """Combine an item's outcomes, by configuration name, into its result."""
+    bad = {name: outcome for name, outcome in outcomes.items() if not (outcome.passed or outcome.skipped)}
+    if bad:
+        first = next(iter(bad.values()))
+        configs = [(name, outcome.status) for name, outcome in bad.items()]
+        by_boot = all(outcome.by_boot for outcome in bad.values())
+        return ItemResult(item, first.status, 0, configs, _details(bad), by_boot, len(outcomes))
+    if any(outcome.passed for outcome in outcomes.values()):
+        return ItemResult(item, PASSED, item.points)
+    first = next(iter(outcomes.values()))
+    configs = [(name, outcome.status) for name, outcome in outcomes.items()]
+    return ItemResult(item, first.status, 0, configs, boots=len(outcomes))
+
+
+def _details(bad: dict[str, Outcome]) -> tuple[str, ...]:
+    """The first bad configuration's details, then the first line of each different one."""
+    outcomes = list(bad.items())
+    first = outcomes[0][1]
+    lines = list(first.detail)
+    for name, outcome in outcomes[1:]:
+        if outcome != first and outcome.detail:
+            line = f"{name}: {outcome.detail[0]}"
+            if line not in lines:
+                lines.append(line)
+    return tuple(lines[:MAX_DETAIL_LINES])
+
+
+def unscored_tests(chapter: Chapter, boots: list[Boot]) -> dict[str, list[str]]:
+    """Tests seen in the output that no rubric item covers, with the configurations they ran in."""
+    covered_tests = {item.name for item in chapter.items if item.test is not None}
+    covered_suites = {item.suite for item in chapter.items if item.test is None}
+    unscored: dict[str, list[str]] = {}
+    for boot in boots:
+        for result in boot.ktap.tests():
+            if result.key not in covered_tests and result.suite not in covered_suites:
+                configs = unscored.setdefault(result.key, [])
+                if boot.label not in configs:
+                    configs.append(boot.label)
+    return unscored

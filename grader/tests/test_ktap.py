@@ -1,0 +1,68 @@
+"""The KTAP reader on its own: results, diagnostics, skips, stubs, panics, garbage, benchmarks."""
+
+from conftest import BANNER, DATA, T, ktap_log
+
+from mmgrade import ktap
+
+
+def parse_file(name: str) -> ktap.KtapRun:
+    """Parse a log from tests/data after OpenSBI's banner."""
+    return ktap.parse(ktap.decode(BANNER + (DATA / name).read_bytes()))
+
+
+def test_example_from_the_design():
+    run = parse_file("example.log")
+    assert run.complete and run.planned == 2 and run.panic is None
+    buddy = run.suites["ch1.buddy"]
+    assert buddy.complete and [r.ok for r in buddy.results] == [True, False, False]
+    assert buddy.result("exhaustion").explanation() == [
+        "ch1/tests/buddy_test.c:42: expected frames_free_count() == before (1234), got 1233"
+    ]
+    assert buddy.result("alloc_order").todo() == "buddy split"
+    assert buddy.result("split_merge").diagnostics == []
+    concurrent = run.suites["ch1.smp"].result("concurrent")
+    assert concurrent.ok and concurrent.skip_reason == "needs 2 harts"
+
+
+def test_diagnostics_belong_to_the_next_result_only():
+    log = ktap_log({"ch1.a": [T("x", ok=False, diag=("first",)), T("y", ok=False, diag=("second",))]})
+    run = ktap.parse(ktap.decode(log))
+    assert run.suites["ch1.a"].result("x").diagnostics == ["first"]
+    assert run.suites["ch1.a"].result("y").diagnostics == ["second"]
+
+
+def test_fault_comes_first_and_todo_is_left_out():
+    result = ktap.TestResult("ch1.a", "x", False, diagnostics=["TODO(ch1): merge", "a.c:1: expected x", "fault: load page fault at pc 0x1"])
+    assert result.explanation() == ["fault: load page fault at pc 0x1", "a.c:1: expected x"]
+    assert result.todo() == "merge"
+
+
+def test_panic_inside_a_test_and_where_it_stopped():
+    run = parse_file("panic.log")
+    assert run.panic.startswith("BUG_ON(page->state != PAGE_FREE_HEAD)")
+    assert not run.complete
+    assert run.position() == "while running ch1.buddy test #2"
+
+
+def test_bare_panic_line_is_found():
+    run = ktap.parse("OpenSBI v1.1\npanic: out of frames for page_info (hart 0, pc 0x80200000)\n")
+    assert run.panic == "out of frames for page_info (hart 0, pc 0x80200000)"
+    assert run.position() == "before the first test"
+
+
+def test_garbage_bytes_are_ignored():
+    log = ktap_log({"ch1.a": [T("x"), T("y")]})
+    noisy = log.replace(b"    ok 2 y", b"\xff\xfe\x00\x1b[0m\x80garbage\r\n    ok 2 y")
+    run = ktap.parse(ktap.decode(b"\x00\xc3\x28" + noisy))
+    assert run.complete and [r.name for r in run.tests()] == ["x", "y"]
+
+
+def test_benchmarks():
+    text = "# bench ch1.order0_alloc_free: 212 instructions/op\n# bench: 1 benchmark(s) run\n"
+    assert ktap.parse(text).benches == [ktap.Bench("ch1.order0_alloc_free", "212", "instructions/op")]
+
+
+def test_unfinished_suite_is_not_complete():
+    run = ktap.parse(ktap.decode(ktap_log({"ch1.a": [T("x"), T("y")]}).split(b"    ok 2")[0]))
+    assert not run.suites["ch1.a"].complete and not run.complete
+    assert run.position() == "while running ch1.a test #2"

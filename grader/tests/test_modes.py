@@ -1,0 +1,89 @@
+"""The other modes of grade.py: --check-rubric and --bench."""
+
+from conftest import DATA
+
+MATCHING = """\
+#include "ktest.h"
+
+KTEST(ch1_alpha, one) { }
+KTEST(ch1_alpha, two) { }
+KTEST(ch1_beta, b1) { }
+KTEST( ch1_smp , concurrent ) { }
+"""
+
+BENCH_OUTPUT = (
+    b"OpenSBI v1.1\r\n"
+    b"# bench ch1.order0_alloc_free: 212 instructions/op\r\n"
+    b"# bench ch1.order9_alloc_free: 1840 instructions/op\r\n"
+    b"# bench: 2 benchmark(s) run\r\n"
+)
+
+
+def test_check_rubric_ok(lab):
+    (lab.root / "ch1/tests/all_test.c").write_text(MATCHING)
+    graded = lab.grade("--check-rubric")
+    assert graded.code == 0
+    assert graded.out == "check-rubric: ch1 OK\n"
+
+
+def test_check_rubric_mismatches(lab):
+    text = MATCHING.replace("KTEST(ch1_alpha, two) { }", "// KTEST(ch1_alpha, two) is gone\n/* KTEST(ch1_alpha, two) */")
+    (lab.root / "ch1/tests/all_test.c").write_text(text + "\nKTEST(ch1_gamma, extra) { }\n")
+    (lab.root / "ch2/tests").mkdir(parents=True)
+    (lab.root / "ch2/tests/x_test.c").write_text("KTEST(ch2_heap, kmalloc) { }\n")
+    graded = lab.grade("--check-rubric")
+    assert graded.code == 1
+    assert graded.out.splitlines() == [
+        "check-rubric: ch2: has KTESTs but no [ch2] section in the rubric",
+        "check-rubric: ch1.alpha.two: rubric item with no KTEST(ch1_alpha, two) in ch1/tests/*.c",
+        "check-rubric: ch1.gamma.extra (ch1/tests/all_test.c:9): KTEST with no rubric item",
+        "check-rubric: 3 problem(s)",
+    ]
+    assert "ch2" not in lab.grade("--check-rubric", "1").out
+
+
+def test_check_rubric_points_and_whole_suites(lab, tmp_path):
+    rubric = tmp_path / "short.toml"
+    rubric.write_text((DATA / "rubric.toml").read_text().replace("points = 20\n", "points = 15\n", 1))
+    (lab.root / "ch1/tests/all_test.c").write_text(MATCHING.replace("KTEST(ch1_beta, b1) { }", ""))
+    graded = lab.grade("--check-rubric", rubric=rubric)
+    assert "check-rubric: ch1.beta: whole-suite rubric item with no KTEST(ch1_beta, ...) in ch1/tests/*.c" in graded.out
+    assert "check-rubric: ch1: points add up to 95, not 100" in graded.out
+
+
+def test_bench(lab):
+    lab.qemu({"serial": BENCH_OUTPUT})
+    graded = lab.grade("--bench", "1")
+    assert graded.code == 0
+    assert "ch1.order0_alloc_free           212  instructions/op" in graded.out
+    (call,) = lab.calls()
+    assert call[call.index("-m") + 1 :] == ["256M", "-smp", "1", "-seed", "1", "-icount", "shift=0", "-append", "bench=ch1.*"]
+    assert (lab.root / "build/grade/ch1-bench.log").exists()
+
+
+def test_bench_without_results_fails(lab):
+    lab.qemu({"serial": b"# bench: 0 benchmark(s) run\r\n", "exit": 1})
+    graded = lab.grade("--bench", "ch1")
+    assert graded.code == 1
+    assert "boot bench failed: no '# bench' line was printed (exit code 1)" in graded.out
+
+
+def test_bench_with_a_failing_exit_code(lab):
+    lab.qemu({"serial": BENCH_OUTPUT, "exit": 1})
+    graded = lab.grade("--bench", "1")
+    assert graded.code == 1
+    assert "boot bench failed: kernel powered off with exit code 1" in graded.out
+
+
+def test_bench_boot_failure(lab):
+    lab.qemu({"serial": b"panic: no memory node in the device tree\r\n", "exit": 2})
+    graded = lab.grade("--bench", "1")
+    assert graded.code == 1
+    assert "boot bench failed: panic: no memory node in the device tree" in graded.out
+
+
+def test_bench_build_failure(lab):
+    lab.qemu({"serial": BENCH_OUTPUT})
+    lab.make_mode = "fail"
+    graded = lab.grade("--bench", "1")
+    assert graded.code == 1 and "build failed: " in graded.out and lab.calls() == []
