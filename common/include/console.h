@@ -10,7 +10,7 @@
 
 #include "types.h"
 
-/** Write @p len bytes to the console ("\n" becomes "\r\n"). Not locked: see printk. */
+/** Write the @p len bytes at @p s to the console ("\n" becomes "\r\n"). Not locked: see printk. */
 void console_write(const char *s, size_t len);
 /** Read one byte if one is waiting; -1 otherwise. */
 int console_getc(void);

@@ -30,7 +30,7 @@
 #define ENOSYS 38  /**< Not implemented (also: a handout stub). */
 #define EOVERFLOW 75 /**< Value too large. */
 
-/** Human-readable name of an error number ("ENOMEM"), or "E?" if unknown. */
+/** Name of error number @p err, positive or negative ("ENOMEM"), or "E?" if unknown. */
 const char *errno_name(int err);
 
 #endif

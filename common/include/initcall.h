@@ -31,15 +31,19 @@ struct initcall {
 	int level;         /**< Its INIT_* level. */
 };
 
+/** @cond INTERNAL */
 #define INITCALL_CAT2(a, b) a##b
 #define INITCALL_CAT(a, b) INITCALL_CAT2(a, b)
+/** @endcond */
 /** Register @p fn to run at level @p level (a literal 0..5 or INIT_*). */
 #define initcall(level, fn)                                                          \
 	static const struct initcall INITCALL_CAT(__initcall_, fn)                   \
 	    __attribute__((used, section(".initcall." INITCALL_STR(level)))) = {     \
 		fn, #fn, level}
+/** @cond INTERNAL */
 #define INITCALL_STR2(x) #x
 #define INITCALL_STR(x) INITCALL_STR2(x)
+/** @endcond */
 
 /**
  * True if every initcall at @p level returned 0. Lets a test skip when the

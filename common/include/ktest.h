@@ -11,7 +11,7 @@
  *   (only from the test function itself, not from a helper it calls);
  * - KTEST_SKIP("why") ends the test as skipped.
  *
- * A failed check prints `# file:line: expected <what>, got <values>` before
+ * A failed check prints `# %file:line: expected <what>, got <values>` before
  * the test's `not ok` line. Whatever a test prints with printk() also becomes a
  * `# ` diagnostic line. A test that faults is reported `not ok` with the fault
  * and the run goes on with the next test.
@@ -51,8 +51,10 @@ struct kbench {
 	void (*fn)(void); /**< The benchmark body. */
 };
 
+/** @cond INTERNAL */
 #define KTEST_CAT2(a, b) a##b
 #define KTEST_CAT(a, b) KTEST_CAT2(a, b)
+/** @endcond */
 
 /** Define a test called @p name in suite @p suite (both bare identifiers). */
 #define KTEST(suite, name)                                                           \
@@ -70,13 +72,24 @@ struct kbench {
 	static void kbench_##name(void)
 
 /* The runner's side of a check; tests use the macros below. */
+/**
+ * Record that check @p expr (its text), at @p file : @p line, was false:
+ * print `# %file:line: expected expr` and mark the current test failed.
+ */
 void ktest_fail_bool(const char *file, int line, const char *expr);
+/**
+ * Record that the comparison @p a_text @p op @p b_text, at @p file : @p line,
+ * was false with values @p a and @p b: print `# %file:line: expected a_text op
+ * b_text (b), got a` and mark the current test failed.
+ */
 void ktest_fail_cmp(const char *file, int line, const char *a_text, const char *op, const char *b_text,
 		    long long a, long long b);
+/** Mark the current test skipped, saying @p reason (KTEST_SKIP() also returns). */
 void ktest_skip(const char *reason);
 /** True once the current test has failed a check. */
 bool ktest_failed(void);
 
+/** @cond INTERNAL */
 #define KTEST_CHECK_BOOL_(cond, text, on_fail)                                       \
 	do {                                                                         \
 		if (!(cond)) {                                                       \
@@ -93,6 +106,8 @@ bool ktest_failed(void);
 			on_fail;                                                     \
 		}                                                                    \
 	} while (0)
+
+/** @endcond */
 
 /** Expect @p c to be true; carry on if not. */
 #define KEXPECT_TRUE(c) KTEST_CHECK_BOOL_(c, #c, (void)0)

@@ -21,6 +21,7 @@ static inline void list_init(struct list_head *h) { h->next = h->prev = h; }
 /** True if the list headed by @p h is empty. */
 static inline bool list_empty(const struct list_head *h) { return h->next == h; }
 
+/** Link @p n in between the adjacent nodes @p prev and @p next. */
 static inline void list_insert_between(struct list_head *n, struct list_head *prev, struct list_head *next)
 {
 	next->prev = n;

@@ -56,9 +56,17 @@ static inline paddr_t kva_to_pa(const void *kva)
 	return 0;
 }
 
-/* Symbols from kernel.ld: the image's sections (link addresses). */
+/** @name Kernel image bounds
+ *  Symbols from kernel.ld (link addresses).
+ *  @{ */
+/**
+ * Where the kernel image and each of its page-aligned sections (text, rodata,
+ * data, bss) start and end, as link (virtual) addresses; symbols from
+ * kernel.ld. Use their address; never read them.
+ */
 extern char _kernel_start[], _text_start[], _text_end[], _rodata_start[], _rodata_end[];
 extern char _data_start[], _data_end[], _bss_start[], _bss_end[], _kernel_end[];
+/** @} */
 
 /** The boot page table of entry.S: 512 root entries, gigapages only. */
 extern uint64_t boot_pagetable[512];

@@ -9,7 +9,8 @@
 #include "types.h"
 
 /**
- * Print `panic: <message> (hart N, pc 0x..)` and power off with exit code 2.
+ * Print `panic: <message> (hart N, pc 0x..)`, the message formatted from
+ * @p fmt and the arguments as by printk(), and power off with exit code 2.
  * Other harts are stopped. Never returns.
  */
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
@@ -45,7 +46,7 @@ enum poweroff_code {
 	POWEROFF_PANIC = 2, /**< The kernel panicked. */
 };
 
-/** Power the machine off through the test finisher (or SBI); never returns. */
+/** Power the machine off with exit code @p code, through the test finisher (or SBI); never returns. */
 void poweroff(enum poweroff_code code) __attribute__((noreturn));
 
 #endif

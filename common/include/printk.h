@@ -12,14 +12,15 @@
 #include <stdarg.h>
 #include "types.h"
 
-/** Print to the console, printf-style. @return the number of bytes printed. */
+/** Print to the console, formatting @p fmt as printf does. @return the number of bytes printed. */
 int printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/** printk() with a va_list. */
+/** printk() of format @p fmt with the arguments in the va_list @p ap. */
 int vprintk(const char *fmt, va_list ap);
-/** Format into @p buf of @p size bytes (always NUL-terminated when size > 0);
- *  returns the length the full output would have had, as C99's snprintf. */
+/** Format @p fmt and the arguments into @p buf of @p size bytes (always
+ *  NUL-terminated when size > 0); returns the length the full output would
+ *  have had, as C99's snprintf. */
 int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/** snprintf() with a va_list. */
+/** snprintf() into @p buf of @p size bytes, of format @p fmt with the arguments in @p ap. */
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 
 /**

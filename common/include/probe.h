@@ -31,8 +31,11 @@ int probe_exec(const void *addr);
 /** The fault the last failed probe on this hart took. */
 struct fault_info probe_last_fault(void);
 
-/** Fix-up lookup for the trap handler: true if it redirected @p tf. */
 struct trap_frame;
+/**
+ * Fix-up lookup, for the trap handler: if the fault in trap frame @p tf was
+ * taken by a probe, point its sepc at the probe's fix-up and return true.
+ */
 bool probe_fixup(struct trap_frame *tf);
 
 #endif

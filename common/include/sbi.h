@@ -25,10 +25,10 @@ struct sbiret {
 	long value; /**< The call's return value. */
 };
 
-/** Make SBI call (@p ext, @p fid) with up to three arguments. */
+/** Make SBI call (@p ext, @p fid) with arguments @p a0, @p a1, @p a2 (pass 0 for unused ones). */
 struct sbiret sbi_call(long ext, long fid, unsigned long a0, unsigned long a1, unsigned long a2);
 
-/** Print one byte on the firmware's console (works before the UART is known). */
+/** Print byte @p ch on the firmware's console (works before the UART is known). */
 void sbi_console_putchar(int ch);
 
 /**

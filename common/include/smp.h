@@ -36,7 +36,7 @@ int harts_online(void);
 int boot_hart(void);
 
 /**
- * Run fn(arg, hart) on every online hart at once, the caller's included, and
+ * Run @p fn (@p arg, hart) on every online hart at once, the caller's included, and
  * return when all have finished. Call only from the boot hart. Used by
  * concurrency tests: all harts start together, after a barrier.
  */

@@ -33,7 +33,7 @@ typedef bool (*trap_handler_fn)(struct trap_frame *tf);
  */
 int trap_register(uint64_t cause, trap_handler_fn fn);
 
-/** Remove a handler registered with trap_register(); -ENOENT if absent. */
+/** Remove handler @p fn registered with trap_register() for @p cause; -ENOENT if absent. */
 int trap_unregister(uint64_t cause, trap_handler_fn fn);
 
 /** Install the trap vector on this hart. */
@@ -43,8 +43,9 @@ void trap_init_hart(void);
 const char *trap_cause_name(uint64_t scause);
 
 /**
- * Hook for the test runner: if it returns, the trap was not a test's; if a
- * test was running, it fails the test and does not return.
+ * Hook for the test runner, given the trap frame @p tf of an unhandled fault:
+ * if it returns, the trap was not a test's; if a test was running, it fails
+ * the test and does not return.
  */
 void ktest_on_fault(struct trap_frame *tf);
 
