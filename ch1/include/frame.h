@@ -57,6 +57,17 @@ struct page_info {
 	};
 };
 
+/**
+ * Bits of page_info.flags that ch1 keeps in the heads of a multi-block
+ * allocation: frames_alloc() of n frames hands out the run of aligned blocks
+ * n decomposes into (3 frames: a block of 2, then a block of 1), and these
+ * bits tie the run together so that frames_free() with a different n, or
+ * frames_free_order() of one block of it, is refused. Later chapters keep
+ * their own flags in the other bits and must leave these alone.
+ */
+#define PAGE_RUN_PREV 0x4000u /**< A block of the same allocation comes before this one. */
+#define PAGE_RUN_NEXT 0x8000u /**< A block of the same allocation follows this one. */
+
 /** Watermarks, in frames (Linux's WMARK_MIN/LOW/HIGH). */
 struct frame_watermarks {
 	uint64_t min;  /**< Below this only FRAME_EMERGENCY allocations succeed: the emergency reserve. */
@@ -83,13 +94,22 @@ struct frame_stats {
 	uint64_t free_blocks[MAX_ORDER + 1]; /**< Free blocks per order. */
 };
 
-/** Allocate one frame. @return its physical address, or 0 if out of memory. */
+/**
+ * Allocate one frame (xv6 kalloc, rCore frame_alloc).
+ * @param flags FRAME_ZERO, FRAME_EMERGENCY, or 0.
+ * @return its physical address, or 0 if out of memory (or if taking it would
+ *         break the emergency reserve and @p flags lacks FRAME_EMERGENCY).
+ */
 paddr_t frame_alloc(unsigned flags);
-/** Free one frame from frame_alloc(). @return 0, or -EINVAL (see frames_free_order()). */
+/**
+ * Free the frame at @p pa from frame_alloc() (a block of order 0).
+ * @return 0, or -EINVAL as frames_free_order() says.
+ */
 int frame_free(paddr_t pa);
 
 /**
- * Allocate 2^@p order contiguous frames, aligned to 2^order frames.
+ * Allocate 2^@p order contiguous frames, aligned to 2^order frames (Redox
+ * allocate_p2frame). @p flags: FRAME_ZERO, FRAME_EMERGENCY, or 0.
  * @return the first frame's address, or 0 if out of memory or order > MAX_ORDER.
  */
 paddr_t frames_alloc_order(unsigned order, unsigned flags);
@@ -97,26 +117,31 @@ paddr_t frames_alloc_order(unsigned order, unsigned flags);
  * Free 2^@p order frames from frames_alloc_order().
  * @return 0; -EINVAL if @p pa is not page-aligned, outside RAM, not the start
  *         of an allocated block, or the block's order is not @p order. A
- *         refused free changes nothing and counts in frame_stats.bad_frees.
+ *         refused free changes nothing, counts in frame_stats.bad_frees and
+ *         prints one line `frames: refused free of 0x... (n frames): why`.
  */
 int frames_free_order(paddr_t pa, unsigned order);
 
 /**
- * Allocate @p n contiguous frames (any n >= 1, even above 2^MAX_ORDER).
- * Blocks up to 2^MAX_ORDER come from the buddy lists, with the unused tail
- * given back; larger runs are searched for frame by frame.
+ * Allocate @p n contiguous frames (any n >= 1, even above 2^MAX_ORDER;
+ * Theseus allocate_frames). Up to 2^MAX_ORDER they come from the buddy lists,
+ * a block of the covering order with the unused tail given back (so a power
+ * of two comes aligned to itself); larger runs, or runs no single free block
+ * holds, are searched for. @p flags: FRAME_ZERO, FRAME_EMERGENCY, or 0.
  * @return the first frame's address, or 0 if no run of n free frames exists.
  */
 paddr_t frames_alloc(size_t n, unsigned flags);
 /**
- * Free @p n frames from frames_alloc(), frames_alloc_at() or
- * frames_alloc_in_range(). @return 0 or -EINVAL (nothing freed) if the range
- * was not allocated exactly so.
+ * Free the @p n frames at @p pa from frames_alloc(), frames_alloc_at() or
+ * frames_alloc_in_range() (or a block of frames_alloc_order() of that size).
+ * @return 0; -EINVAL (nothing freed, counted as a bad free) if [pa, pa + n
+ *         frames) is not exactly one such allocation.
  */
 int frames_free(paddr_t pa, size_t n);
 
 /**
  * Allocate the @p n frames starting at @p pa (Theseus allocate_frames_at).
+ * @p flags: FRAME_ZERO, FRAME_EMERGENCY, or 0.
  * @return 0; -EINVAL if @p pa is misaligned, n is 0, or the range is not all
  *         RAM; -EBUSY if a frame in it is reserved or already allocated;
  *         -ENOMEM if taking it would break the emergency reserve.
@@ -124,14 +149,19 @@ int frames_free(paddr_t pa, size_t n);
 int frames_alloc_at(paddr_t pa, size_t n, unsigned flags);
 /**
  * Allocate @p n contiguous frames lying wholly inside [@p lo, @p hi) — the
- * lowest such run (Theseus allocate_frames_in_range; for DMA limits).
+ * lowest such run (Theseus allocate_frames_in_range; for DMA limits). Bounds
+ * that are not page-aligned shrink the range to the whole frames inside it.
+ * @p flags: FRAME_ZERO, FRAME_EMERGENCY, or 0.
  * @return the first frame's address, or 0 if none fits.
  */
 paddr_t frames_alloc_in_range(size_t n, paddr_t lo, paddr_t hi, unsigned flags);
 
-/** frames_alloc() of enough frames for @p bytes. @return 0 for 0 bytes or no memory. */
+/**
+ * frames_alloc() of enough frames for @p bytes (rounded up to whole frames).
+ * @p flags: as for frames_alloc(). @return 0 for 0 bytes or no memory.
+ */
 paddr_t frames_alloc_bytes(size_t bytes, unsigned flags);
-/** frames_free() of the frames frames_alloc_bytes(@p bytes) took. */
+/** frames_free() of the frames at @p pa that frames_alloc_bytes(@p bytes) took. */
 int frames_free_bytes(paddr_t pa, size_t bytes);
 
 /** Frames on the free lists. */
@@ -140,11 +170,14 @@ uint64_t frames_free_count(void);
 uint64_t frames_used_count(void);
 /** Frames managed (free + used). */
 uint64_t frames_total_count(void);
-/** A consistent snapshot of every counter. */
+/** Fill @p out with a consistent snapshot of every counter (taken under the lock). */
 void frames_get_stats(struct frame_stats *out);
 /** The watermarks in force. */
 struct frame_watermarks frames_watermarks(void);
-/** Set the watermarks (tests use this). @return 0, or -EINVAL unless min <= low <= high <= total. */
+/**
+ * Set the watermarks to @p wm (tests use this) and re-evaluate the pressure.
+ * @return 0, or -EINVAL (nothing changed) unless min <= low <= high <= total.
+ */
 int frames_set_watermarks(struct frame_watermarks wm);
 /** The pressure state now. */
 enum frame_pressure frames_pressure(void);
@@ -154,8 +187,15 @@ enum frame_pressure frames_pressure(void);
  * about to fail; returns how many it freed. ch2 registers one for empty slabs.
  */
 typedef uint64_t (*frame_shrinker_fn)(uint64_t frames);
-/** Register @p fn (up to 4). @return 0 or -ENOSPC. */
+/**
+ * Register @p fn (up to 4). Before an allocation fails for want of memory,
+ * every shrinker is called, with the allocator's lock not held (a shrinker
+ * frees frames), and the allocation is tried once more (Linux's reclaim then
+ * retry). @return 0, -EINVAL for NULL, or -ENOSPC.
+ */
 int frames_register_shrinker(frame_shrinker_fn fn);
+/** Remove @p fn, registered with frames_register_shrinker(). @return 0 or -ENOENT. */
+int frames_unregister_shrinker(frame_shrinker_fn fn);
 
 /** The metadata of the frame holding @p pa, or NULL if @p pa is not RAM. */
 struct page_info *pa_to_page(paddr_t pa);

@@ -1,0 +1,578 @@
+/*
+ * Host test of ch1/src/buddy.c: the buddy system as pure logic, under
+ * AddressSanitizer and UBSan. Directed cases first, then seeded random
+ * sequences checked step by step against a model (which frames are managed,
+ * which are allocated and by which allocation), with buddy_check() run on
+ * the invariants along the way.
+ *
+ * Build by hand:
+ *   cc -std=gnu11 -g -O1 -fsanitize=address,undefined -DMMLAB_HOST \
+ *      -iquote common/include -iquote ch1/include -iquote ch1/src \
+ *      ch1/hosttest/test_buddy.c ch1/src/buddy.c -o build/host/test_buddy
+ */
+// HOSTTEST_SOURCES: ch1/src/buddy.c
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buddy.h"
+#include "errno.h"
+#include "frame.h"
+#include "types.h"
+
+static int passed, failed;
+
+#define CHECK(cond)                                                                  \
+	do {                                                                         \
+		if (cond) {                                                          \
+			passed++;                                                    \
+		} else {                                                             \
+			failed++;                                                    \
+			printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);       \
+			if (failed > 20)                                             \
+				exit(1);                                             \
+		}                                                                    \
+	} while (0)
+
+#define CHECK_EQ(a, b)                                                               \
+	do {                                                                         \
+		long long _a = (long long)(a), _b = (long long)(b);                  \
+		if (_a == _b) {                                                      \
+			passed++;                                                    \
+		} else {                                                             \
+			failed++;                                                    \
+			printf("FAIL %s:%d: %s == %s: %lld != %lld\n", __FILE__, __LINE__, #a, #b, _a, _b); \
+			if (failed > 20)                                             \
+				exit(1);                                             \
+		}                                                                    \
+	} while (0)
+
+/* buddy_check() with the reason printed on failure. */
+#define CHECK_SANE(b)                                                                \
+	do {                                                                         \
+		const char *_why = buddy_check(b);                                   \
+		if (!_why) {                                                         \
+			passed++;                                                    \
+		} else {                                                             \
+			failed++;                                                    \
+			printf("FAIL %s:%d: buddy_check: %s\n", __FILE__, __LINE__, _why); \
+			exit(1);                                                     \
+		}                                                                    \
+	} while (0)
+
+static uint64_t rng_state;
+static uint64_t rnd(void) /* xorshift64*: deterministic for a given seed */
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545F4914F6CDD1DULL;
+}
+static uint64_t rnd_below(uint64_t n) { return n ? rnd() % n : 0; }
+
+static bool digest_eq(const struct buddy_digest *a, const struct buddy_digest *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+/* A buddy over [lo, hi) with its own array. */
+static struct page_info *new_buddy(struct buddy *b, pfn_t lo, pfn_t hi)
+{
+	struct page_info *pages = calloc(buddy_nr_pages(lo, hi), sizeof(*pages));
+	buddy_init(b, pages, lo, hi);
+	return pages;
+}
+
+/* ---- directed tests -------------------------------------------------------- */
+
+static void test_split_and_merge(void)
+{
+	struct buddy b;
+	struct page_info *pages = new_buddy(&b, 0, 1024);
+	CHECK_EQ(buddy_add_range(&b, 0, 1024), 1024);
+	CHECK_SANE(&b);
+	CHECK_EQ(b.nr_free[MAX_ORDER], 1);
+	/* One frame splits the block into one free block of every lower order. */
+	pfn_t p = buddy_alloc(&b, 0);
+	CHECK_EQ(p, 0);
+	for (unsigned o = 0; o < MAX_ORDER; o++)
+		CHECK_EQ(b.nr_free[o], 1);
+	CHECK_EQ(b.nr_free[MAX_ORDER], 0);
+	CHECK_EQ(b.free_frames, 1023);
+	CHECK_EQ(pages[0].state, PAGE_ALLOC_HEAD);
+	CHECK_EQ(pages[0].refcount, 1);
+	CHECK_EQ(pages[512].state, PAGE_FREE_HEAD);
+	CHECK_EQ(pages[512].order, 9);
+	CHECK_SANE(&b);
+	/* Freeing it merges all the way back up. */
+	const char *why = NULL;
+	CHECK_EQ(buddy_free(&b, p, 0, &why), 0);
+	CHECK_EQ(b.nr_free[MAX_ORDER], 1);
+	CHECK_EQ(b.free_frames, 1024);
+	CHECK_SANE(&b);
+	/* Double free is refused. */
+	CHECK_EQ(buddy_free(&b, p, 0, &why), -EINVAL);
+	CHECK(why != NULL);
+	free(pages);
+}
+
+static void test_alignment(void)
+{
+	struct buddy b;
+	struct page_info *pages = new_buddy(&b, 5, 4096 + 7);
+	buddy_add_range(&b, 5, 4096 + 7);
+	CHECK_SANE(&b);
+	for (unsigned o = 0; o <= MAX_ORDER; o++) {
+		pfn_t p = buddy_alloc(&b, o);
+		CHECK(p != BUDDY_NO_PFN);
+		CHECK(IS_ALIGNED(p, 1UL << o));
+		CHECK_EQ(pages[p].order, o);
+		for (uint64_t t = 1; t < (1UL << o); t++)
+			if (pages[p + t].state != PAGE_TAIL)
+				CHECK(0);
+		CHECK_SANE(&b);
+		const char *why;
+		CHECK_EQ(buddy_free(&b, p, o, &why), 0);
+	}
+	CHECK_EQ(buddy_alloc(&b, MAX_ORDER + 1), BUDDY_NO_PFN);
+	CHECK_SANE(&b);
+	free(pages);
+}
+
+/* Adding ranges in pieces, in any order, gives the same fully merged state. */
+static void test_add_canonical(void)
+{
+	struct buddy a, c;
+	struct page_info *pa = new_buddy(&a, 1000, 9000), *pc = new_buddy(&c, 1000, 9000);
+	CHECK_EQ(buddy_add_range(&a, 1000, 9000), 8000);
+	CHECK_EQ(buddy_add_range(&c, 5000, 9000), 4000);
+	CHECK_EQ(buddy_add_range(&c, 1003, 5000), 3997);
+	CHECK_EQ(buddy_add_range(&c, 1000, 1003), 3);
+	struct buddy_digest da, dc;
+	buddy_digest(&a, &da);
+	buddy_digest(&c, &dc);
+	CHECK(digest_eq(&da, &dc));
+	CHECK_SANE(&a);
+	CHECK_SANE(&c);
+	CHECK_EQ(a.base_pfn, 0);
+	CHECK_EQ(pa[999].state, PAGE_RESERVED);
+	CHECK(!buddy_is_free(&a, 999));
+	CHECK(buddy_is_free(&a, 1000));
+	CHECK(buddy_is_free(&a, 8999));
+	CHECK(!buddy_is_free(&a, 9000));
+	free(pa);
+	free(pc);
+}
+
+static void test_runs(void)
+{
+	struct buddy b;
+	struct page_info *pages = new_buddy(&b, 0, 8192);
+	buddy_add_range(&b, 1, 8192); /* frame 0 stays out, as the kernel keeps PA 0 out */
+	struct buddy_digest d0, d;
+	buddy_digest(&b, &d0);
+	const char *why;
+
+	/* alloc_run(3): 3 frames used, not 4; the fourth is free again. */
+	pfn_t p = buddy_alloc_run(&b, 3);
+	CHECK(p != BUDDY_NO_PFN);
+	CHECK_EQ(b.free_frames, 8191 - 3);
+	CHECK(buddy_is_free(&b, p + 3));
+	CHECK_SANE(&b);
+	/* Wrong n, wrong order, a block of the run: all refused, nothing changed. */
+	buddy_digest(&b, &d);
+	CHECK_EQ(buddy_free_range(&b, p, 2, &why), -EINVAL);
+	CHECK_EQ(buddy_free_range(&b, p, 4, &why), -EINVAL);
+	CHECK_EQ(buddy_free_range(&b, p, 1, &why), -EINVAL);
+	CHECK_EQ(buddy_free(&b, p, 1, &why), -EINVAL);
+	CHECK_EQ(buddy_free(&b, p + 2, 0, &why), -EINVAL);
+	CHECK_EQ(buddy_free(&b, p + 1, 0, &why), -EINVAL);
+	struct buddy_digest d2;
+	buddy_digest(&b, &d2);
+	CHECK(digest_eq(&d, &d2));
+	CHECK_EQ(buddy_free_range(&b, p, 3, &why), 0);
+	buddy_digest(&b, &d);
+	CHECK(digest_eq(&d, &d0));
+
+	/* claim across several max-order blocks with leftovers on both sides. */
+	CHECK_EQ(buddy_claim(&b, 1000, 3000), 0);
+	CHECK_EQ(b.free_frames, 8191 - 3000);
+	CHECK(buddy_is_free(&b, 999));
+	CHECK(!buddy_is_free(&b, 1000));
+	CHECK(!buddy_is_free(&b, 3999));
+	CHECK(buddy_is_free(&b, 4000));
+	CHECK_SANE(&b);
+	/* claim overlapping it: busy, nothing changed. */
+	buddy_digest(&b, &d);
+	CHECK_EQ(buddy_claim(&b, 990, 11), -EBUSY);
+	CHECK_EQ(buddy_claim(&b, 3999, 1), -EBUSY);
+	CHECK_EQ(buddy_claim(&b, 0, 1), -EBUSY); /* reserved */
+	CHECK_EQ(buddy_claim(&b, 8190, 3), -EINVAL); /* past the end */
+	CHECK_EQ(buddy_claim(&b, 5, 0), -EINVAL);
+	buddy_digest(&b, &d2);
+	CHECK(digest_eq(&d, &d2));
+	/* find_run: the lowest fit; a fit ending exactly at hi; none. */
+	CHECK_EQ(buddy_find_run(&b, 999, 0, 8192), 1);
+	CHECK_EQ(buddy_find_run(&b, 1000, 0, 8192), 4000);
+	CHECK_EQ(buddy_find_run(&b, 10, 990, 1000), 990); /* ends exactly at hi */
+	CHECK_EQ(buddy_find_run(&b, 5, 995, 1005), 995);
+	CHECK_EQ(buddy_find_run(&b, 6, 995, 1005), BUDDY_NO_PFN);
+	CHECK_EQ(buddy_find_run(&b, 5, 3990, 4005), 4000);
+	CHECK_EQ(buddy_find_run(&b, 4192, 0, 8192), 4000);
+	CHECK_EQ(buddy_find_run(&b, 4193, 0, 8192), BUDDY_NO_PFN);
+	CHECK_EQ(buddy_find_run(&b, 1, 7, 7), BUDDY_NO_PFN);
+	CHECK_EQ(buddy_find_run(&b, 0, 0, 8192), BUDDY_NO_PFN);
+	CHECK_EQ(buddy_find_run(&b, 1, 0, 1), BUDDY_NO_PFN);
+	/* Freeing the claim with the wrong n is refused; the right n merges back. */
+	CHECK_EQ(buddy_free_range(&b, 1000, 2999, &why), -EINVAL);
+	CHECK_EQ(buddy_free_range(&b, 1000, 3001, &why), -EINVAL);
+	CHECK_EQ(buddy_free_range(&b, 1001, 2999, &why), -EINVAL);
+	CHECK_EQ(buddy_free_range(&b, 1000, 3000, &why), 0);
+	buddy_digest(&b, &d);
+	CHECK(digest_eq(&d, &d0));
+	CHECK_SANE(&b);
+	free(pages);
+}
+
+/* Allocate everything in order-0 frames, free in a shuffled order: lists as before. */
+static void test_exhaust_and_restore(void)
+{
+	struct buddy b;
+	struct page_info *pages = new_buddy(&b, 100, 5000);
+	buddy_add_range(&b, 100, 3000);
+	buddy_add_range(&b, 3500, 5000);
+	struct buddy_digest d0, d;
+	buddy_digest(&b, &d0);
+	uint64_t total = b.free_frames;
+	pfn_t *got = malloc(total * sizeof(*got));
+	uint64_t n = 0;
+	for (pfn_t p; (p = buddy_alloc(&b, 0)) != BUDDY_NO_PFN;)
+		got[n++] = p;
+	CHECK_EQ(n, total);
+	CHECK_EQ(b.free_frames, 0);
+	CHECK_SANE(&b);
+	for (uint64_t i = n; i > 1; i--) {
+		uint64_t j = rnd_below(i);
+		pfn_t t = got[i - 1];
+		got[i - 1] = got[j];
+		got[j] = t;
+	}
+	const char *why;
+	for (uint64_t i = 0; i < n; i++)
+		if (buddy_free(&b, got[i], 0, &why) != 0)
+			CHECK(0);
+	buddy_digest(&b, &d);
+	CHECK(digest_eq(&d, &d0));
+	CHECK_SANE(&b);
+	free(got);
+	free(pages);
+}
+
+/* ---- random sequences against a model ---------------------------------------- */
+
+enum { KIND_ORDER, KIND_RUN };
+struct alloc {
+	pfn_t pfn;
+	uint64_t n;
+	int kind;
+	unsigned order;
+};
+
+struct model {
+	struct buddy b;
+	struct page_info *pages;
+	pfn_t lo, hi;           /* frames described: [b.base_pfn, hi) */
+	uint8_t *managed;       /* per frame (index from base): given to the buddy */
+	int32_t *owner;         /* per frame: index into allocs, or -1 */
+	struct alloc *allocs;
+	int nr_allocs, max_allocs;
+	uint64_t free_frames;
+	struct buddy_digest initial;
+};
+
+static void model_init(struct model *m, pfn_t lo, pfn_t hi, int nr_ranges)
+{
+	m->pages = new_buddy(&m->b, lo, hi);
+	m->lo = lo;
+	m->hi = hi;
+	uint64_t n = m->b.nr_pages;
+	m->managed = calloc(n, 1);
+	m->owner = malloc(n * sizeof(*m->owner));
+	for (uint64_t i = 0; i < n; i++)
+		m->owner[i] = -1;
+	m->max_allocs = 4096;
+	m->allocs = malloc(m->max_allocs * sizeof(*m->allocs));
+	m->nr_allocs = 0;
+	m->free_frames = 0;
+	/* Random disjoint ranges with holes between them, added in random order. */
+	pfn_t cut[2 * 8 + 2];
+	int k = 2 * nr_ranges;
+	for (int i = 0; i < k; i++)
+		cut[i] = lo + rnd_below(hi - lo + 1);
+	for (int i = 1; i < k; i++) /* insertion sort */
+		for (int j = i; j > 0 && cut[j - 1] > cut[j]; j--) {
+			pfn_t t = cut[j];
+			cut[j] = cut[j - 1];
+			cut[j - 1] = t;
+		}
+	cut[0] = lo; /* the first range starts at lo, the last ends at hi */
+	cut[k - 1] = hi;
+	int order[8];
+	for (int i = 0; i < nr_ranges; i++)
+		order[i] = i;
+	for (int i = nr_ranges; i > 1; i--) {
+		int j = (int)rnd_below(i), t = order[i - 1];
+		order[i - 1] = order[j];
+		order[j] = t;
+	}
+	for (int r = 0; r < nr_ranges; r++) {
+		pfn_t s = cut[2 * order[r]], e = cut[2 * order[r] + 1];
+		CHECK_EQ(buddy_add_range(&m->b, s, e), e - s);
+		for (pfn_t p = s; p < e; p++)
+			m->managed[p - m->b.base_pfn] = 1;
+		m->free_frames += e - s;
+	}
+	buddy_digest(&m->b, &m->initial);
+}
+
+static void model_destroy(struct model *m)
+{
+	free(m->pages);
+	free(m->managed);
+	free(m->owner);
+	free(m->allocs);
+}
+
+static bool model_frame_free(const struct model *m, uint64_t idx)
+{
+	return m->managed[idx] && m->owner[idx] < 0;
+}
+
+/* True if the model holds an aligned block of 2^order frames all free. */
+static bool model_has_block(const struct model *m, unsigned order)
+{
+	uint64_t size = 1UL << order;
+	for (uint64_t i = 0; i + size <= m->b.nr_pages; i += size) {
+		uint64_t t = 0;
+		while (t < size && model_frame_free(m, i + t))
+			t++;
+		if (t == size)
+			return true;
+	}
+	return false;
+}
+
+/* The lowest run of n free frames in [lo, hi), as the model sees it. */
+static pfn_t model_find_run(const struct model *m, uint64_t n, pfn_t lo, pfn_t hi)
+{
+	pfn_t base = m->b.base_pfn, end = base + m->b.nr_pages;
+	if (lo < base)
+		lo = base;
+	if (hi > end)
+		hi = end;
+	uint64_t run = 0;
+	for (pfn_t p = lo; p < hi && n; p++) {
+		run = model_frame_free(m, p - base) ? run + 1 : 0;
+		if (run == n)
+			return p + 1 - n;
+	}
+	return BUDDY_NO_PFN;
+}
+
+static void model_take(struct model *m, pfn_t pfn, uint64_t n, int kind, unsigned order)
+{
+	int id = m->nr_allocs++;
+	m->allocs[id] = (struct alloc){pfn, n, kind, order};
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t idx = pfn - m->b.base_pfn + i;
+		if (!model_frame_free(m, idx)) {
+			CHECK(0); /* handed out a frame that was not free */
+			return;
+		}
+		m->owner[idx] = id;
+	}
+	m->free_frames -= n;
+}
+
+static void model_release(struct model *m, int id)
+{
+	struct alloc *a = &m->allocs[id];
+	for (uint64_t i = 0; i < a->n; i++)
+		m->owner[a->pfn - m->b.base_pfn + i] = -1;
+	m->free_frames += a->n;
+	/* Move the last allocation into the hole, and re-own its frames. */
+	int last = --m->nr_allocs;
+	if (id != last) {
+		m->allocs[id] = m->allocs[last];
+		for (uint64_t i = 0; i < m->allocs[id].n; i++)
+			m->owner[m->allocs[id].pfn - m->b.base_pfn + i] = id;
+	}
+}
+
+static unsigned random_order(void)
+{
+	uint64_t r = rnd_below(100);
+	if (r < 50)
+		return 0;
+	if (r < 75)
+		return 1 + (unsigned)rnd_below(3);
+	if (r < 95)
+		return 3 + (unsigned)rnd_below(4);
+	return (unsigned)rnd_below(MAX_ORDER + 1);
+}
+
+/* A bad free of any sort: must be refused and change nothing. */
+static void bad_free(struct model *m)
+{
+	struct buddy_digest before, after;
+	buddy_digest(&m->b, &before);
+	const char *why = NULL;
+	int err;
+	uint64_t idx = rnd_below(m->b.nr_pages);
+	pfn_t pfn = m->b.base_pfn + idx;
+	int owner = m->owner[idx];
+	const struct alloc *a = owner >= 0 ? &m->allocs[owner] : NULL;
+	unsigned order = (unsigned)rnd_below(MAX_ORDER + 2);
+	uint64_t n = 1 + rnd_below(2048);
+	bool valid_order = a && a->pfn == pfn && a->n == (1UL << order);
+	bool valid_range = a && a->pfn == pfn && a->n == n;
+	if (rnd() & 1) {
+		if (valid_order)
+			return;
+		err = buddy_free(&m->b, pfn, order, &why);
+	} else {
+		if (valid_range)
+			return;
+		err = buddy_free_range(&m->b, pfn, n, &why);
+	}
+	CHECK_EQ(err, -EINVAL);
+	CHECK(why != NULL);
+	buddy_digest(&m->b, &after);
+	CHECK(digest_eq(&before, &after));
+}
+
+static void random_step(struct model *m)
+{
+	uint64_t r = rnd_below(100);
+	const char *why;
+	if (m->nr_allocs == m->max_allocs)
+		r = 0; /* full: free something */
+	if (r < 35 && m->nr_allocs) { /* free */
+		int id = (int)rnd_below(m->nr_allocs);
+		struct alloc a = m->allocs[id];
+		int err = a.kind == KIND_ORDER && (rnd() & 1) ? buddy_free(&m->b, a.pfn, a.order, &why)
+							      : buddy_free_range(&m->b, a.pfn, a.n, &why);
+		CHECK_EQ(err, 0);
+		model_release(m, id);
+		if (rnd_below(8) == 0) { /* and free it again: a double free */
+			err = a.kind == KIND_ORDER ? buddy_free(&m->b, a.pfn, a.order, &why)
+						   : buddy_free_range(&m->b, a.pfn, a.n, &why);
+			CHECK_EQ(err, -EINVAL);
+		}
+	} else if (r < 60) { /* alloc by order */
+		unsigned o = random_order();
+		pfn_t p = buddy_alloc(&m->b, o);
+		if (p == BUDDY_NO_PFN) {
+			CHECK(!model_has_block(m, o));
+		} else {
+			CHECK(IS_ALIGNED(p, 1UL << o));
+			model_take(m, p, 1UL << o, KIND_ORDER, o);
+		}
+	} else if (r < 75) { /* alloc a count */
+		uint64_t n = rnd_below(4) ? 1 + rnd_below(16) : 1 + rnd_below(1UL << MAX_ORDER);
+		unsigned o = 0;
+		while ((1UL << o) < n)
+			o++;
+		pfn_t p = buddy_alloc_run(&m->b, n);
+		if (p == BUDDY_NO_PFN) {
+			CHECK(!model_has_block(m, o));
+		} else {
+			CHECK(IS_ALIGNED(p, 1UL << o));
+			model_take(m, p, n, KIND_RUN, 0);
+		}
+	} else if (r < 85) { /* claim a range */
+		uint64_t n = rnd_below(4) ? 1 + rnd_below(8) : 1 + rnd_below(3000);
+		pfn_t p = m->b.base_pfn + rnd_below(m->b.nr_pages);
+		bool inside = p - m->b.base_pfn + n <= m->b.nr_pages;
+		bool all_free = inside;
+		for (uint64_t i = 0; all_free && i < n; i++)
+			all_free = model_frame_free(m, p - m->b.base_pfn + i);
+		int err = buddy_claim(&m->b, p, n);
+		CHECK_EQ(err, !inside ? -EINVAL : all_free ? 0 : -EBUSY);
+		if (err == 0)
+			model_take(m, p, n, KIND_RUN, 0);
+	} else if (r < 90) { /* find the lowest run, then claim it */
+		uint64_t n = rnd_below(2) ? 1 + rnd_below(8) : 1 + rnd_below(4000);
+		pfn_t lo = m->b.base_pfn + rnd_below(m->b.nr_pages);
+		pfn_t hi = lo + rnd_below(m->b.nr_pages);
+		pfn_t p = buddy_find_run(&m->b, n, lo, hi);
+		CHECK_EQ(p, model_find_run(m, n, lo, hi));
+		if (p != BUDDY_NO_PFN) {
+			CHECK_EQ(buddy_claim(&m->b, p, n), 0);
+			model_take(m, p, n, KIND_RUN, 0);
+		}
+	} else if (r < 95) {
+		bad_free(m);
+	} else { /* lookups */
+		for (int i = 0; i < 16; i++) {
+			uint64_t idx = rnd_below(m->b.nr_pages + 8);
+			bool want = idx < m->b.nr_pages && model_frame_free(m, idx);
+			CHECK_EQ(buddy_is_free(&m->b, m->b.base_pfn + idx), want);
+		}
+	}
+	if (m->b.free_frames != m->free_frames)
+		CHECK_EQ(m->b.free_frames, m->free_frames);
+}
+
+static void model_free_all(struct model *m)
+{
+	const char *why;
+	while (m->nr_allocs) {
+		const struct alloc *a = &m->allocs[m->nr_allocs - 1];
+		CHECK_EQ(buddy_free_range(&m->b, a->pfn, a->n, &why), 0);
+		model_release(m, m->nr_allocs - 1);
+	}
+	struct buddy_digest d;
+	buddy_digest(&m->b, &d);
+	CHECK(digest_eq(&d, &m->initial)); /* the canonical fully merged state again */
+	CHECK_SANE(&m->b);
+}
+
+/* @steps random steps on a buddy over [lo, hi) in @ranges pieces; check every @every steps. */
+static void run_random(uint64_t seed, pfn_t lo, pfn_t hi, int ranges, long steps, long every)
+{
+	rng_state = seed;
+	struct model m;
+	model_init(&m, lo, hi, ranges);
+	CHECK_SANE(&m.b);
+	for (long s = 1; s <= steps; s++) {
+		random_step(&m);
+		if (s % every == 0) {
+			CHECK_SANE(&m.b);
+			for (uint64_t i = 0; i < m.b.nr_pages; i++) /* full lookup sweep */
+				if (buddy_is_free(&m.b, m.b.base_pfn + i) != model_frame_free(&m, i))
+					CHECK(0);
+		}
+		if (s % (steps / 4) == 0)
+			model_free_all(&m);
+	}
+	model_free_all(&m);
+	model_destroy(&m);
+}
+
+int main(void)
+{
+	rng_state = 1;
+	test_split_and_merge();
+	test_alignment();
+	test_add_canonical();
+	test_runs();
+	test_exhaust_and_restore();
+	/* Small spaces, invariants checked at every step. */
+	for (uint64_t seed = 1; seed <= 20; seed++)
+		run_random(seed, seed * 37, seed * 37 + 2500, 1 + (int)(seed % 4), 2000, 1);
+	/* The fuzz loop: 200k steps over a larger space, checked every 256 steps. */
+	run_random(0x6d6d6c6162, 3, 20000, 5, 200000, 256);
+	printf("test_buddy: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

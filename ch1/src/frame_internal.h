@@ -1,0 +1,65 @@
+/**
+ * @file frame_internal.h
+ * @brief ch1 (internal): between memmap.c and frame.c, and hooks for ch1's tests.
+ *
+ * Not part of the API other chapters use: memmap.c builds the zone with the
+ * frame_zone_*() calls at boot; the tests in ch1/tests look inside with the
+ * rest.
+ */
+#ifndef MMLAB_CH1_FRAME_INTERNAL_H
+#define MMLAB_CH1_FRAME_INTERNAL_H
+
+#include "buddy.h"
+#include "frame.h"
+#include "types.h"
+
+/** Most shrinkers frames_register_shrinker() keeps. */
+#define MAX_SHRINKERS 4
+
+/**
+ * Start the zone over frames [@p lo, @p hi) with @p pages as its page_info
+ * array (buddy_nr_pages(lo, hi) entries, all set PAGE_RESERVED here).
+ * @p metadata_bytes is what the array takes, for the statistics. Boot only.
+ */
+void frame_zone_init(struct page_info *pages, pfn_t lo, pfn_t hi, uint64_t metadata_bytes);
+/** Give frames [@p start, @p end) to the zone. @return frames added. Boot only. */
+uint64_t frame_zone_add(pfn_t start, pfn_t end);
+/**
+ * Open the zone for business: count the @p ram_frames - total frames of RAM
+ * it does not manage as reserved, and set the default watermarks
+ * (frames_default_watermarks()). Boot only.
+ */
+void frame_zone_ready(uint64_t ram_frames);
+/**
+ * The watermarks frame_zone_ready() sets for @p total managed frames:
+ * min = total/256 but at least 16 frames and at most total/4 (the emergency
+ * reserve: 1 MiB per 256 MiB), low = min * 5/4, high = min * 3/2 (Linux
+ * spaces its watermarks a quarter and a half of min apart the same way).
+ */
+struct frame_watermarks frames_default_watermarks(uint64_t total);
+
+/**
+ * The INIT_FRAMES initcall (memmap.c): build the memory map from `machine`,
+ * place the page_info array, give every usable frame to the zone, print the
+ * summary. Not static so that ch1/hosttest/test_memmap.c can run it on made-up
+ * machines. @return 0, or -ENOMEM if there is no RAM, no room for the
+ * metadata, or no frame reached the free lists.
+ */
+int frames_init(void);
+
+/** Tests: the free lists' digest (per-order counts, sums, xors of pfns). */
+void frames_digest(struct buddy_digest *d);
+/** Tests: buddy_check() under the lock; NULL if every invariant holds. */
+const char *frames_check(void);
+/** Tests: true if the frame holding @p pa is on a free list. */
+bool frames_is_free(paddr_t pa);
+/**
+ * Tests: take every registered shrinker out (into @p saved, MAX_SHRINKERS
+ * entries), so a test that drains memory sees only its own frames move.
+ * @return how many were saved; hand that to frames_shrinkers_restore().
+ */
+int frames_shrinkers_save(frame_shrinker_fn saved[MAX_SHRINKERS]);
+/** Tests: put back the @p n shrinkers frames_shrinkers_save() took out. */
+void frames_shrinkers_restore(const frame_shrinker_fn saved[MAX_SHRINKERS], int n);
+
+#endif
