@@ -93,7 +93,8 @@ GDBPORT ?= 26000
 PYTEST := /usr/bin/python3 -m pytest
 HOST_CC ?= cc
 HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
-	-fno-sanitize-recover=all -DMMLAB_HOST -iquote common/include
+	-fno-sanitize-recover=all -DMMLAB_HOST -iquote common/include \
+	$(addprefix -iquote ,$(wildcard ch*/include))
 
 test: setup-test grader-test check-rubric host-test
 	$(PYTHON) grader/grade.py $(GRADEFLAGS)
@@ -132,7 +133,7 @@ host-bench:
 	@set -e; for t in $(wildcard ch$(KCH)/hosttest/bench_*.c); do \
 		ch=$${t%%/*}; exe=$(BUILD)/host/$$(basename $$t .c); \
 		srcs=$$(sed -n 's|^// HOSTTEST_SOURCES:||p' $$t); \
-		$(HOST_CC) -std=gnu11 -O2 -DMMLAB_HOST -iquote common/include -iquote $$ch/include \
+		$(HOST_CC) -std=gnu11 -O2 -DMMLAB_HOST -iquote common/include $(addprefix -iquote ,$(wildcard ch*/include)) \
 			-iquote $$ch/src -o $$exe $$t $$srcs; \
 		$$exe; \
 	done

@@ -1,0 +1,166 @@
+/*
+ * The inside of the slab allocator: struct kmem_cache, struct slab and the
+ * helpers slab.c, kmalloc.c and slab_debug.c share. Not for users of the
+ * heap (they have slab.h and kmalloc.h); host tests include it to check
+ * invariants.
+ *
+ * A slab of 2^order frames (here order 0, one 4 KiB frame, objects of 48 B):
+ *
+ *   base                                                  base + 4096
+ *   |obj 0|obj 1|obj 2| ...                    |obj 83| tail |struct slab|
+ *      |            ^                                         freelist ---+
+ *      +--free ptr--+--> ... --> NULL     (only free objects are chained)
+ *
+ * Every frame of the block has page_info.private = the struct slab's address,
+ * so kfree(p) finds the slab (and from it the cache) from p alone.
+ */
+#ifndef MMLAB_SLAB_INTERNAL_H
+#define MMLAB_SLAB_INTERNAL_H
+
+#include "asmdefs.h"
+#include "frame.h"
+#include "heap_debug.h"
+#include "heap_env.h"
+#include "kmalloc.h"
+#include "list.h"
+#include "slab.h"
+#include "spinlock.h"
+#include "types.h"
+
+#define SLAB_MAGIC 0x51ab51abu  /* in every live struct slab */
+#define CPU_CACHE_MAX 32        /* largest per-hart stack */
+#define SLAB_KEEP_EMPTY 2       /* empty slabs a cache keeps when ch1 is not short */
+
+/* Internal cache flags (above the public SLAB_* ones). */
+#define SLAB_KMALLOC 0x100u     /* a kmalloc size class: never destroyed */
+
+/* A local, empty list called @p name. */
+#define LIST_HEAD_DECL(name) struct list_head name = LIST_HEAD_INIT(name)
+
+/* Which list a slab is on. */
+enum slab_list { SLAB_PARTIAL, SLAB_FULL, SLAB_EMPTY };
+
+/** One slab: lives in the last bytes of its own block of frames. */
+struct slab {
+	struct list_head list;  /**< on cache->partial, ->full or ->empty */
+	struct kmem_cache *cache; /**< the cache it belongs to */
+	void *freelist;         /**< first free object, NULL if none */
+	void *base;             /**< first byte of the block (2^order frames) */
+	uint32_t inuse;         /**< objects not on the freelist (with quarantined ones) */
+	uint32_t objects;       /**< objects the slab holds */
+	uint16_t quarantined;   /**< debug: objects refused for good */
+	uint8_t order;          /**< the block is 2^order frames */
+	uint8_t on_list;        /**< enum slab_list */
+	uint32_t magic;         /**< SLAB_MAGIC while the slab is live */
+};
+
+/**
+ * A hart's stack of free objects for one cache (Linux SLAB's array_cache).
+ * Only its hart pushes and pops, with interrupts off; `lock` is taken too so
+ * that a shrink on another hart can empty it safely. Uncontended, it costs
+ * one atomic swap and one store.
+ */
+struct kmem_cache_cpu {
+	uint32_t lock;   /**< 1 while someone works on this stack */
+	uint32_t avail;  /**< objects in entry[] */
+	uint32_t limit;  /**< at most this many */
+	uint32_t batch;  /**< moved to or from the slabs at a time */
+	void *entry[CPU_CACHE_MAX]; /**< the free objects; entry[avail - 1] is the top */
+};
+
+/** A cache of objects of one size (see slab.h). */
+struct kmem_cache {
+	struct spinlock lock;   /**< protects the lists, the slabs and the counters */
+	unsigned flags;         /**< SLAB_* */
+	uint32_t object_size;   /**< bytes of an object the user may touch */
+	uint32_t size;          /**< stride: bytes from one object to the next */
+	uint32_t align;         /**< every object address is a multiple of this */
+	uint32_t offset;        /**< object start within its stride (debug: left red zone) */
+	uint32_t free_offset;   /**< where the free pointer is, from the object start */
+	uint32_t meta_offset;   /**< debug: struct obj_meta, from the object start */
+	uint32_t red_left;      /**< debug: bytes of left red zone */
+	uint8_t order;          /**< preferred slab order */
+	uint8_t min_order;      /**< smallest order that holds one object (fallback) */
+	uint16_t objects;       /**< objects per slab of the preferred order */
+	struct list_head partial; /**< Slabs with some objects free (allocations come from here first). */
+	struct list_head full;    /**< Slabs with no object free. */
+	struct list_head empty;   /**< Slabs with every object free. */
+	uint64_t nr_partial;      /**< Slabs on partial. */
+	uint64_t nr_full;         /**< Slabs on full. */
+	uint64_t nr_empty;        /**< Slabs on empty. */
+	uint64_t nr_frames;     /**< frames held by all slabs */
+	uint64_t nr_objects;    /**< capacity of all slabs */
+	uint64_t inuse;         /**< objects out of the slabs (users' + per-hart stacks') */
+	uint64_t quarantined;   /**< debug: objects refused for good */
+	uint64_t requested_waste; /**< debug kmalloc: class size - request, summed over live objects */
+	uint64_t errors;        /**< misuse detected on this cache */
+	struct list_head chain; /**< on the list of all caches */
+	char name[SLAB_NAME_MAX];  /**< for messages and statistics */
+	struct kmem_cache_cpu cpu[MAX_HARTS]; /**< each hart's stack of free objects */
+};
+
+/** Debug: what an object is, in its metadata. */
+enum obj_state { OBJ_FREE = 0x0f4ee0f4, OBJ_ALLOC = 0xa110ca7e, OBJ_QUARANTINE = 0x0bad0bad };
+/** Debug metadata after an object's right red zone. */
+struct obj_meta {
+	void *free_next;        /**< the free pointer, kept out of the poisoned object */
+	uintptr_t alloc_caller; /**< who allocated it last */
+	uintptr_t free_caller;  /**< who freed it last */
+	uint32_t state;         /**< enum obj_state */
+	uint32_t requested;     /**< bytes asked for (kmalloc); object_size otherwise */
+};
+
+/* --- slab.c, used by kmalloc.c -------------------------------------------- */
+
+/* Set up a cache in memory the caller owns (kmalloc's static size classes). */
+int kmem_cache_init(struct kmem_cache *s, const char *name, size_t size, size_t align, unsigned flags);
+/*
+ * The slab that holds @p p, or NULL if @p p is not in a live slab. Any
+ * pointer may be passed: page_info.private is checked before it is trusted.
+ */
+struct slab *virt_to_slab(const void *p);
+/* The same, when the caller has @p p's page_info (or NULL) already. */
+struct slab *page_to_slab(struct page_info *page, const void *p);
+/* Index of object @p p in @p slab, or -1 if @p p is not an object's start. */
+long slab_obj_index(const struct kmem_cache *s, const struct slab *slab, const void *p);
+/* Allocate from @p s for a request of @p requested bytes (0: the object size), on behalf of @p caller. */
+void *slab_alloc(struct kmem_cache *s, size_t requested, unsigned flags, uintptr_t caller);
+/* Free @p p (an object of @p slab of @p s, or not); returns 0 or -EINVAL. */
+int slab_free(struct kmem_cache *s, struct slab *slab, void *p, uintptr_t caller);
+/* Set up the cache of caches (once, before any kmem_cache_create()). */
+void slab_init(void);
+/* kmalloc's initcall (the host tests call it directly). */
+int kmalloc_init(void);
+/* What kmalloc_shrink() does for every cache. */
+uint64_t kmem_shrink_all(void);
+/* Frames held by the heap (slabs + large blocks), and changes to it. */
+void heap_frames_add(int64_t frames);
+
+/* --- slab_debug.c ---------------------------------------------------------- */
+
+/* Lay out a debug object: left red zone, object, right red zone, meta. */
+void debug_layout(struct kmem_cache *s);
+static inline struct obj_meta *obj_meta(const struct kmem_cache *s, const void *obj)
+{
+	return (struct obj_meta *)((char *)obj + s->meta_offset);
+}
+/* A new slab's object: poisoned, red zones inactive, state free. */
+void debug_init_object(struct kmem_cache *s, void *obj);
+/* On the way out: check poison and red zones. false: quarantine it. */
+bool debug_check_alloc(struct kmem_cache *s, void *obj, uintptr_t caller);
+/* Mark @p obj allocated for @p requested bytes by @p caller. */
+void debug_mark_alloc(struct kmem_cache *s, void *obj, size_t requested, uintptr_t caller);
+/* Update the red zone of an allocated object for a new request size. */
+void debug_set_requested(struct kmem_cache *s, void *obj, size_t requested);
+/*
+ * On the way back: 0 to free it, -EINVAL to refuse it (reported), or 1 to
+ * refuse and quarantine it (red zone broken; reported).
+ */
+int debug_check_free(struct kmem_cache *s, struct slab *slab, void *obj, uintptr_t caller);
+/* Poison @p obj and mark it free by @p caller. */
+void debug_mark_free(struct kmem_cache *s, void *obj, uintptr_t caller);
+/* Report one misuse: a line on the console, the counters, the last report. */
+void heap_report(enum heap_error kind, const void *ptr, const struct kmem_cache *s, uintptr_t caller,
+		 long offset, const char *detail);
+
+#endif

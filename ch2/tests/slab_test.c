@@ -1,0 +1,187 @@
+/* ch2.slab: kmem_cache create / alloc / free / shrink / destroy, stats, invariants. */
+#include "errno.h"
+#include "heap_test.h"
+#include "string.h"
+
+KTEST(ch2_slab, create_alloc_free_destroy)
+{
+	uint64_t free = free_settled();
+	struct kmem_cache *s = kmem_cache_create("ch2-obj", 100, 0, 0);
+	KASSERT_NOT_NULL(s);
+	KEXPECT_EQ(strcmp(kmem_cache_name(s), "ch2-obj"), 0);
+	void *p = kmem_cache_alloc(s, 0);
+	KASSERT_NOT_NULL(p);
+	memset(p, 0x42, 100);
+	struct kmem_cache_stats st;
+	kmem_cache_stats(s, &st);
+	KEXPECT_EQ(st.active_objs, 1);
+	KEXPECT_EQ(st.slabs, 1);
+	KEXPECT_EQ(kmem_cache_free(s, p), 0);
+	KEXPECT_EQ(kmem_cache_free(s, NULL), 0);
+	KEXPECT_EQ(kmem_cache_destroy(s), 0);
+	KEXPECT_EQ(free_settled(), free);
+}
+
+KTEST(ch2_slab, alignment_of_every_object)
+{
+	for (size_t align = 8; align <= PAGE_SIZE; align *= 2) {
+		struct kmem_cache *s = kmem_cache_create("ch2-align", 24, align, 0);
+		KASSERT_NOT_NULL(s);
+		void *p[40];
+		bool ok = true;
+		for (int i = 0; i < 40; i++) {
+			p[i] = kmem_cache_alloc(s, 0);
+			ok &= p[i] && IS_ALIGNED((uintptr_t)p[i], align);
+		}
+		KEXPECT_TRUE(ok);
+		for (int i = 0; i < 40; i++)
+			kmem_cache_free(s, p[i]);
+		KEXPECT_EQ(kmem_cache_destroy(s), 0);
+	}
+}
+
+KTEST(ch2_slab, many_slabs_and_back)
+{
+	uint64_t free = free_settled();
+	struct kmem_cache *s = kmem_cache_create("ch2-many", 200, 0, 0);
+	KASSERT_NOT_NULL(s);
+	struct kmem_cache_stats st;
+	kmem_cache_stats(s, &st);
+	unsigned n = st.objects_per_slab * 6;
+	void **v = kcalloc(n, sizeof(void *));
+	KASSERT_NOT_NULL(v);
+	for (unsigned i = 0; i < n; i++) {
+		v[i] = kmem_cache_alloc(s, 0);
+		KASSERT_NOT_NULL(v[i]);
+		memset(v[i], (int)i, 200);
+	}
+	kmem_cache_stats(s, &st);
+	KEXPECT_EQ(st.active_objs, n);
+	KEXPECT_GE(st.slabs, 6);
+	KEXPECT_EQ(kmem_cache_check(s), 0);
+	bool ok = true;
+	for (unsigned i = 0; i < n; i++)
+		ok &= ((uint8_t *)v[i])[0] == (uint8_t)i && ((uint8_t *)v[i])[199] == (uint8_t)i;
+	KEXPECT_TRUE(ok);
+	for (unsigned i = 0; i < n; i++)
+		KEXPECT_EQ(kmem_cache_free(s, v[i]), 0);
+	kfree(v);
+	KEXPECT_EQ(kmem_cache_check(s), 0);
+	KEXPECT_EQ(kmem_cache_destroy(s), 0);
+	KEXPECT_EQ(free_settled(), free);
+}
+
+KTEST(ch2_slab, destroy_refuses_live_objects)
+{
+	struct kmem_cache *s = kmem_cache_create("ch2-live", 64, 0, SLAB_DEBUG);
+	KASSERT_NOT_NULL(s);
+	void *p[3];
+	for (int i = 0; i < 3; i++)
+		p[i] = kmem_cache_alloc(s, 0);
+	KEXPECT_EQ(kmem_cache_destroy(s), -EBUSY);
+	KEXPECT_EQ(kmem_cache_leak_report(s), 3);
+	memset(p[1], 0, 64); /* the objects are still good */
+	for (int i = 0; i < 3; i++)
+		KEXPECT_EQ(kmem_cache_free(s, p[i]), 0);
+	KEXPECT_EQ(kmem_cache_leak_report(s), 0);
+	KEXPECT_EQ(kmem_cache_destroy(s), 0);
+	KEXPECT_EQ(kmem_cache_destroy(NULL), -EINVAL);
+}
+
+KTEST(ch2_slab, shrink_gives_empty_slabs_back)
+{
+	uint64_t free = free_settled();
+	struct kmem_cache *s = kmem_cache_create("ch2-shrink", 500, 0, 0);
+	KASSERT_NOT_NULL(s);
+	void *v[100];
+	for (int i = 0; i < 100; i++)
+		v[i] = kmem_cache_alloc(s, 0);
+	for (int i = 0; i < 100; i++)
+		kmem_cache_free(s, v[i]);
+	struct kmem_cache_stats st;
+	kmem_cache_stats(s, &st);
+	KEXPECT_EQ(st.active_objs, 0);
+	KEXPECT_GT(st.slabs, 0); /* kept: objects in a hart's stack, and a few empty slabs */
+	KEXPECT_LE(st.empty_slabs, 2);
+	KEXPECT_LE(st.slabs - st.empty_slabs, st.cached_objs); /* each holds a stacked object */
+	KEXPECT_GT(kmem_cache_shrink(s), 0);
+	kmem_cache_stats(s, &st);
+	KEXPECT_EQ(st.slabs, 0);
+	KEXPECT_EQ(st.cached_objs, 0);
+	KEXPECT_EQ(kmem_cache_destroy(s), 0);
+	KEXPECT_EQ(free_settled(), free);
+}
+
+KTEST(ch2_slab, stats_count_fragmentation)
+{
+	struct kmem_cache *s = kmem_cache_create("ch2-frag", 100, 64, SLAB_NO_CPU_CACHE);
+	KASSERT_NOT_NULL(s);
+	void *p = kmem_cache_alloc(s, 0), *q = kmem_cache_alloc(s, 0);
+	struct kmem_cache_stats st;
+	kmem_cache_stats(s, &st);
+	KEXPECT_EQ(st.object_size, 104);
+	KEXPECT_EQ(st.stride, 128);
+	KEXPECT_EQ(st.active_objs, 2);
+	KEXPECT_EQ(st.frames, 1);
+	/* The slab's unusable tail + header, and 24 B of padding per live object. */
+	KEXPECT_EQ(st.wasted_bytes, PAGE_SIZE - st.objects_per_slab * 128 + 2 * 24);
+	kmem_cache_free(s, p);
+	kmem_cache_free(s, q);
+	KEXPECT_EQ(kmem_cache_destroy(s), 0);
+
+	/* Debug kmalloc records the request: class 32 for 20 B loses 12. */
+	bool was = kmalloc_set_debug(true);
+	void *k = kmalloc(20);
+	KEXPECT_EQ(ksize(k), 20);
+	kfree(k);
+	kmalloc_set_debug(was);
+}
+
+KTEST(ch2_slab, bad_arguments)
+{
+	struct kmem_cache *good = kmem_cache_create("good", 8, 8, 0); /* the limits are allowed */
+	KASSERT_NOT_NULL(good);
+	void *p = kmem_cache_alloc(good, 0);
+	KEXPECT_NOT_NULL(p);
+	kmem_cache_free(good, p);
+	KEXPECT_EQ(kmem_cache_destroy(good), 0);
+	KEXPECT_NULL(kmem_cache_create("bad", 0, 0, 0));
+	KEXPECT_NULL(kmem_cache_create("bad", 8, 3, 0));
+	KEXPECT_NULL(kmem_cache_create("bad", 8, 2 * PAGE_SIZE, 0));
+	KEXPECT_NULL(kmem_cache_create("bad", MiB, 0, 0));
+	KEXPECT_NULL(kmem_cache_create("bad", 8, 0, 0x80));
+	KEXPECT_NULL(kmem_cache_alloc(NULL, 0));
+}
+
+KTEST(ch2_slab, zero_flag_and_lifo_reuse)
+{
+	unsigned flags[] = {0, SLAB_NO_CPU_CACHE, SLAB_DEBUG};
+	for (unsigned f = 0; f < ARRAY_SIZE(flags); f++) {
+		struct kmem_cache *s = kmem_cache_create("ch2-lifo", 48, 0, flags[f]);
+		KASSERT_NOT_NULL(s);
+		uint8_t *p = kmem_cache_alloc(s, 0);
+		KASSERT_NOT_NULL(p);
+		memset(p, 0xee, 48);
+		kmem_cache_free(s, p);
+		uint8_t *q = kmem_cache_alloc(s, KMALLOC_ZERO);
+		KEXPECT_TRUE(q == p); /* the last object freed comes back first */
+		KEXPECT_TRUE(q && q[0] == 0 && q[47] == 0);
+		kmem_cache_free(s, q);
+		KEXPECT_EQ(kmem_cache_destroy(s), 0);
+	}
+}
+
+KTEST(ch2_slab, big_objects_use_bigger_slabs)
+{
+	struct kmem_cache *s = kmem_cache_create("ch2-big", 3000, 0, 0);
+	KASSERT_NOT_NULL(s);
+	struct kmem_cache_stats st;
+	kmem_cache_stats(s, &st);
+	KEXPECT_GT(st.order, 0);
+	/* At most 1/8 of a slab lost (the order was picked for it). */
+	KEXPECT_LE((PAGE_SIZE << st.order) - st.objects_per_slab * st.stride, (PAGE_SIZE << st.order) / 8);
+	void *p = kmem_cache_alloc(s, 0);
+	KEXPECT_NOT_NULL(p);
+	kmem_cache_free(s, p);
+	KEXPECT_EQ(kmem_cache_destroy(s), 0);
+}
