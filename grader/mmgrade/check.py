@@ -32,6 +32,18 @@ def declared_tests(root: Path, number: int, directory: str | None = None) -> dic
     return tests
 
 
+def selected_test_dirs(chapter: Chapter) -> list[str]:
+    """Test directories, besides the chapter's own, whose suites its ktest filter selects."""
+    dirs = []
+    for glob in chapter.ktest.split(","):
+        prefix = glob.strip().split(".", 1)[0]
+        if prefix == "common":
+            dirs.append("common/tests")
+        elif re.fullmatch(r"ch\d+", prefix) and prefix != chapter.name:
+            dirs.append(f"{prefix}/tests")
+    return dirs
+
+
 def _blank_comment(match: re.Match) -> str:
     """A comment replaced by its newlines only, so line numbers stay right."""
     return "\n" * match.group(0).count("\n")
@@ -40,12 +52,13 @@ def _blank_comment(match: re.Match) -> str:
 def check_chapter(chapter: Chapter, root: Path) -> list[str]:
     """Every disagreement between @p chapter's rubric items and its KTESTs.
 
-    A chapter whose ``ktest`` filter selects ``common.*`` owns common/tests too:
-    each of those suites needs an item (usually a 0-point one) in it.
+    A chapter whose ``ktest`` filter also selects ``common.*`` or an earlier
+    chapter's ``chK.*`` owns those tests too: each of their suites needs an
+    item (a 0-point one: they are prerequisites, not this chapter's work).
     """
     tests = declared_tests(root, chapter.number)
-    if any(glob.strip().startswith("common.") for glob in chapter.ktest.split(",")):
-        tests.update(declared_tests(root, chapter.number, "common/tests"))
+    for directory in selected_test_dirs(chapter):
+        tests.update(declared_tests(root, chapter.number, directory))
     suites = {key.rsplit(".", 1)[0] for key in tests}
     where = f"ch{chapter.number}/tests/*.c"
     problems = []
@@ -54,6 +67,9 @@ def check_chapter(chapter: Chapter, root: Path) -> list[str]:
             problems.append(f"{item.name}: rubric item with no KTEST({_ident(item.suite)}, {item.test}) in {where}")
         if item.test is None and item.suite not in suites:
             problems.append(f"{item.name}: whole-suite rubric item with no KTEST({_ident(item.suite)}, ...) in {where}")
+    for item in chapter.items:
+        if not item.suite.startswith(f"{chapter.name}.") and item.points:
+            problems.append(f"{item.name}: another layer's suite, a prerequisite here: it must have 0 points")
     covered = {item.name for item in chapter.items}
     for key, location in tests.items():
         if key not in covered and key.rsplit(".", 1)[0] not in covered:

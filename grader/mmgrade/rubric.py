@@ -137,8 +137,8 @@ def _suite(number: int, entry: dict, where: str) -> list[Item]:
     _check_keys(entry, SUITE_KEYS, where)
     suite = _get(entry, "name", str, where)
     where = f"{where} {suite!r}"
-    if not suite.startswith((f"ch{number}.", "common.")):
-        raise RubricError(f"{where}: suite names start with 'ch{number}.' (or 'common.' for the given code)")
+    if not _suite_allowed(suite, number):
+        raise RubricError(f"{where}: suite names start with 'ch{number}.' (or 'common.' or an earlier 'chK.')")
     hint = _get(entry, "hint", str, where, "")
     allow_skip = _get(entry, "allow_skip", bool, where, False)
     if ("points" in entry) == ("tests" in entry):
@@ -162,6 +162,14 @@ def _test(suite: str, entry: dict, hint: str, allow_skip: bool, where: str) -> I
         hint=_get(entry, "hint", str, where, hint),
         allow_skip=_get(entry, "allow_skip", bool, where, allow_skip),
     )
+
+
+def _suite_allowed(suite: str, number: int) -> bool:
+    """A chapter scores its own suites; common's and earlier chapters' only as prerequisites."""
+    prefix = suite.split(".", 1)[0]
+    if prefix == "common":
+        return True
+    return prefix.startswith("ch") and prefix[2:].isdigit() and int(prefix[2:]) <= number
 
 
 def _points(entry: dict, where: str) -> float:
