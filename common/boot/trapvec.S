@@ -4,7 +4,14 @@
  * and restores them, a0 and sepc included, so that a handler may change
  * where and with what the interrupted code resumes (probe fix-ups do).
  * Kernel traps only: ch4 adds the switch from a user stack.
+ *
+ * Before pushing anything it checks for a kernel stack overflow: if sp is on
+ * a hart stack and the frame would land in that stack's guard page, pushing
+ * it would fault again, forever (once ch3 unmaps the guard). Instead it moves
+ * to this hart's small overflow stack and panics with what it knows.
  */
+#include "asmdefs.h"
+
 #define FRAME_SIZE (36 * 8)
 #define SEPC 32
 #define SSTATUS 33
@@ -15,6 +22,19 @@
 	.globl trap_vector
 	.balign 4
 trap_vector:
+	csrw	sscratch, t0		/* one register to think with */
+	la	t0, hart_stacks
+	bltu	sp, t0, 1f
+	la	t0, hart_stacks_end
+	bgeu	sp, t0, 1f
+	/* t0 = offset of (sp - FRAME_SIZE) in its 32 KiB hart region */
+	addi	t0, sp, -FRAME_SIZE
+	slli	t0, t0, 64 - HART_STACK_SHIFT
+	srli	t0, t0, 64 - HART_STACK_SHIFT
+	srli	t0, t0, 12
+	beqz	t0, stack_overflow	/* offset < 4096: the guard page */
+1:	csrr	t0, sscratch
+	csrw	sscratch, zero
 	addi	sp, sp, -FRAME_SIZE
 	sd	x1, 1*8(sp)
 	sd	x3, 3*8(sp)
@@ -96,3 +116,18 @@ trap_vector:
 	ld	x31, 31*8(sp)
 	addi	sp, sp, FRAME_SIZE
 	sret
+
+/* The stack is gone: no frame, no return. kernel_stack_overflow(sepc,
+ * stval, scause, sp) panics from this hart's overflow stack. */
+stack_overflow:
+	mv	a3, sp
+	la	t0, overflow_stacks
+	addi	sp, tp, 1
+	slli	sp, sp, 12		/* (hart + 1) * 4096: this hart's stack top */
+	add	sp, sp, t0
+	csrr	a0, sepc
+	csrr	a1, stval
+	csrr	a2, scause
+	call	kernel_stack_overflow
+1:	wfi
+	j	1b

@@ -20,7 +20,11 @@ static inline int cpuid(void)
 	return (int)id;
 }
 
-/** Each hart's stack, with an unmapped-to-be guard page below it (ch3 unmaps it). */
+/**
+ * Each hart's stack, with a guard page below it (ch3 unmaps it). The array
+ * is aligned to HART_STACK_STRIDE, a power of two, so an address's offset in
+ * its hart's region says whether it lies in the guard page.
+ */
 struct hart_stack {
 	uint8_t guard[4096];        /**< Below the stack: an overflow lands here. */
 	uint8_t stack[KSTACK_SIZE]; /**< The stack; sp starts at its top. */

@@ -11,7 +11,9 @@
 #include "smp.h"
 #include "trap.h"
 
-struct hart_stack hart_stacks[MAX_HARTS] __attribute__((section(".bss.stacks"), aligned(PAGE_SIZE)));
+/* Aligned to their own size, so trapvec.S can tell from sp alone that it is
+ * about to run into a guard page. */
+struct hart_stack hart_stacks[MAX_HARTS] __attribute__((section(".bss.stacks"), aligned(HART_STACK_STRIDE)));
 
 extern char _secondary_start[];
 

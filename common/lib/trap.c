@@ -6,6 +6,7 @@
 #include "panic.h"
 #include "probe.h"
 #include "riscv.h"
+#include "smp.h"
 #include "trap.h"
 
 #define HANDLERS_PER_CAUSE 4
@@ -74,6 +75,17 @@ const char *trap_cause_name(uint64_t scause)
 		return code == IRQ_S_SOFT ? "software interrupt" : code == IRQ_S_TIMER ? "timer interrupt"
 				: code == IRQ_S_EXT ? "external interrupt" : "interrupt";
 	return code < CAUSE_EXCEPTION_COUNT ? exc[code] : "unknown exception";
+}
+
+/* Where trapvec.S panics from when a hart's stack has overflowed. */
+uint8_t overflow_stacks[MAX_HARTS][4096] __attribute__((aligned(16)));
+
+void kernel_stack_overflow(uint64_t sepc, uint64_t stval, uint64_t scause, uint64_t sp);
+void kernel_stack_overflow(uint64_t sepc, uint64_t stval, uint64_t scause, uint64_t sp)
+{
+	panic("kernel stack overflow: sp 0x%lx ran into the guard page below hart %d's stack "
+	      "(%s at sepc 0x%lx, stval 0x%lx); look for deep recursion or a large local array",
+	      sp, cpuid(), trap_cause_name(scause), sepc, stval);
 }
 
 /* Called from trapvec.S with the saved registers. */
