@@ -106,7 +106,7 @@ setup-test:
 	@scripts/setup.sh --test
 
 grader-test:
-	$(PYTEST) -q grader/tests
+	$(PYTEST) -q grader/tests scripts/tests
 
 check-rubric:
 	$(PYTHON) grader/grade.py --check-rubric

@@ -1,0 +1,1139 @@
+#!/usr/bin/env python3
+"""mmlab student handout: write a tree with chapters n.. stubbed, and check it.
+
+The reference solution lives in the tree; each exercise sits between markers
+in the chapters' C and assembly sources:
+
+    /* LAB BEGIN ch1 split a free block down to the order asked for */
+    ... the solution ...
+    /* LAB STUB
+    TODO("ch1", "buddy alloc: split a free block");
+    return 0;
+    LAB END */
+
+The BEGIN line is a one-line comment of its own; the STUB line opens a
+comment that holds the stub (so a stub line holds no /* or */; use //) and
+the END line, holding nothing else, closes it. The handout for chapter n
+keeps the solution of every region of an earlier chapter (markers removed)
+and replaces every region of chapter n or later by the comment
+``/* TODO(chN): <what to do> */`` at the BEGIN line's indentation followed by
+the stub lines verbatim. A stub calls TODO("chN", "<what>") (common/include/
+panic.h), which prints `TODO(chN): <what>` so the grader says "not implemented".
+
+Rules, each broken one an error with file:line: markers only in /* */
+comments, balanced, not nested; chN names an existing chN/ directory and the
+region lies in chN/ itself; no marker in common/, grader/ or any tests/ or
+hosttest/ directory. Files scanned: *.c, *.h, *.S of the tree (`git ls-files`:
+tracked files and untracked ones .gitignore does not exclude; a walk outside
+git), never build/ or .git/.
+
+Usage:
+    handout.py --ch N --out DIR [--force] [--no-git]
+        write the handout of chapter N into DIR (refused if DIR is not empty,
+        unless --force): a git repository with one commit, a README section
+        saying where to start, and a .handout stamp.
+    handout.py --lint
+        check the markers only and list the exercises (no build, no QEMU).
+    handout.py --check [--ch N ...] [--jobs J] [--config chN=NAME] [--keep]
+        for every chapter N (in parallel): write its handout, build it
+        (make kernels, warning-free), then grade in QEMU, one configuration per
+        chapter: each earlier chapter K at full score, both on kernel K and on
+        kernel N (an unfinished layer must not stop the layers below it), and
+        chapter N with "not implemented" results, no timeout or panic, and at
+        most 10% of its points. Closes with `handout-check: N passed, N failed`
+        (N counts chapters); exits 1 on any failure.
+
+Python 3 standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Files whose markers are read and transformed.
+SCANNED_SUFFIXES = (".c", ".h", ".S")
+# Top-level directories that are never stubbed: a marker there is an error.
+NEVER_STUBBED_TOP = ("common", "grader")
+# Directory names, anywhere in a path, that hold tests: never stubbed either.
+NEVER_STUBBED_DIRS = ("tests", "hosttest")
+# Never copied into a handout (nor scanned).
+EXCLUDED_TOP = ("build",)
+EXCLUDED_ANYWHERE = (".git", "__pycache__", ".pytest_cache")
+
+README_BEGIN = "<!-- mmlab-handout: begin (written by scripts/handout.py) -->"
+README_END = "<!-- mmlab-handout: end -->"
+# A handout tree carries this file: `--check` then has nothing to do.
+STAMP = ".handout"
+FALLBACK_AUTHOR = ("mmlab", "mmlab@localhost")
+# The share of a chapter's points its stubs may earn on their own.
+STUB_POINTS_LIMIT = 0.10
+
+CHAPTER_DIR_RE = re.compile(r"^ch([1-9][0-9]*)$")
+TOKEN_RE = re.compile(r"\bLAB[ \t]+(BEGIN|STUB|END)\b")
+BEGIN_RE = re.compile(
+    r"^(?P<indent>[ \t]*)/\*[ \t]*LAB[ \t]+BEGIN[ \t]+ch(?P<ch>[0-9]+)(?:[ \t]+(?P<what>.*?))?[ \t]*\*/[ \t]*$"
+)
+STUB_RE = re.compile(r"^[ \t]*/\*[ \t]*LAB[ \t]+STUB[ \t]*$")
+END_RE = re.compile(r"^[ \t]*LAB[ \t]+END[ \t]*\*/[ \t]*$")
+TODO_CALL_RE = re.compile(r"\bTODO\s*\(\s*\"ch([0-9]+)\"")
+# The grader's Gradescope output starts "<status> (<earned>/<max> points)".
+POINTS_SUFFIX_RE = re.compile(r"\s*\([0-9.]+/[0-9.]+ points\)$")
+
+
+class HandoutError(Exception):
+    """Something the user must fix; the message says what (and where, as file:line)."""
+
+
+class MarkerError(HandoutError):
+    """Malformed markers: one `file:line: message` per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+# ---------------------------------------------------------------------------
+# Reading the markers
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Region:
+    """One exercise: its chapter, what to do, and its lines (1-based numbers)."""
+
+    path: str
+    ch: int
+    what: str
+    indent: str
+    begin: int
+    stub_at: int
+    end: int
+    solution: list[str]
+    stub: list[str]
+
+    @property
+    def where(self) -> str:
+        """``path:line`` of the BEGIN marker."""
+        return f"{self.path}:{self.begin}"
+
+
+@dataclass
+class SourceFile:
+    """A scanned file split into plain text and regions, in order."""
+
+    path: str
+    parts: list  # str (a line, with its newline) or Region
+    newline: str = "\n"
+
+    @property
+    def regions(self) -> list[Region]:
+        """The file's regions, in order."""
+        return [part for part in self.parts if isinstance(part, Region)]
+
+
+def lex_states(line: str, in_comment: bool) -> tuple[list[str], bool]:
+    """Say, for every character of @p line, where it is: code, comment or literal.
+
+    Returns one state per character ('code', 'block', 'line', 'literal') and
+    whether a /* */ comment is still open at the end of the line. A quote that
+    does not close on the same line (an apostrophe in an assembler comment,
+    say) is taken as plain code, so one odd line cannot derail the rest.
+    """
+    states = ["code"] * len(line)
+    i = 0
+    n = len(line)
+    while i < n:
+        if in_comment:
+            close = line.find("*/", i)
+            stop = n if close < 0 else close + 2
+            for j in range(i, stop):
+                states[j] = "block"
+            if close < 0:
+                return states, True
+            in_comment = False
+            i = stop
+            continue
+        ch = line[i]
+        two = line[i : i + 2]
+        if two == "/*":
+            states[i] = states[i + 1] = "block"
+            in_comment = True
+            i += 2
+            continue
+        if two == "//":
+            for j in range(i, n):
+                states[j] = "line"
+            return states, False
+        if ch in "\"'":
+            j = i + 1
+            while j < n and line[j] != ch:
+                j += 2 if line[j] == "\\" else 1
+            if j < n and (ch == '"' or j - i <= 8):
+                for k in range(i, j + 1):
+                    states[k] = "literal"
+                i = j + 1
+                continue
+        i += 1
+    return states, in_comment
+
+
+def _location_problem(path: str, ch: int, chapters: set[int]) -> str | None:
+    """Why a region of chapter @p ch may not sit in @p path, or None if it may."""
+    parts = path.split("/")
+    if parts[0] in NEVER_STUBBED_TOP:
+        return f"{parts[0]}/ is never stubbed: it may hold no LAB markers"
+    if any(part in NEVER_STUBBED_DIRS for part in parts[:-1]):
+        return "tests are never stubbed: a test file may hold no LAB markers"
+    if ch not in chapters:
+        have = ", ".join(f"ch{c}" for c in sorted(chapters)) or "none"
+        return f"chapter ch{ch} does not exist (chapters here: {have})"
+    match = CHAPTER_DIR_RE.match(parts[0])
+    if match and int(match[1]) != ch:
+        return (
+            f"a ch{ch} exercise in {parts[0]}/: a chapter's exercises belong in its own directory "
+            f"(a chapter does not edit another's files)"
+        )
+    return None
+
+
+def parse_source(path: str, text: str, chapters: set[int]) -> tuple[SourceFile, list[str], list[str]]:
+    """Split @p text (the file at @p path) into lines and regions.
+
+    Returns the file, its problems (`path:line: message`, parsing stops at the
+    first) and warnings.
+    """
+    lines = text.splitlines(keepends=True)
+    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    parts: list = []
+    problems: list[str] = []
+    warnings: list[str] = []
+    in_comment = False
+    region: Region | None = None
+    mode = "out"  # out, solution, stub
+
+    def problem(ln: int, message: str) -> tuple[SourceFile, list[str], list[str]]:
+        problems.append(f"{path}:{ln}: {message}")
+        return SourceFile(path, parts, newline), problems, warnings
+
+    for ln, raw in enumerate(lines, 1):
+        body = raw.rstrip("\r\n")
+        start_in_comment = in_comment
+        states, in_comment = lex_states(body, in_comment)
+        tokens = [(m[1], m.start(), states[m.start()]) for m in TOKEN_RE.finditer(body)]
+        if len(tokens) > 1:
+            return problem(ln, "several LAB markers on one line: each marker is a line of its own")
+        token = tokens[0] if tokens else None
+        kind = token[0] if token else None
+        in_block = token is not None and token[2] == "block"
+
+        if mode == "out":
+            if kind is None:
+                parts.append(raw)
+            elif kind == "BEGIN":
+                if not in_block:
+                    return problem(ln, "LAB BEGIN outside a /* */ comment: write /* LAB BEGIN chN <what to do> */")
+                match = BEGIN_RE.match(body)
+                if start_in_comment or not match:
+                    return problem(
+                        ln,
+                        "malformed LAB BEGIN: the line must be exactly one comment "
+                        "/* LAB BEGIN chN <what to do> */",
+                    )
+                if not match["what"]:
+                    return problem(ln, f"LAB BEGIN ch{match['ch']} says nothing to do: add <what to do> after it")
+                ch = int(match["ch"])
+                where = _location_problem(path, ch, chapters)
+                if where:
+                    return problem(ln, where)
+                region = Region(path, ch, match["what"], match["indent"], ln, 0, 0, [], [])
+                mode = "solution"
+            elif kind == "STUB":
+                return problem(ln, "LAB STUB without a LAB BEGIN before it")
+            else:
+                return problem(ln, "LAB END without a LAB BEGIN and LAB STUB before it")
+        elif mode == "solution":
+            assert region is not None
+            if kind is None:
+                region.solution.append(raw)
+            elif kind == "BEGIN":
+                return problem(ln, f"nested LAB BEGIN: the region opened at {region.where} has no LAB STUB yet")
+            elif kind == "END":
+                return problem(ln, f"LAB END before LAB STUB (region opened at {region.where})")
+            else:
+                if not in_block:
+                    return problem(ln, "LAB STUB outside a /* */ comment: the line must be `/* LAB STUB`")
+                if start_in_comment or not STUB_RE.match(body):
+                    return problem(
+                        ln,
+                        "malformed LAB STUB: the line must start with `/* LAB STUB` and hold nothing "
+                        "else (the stub follows on the next lines; LAB END */ closes it)",
+                    )
+                region.stub_at = ln
+                mode = "stub"
+        else:  # stub
+            assert region is not None
+            if kind == "BEGIN":
+                return problem(ln, f"nested LAB BEGIN inside the stub of the region opened at {region.where}")
+            if kind == "STUB":
+                return problem(ln, f"a second LAB STUB in the region opened at {region.where}")
+            if kind == "END":
+                if not END_RE.match(body) or not start_in_comment:
+                    return problem(
+                        ln,
+                        "malformed LAB END: the line must hold only `LAB END */` "
+                        f"(region opened at {region.where})",
+                    )
+                region.end = ln
+                problem_text = _stub_problem(region)
+                if problem_text:
+                    return problem(region.stub_at, problem_text)
+                if not any(TODO_CALL_RE.search(line) for line in region.stub):
+                    warnings.append(
+                        f"{region.where}: the stub of this ch{region.ch} region does not call "
+                        f'TODO("ch{region.ch}", ...): nothing will say it is not implemented'
+                    )
+                parts.append(region)
+                region = None
+                mode = "out"
+            else:
+                if "/*" in body or "*/" in body:
+                    return problem(
+                        ln,
+                        "a stub line cannot hold /* or */ (the stub sits inside a comment in the "
+                        f"reference tree; use // comments) (region opened at {region.where})",
+                    )
+                region.stub.append(raw)
+    if mode != "out":
+        assert region is not None
+        missing = "LAB STUB and LAB END" if mode == "solution" else "LAB END"
+        return problem(region.begin, f"LAB BEGIN ch{region.ch} without {missing} (the file ends at line {len(lines)})")
+    return SourceFile(path, parts, newline), problems, warnings
+
+
+def _stub_problem(region: Region) -> str | None:
+    """A stub's TODO() must name the region's own chapter."""
+    for line in region.stub:
+        for match in TODO_CALL_RE.finditer(line):
+            if int(match[1]) != region.ch:
+                return (
+                    f'the stub of a ch{region.ch} region calls TODO("ch{match[1]}", ...): '
+                    f'write TODO("ch{region.ch}", ...)'
+                )
+    return None
+
+
+# ---------------------------------------------------------------------------
+# The tree
+# ---------------------------------------------------------------------------
+
+
+def default_root() -> Path:
+    """The tree this script belongs to (its parent's parent)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def chapters_of(root: Path) -> list[int]:
+    """The chapter numbers present: one per chN/ directory."""
+    found = []
+    for entry in root.iterdir():
+        match = CHAPTER_DIR_RE.match(entry.name)
+        if match and entry.is_dir():
+            found.append(int(match[1]))
+    return sorted(found)
+
+
+def _excluded(rel: str) -> bool:
+    parts = rel.split("/")
+    return parts[0] in EXCLUDED_TOP or any(part in EXCLUDED_ANYWHERE for part in parts)
+
+
+def list_files(root: Path) -> list[str]:
+    """The tree's files, relative to @p root, sorted.
+
+    In a git work tree whose top is @p root: `git ls-files` (tracked files, plus
+    untracked ones that .gitignore does not exclude: work not committed yet is
+    part of the tree). Otherwise a walk. Never build/ nor .git.
+    """
+    names = _git_files(root)
+    if names is None:
+        names = []
+        for dirpath, dirnames, filenames in os.walk(root):
+            rel_dir = Path(dirpath).relative_to(root).as_posix()
+            rel_dir = "" if rel_dir == "." else rel_dir + "/"
+            dirnames[:] = sorted(d for d in dirnames if not _excluded(rel_dir + d))
+            names.extend(rel_dir + f for f in filenames)
+    files = []
+    for rel in names:
+        full = root / rel
+        if _excluded(rel) or not (full.is_symlink() or full.is_file()):
+            continue  # deleted, a submodule, or excluded
+        files.append(rel)
+    return sorted(set(files))
+
+
+def _git_files(root: Path) -> list[str] | None:
+    """`git ls-files` of @p root, or None if @p root is not the top of a git work tree."""
+    try:
+        top = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--show-toplevel"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        if not top or Path(top).resolve() != root.resolve():
+            return None
+        out = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True, check=True,
+        ).stdout  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return [name for name in out.decode("utf-8", "surrogateescape").split("\0") if name]
+
+
+def is_scanned(rel: str) -> bool:
+    """True for the files whose markers are read: .c, .h, .S."""
+    return rel.endswith(SCANNED_SUFFIXES)
+
+
+def read_text(path: Path) -> str:
+    """A file's text (UTF-8; undecodable bytes survive a round trip)."""
+    return path.read_bytes().decode("utf-8", "surrogateescape")
+
+
+@dataclass
+class Tree:
+    """A reference tree read and checked: its files, chapters and regions."""
+
+    root: Path
+    chapters: list[int]
+    files: list[str]
+    sources: dict[str, SourceFile]  # scanned files that hold regions
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def regions(self) -> list[Region]:
+        """Every region, by file then line."""
+        return [region for path in sorted(self.sources) for region in self.sources[path].regions]
+
+
+def read_tree(root: Path) -> Tree:
+    """List and parse the tree at @p root; raise MarkerError listing every problem."""
+    root = root.resolve()
+    chapters = chapters_of(root)
+    files = list_files(root)
+    sources: dict[str, SourceFile] = {}
+    problems: list[str] = []
+    warnings: list[str] = []
+    for rel in files:
+        if not is_scanned(rel) or (root / rel).is_symlink():
+            continue
+        text = read_text(root / rel)
+        if "LAB" not in text:
+            continue
+        source, file_problems, file_warnings = parse_source(rel, text, set(chapters))
+        problems.extend(file_problems)
+        warnings.extend(file_warnings)
+        if source.regions and not file_problems:
+            sources[rel] = source
+    if problems:
+        raise MarkerError(problems)
+    return Tree(root, chapters, files, sources, warnings)
+
+
+# ---------------------------------------------------------------------------
+# Writing a handout
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Exercise:
+    """A TODO left in a handout: where (in the handout) and what."""
+
+    path: str
+    line: int
+    ch: int
+    what: str
+
+
+def render(source: SourceFile, n: int) -> tuple[str, list[Exercise]]:
+    """The text of @p source in chapter @p n's handout, and the TODOs it holds."""
+    out: list[str] = []
+    exercises: list[Exercise] = []
+    for part in source.parts:
+        if isinstance(part, str):
+            out.append(part)
+        elif part.ch < n:
+            out.extend(part.solution)
+        else:
+            exercises.append(Exercise(source.path, len(out) + 1, part.ch, part.what))
+            out.append(f"{part.indent}/* TODO(ch{part.ch}): {part.what} */{source.newline}")
+            out.extend(part.stub)
+    return "".join(out), exercises
+
+
+def readme_section(n: int, exercises: list[Exercise], chapters: list[int]) -> str:
+    """The README text that tells a student of chapter @p n where to start."""
+    mine = [ex for ex in exercises if ex.ch == n]
+    later = sorted({ex.ch for ex in exercises if ex.ch > n})
+    solved = [c for c in chapters if c < n]
+    lines = [
+        README_BEGIN,
+        f"## Your handout: chapter {n}",
+        "",
+        f"You are working on chapter {n}: start with [ch{n}/README.md](ch{n}/README.md).",
+    ]
+    if solved:
+        names = ", ".join(f"ch{c}" for c in solved)
+        lines.append(f"The chapters before it ({names}) come solved: your kernel stands on them.")
+    lines += ["", f"The exercises are the `TODO(ch{n})` comments in:", ""]
+    if mine:
+        lines += [f"- `{ex.path}:{ex.line}`: {ex.what}" for ex in mine]
+    else:
+        lines.append("- (none: this chapter has no marked exercise)")
+    lines += [
+        "",
+        f"Until you write them, each stub prints `TODO(ch{n}): <what>` when it is reached",
+        'and the grader reports its tests as "not implemented: <what>".',
+        "",
+        f"`make grade CH={n}` grades your work; `make run CH={n}` boots your kernel and",
+        f"`make gdb CH={n}` debugs it.",
+    ]
+    if later:
+        names = ", ".join(f"`TODO(ch{c})`" for c in later)
+        lines += ["", f"The later chapters' stubs ({names}) are for later: leave them for now."]
+    lines.append(README_END)
+    return "\n".join(lines) + "\n"
+
+
+def merge_readme(existing: str | None, section: str) -> str:
+    """@p existing README text with the handout section replaced, or appended."""
+    if existing is None:
+        return "# mmlab\n\n" + section
+    start = existing.find(README_BEGIN)
+    end = existing.find(README_END, start if start >= 0 else 0)
+    if start >= 0 and end >= 0:
+        stop = end + len(README_END)
+        if existing[stop : stop + 1] == "\n":
+            stop += 1
+        return existing[:start] + section + existing[stop:]
+    if not existing.endswith("\n"):
+        existing += "\n"
+    return existing + "\n" + section
+
+
+def _check_out(root: Path, out: Path, force: bool) -> None:
+    """Refuse an OUT that is the tree itself, holds it, lies inside it (but in build/) or is not empty."""
+    root_r, out_r = root.resolve(), out.resolve()
+    if out_r == root_r or out_r in root_r.parents:
+        raise HandoutError(f"OUT {out} is the reference tree or holds it: choose another directory")
+    if root_r in out_r.parents and out_r.relative_to(root_r).parts[0] != "build":
+        raise HandoutError(f"OUT {out} is inside the reference tree: put it elsewhere (or under build/)")
+    if out.exists() and not out.is_dir():
+        raise HandoutError(f"OUT {out} exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            raise HandoutError(f"OUT {out} exists and is not empty: choose a new directory, or pass --force to replace it")
+        for entry in out.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+
+
+def leftover_markers(out: Path, files: list[str]) -> list[str]:
+    """`file:line` of any LAB marker left in the handout's scanned files."""
+    found = []
+    for rel in files:
+        if not is_scanned(rel) or (out / rel).is_symlink():
+            continue
+        for ln, line in enumerate(read_text(out / rel).splitlines(), 1):
+            if TOKEN_RE.search(line):
+                found.append(f"{rel}:{ln}")
+    return found
+
+
+@dataclass
+class Handout:
+    """What write_handout made."""
+
+    out: Path
+    ch: int
+    files: list[str]
+    exercises: list[Exercise]
+    committed: bool
+
+
+def write_handout(tree: Tree, n: int, out: Path, force: bool = False, git: bool = True) -> Handout:
+    """Write chapter @p n's handout of @p tree into @p out (a git repository with one commit)."""
+    if n not in tree.chapters:
+        have = ", ".join(str(c) for c in tree.chapters) or "none"
+        raise HandoutError(f"there is no chapter {n} in {tree.root} (chapters: {have})")
+    out = Path(out)
+    _check_out(tree.root, out, force)
+    out.mkdir(parents=True, exist_ok=True)
+    exercises: list[Exercise] = []
+    written = []
+    for rel in tree.files:
+        if rel in (STAMP, "README.md"):
+            continue
+        src, dst = tree.root / rel, out / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_symlink():
+            os.symlink(os.readlink(src), dst)
+        elif rel in tree.sources:
+            text, found = render(tree.sources[rel], n)
+            dst.write_bytes(text.encode("utf-8", "surrogateescape"))
+            shutil.copymode(src, dst)
+            exercises.extend(found)
+        else:
+            shutil.copyfile(src, dst)
+            shutil.copymode(src, dst)
+        written.append(rel)
+    readme = tree.root / "README.md"
+    existing = read_text(readme) if readme.is_file() else None
+    merged = merge_readme(existing, readme_section(n, exercises, tree.chapters))
+    (out / "README.md").write_bytes(merged.encode("utf-8", "surrogateescape"))
+    (out / STAMP).write_text(
+        f"mmlab handout for chapter {n}\nchapter = {n}\n"
+        "# scripts/handout.py wrote this tree; `make handout-check` runs in the reference tree only.\n"
+    )
+    written += ["README.md", STAMP]
+    left = leftover_markers(out, written)
+    if left:
+        raise HandoutError("LAB markers are left in the handout (a bug in handout.py): " + ", ".join(left))
+    committed = False
+    if git:
+        _git_commit(out, f"mmlab handout for chapter {n}")
+        committed = True
+    return Handout(out, n, sorted(written), exercises, committed)
+
+
+def _git_commit(out: Path, message: str) -> None:
+    """Make @p out a git repository holding everything in it as one commit."""
+    env = dict(os.environ)
+    for who in ("AUTHOR", "COMMITTER"):
+        env.setdefault(f"GIT_{who}_NAME", os.environ.get("GIT_AUTHOR_NAME") or FALLBACK_AUTHOR[0])
+        env.setdefault(f"GIT_{who}_EMAIL", os.environ.get("GIT_AUTHOR_EMAIL") or FALLBACK_AUTHOR[1])
+        if not env[f"GIT_{who}_NAME"]:
+            env[f"GIT_{who}_NAME"] = FALLBACK_AUTHOR[0]
+        if not env[f"GIT_{who}_EMAIL"]:
+            env[f"GIT_{who}_EMAIL"] = FALLBACK_AUTHOR[1]
+    steps = [
+        ["git", "-c", "init.defaultBranch=main", "init", "-q"],
+        ["git", "add", "-A"],
+        ["git", "-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", message],
+    ]
+    for argv in steps:
+        try:
+            done = subprocess.run(argv, cwd=out, env=env, capture_output=True, text=True)
+        except OSError as err:
+            raise HandoutError(f"cannot run git to make the handout a repository: {err.strerror}") from err
+        if done.returncode != 0:
+            raise HandoutError(f"{' '.join(argv)} failed in {out}: {(done.stderr or done.stdout).strip()}")
+
+
+# ---------------------------------------------------------------------------
+# The check: build and grade every chapter's handout
+# ---------------------------------------------------------------------------
+
+
+def child_env() -> dict[str, str]:
+    """The environment for make and the grader: no make variables leaking in from a parent make."""
+    env = dict(os.environ)
+    for name in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "CH", "OUT", "GRADEFLAGS"):
+        env.pop(name, None)
+    return env
+
+
+@dataclass
+class Grading:
+    """One run of grader/grade.py in a handout tree."""
+
+    ch: int
+    config: str
+    kernel: int  # the chapter whose kernel was booted
+    ok: bool = False  # the grader ran and wrote its JSON
+    score: float = 0.0
+    max_score: float = 0.0
+    tests: list[dict] = field(default_factory=list)
+    exit_code: int | None = None
+    error: str | None = None
+    elapsed: float = 0.0
+    output: str = ""
+
+
+@dataclass
+class ChapterCheck:
+    """The outcome of one chapter's handout check."""
+
+    ch: int
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        """True if nothing went wrong."""
+        return not self.problems
+
+
+class Checker:
+    """Runs the handout check of every chapter; builds and boots share `jobs` slots."""
+
+    def __init__(self, tree: Tree, jobs: int, keep: bool, timeout: float, configs: dict[int, str] | None = None,
+                 log=print):  # fmt: skip
+        self.tree = tree
+        self.jobs = max(1, jobs)
+        self.keep = keep
+        self.timeout = timeout
+        self.forced_configs = configs or {}
+        self.slots = threading.Semaphore(self.jobs)
+        self.print_lock = threading.Lock()
+        self.log_fn = log
+        self.workdir = Path(tempfile.mkdtemp(prefix="mmlab-handout-check-"))
+        self.started = time.monotonic()
+
+    def log(self, message: str) -> None:
+        """Print one progress line, with the time since the start."""
+        with self.print_lock:
+            self.log_fn(f"[{time.monotonic() - self.started:5.0f}s] {message}", flush=True)
+
+    # -- the grader's interface ------------------------------------------------
+
+    def pick_configs(self, handout: Path) -> dict[int, str]:
+        """One grader configuration per chapter, from the handout's grader/rubric.toml.
+
+        --config chN=NAME wins; otherwise the first configuration with 2 harts
+        (the machine's default, and SMP tests run there), else the first one.
+        """
+        import tomllib
+
+        rubric = handout / "grader" / "rubric.toml"
+        try:
+            data = tomllib.loads(rubric.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise HandoutError(f"cannot read the grader's configurations from {rubric}: {err}") from err
+        picked = {}
+        for key, table in data.items():
+            match = CHAPTER_DIR_RE.match(key)
+            if not match or not isinstance(table, dict):
+                continue
+            ch = int(match[1])
+            configs = [c for c in table.get("configs", []) if isinstance(c, dict) and isinstance(c.get("name"), str)]
+            names = [c["name"] for c in configs]
+            if ch in self.forced_configs:
+                if self.forced_configs[ch] not in names:
+                    raise HandoutError(f"--config ch{ch}={self.forced_configs[ch]}: no such configuration "
+                                       f"(ch{ch} has {', '.join(names) or 'none'})")
+                picked[ch] = self.forced_configs[ch]
+            elif configs:
+                two = [c["name"] for c in configs if c.get("smp") == 2]
+                picked[ch] = (two or names)[0]
+        return picked
+
+    def run(self, argv: list[str], cwd: Path, timeout: float) -> tuple[int | None, str, float]:
+        """Run @p argv in one of the job slots; return its exit code (None on timeout), output, time."""
+        with self.slots:
+            start = time.monotonic()
+            try:
+                process = subprocess.Popen(
+                    argv, cwd=cwd, env=child_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT, start_new_session=True,
+                )  # fmt: skip
+            except OSError as err:
+                return 127, f"cannot run {argv[0]}: {err.strerror}", 0.0
+            try:
+                out, _ = process.communicate(timeout=timeout)
+                code: int | None = process.returncode
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(process.pid, 9)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                out, _ = process.communicate()
+                code = None
+            return code, out.decode("utf-8", "replace"), time.monotonic() - start
+
+    def grade(self, handout: Path, ch: int, config: str, kernel_of: int | None = None) -> Grading:
+        """Grade chapter @p ch of @p handout in one configuration; read the grader's JSON.
+
+        With @p kernel_of, boot chapter @p kernel_of's kernel instead of chapter
+        @p ch's (an earlier chapter's tests on a later, unfinished layer): the
+        grader then runs on a scratch root that holds that kernel as build/chN.
+        """
+        result = Grading(ch, config, kernel_of or ch)
+        label = f"{handout.name}-grade-ch{ch}" + (f"-on-kernel{kernel_of}" if kernel_of else "")
+        json_path = self.workdir / f"{label}.json"
+        argv = [sys.executable, str(handout / "grader" / "grade.py"), str(ch), "--only", config, "--json", str(json_path)]
+        if kernel_of:
+            kernel = handout / "build" / f"ch{kernel_of}" / "kernel.elf"
+            if not kernel.is_file():
+                result.error = f"no kernel of chapter {kernel_of} to boot (its build failed)"
+                return result
+            scratch = self.workdir / label
+            (scratch / "build" / f"ch{ch}").mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(kernel, scratch / "build" / f"ch{ch}" / "kernel.elf")
+            argv += ["--root", str(scratch), "--rubric", str(handout / "grader" / "rubric.toml"), "--no-build"]
+        code, output, elapsed = self.run(argv, handout, self.timeout)
+        result.exit_code, result.output, result.elapsed = code, output, elapsed
+        (self.workdir / f"{label}.out").write_text(output)
+        if code is None:
+            result.error = f"grader/grade.py did not finish within {self.timeout:g} s"
+            return result
+        try:
+            data = json.loads(json_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            tail = "\n".join("      " + line for line in output.strip().splitlines()[-8:])
+            result.error = f"grader/grade.py wrote no JSON results (exit code {code}; {err}); it said:\n{tail}"
+            return result
+        result.ok = True
+        result.tests = [t for t in data.get("tests", []) if isinstance(t, dict)]
+        result.score = sum(_points(t, "score") for t in result.tests)
+        result.max_score = sum(_points(t, "max_score") for t in result.tests)
+        return result
+
+    # -- one chapter -------------------------------------------------------------
+
+    def check_chapter(self, n: int) -> ChapterCheck:
+        """Write, build and grade chapter @p n's handout."""
+        check = ChapterCheck(n)
+        start = time.monotonic()
+        try:
+            self._check_chapter(n, check)
+        except HandoutError as err:
+            check.problems.append(str(err))
+        except Exception as err:  # noqa: BLE001 - report it, do not lose the other chapters
+            check.problems.append(f"internal error in handout.py: {type(err).__name__}: {err}")
+        check.elapsed = time.monotonic() - start
+        return check
+
+    def _check_chapter(self, n: int, check: ChapterCheck) -> None:
+        out = self.workdir / f"ch{n}"
+        handout = write_handout(self.tree, n, out, force=False, git=True)
+        mine = [ex for ex in handout.exercises if ex.ch == n]
+        self.log(f"ch{n}: handout written: {len(handout.files)} files, {len(mine)} TODO(ch{n}) exercises")
+        if not mine:
+            check.problems.append(f"chapter {n} has no LAB exercise: its handout is the full solution")
+        if not (out / f"ch{n}" / "README.md").is_file():
+            check.notes.append(f"warning: ch{n}/README.md, where the handout's README sends the student, is missing")
+
+        code, output, elapsed = self.run(["make", "-C", str(out), "kernels"], out, self.timeout)
+        (self.workdir / f"ch{n}-build.log").write_text(output)
+        warnings = [line for line in output.splitlines() if "warning:" in line]
+        if code != 0:
+            # Go on: the gradings build the kernels they need, and say which of those fail.
+            errors = [line for line in output.splitlines() if re.search(r"\berror\b|\*\*\*", line, re.I)]
+            tail = "\n".join("      " + line for line in (errors or output.strip().splitlines())[-12:])
+            what = "timed out" if code is None else f"failed (exit code {code})"
+            check.problems.append(f"the handout's build (make kernels) {what}:\n{tail}")
+            self.log(f"ch{n}: handout build {what} ({elapsed:.0f}s)")
+        elif warnings:
+            check.problems.append("the handout's build warns:\n" + "\n".join("      " + w for w in warnings[:10]))
+        else:
+            check.notes.append(f"build: make kernels warning-free ({elapsed:.0f}s)")
+            self.log(f"ch{n}: handout built ({elapsed:.0f}s)")
+
+        configs = self.pick_configs(out)
+        jobs = []  # (chapter graded, its kernel or None, config)
+        for k in [c for c in self.tree.chapters if c <= n]:
+            if k not in configs:
+                check.problems.append(f"grader/rubric.toml has no [ch{k}] configuration: chapter {k} cannot be graded")
+                continue
+            jobs.append((k, None, configs[k]))
+            if k < n:
+                jobs.append((k, n, configs[k]))
+        with ThreadPoolExecutor(max_workers=max(1, len(jobs))) as pool:
+            futures = [(k, on, c, pool.submit(self.grade, out, k, c, on)) for k, on, c in jobs]
+            gradings = [(k, on, c, f.result()) for k, on, c, f in futures]
+        for k, on, config, grading in gradings:
+            what = f"ch{k} on kernel {on}" if on else f"ch{k}"
+            score = f"{grading.score:g}/{grading.max_score:g}" if grading.ok else "no result"
+            self.log(f"ch{n}: graded {what} [{config}]: {score} ({grading.elapsed:.0f}s)")
+            if k < n:
+                self._judge_solved(check, n, k, on, config, grading)
+            else:
+                self._judge_stubbed(check, n, config, grading)
+
+    def _judge_solved(self, check: ChapterCheck, n: int, k: int, on: int | None, config: str, grading: Grading) -> None:
+        """An earlier chapter in chapter n's handout: every item passes (or is skipped in this configuration)."""
+        what = (f"ch{k} (solved) on kernel {on}, with ch{n} unfinished," if on else f"ch{k} (solved)") + f" [{config}]"
+        if not grading.ok:
+            check.problems.append(f"{what}: {grading.error}")
+            return
+        statuses = [(t, _status(t)) for t in grading.tests]
+        lost = [(t, s) for t, s in statuses if _points(t, "score") < _points(t, "max_score")]
+        skipped = [(t, s) for t, s in lost if s.startswith("skipped")]
+        failed = [(t, s) for t, s in lost if not s.startswith("skipped")]
+        if failed:
+            check.problems.append(
+                f"{what}: {grading.score:g}/{grading.max_score:g}, not the full score:\n" + _by_status(failed)
+            )
+            return
+        note = f"{what}: {grading.score:g}/{grading.max_score:g}"
+        if skipped:
+            note += f" (skipped in this configuration: {', '.join(str(t.get('name')) for t, _ in skipped)})"
+        else:
+            note += ", full score"
+        check.notes.append(note)
+
+    def _judge_stubbed(self, check: ChapterCheck, n: int, config: str, grading: Grading) -> None:
+        """Chapter n itself, stubbed: not implemented, no timeout, at most 10% of its points."""
+        what = f"ch{n} (stubbed) [{config}]"
+        if not grading.ok:
+            check.problems.append(f"{what}: {grading.error}")
+            return
+        statuses = [(t, _status(t)) for t in grading.tests if _points(t, "max_score") > 0]
+
+        def named(pairs, limit: int = 6) -> str:
+            names = [str(t.get("name")) for t, _ in pairs]
+            more = f" and {len(names) - limit} more" if len(names) > limit else ""
+            return ", ".join(names[:limit]) + more
+
+        timeouts = [(t, s) for t, s in statuses if s.startswith("timeout")]
+        panics = [(t, s) for t, s in statuses if s.startswith("panic")]
+        not_impl = [(t, s) for t, s in statuses if s.startswith("not implemented")]
+        earned = [t for t in grading.tests if _points(t, "score") > 0]
+        skipped = [(t, s) for t, s in statuses if s.startswith("skipped")]
+        others = [(t, s) for t, s in statuses
+                  if _points(t, "score") < _points(t, "max_score")
+                  and not s.startswith(("not implemented", "timeout", "panic", "skipped"))]  # fmt: skip
+        check.notes.insert(
+            0,
+            f"{what}: {grading.score:g}/{grading.max_score:g} points without the student's code; "
+            f"{len(not_impl)} of its {len(statuses)} scored items \"not implemented\"",
+        )
+        unbuilt = [(t, s) for t, s in statuses if s.startswith("build failed")]
+        if unbuilt:
+            check.problems.append(f"{what}: the kernel does not build ({len(unbuilt)} items: build failed)")
+            return
+        if timeouts:
+            check.problems.append(f"{what}: a stub hangs the kernel: timeout in {named(timeouts)}")
+        if panics:
+            detail = panics[0][1]
+            check.problems.append(f"{what}: a stub crashes the kernel ({detail}) in {named(panics)}")
+        earned_names = ", ".join(f"{t.get('name')} ({_points(t, 'score'):g})" for t in earned)
+        if grading.score > STUB_POINTS_LIMIT * grading.max_score + 1e-9:
+            check.problems.append(
+                f"{what}: the stubs earn {grading.score:g} of {grading.max_score:g} points "
+                f"(more than {STUB_POINTS_LIMIT:.0%}): {earned_names}"
+            )
+        elif earned:
+            check.notes.append(f"{what} earns without the student's code: {earned_names}")
+        if not not_impl and not (timeouts or panics):
+            check.problems.append(f"{what}: no item is reported \"not implemented\" (do the stubs call TODO()?)")
+        if skipped:
+            check.notes.append(f"{what}: skipped in this configuration: {named(skipped)}")
+        if others:
+            check.notes.append(f"warning: {what} fails without saying \"not implemented\":\n" + _by_status(others))
+
+    # -- all chapters -------------------------------------------------------------
+
+    def check_all(self, chapters: list[int]) -> list[ChapterCheck]:
+        """Check @p chapters in parallel (each waits for a job slot for its builds and boots)."""
+        with ThreadPoolExecutor(max_workers=max(1, len(chapters))) as pool:
+            results = list(pool.map(self.check_chapter, chapters))
+        return results
+
+    def cleanup(self, failed: bool) -> None:
+        """Remove the work directory unless asked to keep it."""
+        if self.keep:
+            self.log(f"kept the handouts and logs in {self.workdir}")
+        else:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _points(test: dict, key: str) -> float:
+    try:
+        return float(test.get(key) or 0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _by_status(pairs: list[tuple[dict, str]], indent: str = "      ", limit: int = 12) -> str:
+    """Lines `name: status`, or `status: N items (a, b, ...)` where many items share a status."""
+    groups: dict[str, list[str]] = {}
+    for test, status in pairs:
+        groups.setdefault(status, []).append(str(test.get("name")))
+    lines = []
+    for status, names in groups.items():
+        if len(names) <= 2:
+            lines += [f"{indent}{name}: {status}" for name in names]
+        else:
+            shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+            lines.append(f"{indent}{status}: {len(names)} items ({shown})")
+    if len(lines) > limit:
+        lines = lines[:limit] + [f"{indent}... and {len(lines) - limit} more"]
+    return "\n".join(lines)
+
+
+def _status(test: dict) -> str:
+    """A grader test entry's status line: its `status` field, else the first line of its output."""
+    status = test.get("status")
+    output = str(test.get("output") or "").strip()
+    first = POINTS_SUFFIX_RE.sub("", output.splitlines()[0]) if output else ""
+    if isinstance(status, str) and status not in ("passed", "failed"):
+        return status
+    return first or str(status or "")
+
+
+# ---------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------
+
+
+def _stamp_chapter(root: Path) -> int | None:
+    """The chapter of a handout tree (from its .handout file), or None for a reference tree."""
+    stamp = root / STAMP
+    if not stamp.is_file():
+        return None
+    match = re.search(r"^chapter\s*=\s*([0-9]+)", stamp.read_text(errors="replace"), re.M)
+    return int(match[1]) if match else 0
+
+
+def cmd_lint(tree: Tree) -> int:
+    """Print the exercises per chapter."""
+    for ch in tree.chapters:
+        regions = [r for r in tree.regions if r.ch == ch]
+        print(f"ch{ch}: {len(regions)} exercise(s)")
+        for region in regions:
+            print(f"  {region.where}: {region.what}")
+    for warning in tree.warnings:
+        print(f"warning: {warning}")
+    print(f"handout markers: {len(tree.regions)} regions in {len(tree.sources)} files, all well-formed")
+    return 0
+
+
+def cmd_handout(tree: Tree, n: int, out: Path, force: bool, git: bool) -> int:
+    """Write one handout and say where the student starts."""
+    handout = write_handout(tree, n, out, force=force, git=git)
+    for warning in tree.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    mine = [ex for ex in handout.exercises if ex.ch == n]
+    print(f"handout for chapter {n}: {len(handout.files)} files in {out}"
+          + (" (a git repository, one commit)" if handout.committed else ""))
+    if not mine:
+        print(f"warning: chapter {n} has no marked exercise (no LAB BEGIN ch{n}): its code is handed out solved",
+              file=sys.stderr)
+    print(f"ch{n} exercises ({len(mine)}):")
+    for ex in mine:
+        print(f"  {ex.path}:{ex.line}: {ex.what}")
+    later = [ex for ex in handout.exercises if ex.ch > n]
+    if later:
+        print(f"later chapters stubbed: {len(later)} TODO(s)")
+    return 0
+
+
+def cmd_check(tree: Tree, chapters: list[int], jobs: int, keep: bool, timeout: float, configs: dict[int, str]) -> int:
+    """Check every chapter's handout; print a summary and `handout-check: N passed, N failed`."""
+    start = time.monotonic()
+    print(f"handout-check: {tree.root}: chapters {', '.join(map(str, chapters))}; "
+          f"{len(tree.regions)} marked regions in {len(tree.sources)} files, all well-formed; {jobs} job(s)")
+    for warning in tree.warnings:
+        print(f"warning: {warning}")
+    checker = Checker(tree, jobs, keep, timeout, configs)
+    results = checker.check_all(chapters)
+    failed = [r for r in results if not r.passed]
+    checker.cleanup(bool(failed))
+    if failed and not keep:
+        print("(rerun with --keep to read the handouts, build logs and boot logs of a failure)")
+    print()
+    for result in results:
+        verdict = "ok" if result.passed else "FAILED"
+        print(f"chapter {result.ch}: {verdict} ({result.elapsed:.0f}s)")
+        for note in result.notes:
+            print(f"    {note}")
+        for problem in result.problems:
+            print(f"  x {problem}")
+    print(f"handout-check: {len(results) - len(failed)} passed, {len(failed)} failed "
+          f"({time.monotonic() - start:.0f}s)")
+    return 1 if failed else 0
+
+
+def _parse_configs(values: list[str]) -> dict[int, str]:
+    """{N: NAME} from --config chN=NAME options."""
+    configs = {}
+    for value in values:
+        match = re.fullmatch(r"(?:ch)?([0-9]+)=(\S+)", value.strip())
+        if not match:
+            raise HandoutError(f"--config {value}: write chN=NAME, e.g. ch1=256M-2")
+        configs[int(match[1])] = match[2]
+    return configs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Write the student handout of chapter N (chapters before N solved, N.. stubbed), "
+        "or check every chapter's handout.",
+    )
+    parser.add_argument("--ch", type=int, action="append", metavar="N",
+                        help="the chapter the handout is for (with --check: check only these; repeatable)")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="where to write the handout (a new or empty directory)")
+    parser.add_argument("--force", action="store_true", help="replace the contents of a non-empty OUT")
+    parser.add_argument("--no-git", action="store_true", help="do not make the handout a git repository")
+    parser.add_argument("--check", action="store_true",
+                        help="check every chapter's handout: markers, build, grading (boots QEMU)")
+    parser.add_argument("--lint", action="store_true", help="check the markers only and list the exercises")
+    parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 2,
+                        help="builds and boots at once in --check (default: the number of CPUs)")
+    parser.add_argument("--keep", action="store_true", help="keep --check's handouts and logs (their path is printed)")
+    parser.add_argument("--timeout", type=float, default=600,
+                        help="seconds one build or one grading may take in --check (default 600)")
+    parser.add_argument("--config", action="append", default=[], metavar="chN=NAME",
+                        help="the grader configuration --check boots chapter N in (default: the first with 2 harts)")
+    parser.add_argument("--root", type=Path, default=None, help="the reference tree (default: this script's tree)")
+    args = parser.parse_args(argv)
+    root = (args.root or default_root()).resolve()
+    modes = sum(bool(x) for x in (args.check, args.lint, args.out))
+    if modes != 1:
+        parser.error("give one of --ch N --out DIR, --check or --lint")
+    try:
+        stamped = _stamp_chapter(root)
+        if stamped is not None:
+            if args.check or args.lint:
+                print(f"handout-check: {root} is a handout (chapter {stamped}), not the reference tree: "
+                      "nothing to check")
+                print("handout-check: 0 passed, 0 failed")
+                return 0
+            raise HandoutError(f"{root} is already a handout (chapter {stamped}): make handouts from the reference tree")
+        tree = read_tree(root)
+        if args.lint:
+            return cmd_lint(tree)
+        if args.check:
+            chapters = sorted(set(args.ch)) if args.ch else tree.chapters
+            missing = [c for c in chapters if c not in tree.chapters]
+            if missing:
+                raise HandoutError(f"no chapter {', '.join(map(str, missing))} in {root}")
+            if not chapters:
+                raise HandoutError(f"{root} has no chapter (no chN/ directory)")
+            return cmd_check(tree, chapters, args.jobs, args.keep, args.timeout, _parse_configs(args.config))
+        if not args.ch or len(args.ch) != 1:
+            parser.error("--out needs exactly one --ch N")
+        return cmd_handout(tree, args.ch[0], args.out, args.force, not args.no_git)
+    except MarkerError as err:
+        for problem in err.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"handout: {len(err.problems)} marker problem(s); see the format at the top of scripts/handout.py",
+              file=sys.stderr)
+        if args.check:
+            print("handout-check: 0 passed, 1 failed")
+        return 1
+    except HandoutError as err:
+        print(f"error: {err}", file=sys.stderr)
+        if args.check:
+            print("handout-check: 0 passed, 1 failed")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
