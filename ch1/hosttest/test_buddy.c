@@ -15,47 +15,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../common/hosttest/host_check.h"
 #include "buddy.h"
 #include "errno.h"
 #include "frame.h"
 #include "types.h"
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                  \
-	do {                                                                         \
-		if (cond) {                                                          \
-			passed++;                                                    \
-		} else {                                                             \
-			failed++;                                                    \
-			printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);       \
-			if (failed > 20)                                             \
-				exit(1);                                             \
-		}                                                                    \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                               \
-	do {                                                                         \
-		long long _a = (long long)(a), _b = (long long)(b);                  \
-		if (_a == _b) {                                                      \
-			passed++;                                                    \
-		} else {                                                             \
-			failed++;                                                    \
-			printf("FAIL %s:%d: %s == %s: %lld != %lld\n", __FILE__, __LINE__, #a, #b, _a, _b); \
-			if (failed > 20)                                             \
-				exit(1);                                             \
-		}                                                                    \
-	} while (0)
 
 /* buddy_check() with the reason printed on failure. */
 #define CHECK_SANE(b)                                                                \
 	do {                                                                         \
 		const char *_why = buddy_check(b);                                   \
 		if (!_why) {                                                         \
-			passed++;                                                    \
+			check_pass();                                                \
 		} else {                                                             \
-			failed++;                                                    \
-			printf("FAIL %s:%d: buddy_check: %s\n", __FILE__, __LINE__, _why); \
+			check_fail(__FILE__, __LINE__, "buddy_check: %s", _why);     \
 			exit(1);                                                     \
 		}                                                                    \
 	} while (0)
@@ -562,6 +535,7 @@ static void run_random(uint64_t seed, pfn_t lo, pfn_t hi, int ranges, long steps
 
 int main(void)
 {
+	check_max_failures = 20; /* a broken buddy fails the same way many times over */
 	rng_state = 1;
 	test_split_and_merge();
 	test_alignment();
@@ -573,6 +547,5 @@ int main(void)
 		run_random(seed, seed * 37, seed * 37 + 2500, 1 + (int)(seed % 4), 2000, 1);
 	/* The fuzz loop: 200k steps over a larger space, checked every 256 steps. */
 	run_random(0x6d6d6c6162, 3, 20000, 5, 200000, 256);
-	printf("test_buddy: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return checks_done("ch1/buddy");
 }

@@ -10,13 +10,14 @@
  * The kernel image symbols are placed at the kernel's link addresses with
  * --defsym, so kva_to_pa() sees them where it would in the kernel.
  */
-// HOSTTEST_SOURCES: ch1/src/memmap.c
+// HOSTTEST_SOURCES: ch1/src/memmap.c common/hosttest/host_kernel.c
 // HOSTTEST_CFLAGS: -fno-pie -no-pie -mcmodel=large -Wl,--defsym,_kernel_start=0xffffffff80200000 -Wl,--defsym,_kernel_end=0xffffffff8023a000
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../common/hosttest/host_check.h"
+#include "../../common/hosttest/host_kernel.h"
 #include "buddy.h"
 #include "errno.h"
 #include "fdt.h"
@@ -30,26 +31,8 @@
 
 /* ---- what memmap.c needs from the rest of the kernel ------------------------ */
 
+/* printk() and panic() are common/hosttest/host_kernel.c's. */
 struct machine machine;
-static bool verbose;
-
-int printk(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = verbose ? vprintf(fmt, ap) : 0;
-	va_end(ap);
-	return n;
-}
-
-void panic(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	abort();
-}
 
 /* The zone, as stubs that remember what they were given. */
 static struct {
@@ -95,22 +78,9 @@ void frames_get_stats(struct frame_stats *out)
 
 /* ---- checks -------------------------------------------------------------------- */
 
-static int passed, failed;
-static const char *scenario;
-
-#define CHECK(cond)                                                                  \
-	do {                                                                         \
-		if (cond) {                                                          \
-			passed++;                                                    \
-		} else {                                                             \
-			failed++;                                                    \
-			printf("FAIL %s: %s:%d: %s\n", scenario, __FILE__, __LINE__, #cond); \
-		}                                                                    \
-	} while (0)
-
 static void reset(const char *name)
 {
-	scenario = name;
+	check_context = name; /* the scenario, printed with each failure */
 	memset(&machine, 0, sizeof(machine));
 	memset(&z, 0, sizeof(z));
 	machine.fdt_pa = 0x8fe00000;
@@ -358,7 +328,7 @@ static void no_ram(void)
 int main(int argc, char **argv)
 {
 	(void)argv;
-	verbose = argc > 1;
+	host_printk_echo = argc > 1;
 	qemu_like();
 	several_ranges();
 	overlapping_reserved();
@@ -367,6 +337,6 @@ int main(int argc, char **argv)
 	metadata_placement();
 	beyond_direct_map();
 	no_ram();
-	printf("test_memmap: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	check_context = NULL;
+	return checks_done("ch1/memmap");
 }

@@ -1,24 +1,20 @@
 /*
  * A simulated ch1 for host tests: the frame.h functions the heap uses, over
  * one arena from aligned_alloc(), with a small buddy allocator (so frames
- * come back aligned to their order, and freeing restores the count exactly),
- * plus the few kernel services the heap calls (printk, spinlocks, bootargs).
+ * come back aligned to their order, and freeing restores the count exactly).
+ * The kernel services the heap calls (printk, spinlocks, bootargs) are
+ * common/hosttest/host_kernel.c's, which every test using this file links too.
  *
  * "Physical" addresses are host addresses (host_env.h's direct map is the
- * identity). Single-threaded: spin_lock() aborts if the lock is already
- * held, which on one thread means a self-deadlock in the kernel.
+ * identity).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "errno.h"
-#include "fdt.h"
 #include "frame.h"
 #include "host_env.h"
-#include "printk.h"
-#include "spinlock.h"
 
 #define NONE UINT32_MAX
 
@@ -35,10 +31,6 @@ static struct {
 	int in_shrinker;
 	uint64_t charged; /* frames handed out as asked: n for frames_alloc(n) */
 } sim;
-
-unsigned long host_printk_lines;
-char host_printk_last[256];
-unsigned long todo_epoch;
 
 /* ---- the buddy lists ------------------------------------------------------- */
 
@@ -295,79 +287,4 @@ struct page_info *pa_to_page(paddr_t pa)
 paddr_t page_to_pa(const struct page_info *page)
 {
 	return idx_to_pa(page - sim.pages);
-}
-
-/* ---- the kernel services the heap calls ---------------------------------------- */
-
-int vprintk(const char *fmt, va_list ap)
-{
-	int n = vsnprintf(host_printk_last, sizeof(host_printk_last), fmt, ap);
-	host_printk_lines++;
-	if (getenv("MMLAB_VERBOSE"))
-		fputs(host_printk_last, stdout);
-	return n;
-}
-
-int printk(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vprintk(fmt, ap);
-	va_end(ap);
-	return n;
-}
-
-void spin_init(struct spinlock *lk, const char *name)
-{
-	lk->locked = 0;
-	lk->hart = -1;
-	lk->name = name;
-}
-
-void spin_lock(struct spinlock *lk)
-{
-	if (lk->locked) {
-		fprintf(stderr, "spin_lock: \"%s\" already held: a deadlock on a real hart\n", lk->name);
-		abort();
-	}
-	lk->locked = 1;
-	lk->hart = 0;
-}
-
-void spin_unlock(struct spinlock *lk)
-{
-	if (!lk->locked) {
-		fprintf(stderr, "spin_unlock: \"%s\" not held\n", lk->name);
-		abort();
-	}
-	lk->locked = 0;
-	lk->hart = -1;
-}
-
-bool spin_holding(const struct spinlock *lk)
-{
-	return lk->locked;
-}
-
-void intr_push(void) {}
-void intr_pop(void) {}
-
-bool bootarg_get(const char *key, char *buf, size_t len)
-{
-	(void)key;
-	if (len)
-		buf[0] = '\0';
-	return false;
-}
-
-/* glibc before 2.38 has no strlcpy; the kernel's string.h promises one. */
-size_t strlcpy(char *dst, const char *src, size_t size)
-{
-	size_t len = strlen(src);
-	if (size) {
-		size_t n = len < size - 1 ? len : size - 1;
-		memcpy(dst, src, n);
-		dst[n] = '\0';
-	}
-	return len;
 }

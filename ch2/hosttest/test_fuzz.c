@@ -1,4 +1,4 @@
-// HOSTTEST_SOURCES: ch2/src/slab.c ch2/src/kmalloc.c ch2/src/slab_debug.c ch2/hosttest/sim_frames.c
+// HOSTTEST_SOURCES: ch2/src/slab.c ch2/src/kmalloc.c ch2/src/slab_debug.c ch2/hosttest/sim_frames.c common/hosttest/host_kernel.c
 /*
  * A bounded random fuzz of the heap: 200,000 operations (kmalloc of every
  * size range, krealloc, kfree, kmem_cache_alloc/free on three caches with
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host_check.h"
+#include "../../common/hosttest/host_check.h"
 #include "slab_internal.h"
 
 #define SLOTS 2048
@@ -176,5 +176,5 @@ int main(void)
 	CHECK_EQ(sim_frames_used(), 0);
 	CHECK_EQ(heap_frames_held(), 0);
 	printf("fuzz: %lu operations, %lu allocations failed (injected or out of frames)\n", nops, failed);
-	return checks_done();
+	return checks_done("ch2/fuzz");
 }

@@ -1,4 +1,4 @@
-// HOSTTEST_SOURCES: ch2/src/slab.c ch2/src/kmalloc.c ch2/src/slab_debug.c ch2/hosttest/sim_frames.c
+// HOSTTEST_SOURCES: ch2/src/slab.c ch2/src/kmalloc.c ch2/src/slab_debug.c ch2/hosttest/sim_frames.c common/hosttest/host_kernel.c
 /*
  * Host unit tests of the heap (slab caches, kmalloc, debug mode) over the
  * simulated frame allocator, under AddressSanitizer and UBSan.
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "errno.h"
-#include "host_check.h"
+#include "../../common/hosttest/host_check.h"
 #include "slab_internal.h"
 
 /* Frames the heap holds, after giving back all it can. */
@@ -350,5 +350,5 @@ int main(void)
 	test_out_of_memory();
 	test_pressure();
 	CHECK_EQ(kmem_check_all(), 0);
-	return checks_done();
+	return checks_done("ch2/slab");
 }

@@ -7,12 +7,12 @@
  * "Physical memory" is an array of frames; pt_table_kva() turns a fake
  * physical address into a pointer into it.
  */
-// HOSTTEST_SOURCES: ch3/src/pagetable.c ch3/src/walk.c ch3/src/map.c ch3/src/unmap.c ch3/src/protect.c ch3/src/query.c ch3/src/split.c ch3/src/inject.c ch3/src/tlb_batch.c ch3/src/ptdump.c
-#include <stdarg.h>
+// HOSTTEST_SOURCES: ch3/src/pagetable.c ch3/src/walk.c ch3/src/map.c ch3/src/unmap.c ch3/src/protect.c ch3/src/query.c ch3/src/split.c ch3/src/inject.c ch3/src/tlb_batch.c ch3/src/ptdump.c common/hosttest/host_kernel.c
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../common/hosttest/host_check.h"
 #include "errno.h"
 #include "pagetable.h"
 #include "ptalloc.h"
@@ -70,42 +70,7 @@ pte_t *pt_table_kva(paddr_t pa)
 	return arena[frame_index(pa)];
 }
 
-/* What common/ provides in the kernel. */
-unsigned long todo_epoch;
-int printk(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vprintf(fmt, ap);
-	va_end(ap);
-	return n;
-}
-
-/* ---- checks ----------------------------------------------------------- */
-
-static int passed, failed;
-
-#define CHECK(cond)                                                                  \
-	do {                                                                         \
-		if (cond) {                                                          \
-			passed++;                                                    \
-		} else {                                                             \
-			failed++;                                                    \
-			printf("%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                    \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                               \
-	do {                                                                         \
-		long long _a = (long long)(a), _b = (long long)(b);                  \
-		if (_a == _b) {                                                      \
-			passed++;                                                    \
-		} else {                                                             \
-			failed++;                                                    \
-			printf("%s:%d: expected %s == %s, got 0x%llx and 0x%llx\n", __FILE__, __LINE__, \
-			       #a, #b, _a, _b);                                      \
-		}                                                                    \
-	} while (0)
+/* What common/ provides in the kernel (printk, todo_epoch) is common/hosttest/host_kernel.c's. */
 
 #define RW (PTE_R | PTE_W)
 #define LEAF(perm) ((perm) | PTE_V | PTE_A | PTE_D)
@@ -400,7 +365,7 @@ static void test_random(int rounds)
 		CHECK(match);
 		if (r % 16 == 0 || err == -ENOMEM)
 			check_invariants(&pt);
-		if (!match || failed) {
+		if (!match || checks_failed) {
 			printf("round %d: op %d va 0x%lx size 0x%zx failat %lu -> %d\n", r, op, va, size, failat, err);
 			break;
 		}
@@ -425,6 +390,5 @@ int main(void)
 	test_flusher();
 	test_random(3000);
 	free(arena);
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return checks_done("ch3/pagetable");
 }

@@ -3,42 +3,18 @@
  * QEMU-virt-like tree, and malformed ones that must end in a clear panic
  * (caught here with longjmp), never a hang or a read out of bounds (ASan).
  */
-// HOSTTEST_SOURCES: common/lib/fdt.c
+// HOSTTEST_SOURCES: common/lib/fdt.c common/hosttest/host_kernel.c
 #include <setjmp.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "fdt.h"
+#include "host_check.h"
+#include "host_kernel.h"
 
-/* ---- what fdt.c needs from the rest of the kernel ---- */
-static jmp_buf on_panic;
-static char panic_msg[256];
-
-void panic(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(panic_msg, sizeof(panic_msg), fmt, ap);
-	va_end(ap);
-	longjmp(on_panic, 1);
-}
-
-int printk(const char *fmt, ...)
-{
-	(void)fmt; /* warnings about ignored nodes: not checked here */
-	return 0;
-}
-
-size_t strlcpy(char *dst, const char *src, size_t size)
-{
-	size_t len = strlen(src);
-	size_t n = len < size - 1 ? len : size - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-	return len;
-}
+/* What fdt.c needs from the rest of the kernel (panic, printk, strlcpy) is
+ * host_kernel.c's; its bootarg_get() stand-in gives way to fdt.c's own. */
 
 /* ---- a minimal FDT writer (Devicetree Specification v0.4, 5.1-5.4) ---- */
 struct fdtw {
@@ -189,26 +165,17 @@ static void virt_tree(struct fdtw *w, int harts, bool with_memory)
 }
 
 /* ---- the tests ---- */
-static int passed, failed;
-
-#define EXPECT(c)                                                                    \
-	do {                                                                         \
-		if (c) {                                                             \
-			passed++;                                                    \
-		} else {                                                             \
-			failed++;                                                    \
-			printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);          \
-		}                                                                    \
-	} while (0)
-
 /* Parse @p blob; return the panic message, or NULL if it parsed. */
 static const char *parse(const void *blob)
 {
+	static jmp_buf on_panic;
 	memset(&machine, 0, sizeof(machine));
-	panic_msg[0] = '\0';
+	host_panic_msg[0] = '\0';
 	if (setjmp(on_panic))
-		return panic_msg;
+		return host_panic_msg; /* panic() disarmed itself */
+	host_expect_panic(&on_panic);
 	fdt_parse_blob(blob);
+	host_expect_panic(NULL);
 	return NULL;
 }
 
@@ -220,23 +187,23 @@ static void test_virt(void)
 	virt_tree(&w, 4, true);
 	end(&w);
 	const char *err = parse(finish(&w));
-	EXPECT(err == NULL);
-	EXPECT(machine.nr_memory == 1);
-	EXPECT(machine.memory[0].base == 0x80000000 && machine.memory[0].size == 0x10000000);
-	EXPECT(machine.nr_reserved == 2); /* the /reserved-memory child and the /memreserve/ */
-	EXPECT(machine.reserved[0].base == 0x80000000 && machine.reserved[0].size == 0x40000);
-	EXPECT(strcmp(machine.reserved[0].name, "mmode_resv0@80000000") == 0);
-	EXPECT(machine.reserved[1].base == 0x87000000 && machine.reserved[1].size == 0x1000);
-	EXPECT(machine.hart_mask == 0xf && machine.nr_harts == 4); /* cpu@4 is disabled */
-	EXPECT(machine.timebase_hz == 10000000);
-	EXPECT(machine.uart == 0x10000000);
-	EXPECT(machine.finisher == 0x100000);
-	EXPECT(machine.nr_devices == 3);
-	EXPECT(strcmp(machine.bootargs, "ktest=ch1.* debug") == 0);
+	CHECK(err == NULL);
+	CHECK(machine.nr_memory == 1);
+	CHECK(machine.memory[0].base == 0x80000000 && machine.memory[0].size == 0x10000000);
+	CHECK(machine.nr_reserved == 2); /* the /reserved-memory child and the /memreserve/ */
+	CHECK(machine.reserved[0].base == 0x80000000 && machine.reserved[0].size == 0x40000);
+	CHECK(strcmp(machine.reserved[0].name, "mmode_resv0@80000000") == 0);
+	CHECK(machine.reserved[1].base == 0x87000000 && machine.reserved[1].size == 0x1000);
+	CHECK(machine.hart_mask == 0xf && machine.nr_harts == 4); /* cpu@4 is disabled */
+	CHECK(machine.timebase_hz == 10000000);
+	CHECK(machine.uart == 0x10000000);
+	CHECK(machine.finisher == 0x100000);
+	CHECK(machine.nr_devices == 3);
+	CHECK(strcmp(machine.bootargs, "ktest=ch1.* debug") == 0);
 	char v[32];
-	EXPECT(bootarg_get("ktest", v, sizeof(v)) && strcmp(v, "ch1.*") == 0);
-	EXPECT(bootarg_get("debug", v, sizeof(v)) && v[0] == '\0');
-	EXPECT(!bootarg_get("deb", v, sizeof(v)));
+	CHECK(bootarg_get("ktest", v, sizeof(v)) && strcmp(v, "ch1.*") == 0);
+	CHECK(bootarg_get("debug", v, sizeof(v)) && v[0] == '\0');
+	CHECK(!bootarg_get("deb", v, sizeof(v)));
 }
 
 static void test_banks_and_high_harts(void)
@@ -263,18 +230,18 @@ static void test_banks_and_high_harts(void)
 	end(&w);
 	end(&w);
 	end(&w);
-	EXPECT(parse(finish(&w)) == NULL);
-	EXPECT(machine.nr_memory == 2);
-	EXPECT(machine.memory[1].base == 0x100000000UL && machine.memory[1].size == 0x4000000);
-	EXPECT(machine.hart_mask == 0x2 && machine.nr_harts == 1);
-	EXPECT(machine.uart == 0 && machine.finisher == 0); /* absent: the kernel falls back to SBI */
+	CHECK(parse(finish(&w)) == NULL);
+	CHECK(machine.nr_memory == 2);
+	CHECK(machine.memory[1].base == 0x100000000UL && machine.memory[1].size == 0x4000000);
+	CHECK(machine.hart_mask == 0x2 && machine.nr_harts == 1);
+	CHECK(machine.uart == 0 && machine.finisher == 0); /* absent: the kernel falls back to SBI */
 }
 
 /* Each malformed blob must panic with a message containing @p want. */
 static void expect_panic(const void *blob, const char *want)
 {
 	const char *err = parse(blob);
-	EXPECT(err && strstr(err, want));
+	CHECK(err && strstr(err, want));
 	if (err && !strstr(err, want))
 		printf("  panic said \"%s\", wanted \"%s\"\n", err, want);
 }
@@ -341,6 +308,5 @@ int main(void)
 	test_virt();
 	test_banks_and_high_harts();
 	test_malformed();
-	printf("common/fdt: %d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return checks_done("common/fdt");
 }

@@ -11,53 +11,54 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_check.h"
+
 int k_snprintf(char *buf, size_t size, const char *fmt, ...);
 
-/* What printk.c needs from the rest of the kernel. */
+/* What printk.c needs from the rest of the kernel: its own stand-ins, not
+ * host_kernel.c (whose printk would clash with the real one, renamed here). */
 struct spinlock;
 void spin_lock(struct spinlock *lk) { (void)lk; }
 void spin_unlock(struct spinlock *lk) { (void)lk; }
 void console_write(const char *s, size_t len) { fwrite(s, 1, len, stdout); }
 
-static int passed, failed;
-
-/* Compare one format with one integer argument of type T. */
-#define CHECK(fmt, T, v)                                                             \
+/* Compare one format with one integer argument of type T (its own check: two
+ * formatters, one format; the counting and closing line are host_check.h's). */
+#define CHECK_FMT(fmt, T, v)                                                         \
 	do {                                                                         \
 		char a[128], b[128];                                                 \
 		int na = k_snprintf(a, sizeof(a), fmt, (T)(v));                      \
 		int nb = snprintf(b, sizeof(b), fmt, (T)(v));                        \
-		if (na == nb && strcmp(a, b) == 0) {                                 \
-			passed++;                                                    \
-		} else {                                                             \
-			failed++;                                                    \
-			printf("FAIL %s: kernel \"%s\" (%d), glibc \"%s\" (%d)\n", fmt, a, na, b, nb); \
-		}                                                                    \
+		if (na == nb && strcmp(a, b) == 0)                                   \
+			check_pass();                                                \
+		else                                                                 \
+			check_fail(__FILE__, __LINE__, "%s: kernel \"%s\" (%d), glibc \"%s\" (%d)", fmt, a, na, \
+				   b, nb);                                           \
 	} while (0)
 
 static void check_value(long long v)
 {
-	CHECK("%d", int, v);
-	CHECK("%i", int, v);
-	CHECK("%5d", int, v);
-	CHECK("%-5d", int, v);
-	CHECK("%05d", int, v);
-	CHECK("%u", unsigned, v);
-	CHECK("%x", unsigned, v);
-	CHECK("%X", unsigned, v);
-	CHECK("%o", unsigned, v);
-	CHECK("%08x", unsigned, v);
-	CHECK("%ld", long, v);
-	CHECK("%lu", unsigned long, v);
-	CHECK("%lx", unsigned long, v);
-	CHECK("%016lx", unsigned long, v);
-	CHECK("%lld", long long, v);
-	CHECK("%llu", unsigned long long, v);
-	CHECK("%zu", size_t, v);
-	CHECK("%hd", int, v);
-	CHECK("%hhu", int, v);
-	CHECK("[%-20lld]", long long, v);
-	CHECK("%c", int, 'a' + (v & 15));
+	CHECK_FMT("%d", int, v);
+	CHECK_FMT("%i", int, v);
+	CHECK_FMT("%5d", int, v);
+	CHECK_FMT("%-5d", int, v);
+	CHECK_FMT("%05d", int, v);
+	CHECK_FMT("%u", unsigned, v);
+	CHECK_FMT("%x", unsigned, v);
+	CHECK_FMT("%X", unsigned, v);
+	CHECK_FMT("%o", unsigned, v);
+	CHECK_FMT("%08x", unsigned, v);
+	CHECK_FMT("%ld", long, v);
+	CHECK_FMT("%lu", unsigned long, v);
+	CHECK_FMT("%lx", unsigned long, v);
+	CHECK_FMT("%016lx", unsigned long, v);
+	CHECK_FMT("%lld", long long, v);
+	CHECK_FMT("%llu", unsigned long long, v);
+	CHECK_FMT("%zu", size_t, v);
+	CHECK_FMT("%hd", int, v);
+	CHECK_FMT("%hhu", int, v);
+	CHECK_FMT("[%-20lld]", long long, v);
+	CHECK_FMT("%c", int, 'a' + (v & 15));
 }
 
 static void check_strings(void)
@@ -67,11 +68,14 @@ static void check_strings(void)
 	int na = k_snprintf(a, sizeof(a), "%s|%8s|%-8s|", s, "ab", "cd");
 	int nb = snprintf(b, sizeof(b), "%s|%8s|%-8s|", s, "ab", "cd");
 	if (na == nb && strcmp(a, b) == 0)
-		passed++;
+		check_pass();
 	else
-		failed++, printf("FAIL truncated strings: \"%s\" (%d) vs \"%s\" (%d)\n", a, na, b, nb);
+		check_fail(__FILE__, __LINE__, "truncated strings: \"%s\" (%d) vs \"%s\" (%d)", a, na, b, nb);
 	na = k_snprintf(NULL, 0, "%d%%", 12345);
-	(na == 6) ? passed++ : (failed++, printf("FAIL size 0: %d\n", na));
+	if (na == 6)
+		check_pass();
+	else
+		check_fail(__FILE__, __LINE__, "size 0: %d", na);
 }
 
 int main(void)
@@ -86,6 +90,5 @@ int main(void)
 		check_value(v >> (rand() % 64));
 	}
 	check_strings();
-	printf("common/printk: %d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return checks_done("common/printk");
 }
