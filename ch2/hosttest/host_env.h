@@ -22,9 +22,5 @@ void sim_frames_fini(void);
 uint64_t sim_frames_used(void);
 /* Make the next @n frame allocations fail (0: none), to test out-of-memory paths. */
 void sim_frames_fail_after(long n);
-/* Lines printk() printed since start (host printk counts, prints if MMLAB_VERBOSE is set). */
-extern unsigned long host_printk_lines;
-/* The last line printk() printed. */
-extern char host_printk_last[256];
 
 #endif
