@@ -39,7 +39,7 @@ KOBJS := $(patsubst %,$(KDIR)/obj/%.o,$(KSRCS))
 KERNEL := $(KDIR)/kernel.elf
 
 .PHONY: all kernel kernels grade test run gdb bench docs handout setup clean host-test host-bench \
-	grader-test handout-check docs-check check-rubric
+	grader-test handout-check docs-check check-rubric generated-check
 
 all: kernels
 
@@ -96,7 +96,7 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefi
 	-fno-sanitize-recover=all -DMMLAB_HOST -iquote common/include \
 	$(addprefix -iquote ,$(wildcard ch*/include))
 
-test: setup-test grader-test check-rubric host-test
+test: setup-test grader-test check-rubric generated-check host-test
 	$(PYTHON) grader/grade.py $(GRADEFLAGS)
 	$(MAKE) --no-print-directory handout-check
 	$(MAKE) --no-print-directory docs-check
@@ -110,6 +110,10 @@ grader-test:
 
 check-rubric:
 	$(PYTHON) grader/grade.py --check-rubric
+
+# Generated files that are committed must match their generator.
+generated-check:
+	@set -e; for g in $(wildcard ch*/traces/gen_traces.py); do $(PYTHON) $$g --check; done
 
 # Each common/hosttest/test_X.c and chN/hosttest/test_X.c is built with the
 # sources it names on a line `// HOSTTEST_SOURCES: chN/src/a.c ...` (and the
