@@ -97,10 +97,15 @@ def tokens(text):
         yield kind, tok, line
 
 
+def has_file_block(text):
+    """True if a Doxygen comment of header @p text holds @file."""
+    return any(k == "before" and re.search(r"[@\\]file\b", t) for k, t, _ in tokens(text))
+
+
 def check_header(path, rel):
     text = open(path, encoding="utf-8").read()
     toks = list(tokens(text))
-    if not any(k == "before" and re.search(r"[@\\]file\b", t) for k, t, _ in toks):
+    if not has_file_block(text):
         report(rel, 1, "no @file block: Doxygen ignores every declaration in a header without one "
                "(start it with /** @file name.h @brief ... */)")
     code = [t for t in toks if t[0] not in ("plain", "pp")]
@@ -186,11 +191,6 @@ def page_id(root, path):
     return "md_" + re.sub(r"[^A-Za-z0-9]", "_", os.path.splitext(os.path.relpath(path, root))[0])
 
 
-def has_file_block(path):
-    text = open(path, encoding="utf-8", errors="replace").read()
-    return re.search(r"/\*[*!][^*]*?(?:\*(?!/)[^*]*?)*?[@\\]file\b", text) is not None
-
-
 MD_LINK = re.compile(r"(?<!!)\[((?:[^\[\]]|\[[^\]]*\])+)\]\(\s*([^()\s]+)(\s+\"[^\"]*\")?\s*\)")
 
 
@@ -222,7 +222,8 @@ def site_guide(root, chapter, text, chapters):
         path = os.path.normpath(os.path.join(root, chapter, urllib.parse.unquote(target.split("#")[0])))
         if path in docs_pages:
             return f"[{text}](@ref {docs_pages[path]})"
-        if os.path.isfile(path) and path.endswith(".h") and has_file_block(path):
+        if path.endswith(".h") and os.path.isfile(path) and \
+                has_file_block(open(path, encoding="utf-8", errors="replace").read()):
             return f"[{text}](@ref {os.path.relpath(path, root)})"
         return text
 
@@ -389,7 +390,7 @@ def cmd_links(args):
         target = os.path.normpath(os.path.join(base, urllib.parse.unquote(u.path))) if u.path else None
         if target is None:
             target = os.path.join(base, os.path.basename(src_rel))
-        if not target.startswith(top):
+        if os.path.commonpath([target, top]) != top:
             report(src_rel, line, f"link leaves the site: {ref}")
             return
         if not os.path.exists(target):

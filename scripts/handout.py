@@ -25,7 +25,9 @@ comments, balanced, not nested; chN names an existing chN/ directory and the
 region lies in chN/ itself; no marker in common/, grader/ or any tests/ or
 hosttest/ directory. Files scanned: *.c, *.h, *.S of the tree (`git ls-files`:
 tracked files and untracked ones .gitignore does not exclude; a walk outside
-git), never build/ or .git/.
+git), never build/ or .git/. A handout in which any file still holds the
+solution of a stubbed region (of 3 lines or more: an editor's backup of a
+marked source, say) is refused.
 
 Usage:
     handout.py --ch N --out DIR [--force] [--no-git]
@@ -53,6 +55,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -79,6 +82,8 @@ STAMP = ".handout"
 FALLBACK_AUTHOR = ("mmlab", "mmlab@localhost")
 # The share of a chapter's points its stubs may earn on their own.
 STUB_POINTS_LIMIT = 0.10
+# A stubbed solution of at least this many non-blank lines may appear in no file of the handout.
+LEAK_MIN_LINES = 3
 
 CHAPTER_DIR_RE = re.compile(r"^ch([1-9][0-9]*)$")
 TOKEN_RE = re.compile(r"\bLAB[ \t]+(BEGIN|STUB|END)\b")
@@ -563,6 +568,33 @@ def leftover_markers(out: Path, files: list[str]) -> list[str]:
     return found
 
 
+def _code_lines(text: str) -> str:
+    """@p text's non-blank lines, stripped, each between newlines (so that `in` matches whole lines)."""
+    return "\n" + "".join(line.strip() + "\n" for line in text.splitlines() if line.strip())
+
+
+def leaked_solutions(out: Path, files: list[str], stubbed: list[Region]) -> list[str]:
+    """`file (the solution of path:line)` for each handout file holding a stubbed region's solution.
+
+    A copy of a marked source that is not itself scanned (an editor's
+    `buddy.c~`, a `buddy.c.orig` left by patch: untracked files are part of
+    the tree) would otherwise hand the solution out verbatim. Solutions of
+    fewer than LEAK_MIN_LINES non-blank lines are too short to tell from
+    ordinary code, and are not looked for.
+    """
+    needles = []
+    for region in stubbed:
+        needle = _code_lines("".join(region.solution))
+        if needle.count("\n") - 1 >= LEAK_MIN_LINES:
+            needles.append((region, needle))
+    found = []
+    for rel in files if needles else []:
+        if not (out / rel).is_symlink():
+            text = _code_lines(read_text(out / rel))
+            found += [f"{rel} (the solution of {region.where})" for region, needle in needles if needle in text]
+    return found
+
+
 @dataclass
 class Handout:
     """What write_handout made."""
@@ -612,6 +644,10 @@ def write_handout(tree: Tree, n: int, out: Path, force: bool = False, git: bool 
     left = leftover_markers(out, written)
     if left:
         raise HandoutError("LAB markers are left in the handout (a bug in handout.py): " + ", ".join(left))
+    leaks = leaked_solutions(out, written, [region for region in tree.regions if region.ch >= n])
+    if leaks:
+        raise HandoutError("the handout would give away solutions: " + ", ".join(leaks)
+                           + ". Remove those files from the tree (or have .gitignore exclude them)")
     committed = False
     if git:
         _git_commit(out, f"mmlab handout for chapter {n}")
@@ -758,7 +794,7 @@ class Checker:
                 code: int | None = process.returncode
             except subprocess.TimeoutExpired:
                 try:
-                    os.killpg(process.pid, 9)
+                    os.killpg(process.pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
                 out, _ = process.communicate()
@@ -945,7 +981,7 @@ class Checker:
             results = list(pool.map(self.check_chapter, chapters))
         return results
 
-    def cleanup(self, failed: bool) -> None:
+    def cleanup(self) -> None:
         """Remove the work directory unless asked to keep it."""
         if self.keep:
             self.log(f"kept the handouts and logs in {self.workdir}")
@@ -1044,7 +1080,7 @@ def cmd_check(tree: Tree, chapters: list[int], jobs: int, keep: bool, timeout: f
     checker = Checker(tree, jobs, keep, timeout, configs)
     results = checker.check_all(chapters)
     failed = [r for r in results if not r.passed]
-    checker.cleanup(bool(failed))
+    checker.cleanup()
     if failed and not keep:
         print("(rerun with --keep to read the handouts, build logs and boot logs of a failure)")
     print()

@@ -6,5 +6,5 @@
 set -euo pipefail
 kernel=${1:?usage: scripts/qemu.sh KERNEL [QEMU args]}
 shift
-exec qemu-system-riscv64 -machine virt -bios default -nographic -seed 1 \
+exec qemu-system-riscv64 -machine virt -bios default -no-reboot -nographic -seed 1 \
 	-m "${MEM:-256M}" -smp "${SMP:-2}" -kernel "$kernel" -append "${APPEND:-}" "$@"

@@ -9,10 +9,18 @@
 #   scripts/setup.sh --dev    also gdb-multiarch and bear (make gdb, editors)
 #
 # As root it runs apt-get; otherwise it prints the exact command and stops.
-# Exit status: 0 when everything is there (or was installed), 1 otherwise.
+# Exit status: 0 when everything is there (or was installed), 1 otherwise,
+# 2 for an unknown option.
 set -euo pipefail
 
 mode=${1:-grade}
+case $mode in
+grade | --test | --dev) ;;
+*)
+	echo "usage: scripts/setup.sh [--test | --dev]" >&2
+	exit 2
+	;;
+esac
 missing=()
 
 # need PACKAGE TEST...: PACKAGE is missing unless the shell test succeeds.

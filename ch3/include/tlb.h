@@ -78,7 +78,9 @@ void tlb_flusher_add(struct tlb_flusher *fl, vaddr_t va, size_t size);
  * changing a non-leaf PTE, `sfence.vma` with rs1 = x0).
  * @param fl        the flusher, or NULL: then the frame is freed at once
  *                  (right for a page table no hart uses).
- * @param table_pa  the table's frame; its entries must all be invalid.
+ * @param table_pa  the table's frame, no longer linked in: its entries all
+ *                  invalid, or (a split undone) the leaves of the huge page
+ *                  put back in its place, which translate the same.
  */
 void tlb_flusher_free_table(struct tlb_flusher *fl, paddr_t table_pa);
 

@@ -92,18 +92,22 @@ int kspace_init(void)
 }
 initcall(INIT_PAGING, kspace_init);
 
+void kspace_flush_rollback(int err)
+{
+	if (err != -ENOMEM)
+		return;
+	sfence_vma_all();
+	tlb_shootdown(0, -1UL);
+}
+
 int kernel_map(vaddr_t va, paddr_t pa, size_t size, unsigned flags)
 {
 	if (!kspace_active())
 		return -ENODEV;
 	spin_lock(&kspace_lock);
 	int err = pt_map(&kernel_pt, va, pa, size, flags);
+	kspace_flush_rollback(err);
 	spin_unlock(&kspace_lock);
-	if (err == -ENOMEM) {
-		/* The rollback unlinked tables other harts may have cached. */
-		sfence_vma_all();
-		tlb_shootdown(0, -1UL);
-	}
 	return err;
 }
 
@@ -115,8 +119,8 @@ int kernel_unmap(vaddr_t va, size_t size)
 	tlb_flusher_init(&fl, true);
 	spin_lock(&kspace_lock);
 	int err = pt_unmap(&kernel_pt, va, size, &fl);
+	tlb_flusher_finish(&fl); /* under the lock: see kspace_internal.h */
 	spin_unlock(&kspace_lock);
-	tlb_flusher_finish(&fl);
 	return err;
 }
 
@@ -128,7 +132,7 @@ int kernel_protect(vaddr_t va, size_t size, unsigned perm)
 	tlb_flusher_init(&fl, true);
 	spin_lock(&kspace_lock);
 	int err = pt_protect(&kernel_pt, va, size, perm, &fl);
+	tlb_flusher_finish(&fl); /* under the lock: see kspace_internal.h */
 	spin_unlock(&kspace_lock);
-	tlb_flusher_finish(&fl);
 	return err;
 }

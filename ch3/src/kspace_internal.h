@@ -7,8 +7,21 @@
 #include "pagetable.h"
 #include "spinlock.h"
 
-/* Serialises changes to kernel_pt (kspace.c). */
+/*
+ * Serialises changes to kernel_pt (kspace.c), and their TLB flushes: a change
+ * is flushed on every hart before the lock is dropped. Otherwise a map that
+ * takes the lock next could link a new table where the change unlinked one
+ * that a hart still has cached (a non-leaf entry, spec 4.2.1), and that hart
+ * would fault on the new mapping, which is meant to need no flush.
+ */
 extern struct spinlock kspace_lock;
+
+/*
+ * Call with kspace_lock held after a map into kernel_pt that returned @err:
+ * an -ENOMEM map rolled back, clearing leaves and unlinking tables that harts
+ * may have cached, so then every hart flushes its whole TLB.
+ */
+void kspace_flush_rollback(int err);
 
 /*
  * Map device registers [pa, pa + size), rounded out to pages, at

@@ -74,9 +74,15 @@ class SuiteRun:
         return self.finished and (self.planned is None or len(self.results) >= self.planned)
 
     def result(self, test: str) -> TestResult | None:
-        """The (last) result of the test called @p test, if it was printed."""
+        """The result of the test called @p test, if it was printed.
+
+        Printed more than once (two KTESTs of one name, a kernel that rebooted
+        and ran again), a failure wins over a pass: a later ``ok`` of the same
+        name must not hide it. Otherwise the last result counts.
+        """
         found = [result for result in self.results if result.name == test]
-        return found[-1] if found else None
+        failed = [result for result in found if not result.ok]
+        return (failed or found)[-1] if found else None
 
 
 @dataclass
@@ -124,10 +130,15 @@ def decode(raw: bytes) -> str:
 
 
 def parse(text: str) -> KtapRun:
-    """Parse a boot's serial output (already decoded) into a KtapRun."""
+    """Parse a boot's serial output (already decoded) into a KtapRun.
+
+    Lines end at LF only (the UART's CR LF included): str.splitlines() would
+    also cut at stray bytes such as FF, FS or NEL, and the piece after one
+    could then read as a KTAP line.
+    """
     run = KtapRun()
     pending: list[str] = []
-    for line in text.splitlines():
+    for line in text.split("\n"):
         line = line.rstrip("\r\n\t ")
         if _parse_line(run, line, pending):
             pending = []

@@ -75,9 +75,13 @@ class Boot:
 
 
 def command(qemu: str, kernel: Path, memory: str, smp: int, bootargs: str, extra: tuple[str, ...] = ()) -> list[str]:
-    """The QEMU command line for one boot of @p kernel on the virt machine."""
+    """The QEMU command line for one boot of @p kernel on the virt machine.
+
+    -no-reboot: a kernel that resets the machine ends the boot (as an early
+    power-off) instead of running its tests again until the timeout.
+    """
     return [
-        qemu, "-machine", "virt", "-bios", "default",
+        qemu, "-machine", "virt", "-bios", "default", "-no-reboot",
         "-nographic", "-monitor", "none", "-serial", "stdio",
         "-kernel", str(kernel), "-m", memory, "-smp", str(smp), "-seed", "1",
         *extra, "-append", bootargs,

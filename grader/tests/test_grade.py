@@ -55,7 +55,7 @@ def test_qemu_command_line(lab):
     small = calls["64M"]
     kernel = str(lab.root / "build/ch1/kernel.elf")
     assert small == [
-        "-machine", "virt", "-bios", "default", "-nographic", "-monitor", "none", "-serial", "stdio",
+        "-machine", "virt", "-bios", "default", "-no-reboot", "-nographic", "-monitor", "none", "-serial", "stdio",
         "-kernel", kernel, "-m", "64M", "-smp", "1", "-seed", "1", "-append", "ktest=ch1.*",
     ]  # fmt: skip
     assert calls["256M"][-1] == "ktest=ch1.* debug"

@@ -66,3 +66,20 @@ def test_unfinished_suite_is_not_complete():
     run = ktap.parse(ktap.decode(ktap_log({"ch1.a": [T("x"), T("y")]}).split(b"    ok 2")[0]))
     assert not run.suites["ch1.a"].complete and not run.complete
     assert run.position() == "while running ch1.a test #2"
+
+
+def test_lines_end_at_line_feeds_only():
+    # A form feed or NEL in a diagnostic must not cut the line: the piece after
+    # it would read as the suite's own result and close the suite early.
+    log = ktap_log({"ch1.a": [T("x", diag=("dump: \x0cnot ok 1 ch1.a",)), T("y")]})
+    run = ktap.parse(ktap.decode(log.replace(b"\x0c", b"\x0c\xc2\x85")))
+    assert run.complete and run.suite_results == 1
+    assert [r.name for r in run.suites["ch1.a"].results] == ["x", "y"]
+
+
+def test_a_failure_is_not_hidden_by_a_later_pass():
+    first = ktap_log({"ch1.a": [T("x", ok=False, diag=("a.c:1: expected 1",)), T("y")]})
+    again = ktap_log({"ch1.a": [T("x"), T("y")]}, banner=False)
+    suite = ktap.parse(ktap.decode(first + again)).suites["ch1.a"]
+    assert not suite.result("x").ok and suite.result("x").diagnostics == ["a.c:1: expected 1"]
+    assert suite.result("y").ok

@@ -190,6 +190,17 @@ def test_no_markers_left_and_other_files_copied_verbatim(tmp_path):
         assert (out / "Makefile").read_text() == (root / "Makefile").read_text()
 
 
+def test_a_copy_of_a_solution_is_refused(tmp_path):
+    # An editor's backup is not scanned (not .c): copied as it is, it would hand out the solution.
+    root = make_tree(tmp_path / "ref", {"ch1/src/buddy.c~": BUDDY_C, "notes/kmalloc-idea.txt": KMALLOC_C})
+    with pytest.raises(handout.HandoutError, match=r"give away solutions: ch1/src/buddy.c~ \(the solution of "
+                       r"ch1/src/buddy.c:6\)\. Remove"):
+        handout.write_handout(handout.read_tree(root), 1, tmp_path / "out1", git=False)
+    # For chapter 2 that solution is handed out anyway; a one-line one is not looked for.
+    out, _ = handout_of(tmp_path, 2, tree_root=root, git=False)
+    assert (out / "ch1/src/buddy.c~").read_text() == BUDDY_C
+
+
 def test_modes_and_crlf_are_kept(tmp_path):
     root = make_tree(tmp_path / "ref")
     crlf = BUDDY_C.replace("\n", "\r\n")
