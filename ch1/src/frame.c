@@ -267,6 +267,12 @@ static paddr_t alloc(const struct request *r, int *errp)
 	return pa;
 }
 
+/* True if the @n frames at @pa are all RAM (n * PAGE_SIZE cannot overflow). */
+static bool frames_are_ram(paddr_t pa, uint64_t n)
+{
+	return n <= DIRECT_MAP_SIZE / PAGE_SIZE && memmap_is_ram(pa, n * PAGE_SIZE);
+}
+
 /* A request that is wrong before it starts still counts as a failed allocation. */
 static paddr_t refuse(void)
 {
@@ -297,8 +303,7 @@ paddr_t frames_alloc(size_t n, unsigned flags)
 
 int frames_alloc_at(paddr_t pa, size_t n, unsigned flags)
 {
-	if (!IS_ALIGNED(pa, PAGE_SIZE) || n == 0 || n > DIRECT_MAP_SIZE / PAGE_SIZE ||
-	    !memmap_is_ram(pa, n * PAGE_SIZE)) {
+	if (!IS_ALIGNED(pa, PAGE_SIZE) || n == 0 || !frames_are_ram(pa, n)) {
 		refuse();
 		return -EINVAL;
 	}
@@ -346,7 +351,7 @@ static int free_checked(paddr_t pa, uint64_t n, int order)
 		why = "zero frames";
 	else if (order > MAX_ORDER)
 		why = "order above MAX_ORDER";
-	else if (n > DIRECT_MAP_SIZE / PAGE_SIZE || !memmap_is_ram(pa, n * PAGE_SIZE))
+	else if (!frames_are_ram(pa, n))
 		why = "outside RAM";
 	if (!why) {
 		spin_lock(&zone.lock);

@@ -1,10 +1,6 @@
 /*
  * Helpers shared by ch1's KTAP suites: checking the allocator is up, holding
  * many blocks at once, draining all memory, and saving what a test changes.
- *
- * Blocks a test holds are chained through their own first words (as xv6's
- * kalloc keeps its free list in the free pages), so a test can hold every
- * frame of a 2 GiB machine with no array to size.
  */
 #ifndef MMLAB_CH1_TEST_H
 #define MMLAB_CH1_TEST_H
@@ -61,8 +57,8 @@
 /*
  * A stack of allocated blocks. Kept in an array beside the frames, never in
  * them: writing into every block of a drained 2 GiB machine would make QEMU
- * back all of guest RAM on the host. One instance, shared by the tests (it is
- * too large for a 16 KiB kernel stack); a test takes it with held_begin().
+ * back all of guest RAM on the host. One instance, shared by the tests (at
+ * 72 KiB it is too large for a kernel stack); a test takes it with held_begin().
  */
 #define HELD_MAX 8192
 struct held {

@@ -58,7 +58,7 @@ KTEST(ch1_memmap, kernel_image_reserved)
 	KASSERT_TRUE(memmap_kind_of(end - 1, &kind));
 	KEXPECT_EQ(kind, MEM_KERNEL);
 	KEXPECT_EQ(count_managed(start, end), 0);
-	/* The frame that holds this very test's code, and the stacks. */
+	/* The frame that holds this very test's code. */
 	enum page_state st = pa_to_page(kva_to_pa((const void *)&count_managed))->state;
 	KEXPECT_EQ(st, PAGE_RESERVED);
 }

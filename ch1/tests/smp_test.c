@@ -241,7 +241,8 @@ static void churn_drain(void *arg, int hart)
 		for (paddr_t pa; run->frames[hart] < limit && (pa = frames_alloc_order(o, FRAME_EMERGENCY));) {
 			uint64_t i = __atomic_fetch_add(&nr_drained, 1, __ATOMIC_RELAXED);
 			if (i >= HELD_MAX) { /* no room to note it: give it back and count an error */
-				run->errors[hart] += frames_free_order(pa, o) != 0 || true;
+				frames_free_order(pa, o);
+				run->errors[hart]++;
 				break;
 			}
 			drained[i].pa = pa;

@@ -6,9 +6,10 @@
  * Kernel traps only: ch4 adds the switch from a user stack.
  *
  * Before pushing anything it checks for a kernel stack overflow: if sp is on
- * a hart stack and the frame would land in that stack's guard page, pushing
- * it would fault again, forever (once ch3 unmaps the guard). Instead it moves
- * to this hart's small overflow stack and panics with what it knows.
+ * a hart stack and is in, or the frame would land in, that stack's guard
+ * page, pushing it would fault again, forever (once ch3 unmaps the guard).
+ * Instead it moves to this hart's small overflow stack and panics with what
+ * it knows.
  */
 #include "asmdefs.h"
 
@@ -27,12 +28,19 @@ trap_vector:
 	bltu	sp, t0, 1f
 	la	t0, hart_stacks_end
 	bgeu	sp, t0, 1f
-	/* t0 = offset of (sp - FRAME_SIZE) in its 32 KiB hart region */
+	/* Which page of its 32 KiB hart region the frame's lowest byte, then
+	 * the byte just below sp, falls in: page 0 is the guard. Both, since a
+	 * large stack frame can move sp into the guard less than FRAME_SIZE
+	 * above its bottom, and the frame would then land in the region below
+	 * (another hart's stack). */
 	addi	t0, sp, -FRAME_SIZE
 	slli	t0, t0, 64 - HART_STACK_SHIFT
-	srli	t0, t0, 64 - HART_STACK_SHIFT
-	srli	t0, t0, 12
-	beqz	t0, stack_overflow	/* offset < 4096: the guard page */
+	srli	t0, t0, 64 - HART_STACK_SHIFT + 12
+	beqz	t0, stack_overflow
+	addi	t0, sp, -1
+	slli	t0, t0, 64 - HART_STACK_SHIFT
+	srli	t0, t0, 64 - HART_STACK_SHIFT + 12
+	beqz	t0, stack_overflow
 1:	csrr	t0, sscratch
 	csrw	sscratch, zero
 	addi	sp, sp, -FRAME_SIZE

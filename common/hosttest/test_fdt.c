@@ -274,6 +274,30 @@ static void test_malformed(void)
 	virt_tree(&w, 1, true);
 	end(&w);
 	b = (uint8_t *)finish(&w);
+	put32(b + 32, 1u << 20); /* size_dt_strings past the blob */
+	expect_panic(b, "outside the blob");
+
+	memset(&w, 0, sizeof(w));
+	virt_tree(&w, 1, true);
+	end(&w);
+	b = (uint8_t *)finish(&w);
+	put32(b + 32, (uint32_t)w.str_len - 1); /* the last property name loses its NUL */
+	expect_panic(b, "runs off");
+
+	memset(&w, 0, sizeof(w));
+	begin(&w, "");
+	prop_cells(&w, "#address-cells", 1, 0x40000000); /* reg sizes would overflow */
+	begin(&w, "memory@80000000");
+	prop_str(&w, "device_type", "memory");
+	prop_cells(&w, "reg", 4, 0, 0x80000000, 0, 0x10000000);
+	end(&w);
+	end(&w);
+	expect_panic(finish(&w), "#address-cells");
+
+	memset(&w, 0, sizeof(w));
+	virt_tree(&w, 1, true);
+	end(&w);
+	b = (uint8_t *)finish(&w);
 	put32(b + 20, 15); /* version 15 */
 	expect_panic(b, "unsupported version");
 

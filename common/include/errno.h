@@ -30,7 +30,9 @@
 #define ENOSYS 38  /**< Not implemented (also: a handout stub). */
 #define EOVERFLOW 75 /**< Value too large. */
 
+#ifndef __ASSEMBLER__
 /** Name of error number @p err, positive or negative ("ENOMEM"), or "E?" if unknown. */
 const char *errno_name(int err);
+#endif
 
 #endif

@@ -49,7 +49,8 @@ extern struct machine machine;
 /**
  * Parse the DTB at physical address @p fdt_pa into #machine.
  * Panics with a clear message if the blob is missing, has a bad magic or
- * version, or lacks a /memory node: without those the kernel cannot go on.
+ * version, is malformed, or lacks a /memory node or a usable cpu: without
+ * those the kernel cannot go on.
  */
 void fdt_parse(paddr_t fdt_pa);
 

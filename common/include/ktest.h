@@ -51,11 +51,6 @@ struct kbench {
 	void (*fn)(void); /**< The benchmark body. */
 };
 
-/** @cond INTERNAL */
-#define KTEST_CAT2(a, b) a##b
-#define KTEST_CAT(a, b) KTEST_CAT2(a, b)
-/** @endcond */
-
 /** Define a test called @p name in suite @p suite (both bare identifiers). */
 #define KTEST(suite, name)                                                           \
 	static void ktest_##suite##__##name(void);                                   \

@@ -15,6 +15,7 @@
 #define SBI_EXT_IPI 0x735049        /**< "sPI": inter-processor interrupts. */
 #define SBI_EXT_RFENCE 0x52464E43   /**< "RFNC": remote fences. */
 #define SBI_EXT_HSM 0x48534D        /**< "HSM": hart state management. */
+#define SBI_EXT_SRST 0x53525354     /**< "SRST": system reset. */
 
 #define SBI_SUCCESS 0                /**< The call succeeded. */
 #define SBI_ERR_ALREADY_AVAILABLE -6 /**< HSM: the hart is already started. */
@@ -25,8 +26,9 @@ struct sbiret {
 	long value; /**< The call's return value. */
 };
 
-/** Make SBI call (@p ext, @p fid) with arguments @p a0, @p a1, @p a2 (pass 0 for unused ones). */
-struct sbiret sbi_call(long ext, long fid, unsigned long a0, unsigned long a1, unsigned long a2);
+/** Make SBI call (@p ext, @p fid) with arguments @p a0, @p a1, @p a2, @p a3 (pass 0 for unused ones). */
+struct sbiret sbi_call(long ext, long fid, unsigned long a0, unsigned long a1, unsigned long a2,
+		       unsigned long a3);
 
 /** Print byte @p ch on the firmware's console (works before the UART is known). */
 void sbi_console_putchar(int ch);

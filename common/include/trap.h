@@ -33,7 +33,10 @@ typedef bool (*trap_handler_fn)(struct trap_frame *tf);
  */
 int trap_register(uint64_t cause, trap_handler_fn fn);
 
-/** Remove handler @p fn registered with trap_register() for @p cause; -ENOENT if absent. */
+/**
+ * Remove handler @p fn registered with trap_register() for @p cause.
+ * @return 0, -EINVAL for a cause out of range, -ENOENT if @p fn is not registered.
+ */
 int trap_unregister(uint64_t cause, trap_handler_fn fn);
 
 /** Install the trap vector on this hart. */

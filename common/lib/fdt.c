@@ -20,6 +20,7 @@ struct machine machine;
 #define FDT_NOP 4
 #define FDT_END 9
 #define FDT_MAX_DEPTH 8
+#define FDT_MAX_CELLS 4 /* #address-cells, #size-cells: 2 is the most a 64-bit value needs */
 #define FDT_MAX_SIZE (16 * MiB)
 
 struct fdt_header {
@@ -114,10 +115,8 @@ static void add_hart(const struct node *n, const struct node *parent)
 {
 	paddr_t id;
 	uint64_t unused;
-	int sc = parent->size_cells;
-	struct node tmp = *parent;
-	tmp.size_cells = 0; /* cpu reg is just the hart id (#size-cells = 0) */
-	if (sc != 0 || !first_reg(n, &tmp, &id, &unused))
+	/* A cpu's reg is just its hart id: /cpus has #size-cells = 0. */
+	if (parent->size_cells != 0 || !first_reg(n, parent, &id, &unused))
 		return;
 	if (id >= MAX_HARTS) {
 		printk("fdt: ignoring hart %lu (this kernel runs harts 0..%d)\n", (unsigned long)id, MAX_HARTS - 1);
@@ -157,13 +156,22 @@ static bool is_string(const char *val, uint32_t len)
 	return len > 0 && val[len - 1] == '\0';
 }
 
+/* A #address-cells or #size-cells value: 0..FDT_MAX_CELLS, so that reg sizes cannot overflow. */
+static int cells_value(const char *val, const char *what)
+{
+	uint32_t cells = be32(val);
+	if (cells > FDT_MAX_CELLS)
+		panic("fdt: %s = %u: malformed device tree", what, cells);
+	return (int)cells;
+}
+
 /* Record property @p name of node @p n. */
 static void node_prop(struct node *n, const char *name, const char *val, uint32_t len)
 {
 	if (strcmp(name, "#address-cells") == 0 && len == 4)
-		n->addr_cells = (int)be32(val);
+		n->addr_cells = cells_value(val, name);
 	else if (strcmp(name, "#size-cells") == 0 && len == 4)
-		n->size_cells = (int)be32(val);
+		n->size_cells = cells_value(val, name);
 	else if (strcmp(name, "reg") == 0)
 		n->reg = (const uint32_t *)val, n->reg_len = len;
 	else if (strcmp(name, "compatible") == 0 && is_string(val, len))
@@ -207,7 +215,8 @@ static void walk_structure(const uint8_t *fdt, const struct fdt_header *h)
 			if (p + 8 > end)
 				panic("fdt: a property runs off the structure block: malformed device tree");
 			uint32_t len = be32(p), nameoff = be32(p + 4);
-			if (len > (uint64_t)(end - p - 8) || nameoff >= strings_size)
+			if (len > (uint64_t)(end - p - 8) || nameoff >= strings_size ||
+			    strnlen(strings + nameoff, strings_size - nameoff) == strings_size - nameoff)
 				panic("fdt: a property runs off its block: malformed device tree");
 			if (depth < 1)
 				panic("fdt: a property outside any node: malformed device tree");
@@ -245,7 +254,8 @@ void fdt_parse_blob(const void *blob)
 	if (total > FDT_MAX_SIZE || total < sizeof(*h))
 		panic("fdt: implausible size %u bytes", total);
 	if (be32(&h->off_dt_struct) + (uint64_t)be32(&h->size_dt_struct) > total ||
-	    be32(&h->off_dt_strings) > total || be32(&h->off_mem_rsvmap) > total)
+	    be32(&h->off_dt_strings) + (uint64_t)be32(&h->size_dt_strings) > total ||
+	    be32(&h->off_mem_rsvmap) > total)
 		panic("fdt: a block lies outside the blob's %u bytes: malformed device tree", total);
 	machine.fdt_size = total;
 	walk_structure(fdt, h);

@@ -219,7 +219,7 @@ static void run_benchmarks(const char *filter)
 
 void ktest_main(void)
 {
-	char filter[NAME_MAX];
+	char filter[BOOTARGS_MAX]; /* a list of globs: as long as bootargs allow */
 	if (bootarg_get("bench", filter, sizeof(filter)))
 		run_benchmarks(filter[0] ? filter : "*");
 	if (!bootarg_get("ktest", filter, sizeof(filter)) || !filter[0])

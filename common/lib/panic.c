@@ -12,8 +12,6 @@ unsigned long todo_epoch;
 #define FINISHER_PASS 0x5555
 #define FINISHER_FAIL 0x3333
 
-#define SBI_EXT_SRST 0x53525354 /* system reset: the fallback without a finisher */
-
 void poweroff(enum poweroff_code code)
 {
 	if (machine.finisher) {
@@ -21,19 +19,25 @@ void poweroff(enum poweroff_code code)
 		*f = code == POWEROFF_PASS ? FINISHER_PASS : ((uint32_t)code << 16) | FINISHER_FAIL;
 	}
 	/* SBI SRST: type 0 = shutdown, reason 0 = none, 1 = system failure. */
-	sbi_call(SBI_EXT_SRST, 0, 0, code == POWEROFF_PASS ? 0 : 1, 0);
+	sbi_call(SBI_EXT_SRST, 0, 0, code == POWEROFF_PASS ? 0 : 1, 0, 0);
 	for (;;)
 		wfi();
 }
 
 void panic(const char *fmt, ...)
 {
-	static volatile int panicking = -1;
+	static int panicking = -1; /* the hart that panicked first */
 	intr_off();
 	int me = cpuid();
-	/* A second panic (say, in printk) on this hart: just stop. */
-	if (__atomic_exchange_n(&panicking, me, __ATOMIC_SEQ_CST) != -1)
-		poweroff(POWEROFF_PANIC);
+	int first = -1;
+	if (!__atomic_compare_exchange_n(&panicking, &first, me, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+		/* A second panic on this hart (say, in printk): just stop. On
+		 * another hart: leave the first to finish its message and power off. */
+		if (first == me)
+			poweroff(POWEROFF_PANIC);
+		for (;;)
+			wfi();
+	}
 	smp_stop_others();
 	printk_panic_mode();
 	va_list ap;
@@ -41,6 +45,6 @@ void panic(const char *fmt, ...)
 	printk("panic: ");
 	vprintk(fmt, ap);
 	va_end(ap);
-	printk(" (hart %d, called from %p)\n", me, __builtin_return_address(0));
+	printk(" (hart %d, pc %p)\n", me, __builtin_return_address(0));
 	poweroff(POWEROFF_PANIC);
 }

@@ -3,7 +3,7 @@
  * __ex_table with the address to resume at (Linux's exception tables).
  * probe_fixup() in probe.c finds the entry and resumes there with -EFAULT.
  */
-#define EFAULT 14
+#include "errno.h"
 
 	.macro extable insn, fixup
 	.pushsection __ex_table, "a"

@@ -4,7 +4,6 @@
 #include "riscv.h"
 #include "smp.h"
 #include "trap.h"
-#include "fdt.h"
 
 struct extable_entry {
 	uint64_t insn;  /* the instruction that may fault */
