@@ -1,4 +1,4 @@
-// HOSTTEST_SOURCES: ch2/src/slab.c ch2/src/kmalloc.c ch2/src/slab_debug.c ch2/hosttest/sim_frames.c common/hosttest/host_kernel.c
+// HOSTTEST_SOURCES: ch2/src/slab.c ch2/src/kmalloc.c ch2/src/slab_debug.c ch2/hosttest/sim_frames.c ch1/src/buddy.c common/hosttest/host_kernel.c
 /*
  * Host unit tests of the heap (slab caches, kmalloc, debug mode) over the
  * simulated frame allocator, under AddressSanitizer and UBSan.
@@ -82,7 +82,7 @@ static void test_krealloc(void)
 		p = krealloc(p, m);
 		CHECK(p != NULL);
 		for (size_t i = 0; i < n; i++)
-			if (p[i] != (uint8_t)(i * 7 + 1) && i > 0) {
+			if (p[i] != (uint8_t)(i * 7 + 1)) {
 				CHECK(!"krealloc kept the contents while growing");
 				break;
 			}
@@ -233,6 +233,11 @@ static void test_debug(void)
 	bool was = kmalloc_set_debug(true);
 	uint8_t *k = kmalloc(20);
 	CHECK_EQ(ksize(k), 20);
+	/* The request is recorded: class 32 for 20 B loses 12 on top of the layout's waste. */
+	struct kmem_cache_stats st;
+	kmem_cache_stats(virt_to_slab(k)->cache, &st);
+	CHECK_EQ(st.active_objs, 1);
+	CHECK_EQ(st.wasted_bytes - (st.frames * PAGE_SIZE - st.total_objs * st.stride + (st.stride - st.object_size)), 12);
 	e = errs(HEAP_ERR_REDZONE);
 	k[20] = 'x';
 	kfree(k);
@@ -247,6 +252,26 @@ static void test_debug(void)
 	uint8_t *g = krealloc(kmalloc(10), 30); /* moves to another class, keeps its mode */
 	CHECK_EQ(ksize(g), 30);
 	kfree(g);
+	/* A krealloc that would stay in place never paints over an overflow: the
+	 * block moves and freeing the old one reports it (an object, a large block). */
+	static const size_t from[] = {20, 5000}, to[] = {24, 7000};
+	for (int i = 0; i < 2; i++) {
+		uint8_t *o = kmalloc(from[i]);
+		o[from[i] + 1] = 'x';
+		e = errs(HEAP_ERR_REDZONE);
+		uint8_t *m = krealloc(o, to[i]);
+		CHECK(m != NULL && m != o);
+		CHECK_EQ(errs(HEAP_ERR_REDZONE), e + 1);
+		CHECK_EQ(ksize(m), to[i]);
+		kfree(m);
+	}
+	/* krealloc of a freed object: a double free, not a resize. */
+	uint8_t *f = kmalloc(40);
+	kfree(f);
+	e = errs(HEAP_ERR_DOUBLE_FREE);
+	CHECK(krealloc(f, 30) == NULL);
+	CHECK_EQ(errs(HEAP_ERR_DOUBLE_FREE), e + 1);
+	CHECK_EQ(ksize(f), 0);
 	kmalloc_set_debug(was);
 	/* Normal mode still catches a free twice in a row. */
 	void *n = kmalloc(64);
@@ -255,6 +280,34 @@ static void test_debug(void)
 	kfree(n);
 	CHECK_EQ(errs(HEAP_ERR_DOUBLE_FREE), e + 1);
 	CHECK_EQ(kmem_check_all(), 0);
+}
+
+/*
+ * Debug: a write after free that turns a free pointer at a live object, or
+ * back at its own object, is caught when that object is handed out: the rest
+ * of the freelist is abandoned, no object is handed out twice, the counts
+ * stay right and the cache can still be destroyed.
+ */
+static void test_forged_freelist(void)
+{
+	uint64_t before = settled_frames();
+	for (int k = 0; k < 2; k++) {
+		struct kmem_cache *s = kmem_cache_create("forged", 64, 0, SLAB_DEBUG);
+		uint8_t *p = kmem_cache_alloc(s, 0), *q = kmem_cache_alloc(s, 0);
+		CHECK_EQ(kmem_cache_free(s, p), 0);
+		obj_meta(s, p)->free_next = k ? (void *)p : (void *)q;
+		uint64_t e = errs(HEAP_ERR_USE_AFTER_FREE);
+		uint8_t *a = kmem_cache_alloc(s, 0), *b = kmem_cache_alloc(s, 0);
+		CHECK(a == p);
+		CHECK(b != NULL && b != p && b != q);
+		CHECK_EQ(errs(HEAP_ERR_USE_AFTER_FREE), e + 1);
+		CHECK_EQ(kmem_cache_check(s), 0);
+		CHECK_EQ(kmem_cache_free(s, q), 0); /* still its owner's */
+		CHECK_EQ(kmem_cache_free(s, a), 0);
+		CHECK_EQ(kmem_cache_free(s, b), 0);
+		CHECK_EQ(kmem_cache_destroy(s), 0);
+	}
+	CHECK_EQ(settled_frames(), before);
 }
 
 static void test_out_of_memory(void)
@@ -347,6 +400,7 @@ int main(void)
 	test_cache_lifecycle();
 	test_fragmentation_stats();
 	test_debug();
+	test_forged_freelist();
 	test_out_of_memory();
 	test_pressure();
 	CHECK_EQ(kmem_check_all(), 0);

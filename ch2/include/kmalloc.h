@@ -15,9 +15,11 @@
  *
  * Errors: out of memory returns NULL and changes nothing; so does a size of 0
  * or one so large no frames could hold it. kfree(NULL) does nothing. Misuse
- * (double free, a pointer the heap never gave out, an overflow into a red
- * zone in debug mode) is reported on the console, counted (heap_debug.h) and
- * refused: the heap is never corrupted by it and never panics.
+ * the heap detects (a pointer it never gave out; a double free, which outside
+ * debug mode it sees only when an object is freed twice in a row or a large
+ * block twice; an overflow into a red zone in debug mode: see heap_debug.h)
+ * is reported on the console, counted and refused: such a misuse never
+ * corrupts the heap and never panics.
  *
  * Every function here is safe on every hart at once.
  *
@@ -76,7 +78,8 @@ void *kmalloc_aligned(size_t size, size_t align);
  * Resize the block @p p to @p size bytes, keeping its first min(old, new)
  * bytes. krealloc(NULL, n) is kmalloc(n); krealloc(p, 0) frees p and returns
  * NULL. Shrinking, or growing within the same size class (or the same number
- * of pages), stays in place; otherwise the block moves.
+ * of pages), stays in place; otherwise the block moves (in debug mode, so
+ * does a block whose red zone is broken: freeing it reports the overflow).
  * @return the (possibly moved) block; NULL if memory ran out, in which case
  *         @p p is untouched and still allocated. A @p p the heap never gave
  *         out is reported as an invalid free and NULL is returned.
@@ -86,8 +89,8 @@ void *krealloc(void *p, size_t size);
 /**
  * Give back @p p, from kmalloc() and friends. No size needed.
  * kfree(NULL) does nothing. A pointer the heap did not give out, or gave out
- * and got back already, is reported (with the caller's address), counted and
- * otherwise ignored.
+ * and got back already (outside debug mode: only if freed twice in a row), is
+ * reported (with the caller's address), counted and otherwise ignored.
  */
 void kfree(const void *p);
 

@@ -95,9 +95,10 @@ void *kmem_cache_alloc(struct kmem_cache *s, unsigned flags);
 /**
  * Give @p obj back to @p s. NULL is a no-op.
  * @return 0; -EINVAL (reported, counted and refused) if @p obj is not an
- *         allocated object of @p s: a double free, a pointer into the middle
- *         of an object, another cache's object, or memory the heap never gave
- *         out, or (debug) its red zones were overwritten.
+ *         allocated object of @p s: a double free (without #SLAB_DEBUG, seen
+ *         only when freed twice in a row), a pointer into the middle of an
+ *         object, another cache's object, or memory the heap never gave out,
+ *         or (debug) its red zones were overwritten.
  */
 int kmem_cache_free(struct kmem_cache *s, void *obj);
 

@@ -20,12 +20,10 @@
 #include "errno.h"
 #include "fdt.h"
 #include "initcall.h"
+#include "panic.h"
 #include "printk.h"
 #include "slab_internal.h"
 #include "string.h"
-#ifndef MMLAB_HOST
-#include "panic.h"
-#endif
 
 static const uint16_t kmalloc_sizes[KMALLOC_NR_CLASSES] = {
 	8, 16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072,
@@ -179,14 +177,12 @@ static size_t class_align(int index)
 	return size & -size;
 }
 
-__attribute__((noinline)) static void *kmalloc_large(size_t size, size_t align, unsigned flags, uintptr_t caller)
+__attribute__((noinline)) static void *kmalloc_large(size_t size, size_t align, unsigned flags)
 {
-	(void)caller;
 	if (size > LARGE_MAX_SIZE)
 		return NULL;
 	bool debug = READ_ONCE(debug_mode);
-	unsigned fflags = ((flags & KMALLOC_ZERO) ? FRAME_ZERO : 0) | ((flags & KMALLOC_EMERGENCY) ? FRAME_EMERGENCY : 0);
-	char *p = large_alloc(size, align, fflags, debug ? LARGE_DEBUG : 0);
+	char *p = large_alloc(size, align, to_frame_flags(flags), debug ? LARGE_DEBUG : 0);
 	if (p && debug) {
 		/* The slack after the request, up to the block's end, is a red zone. */
 		size_t frames = large_frames(pa_to_page(heap_kva_to_pa(p))->private);
@@ -209,7 +205,7 @@ static void *kmalloc_caller(size_t size, size_t align, unsigned flags, uintptr_t
 		if (i < KMALLOC_NR_CLASSES)
 			return slab_alloc(&kmalloc_caches[READ_ONCE(debug_mode)][i], size, flags, caller);
 	}
-	return kmalloc_large(size, align, flags, caller);
+	return kmalloc_large(size, align, flags);
 }
 
 __attribute__((noinline)) void *kmalloc(size_t size)
@@ -272,62 +268,74 @@ static bool kblock_lookup(const void *p, struct kblock *b)
 		return false;
 	struct kmem_cache *s = b->slab->cache;
 	b->debug = s->flags & SLAB_DEBUG;
+	/* A debug object knows whether it is allocated: a freed one is not a block. */
+	if (b->debug && obj_meta(s, p)->state != OBJ_ALLOC)
+		return false;
 	b->capacity = s->object_size;
 	b->usable = b->debug ? obj_meta(s, p)->requested : s->object_size;
 	return true;
 }
 
-/* A pointer that is neither a slab object nor a live large block. */
-static void bad_free(const struct kblock *b, const void *p, uintptr_t caller)
+/* A pointer that is neither in a slab nor a live large block (@p page: its frame's, or NULL). */
+static void bad_free(const struct page_info *page, const void *p, uintptr_t caller)
 {
-	if (b->page && (b->page->private >> 56) == LARGE_REFUSED && IS_ALIGNED((uintptr_t)p, PAGE_SIZE))
+	if (page && (page->private >> 56) == LARGE_REFUSED && IS_ALIGNED((uintptr_t)p, PAGE_SIZE))
 		heap_report(HEAP_ERR_DOUBLE_FREE, p, NULL, caller, 0, "large block refused before");
-	else if (b->page && b->page->state == PAGE_FREE_HEAD && IS_ALIGNED((uintptr_t)p, PAGE_SIZE))
+	else if (page && page->state == PAGE_FREE_HEAD && IS_ALIGNED((uintptr_t)p, PAGE_SIZE))
 		heap_report(HEAP_ERR_DOUBLE_FREE, p, NULL, caller, 0, "its frames are free: a large block freed twice?");
 	else
 		heap_report(HEAP_ERR_INVALID_FREE, p, NULL, caller, 0,
-			    b->page ? "not the start of an object or block from the heap" : "not a RAM address");
+			    page ? "not the start of an object or block from the heap" : "not a RAM address");
+}
+
+/* Debug: offset of the first broken byte of large block @p p's red zone (after the request), or -1. */
+static long large_redzone_mismatch(uint64_t priv, const void *p)
+{
+	size_t size = large_size(priv);
+	long bad = debug_first_mismatch((const char *)p + size, RED_ACTIVE, large_frames(priv) * PAGE_SIZE - size);
+	return bad < 0 ? -1 : bad + (long)size;
+}
+
+/*
+ * Debug: resize large block @p p (first frame @p page) in place to @p size
+ * bytes, its red zone starting there; refused (false, nothing changed) if the
+ * red zone is broken, as debug_set_requested() does for an object.
+ */
+static bool large_set_requested(struct page_info *page, void *p, size_t size)
+{
+	uint64_t priv = page->private;
+	if (large_redzone_mismatch(priv, p) >= 0)
+		return false;
+	page->private = large_encode(size, large_mode(priv));
+	memset((char *)p + size, RED_ACTIVE, large_frames(priv) * PAGE_SIZE - size);
+	return true;
 }
 
 static void kfree_large(struct page_info *page, const void *p, uintptr_t caller)
 {
 	uint64_t priv = page->private;
-	if (large_mode(priv) & LARGE_DEBUG) {
-		size_t size = large_size(priv), end = large_frames(priv) * PAGE_SIZE;
-		for (size_t i = size; i < end; i++) {
-			if (((const uint8_t *)p)[i] != RED_ACTIVE) {
-				page->private = (priv & ~(0xffUL << 56)) | (LARGE_REFUSED << 56);
-				heap_report(HEAP_ERR_REDZONE, p, NULL, caller, (long)i,
-					    "overflow past the end of a large block; its frames are kept");
-				return;
-			}
-		}
+	long bad = (large_mode(priv) & LARGE_DEBUG) ? large_redzone_mismatch(priv, p) : -1;
+	if (bad >= 0) {
+		page->private = (priv & ~(0xffUL << 56)) | (LARGE_REFUSED << 56);
+		heap_report(HEAP_ERR_REDZONE, p, NULL, caller, bad,
+			    "overflow past the end of a large block; its frames are kept");
+		return;
 	}
 	large_free(page, p);
 }
 
 static void kfree_caller(const void *p, uintptr_t caller)
 {
-	/* The common case first: a slab object (slab_free checks it is an object's start). */
+	/* A pointer into a slab (slab_free checks it is an object's start), a large block, or a misuse. */
 	paddr_t pa = heap_kva_to_pa(p);
 	struct page_info *page = pa ? pa_to_page(pa) : NULL;
 	struct slab *slab = page_to_slab(page, p);
-	if (likely(slab)) {
+	if (likely(slab))
 		slab_free(slab->cache, slab, (void *)p, caller);
-		return;
-	}
-	struct kblock b;
-	if (!kblock_lookup(p, &b)) {
-		if (b.slab) /* in a slab, but not an object's start: slab_free says so */
-			slab_free(b.slab->cache, b.slab, (void *)p, caller);
-		else
-			bad_free(&b, p, caller);
-		return;
-	}
-	if (b.large)
-		kfree_large(b.page, p, caller);
+	else if (is_large(page, p))
+		kfree_large(page, p, caller);
 	else
-		slab_free(b.slab->cache, b.slab, (void *)p, caller);
+		bad_free(page, p, caller);
 }
 
 __attribute__((noinline)) void kfree(const void *p)
@@ -361,21 +369,15 @@ __attribute__((noinline)) void *krealloc(void *p, size_t size)
 	/*
 	 * In place if it fits and would not fit something less than half the
 	 * size; for a run of frames, only if it needs the same number of frames
-	 * (the record of its size is also the record of its length).
+	 * (the record of its size is also the record of its length). In debug
+	 * mode the red zone moves to the new end, unless it is broken: then the
+	 * block moves, and freeing the old one reports the overflow.
 	 */
 	bool fits = size <= b.capacity && (size > b.capacity / 2 || b.capacity <= 16);
 	if (b.large && !(large_mode(b.page->private) & LARGE_BY_ORDER))
 		fits = ALIGN_UP(size, PAGE_SIZE) == b.capacity;
-	if (fits && !b.large) {
-		if (b.debug)
-			debug_set_requested(b.slab->cache, p, size);
-		return p;
-	}
-	if (fits && b.large && b.debug) {
-		b.page->private = large_encode(size, large_mode(b.page->private));
-		memset((char *)p + size, RED_ACTIVE, b.capacity - size);
-		return p;
-	}
+	if (fits && b.debug)
+		fits = b.large ? large_set_requested(b.page, p, size) : debug_set_requested(b.slab->cache, p, size);
 	if (fits)
 		return p;
 	void *q = kmalloc_caller(size, 0, 0, caller);
@@ -423,7 +425,7 @@ int kmalloc_init(void)
 		return 0;
 	slab_init();
 	debug_mode = bootarg_get("debug", arg, sizeof(arg));
-	for (int d = 0; d < 2 && !kmalloc_caches[1][KMALLOC_NR_CLASSES - 1].size; d++) {
+	for (int d = 0; d < 2; d++) {
 		for (int i = 0; i < KMALLOC_NR_CLASSES; i++) {
 			snprintf(name, sizeof(name), d ? "kmalloc-dbg-%u" : "kmalloc-%u", kmalloc_sizes[i]);
 			int err = kmem_cache_init(&kmalloc_caches[d][i], name, kmalloc_sizes[i], class_align(i),

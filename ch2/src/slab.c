@@ -15,17 +15,16 @@
  *
  * Locks, in the order they nest: a hart's stack lock, then the cache lock,
  * then (inside heap_report) the report lock and the console's. The chain lock
- * (all caches) is taken alone, or before the others in shrink. Nothing here
- * calls ch1's allocator with a lock held: ch1 may call our shrinker from
- * inside frames_alloc(), and the shrinker takes these locks.
+ * (all caches) is taken alone, or first by whatever walks every cache (shrink,
+ * check, leak report, statistics). Nothing here calls ch1's allocator with a
+ * lock held: ch1 may call our shrinker from inside frames_alloc(), and the
+ * shrinker takes these locks.
  */
 #include "errno.h"
+#include "panic.h"
 #include "printk.h"
 #include "slab_internal.h"
 #include "string.h"
-#ifndef MMLAB_HOST
-#include "panic.h"
-#endif
 
 static struct kmem_cache cache_cache; /* the cache of struct kmem_cache itself */
 static struct list_head cache_chain = LIST_HEAD_INIT(cache_chain);
@@ -155,11 +154,6 @@ static int slab_put_object(struct kmem_cache *s, struct slab *slab, void *obj)
 
 /* ---- slabs: getting them from ch1 and giving them back -------------------- */
 
-static unsigned frame_flags(unsigned kflags)
-{
-	return (kflags & KMALLOC_EMERGENCY) ? FRAME_EMERGENCY : 0;
-}
-
 /* Objects a slab of @p order frames holds. */
 static unsigned order_objects(const struct kmem_cache *s, unsigned order)
 {
@@ -170,11 +164,11 @@ static unsigned order_objects(const struct kmem_cache *s, unsigned order)
 /* A new slab from ch1 (no locks held: ch1 may call our shrinker). */
 static struct slab *new_slab(struct kmem_cache *s, unsigned kflags)
 {
-	unsigned order = s->order;
-	paddr_t pa = frames_alloc_order(order, frame_flags(kflags));
+	unsigned order = s->order, fflags = to_frame_flags(kflags & ~KMALLOC_ZERO); /* zero the object, not the slab */
+	paddr_t pa = frames_alloc_order(order, fflags);
 	if (!pa && s->min_order < order) {
 		order = s->min_order; /* fragmented: a smaller slab still works */
-		pa = frames_alloc_order(order, frame_flags(kflags));
+		pa = frames_alloc_order(order, fflags);
 	}
 	if (!pa)
 		return NULL;
@@ -284,14 +278,19 @@ static struct slab *slab_with_free(struct kmem_cache *s)
 	return NULL;
 }
 
+static bool under_pressure(void)
+{
+	return frames_pressure() != PRESSURE_NONE;
+}
+
 /*
  * After an object went back to @p slab: keep the slab, or detach it onto
- * @p release if it is empty and ch1 is short of frames (or the cache already
- * keeps enough empty slabs).
+ * @p release if it is empty and the cache already keeps enough empty slabs
+ * or ch1 is short of frames (asked only then: a plain read, no lock taken).
  */
-static void slab_after_free(struct kmem_cache *s, struct slab *slab, bool pressure, struct list_head *release)
+static void slab_after_free(struct kmem_cache *s, struct slab *slab, struct list_head *release)
 {
-	if (slab->inuse == 0 && (pressure || s->nr_empty >= SLAB_KEEP_EMPTY)) {
+	if (slab->inuse == 0 && (s->nr_empty >= SLAB_KEEP_EMPTY || under_pressure())) {
 		detach_slab(s, slab, release);
 		return;
 	}
@@ -310,14 +309,16 @@ static void quarantine(struct kmem_cache *s, struct slab *slab, void *obj)
 }
 
 /*
- * Debug: the freelist after taking an object must still point at an object
- * of the slab (or be NULL); a write after free can break it. If broken, the
- * rest of the freelist is abandoned (counted as quarantined) and reported.
+ * Debug: the freelist after taking @p taken must still point at another free
+ * object of the slab (or be NULL); a write after free into @p taken's free
+ * pointer can break it, and a pointer to an allocated object or a loop would
+ * hand out an object twice. If broken, the rest of the freelist is abandoned
+ * (counted as quarantined) and reported.
  */
 static void check_freelist(struct kmem_cache *s, struct slab *slab, void *taken)
 {
 	void *next = slab->freelist;
-	if (!next || slab_obj_index(s, slab, next) >= 0)
+	if (!next || (next != taken && slab_obj_index(s, slab, next) >= 0 && obj_meta(s, next)->state == OBJ_FREE))
 		return;
 	heap_report(HEAP_ERR_USE_AFTER_FREE, taken, s, 0, s->free_offset, "free pointer overwritten");
 	uint32_t lost = slab->objects - slab->inuse;
@@ -378,10 +379,8 @@ __attribute__((noinline)) static void *alloc_from_new_slab(struct kmem_cache *s,
 		return NULL;
 	spin_lock(&s->lock);
 	void *obj = take_from_new(s, slab);
-	if (obj && (s->flags & SLAB_DEBUG)) {
-		check_freelist(s, slab, obj);
-		debug_mark_alloc(s, obj, requested, caller);
-	}
+	if (obj && (s->flags & SLAB_DEBUG))
+		debug_mark_alloc(s, obj, requested, caller); /* a new slab: nothing to check yet */
 	LIST_HEAD_DECL(release);
 	if (!obj) /* the stub gives nothing: do not keep the slab */
 		detach_slab(s, slab, &release);
@@ -476,7 +475,7 @@ __attribute__((noinline)) void *kmem_cache_alloc(struct kmem_cache *s, unsigned 
  * Give @p obj (from a hart's stack, so already checked) back to its slab.
  * Cache lock held. Emptied slabs may be detached onto @p release.
  */
-static void put_object(struct kmem_cache *s, void *obj, bool pressure, struct list_head *release)
+static void put_object(struct kmem_cache *s, void *obj, struct list_head *release)
 {
 	struct slab *slab = virt_to_slab(obj);
 	if (!slab || slab->cache != s)
@@ -488,19 +487,19 @@ static void put_object(struct kmem_cache *s, void *obj, bool pressure, struct li
 	if (slab_put_object(s, slab, obj))
 		return;
 	s->inuse--;
-	slab_after_free(s, slab, pressure, release);
+	slab_after_free(s, slab, release);
 }
 
 /*
  * Move the @p n oldest objects of stack @p c back to the slabs. The stack's
  * lock is held (and interrupts are off); takes the cache lock.
  */
-__attribute__((noinline)) static void flush_cpu(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned n, bool pressure,
-		      struct list_head *release)
+__attribute__((noinline)) static void flush_cpu(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned n,
+						       struct list_head *release)
 {
 	spin_lock(&s->lock);
 	for (unsigned i = 0; i < n; i++)
-		put_object(s, c->entry[i], pressure, release);
+		put_object(s, c->entry[i], release);
 	spin_unlock(&s->lock);
 	c->avail -= n;
 	memmove(c->entry, c->entry + n, c->avail * sizeof(void *));
@@ -514,25 +513,18 @@ static void drain_cpu(struct kmem_cache *s, int hart, struct list_head *release)
 		return;
 	bool irq = heap_irq_save();
 	cpu_lock(c);
-	flush_cpu(s, c, c->avail, true, release);
+	flush_cpu(s, c, c->avail, release);
 	cpu_unlock(c);
 	heap_irq_restore(irq);
-}
-
-static bool under_pressure(void)
-{
-	return frames_pressure() != PRESSURE_NONE;
 }
 
 /* Debug caches and caches without stacks: free under the cache lock. */
 __attribute__((noinline)) static int free_locked(struct kmem_cache *s, struct slab *slab, void *obj, uintptr_t caller)
 {
-	bool pressure = under_pressure();
 	LIST_HEAD_DECL(release);
-	int err = 0;
 	spin_lock(&s->lock);
 	if (s->flags & SLAB_DEBUG) {
-		int verdict = debug_check_free(s, slab, obj, caller);
+		int verdict = debug_check_free(s, obj, caller);
 		if (verdict > 0)
 			quarantine(s, slab, obj);
 		if (verdict) {
@@ -545,10 +537,10 @@ __attribute__((noinline)) static int free_locked(struct kmem_cache *s, struct sl
 		heap_report(HEAP_ERR_DOUBLE_FREE, obj, s, caller, 0, "object is at the head of its freelist");
 		return -EINVAL;
 	}
-	err = slab_put_object(s, slab, obj);
+	int err = slab_put_object(s, slab, obj);
 	if (!err) {
 		s->inuse--;
-		slab_after_free(s, slab, pressure, &release);
+		slab_after_free(s, slab, &release);
 	}
 	spin_unlock(&s->lock);
 	discard_slabs(&release);
@@ -559,12 +551,11 @@ __attribute__((noinline)) static int free_locked(struct kmem_cache *s, struct sl
 __attribute__((noinline)) static void free_flush_push(struct kmem_cache *s, void *obj)
 {
 	LIST_HEAD_DECL(release);
-	bool pressure = under_pressure();
 	bool irq = heap_irq_save();
 	struct kmem_cache_cpu *c = &s->cpu[heap_cpu()];
 	cpu_lock(c);
 	if (c->avail == c->limit)
-		flush_cpu(s, c, c->batch, pressure, &release);
+		flush_cpu(s, c, c->batch, &release);
 	c->entry[c->avail++] = obj;
 	cpu_unlock(c);
 	heap_irq_restore(irq);

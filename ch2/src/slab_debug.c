@@ -15,6 +15,7 @@
  * independently of those bytes, so a double free is told apart from a
  * trampled red zone.
  */
+#include "errno.h"
 #include "printk.h"
 #include "slab_internal.h"
 #include "string.h"
@@ -86,8 +87,7 @@ void debug_layout(struct kmem_cache *s)
 	s->size = ALIGN_UP(s->red_left + s->meta_offset + (uint32_t)sizeof(struct obj_meta), s->align);
 }
 
-/* Offset of the first byte of [p, p+n) that is not @p byte, or -1. */
-static long first_mismatch(const void *p, int byte, size_t n)
+long debug_first_mismatch(const void *p, int byte, size_t n)
 {
 	const uint8_t *b = p;
 	for (size_t i = 0; i < n; i++)
@@ -100,6 +100,26 @@ static void poison(struct kmem_cache *s, void *obj)
 {
 	memset(obj, POISON_FREE, s->object_size - 1);
 	((uint8_t *)obj)[s->object_size - 1] = POISON_END;
+}
+
+/* Offset of the first byte of free object @p obj whose poison changed, or -1. */
+static long poison_mismatch(const struct kmem_cache *s, const void *obj)
+{
+	long bad = debug_first_mismatch(obj, POISON_FREE, s->object_size - 1);
+	if (bad < 0 && ((const uint8_t *)obj)[s->object_size - 1] != POISON_END)
+		bad = s->object_size - 1;
+	return bad;
+}
+
+/* Offset (from @p obj) of the first broken byte of the active red zones of
+ * allocated @p obj, whose right one starts at @p requested; or 0 if intact. */
+static long active_redzone_mismatch(const struct kmem_cache *s, const void *obj, size_t requested)
+{
+	long bad = debug_first_mismatch((const char *)obj - s->red_left, RED_ACTIVE, s->red_left);
+	if (bad >= 0)
+		return bad - (long)s->red_left;
+	bad = debug_first_mismatch((const char *)obj + requested, RED_ACTIVE, s->meta_offset - requested);
+	return bad >= 0 ? bad + (long)requested : 0;
 }
 
 /* Fill both red zones of @p obj with @p byte, the right one from @p from. */
@@ -130,14 +150,13 @@ bool debug_check_alloc(struct kmem_cache *s, void *obj, uintptr_t caller)
 	if (m->state != OBJ_FREE) {
 		bad = s->meta_offset;
 		what = "object metadata overwritten while free";
-	} else if ((bad = first_mismatch((char *)obj - s->red_left, RED_INACTIVE, s->red_left)) >= 0) {
+	} else if ((bad = debug_first_mismatch((char *)obj - s->red_left, RED_INACTIVE, s->red_left)) >= 0) {
 		bad -= s->red_left;
 		what = "left red zone written while free";
-	} else if ((bad = first_mismatch(obj, POISON_FREE, s->object_size - 1)) >= 0 ||
-		   (((uint8_t *)obj)[s->object_size - 1] != POISON_END && (bad = s->object_size - 1) >= 0)) {
+	} else if ((bad = poison_mismatch(s, obj)) >= 0) {
 		what = "poison changed: the object was written after it was freed";
-	} else if ((bad = first_mismatch((char *)obj + s->object_size, RED_INACTIVE,
-					 s->meta_offset - s->object_size)) >= 0) {
+	} else if ((bad = debug_first_mismatch((char *)obj + s->object_size, RED_INACTIVE,
+					       s->meta_offset - s->object_size)) >= 0) {
 		bad += s->object_size;
 		what = "right red zone written while free";
 	} else {
@@ -159,20 +178,23 @@ void debug_mark_alloc(struct kmem_cache *s, void *obj, size_t requested, uintptr
 	paint_redzones(s, obj, RED_ACTIVE, requested);
 }
 
-void debug_set_requested(struct kmem_cache *s, void *obj, size_t requested)
+bool debug_set_requested(struct kmem_cache *s, void *obj, size_t requested)
 {
 	struct obj_meta *m = obj_meta(s, obj);
 	spin_lock(&s->lock);
-	s->requested_waste -= s->object_size - m->requested;
-	s->requested_waste += s->object_size - requested;
-	m->requested = requested;
-	memset((char *)obj + requested, RED_ACTIVE, s->meta_offset - requested);
+	bool ok = m->state == OBJ_ALLOC && !active_redzone_mismatch(s, obj, m->requested);
+	if (ok) {
+		s->requested_waste -= s->object_size - m->requested;
+		s->requested_waste += s->object_size - requested;
+		m->requested = requested;
+		memset((char *)obj + requested, RED_ACTIVE, s->meta_offset - requested);
+	}
 	spin_unlock(&s->lock);
+	return ok;
 }
 
-int debug_check_free(struct kmem_cache *s, struct slab *slab, void *obj, uintptr_t caller)
+int debug_check_free(struct kmem_cache *s, void *obj, uintptr_t caller)
 {
-	(void)slab;
 	struct obj_meta *m = obj_meta(s, obj);
 	char detail[96];
 	long bad;
@@ -181,23 +203,23 @@ int debug_check_free(struct kmem_cache *s, struct slab *slab, void *obj, uintptr
 			 m->state == OBJ_FREE ? "freed" : "refused", (void *)m->free_caller,
 			 (void *)m->alloc_caller);
 		heap_report(HEAP_ERR_DOUBLE_FREE, obj, s, caller, 0, detail);
-		return -1;
+		return -EINVAL;
 	}
 	if (m->state != OBJ_ALLOC) {
 		heap_report(HEAP_ERR_REDZONE, obj, s, caller, s->meta_offset,
 			    "metadata after the right red zone overwritten; quarantined");
 		return 1;
 	}
-	if ((bad = first_mismatch((char *)obj - s->red_left, RED_ACTIVE, s->red_left)) >= 0) {
+	if ((bad = active_redzone_mismatch(s, obj, m->requested)) < 0) {
 		snprintf(detail, sizeof(detail), "underflow: left red zone overwritten (allocated by %p); quarantined",
 			 (void *)m->alloc_caller);
-		heap_report(HEAP_ERR_REDZONE, obj, s, caller, bad - (long)s->red_left, detail);
+		heap_report(HEAP_ERR_REDZONE, obj, s, caller, bad, detail);
 		return 1;
 	}
-	if ((bad = first_mismatch((char *)obj + m->requested, RED_ACTIVE, s->meta_offset - m->requested)) >= 0) {
+	if (bad > 0) {
 		snprintf(detail, sizeof(detail), "overflow past %u bytes (allocated by %p); quarantined",
 			 m->requested, (void *)m->alloc_caller);
-		heap_report(HEAP_ERR_REDZONE, obj, s, caller, bad + (long)m->requested, detail);
+		heap_report(HEAP_ERR_REDZONE, obj, s, caller, bad, detail);
 		return 1;
 	}
 	return 0;

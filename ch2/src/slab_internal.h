@@ -37,6 +37,12 @@
 /* A local, empty list called @p name. */
 #define LIST_HEAD_DECL(name) struct list_head name = LIST_HEAD_INIT(name)
 
+/* ch1's flags for frames taken on behalf of a request with KMALLOC_* @p kflags. */
+static inline unsigned to_frame_flags(unsigned kflags)
+{
+	return ((kflags & KMALLOC_ZERO) ? FRAME_ZERO : 0) | ((kflags & KMALLOC_EMERGENCY) ? FRAME_EMERGENCY : 0);
+}
+
 /* Which list a slab is on. */
 enum slab_list { SLAB_PARTIAL, SLAB_FULL, SLAB_EMPTY };
 
@@ -150,15 +156,23 @@ void debug_init_object(struct kmem_cache *s, void *obj);
 bool debug_check_alloc(struct kmem_cache *s, void *obj, uintptr_t caller);
 /* Mark @p obj allocated for @p requested bytes by @p caller. */
 void debug_mark_alloc(struct kmem_cache *s, void *obj, size_t requested, uintptr_t caller);
-/* Update the red zone of an allocated object for a new request size. */
-void debug_set_requested(struct kmem_cache *s, void *obj, size_t requested);
+/*
+ * Resize allocated object @p obj in place to @p requested bytes (its red
+ * zone then starts there). Refused (false, nothing changed) unless @p obj is
+ * allocated with both red zones intact, so that a resize never paints over
+ * the evidence of an overflow: the caller then moves the block, and the free
+ * of the old one reports it.
+ */
+bool debug_set_requested(struct kmem_cache *s, void *obj, size_t requested);
 /*
  * On the way back: 0 to free it, -EINVAL to refuse it (reported), or 1 to
  * refuse and quarantine it (red zone broken; reported).
  */
-int debug_check_free(struct kmem_cache *s, struct slab *slab, void *obj, uintptr_t caller);
+int debug_check_free(struct kmem_cache *s, void *obj, uintptr_t caller);
 /* Poison @p obj and mark it free by @p caller. */
 void debug_mark_free(struct kmem_cache *s, void *obj, uintptr_t caller);
+/* Offset of the first byte of [p, p+n) that is not @p byte, or -1 (red zones, poison). */
+long debug_first_mismatch(const void *p, int byte, size_t n);
 /* Report one misuse: a line on the console, the counters, the last report. */
 void heap_report(enum heap_error kind, const void *ptr, const struct kmem_cache *s, uintptr_t caller,
 		 long offset, const char *detail);

@@ -58,7 +58,7 @@ int trace_replay(const struct heap_trace *t, const struct heap_ops *h, void **sl
 				break;
 			}
 			size_t kept = n < size[id] ? n : size[id];
-			if (check && kept >= 8 && !stamp(q, id, 8, true))
+			if (check && kept && !stamp(q, id, kept < 8 ? kept : 8, true))
 				st->corrupted++; /* the first bytes must have moved along */
 			live += n, live -= size[id];
 			slot[id] = q, size[id] = n;
