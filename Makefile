@@ -39,7 +39,7 @@ KOBJS := $(patsubst %,$(KDIR)/obj/%.o,$(KSRCS))
 KERNEL := $(KDIR)/kernel.elf
 
 .PHONY: all kernel kernels grade test run gdb bench docs handout setup clean host-test host-bench \
-	grader-test handout-check docs-check check-rubric generated-check
+	grader-test handout-check docs-check check-rubric generated-check compile_commands.json
 
 all: kernels
 
@@ -80,10 +80,11 @@ bench: setup kernel
 	$(PYTHON) grader/grade.py --bench $(KCH)
 	@$(MAKE) --no-print-directory host-bench CH=$(KCH)
 
-run: kernel
+run: setup kernel
 	scripts/qemu.sh $(KERNEL) $(QEMUFLAGS)
 
 gdb: kernel
+	@scripts/setup.sh --dev
 	scripts/qemu.sh $(KERNEL) -S -gdb tcp::$(GDBPORT) $(QEMUFLAGS) & \
 	gdb-multiarch -q -x scripts/gdbinit -ex 'target remote :$(GDBPORT)' $(KERNEL); \
 	kill %1 2>/dev/null || true
