@@ -143,6 +143,19 @@ static inline uint64_t drain_all(struct held *h)
 	return h->frames;
 }
 
+/*
+ * The start of every allocate-everything test: take every free frame into @h
+ * and check that all came and none is left. *@before gets the free lists'
+ * digest from just before, to compare with once @h is released.
+ */
+static inline void drain_everything(struct held *h, struct buddy_digest *before)
+{
+	frames_digest(before);
+	uint64_t free = frames_free_count();
+	KEXPECT_EQ(drain_all(h), free);
+	KEXPECT_EQ(frames_free_count(), 0);
+}
+
 /* What a test may change and must put back: the shrinkers and the watermarks. */
 struct ch1_env {
 	frame_shrinker_fn shrinkers[MAX_SHRINKERS];

@@ -43,6 +43,21 @@ static uint64_t stamps_lost(paddr_t pa, uint64_t n, int hart)
 	return lost;
 }
 
+/* Give back the 2^@order frames at @pa from frames_alloc_order(): this hart's
+ * stamps must have survived, and the free must be accepted. */
+static void release_block(struct smp_run *run, int hart, paddr_t pa, unsigned order)
+{
+	run->errors[hart] += stamps_lost(pa, 1UL << order, hart);
+	run->errors[hart] += frames_free_order(pa, order) != 0;
+}
+
+/* The same for a run of @n frames from frames_alloc*(). */
+static void release_run(struct smp_run *run, int hart, paddr_t pa, size_t n)
+{
+	run->errors[hart] += stamps_lost(pa, n, hart);
+	run->errors[hart] += frames_free(pa, n) != 0;
+}
+
 /* Orders by slot: the large ones only in a few slots, so memory stays small even at -m 64M. */
 static unsigned pick_order(int slot, uint64_t *rng)
 {
@@ -65,8 +80,7 @@ static void churn_orders(void *arg, int hart)
 	for (int i = 0; i < run->ops; i++) {
 		int s = (int)(lcg_next(&rng) % SLOTS);
 		if (pa[s]) {
-			run->errors[hart] += stamps_lost(pa[s], 1UL << order[s], hart);
-			run->errors[hart] += frames_free_order(pa[s], order[s]) != 0;
+			release_block(run, hart, pa[s], order[s]);
 			pa[s] = 0;
 			continue;
 		}
@@ -82,8 +96,7 @@ static void churn_orders(void *arg, int hart)
 	}
 	for (int s = 0; s < SLOTS; s++) {
 		if (pa[s]) {
-			run->errors[hart] += stamps_lost(pa[s], 1UL << order[s], hart);
-			run->errors[hart] += frames_free_order(pa[s], order[s]) != 0;
+			release_block(run, hart, pa[s], order[s]);
 		}
 	}
 }
@@ -137,8 +150,7 @@ static void churn_runs(void *arg, int hart)
 	for (int i = 0; i < run->ops; i++) {
 		int s = (int)(lcg_next(&rng) % SLOTS);
 		if (pa[s]) {
-			run->errors[hart] += stamps_lost(pa[s], n[s], hart);
-			run->errors[hart] += frames_free(pa[s], n[s]) != 0;
+			release_run(run, hart, pa[s], n[s]);
 			pa[s] = 0;
 			continue;
 		}
@@ -155,8 +167,7 @@ static void churn_runs(void *arg, int hart)
 	}
 	for (int s = 0; s < SLOTS; s++) {
 		if (pa[s]) {
-			run->errors[hart] += stamps_lost(pa[s], n[s], hart);
-			run->errors[hart] += frames_free(pa[s], n[s]) != 0;
+			release_run(run, hart, pa[s], n[s]);
 		}
 	}
 }
@@ -181,8 +192,7 @@ static void churn_at(void *arg, int hart)
 	for (int i = 0; i < run->ops; i++) {
 		int s = (int)(lcg_next(&rng) % SLOTS);
 		if (pa[s]) {
-			run->errors[hart] += stamps_lost(pa[s], n[s], hart);
-			run->errors[hart] += frames_free(pa[s], n[s]) != 0;
+			release_run(run, hart, pa[s], n[s]);
 			pa[s] = 0;
 			continue;
 		}
@@ -200,8 +210,7 @@ static void churn_at(void *arg, int hart)
 	}
 	for (int s = 0; s < SLOTS; s++) {
 		if (pa[s]) {
-			run->errors[hart] += stamps_lost(pa[s], n[s], hart);
-			run->errors[hart] += frames_free(pa[s], n[s]) != 0;
+			release_run(run, hart, pa[s], n[s]);
 		}
 	}
 }

@@ -66,15 +66,9 @@ KTEST(ch2_pressure, empty_slabs_released_under_pressure)
 
 KTEST(ch2_pressure, shrinker_called_when_frames_run_out)
 {
-	struct kmem_cache *s = kmem_cache_create("ch2-shrinker", 512, 0, 0);
-	KASSERT_NOT_NULL(s);
-	void *v[100];
-	for (int i = 0; i < 100; i++)
-		v[i] = kmem_cache_alloc(s, 0);
-	for (int i = 0; i < 100; i++)
-		kmem_cache_free(s, v[i]);
 	struct kmem_cache_stats st;
-	kmem_cache_stats(s, &st);
+	struct kmem_cache *s = cache_after_churn("ch2-shrinker", 512, &st);
+	KASSERT_NOT_NULL(s);
 	KEXPECT_GT(st.slabs, 0);
 	/* min = total: every ordinary allocation must fail, after asking the shrinkers. */
 	struct frame_watermarks wm = frames_watermarks();
