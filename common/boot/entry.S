@@ -7,6 +7,15 @@
  * link address in the higher half, clear .bss, set up tp (hart id) and the
  * stack, and call kmain(). Other harts are started later, from C, through SBI
  * HSM at _secondary_start with a1 = the satp to use.
+ *
+ * The boot-hart lottery. OpenSBI v1.1 (QEMU 7.2's) can let a hart that SBI
+ * HSM is starting run before its start address is stored: it then enters
+ * here, at _start, with the stale address and arguments of the boot hart
+ * (fixed upstream in OpenSBI v1.3, commit e8e9ed37). Left alone it would
+ * clear .bss under the running kernel and run kmain() a second time. So, as
+ * Linux's head.S does, the first hart to arrive takes the boot path and every
+ * later one loses the lottery: it waits, MMU off, until the boot hart has
+ * published the satp secondaries use, then takes the secondary path.
  */
 #include "asmdefs.h"
 
@@ -16,6 +25,13 @@ _start:
 	/* Park a hart whose id has no stack (ids must be < MAX_HARTS). */
 	li	t0, MAX_HARTS
 	bgeu	a0, t0, park
+
+	/* hart_lottery is in .data, not .bss: the winner clears .bss. `la` is
+	 * pc-relative, so with the MMU off it yields the physical address. */
+	la	t0, hart_lottery
+	li	t1, 1
+	amoadd.w t1, t1, (t0)
+	bnez	t1, lost_lottery
 
 	/* satp = Sv39 | ppn(boot_pagetable). `la` is pc-relative, so while the
 	 * MMU is off it yields the physical address. */
@@ -47,6 +63,18 @@ _start:
 	call	kmain		/* kmain(hartid, dtb_pa): never returns */
 	j	park
 
+/* A hart that entered at _start after the boot hart: wait for the satp that
+ * smp_boot_secondaries() publishes, then start as every secondary does. */
+lost_lottery:
+	la	t0, secondary_satp
+1:	ld	a1, 0(t0)
+	beqz	a1, 1b
+	fence	r, rw			/* acquire: what was published before it */
+	la	t0, lottery_losers
+	li	t1, 1
+	amoadd.w zero, t1, (t0)
+	j	_secondary_start
+
 	.globl _secondary_start
 _secondary_start:
 	/* a0 = hart id, a1 = satp (from smp_boot_secondaries), MMU off. */
@@ -74,6 +102,16 @@ set_hart_stack:
 park:
 	wfi
 	j	park
+
+	.section .data
+	.balign 8
+	.globl hart_lottery, lottery_losers, secondary_satp
+hart_lottery:
+	.word	0		/* harts that entered at _start */
+lottery_losers:
+	.word	0		/* of which lost the lottery (and went the secondary way) */
+secondary_satp:
+	.dword	0		/* the satp secondaries switch to; 0 until published */
 
 /*
  * The boot page table: 512 Sv39 root entries, all gigapages (RISC-V

@@ -38,6 +38,12 @@ uint64_t harts_online_mask(void);
 int harts_online(void);
 /** Id of the hart that booted the kernel (and runs the tests). */
 int boot_hart(void);
+/**
+ * Harts that entered the kernel at _start after the boot hart and were sent
+ * the secondary way by entry.S's boot-hart lottery (OpenSBI v1.1 can start a
+ * hart there before its start address is set). 0 on a normal boot.
+ */
+int smp_lottery_losers(void);
 
 /**
  * Run @p fn (@p arg, hart) on every online hart at once, the caller's included, and

@@ -15,7 +15,10 @@
  * about to run into a guard page. */
 struct hart_stack hart_stacks[MAX_HARTS] __attribute__((section(".bss.stacks"), aligned(HART_STACK_STRIDE)));
 
-extern char _secondary_start[];
+extern char _start[], _secondary_start[];
+/* entry.S: the satp that secondaries wait for, and the lottery's losers. */
+extern volatile uint64_t secondary_satp;
+extern volatile uint32_t lottery_losers;
 
 static volatile uint64_t online_mask;
 static int the_boot_hart;
@@ -33,6 +36,7 @@ static struct {
 uint64_t harts_online_mask(void) { return online_mask; }
 int harts_online(void) { return __builtin_popcountl(online_mask); }
 int boot_hart(void) { return the_boot_hart; }
+int smp_lottery_losers(void) { return (int)__atomic_load_n(&lottery_losers, __ATOMIC_ACQUIRE); }
 
 static void barrier_wait(int n)
 {
@@ -98,17 +102,34 @@ void smp_stop_others(void)
 	sbi_send_ipi(online_mask & ~(1UL << cpuid()));
 }
 
+/*
+ * Where hart @id starts. Normally _secondary_start; with the bootarg
+ * `smp_race`, the last hart starts at _start instead, as OpenSBI v1.1's
+ * race sometimes makes it (entry.S): the boot-hart lottery must send it the
+ * secondary way, and the common.smp tests check that it did.
+ */
+static paddr_t start_address(int id)
+{
+	char v[4];
+	if (bootarg_get("smp_race", v, sizeof(v)) && id == 63 - __builtin_clzl(machine.hart_mask))
+		return kva_to_pa(_start);
+	return kva_to_pa(_secondary_start);
+}
+
 /* Start every other hart the device tree lists and wait until each is up. */
 void smp_boot_secondaries(int boot_hartid)
 {
 	the_boot_hart = boot_hartid;
 	online_mask = 1UL << boot_hartid;
 	csr_set(sie, SIE_SSIE);
+	uint64_t satp = satp_sv39(kva_to_pa(boot_pagetable));
+	/* Before any hart starts: a hart that enters at _start too early waits for it. */
+	__atomic_store_n(&secondary_satp, satp, __ATOMIC_RELEASE);
 	uint64_t want = 1UL << boot_hartid;
 	for (int id = 0; id < MAX_HARTS; id++) {
 		if (!(machine.hart_mask & (1UL << id)) || id == boot_hartid)
 			continue;
-		long err = sbi_hart_start(id, kva_to_pa(_secondary_start), satp_sv39(kva_to_pa(boot_pagetable)));
+		long err = sbi_hart_start(id, start_address(id), satp);
 		if (err == SBI_SUCCESS)
 			want |= 1UL << id;
 		else

@@ -1,4 +1,5 @@
 /* common.smp: running on every hart, and locks that hold across harts. */
+#include "fdt.h"
 #include "ktest.h"
 #include "smp.h"
 #include "spinlock.h"
@@ -40,4 +41,20 @@ KTEST(common_smp, spinlock_excludes)
 	on_each_hart(add_under_lock, NULL);
 	KEXPECT_EQ(counter, (uint64_t)ROUNDS * harts_online());
 	KEXPECT_FALSE(spin_holding(&test_lock));
+}
+
+/* With the bootarg smp_race, smp.c starts the last hart at _start, as
+ * OpenSBI v1.1's race does: the lottery in entry.S must send it the
+ * secondary way, so the kernel boots once and every hart comes up. */
+KTEST(common_smp, late_entry_takes_secondary_path)
+{
+	char v[4];
+	if (!bootarg_get("smp_race", v, sizeof(v)))
+		KTEST_SKIP("needs the bootarg smp_race");
+	KTEST_REQUIRE_HARTS(2);
+	KEXPECT_EQ(smp_lottery_losers(), 1);
+	KEXPECT_EQ(harts_online(), machine.nr_harts);
+	uint64_t seen = 0;
+	on_each_hart(count_me, &seen);
+	KEXPECT_EQ(seen, harts_online_mask());
 }
