@@ -22,6 +22,7 @@
 #define vprintk k_vprintk
 #define printk_set_line_prefix k_printk_set_line_prefix
 #define printk_panic_mode k_printk_panic_mode
+#define printk_end_line k_printk_end_line
 #include "../lib/printk.c"
 #undef vsnprintf
 #undef snprintf
@@ -29,11 +30,17 @@
 #undef vprintk
 #undef printk_set_line_prefix
 #undef printk_panic_mode
+#undef printk_end_line
 
 /* What printk.c needs from the rest of the kernel. */
 void spin_lock(struct spinlock *lk) { (void)lk; }
 void spin_unlock(struct spinlock *lk) { (void)lk; }
+bool spin_trylock(struct spinlock *lk) { (void)lk; return true; }
+bool spin_holding(const struct spinlock *lk) { (void)lk; return false; }
+void intr_push(void) {}
+void intr_pop(void) {}
 void console_write(const char *s, size_t len) { fwrite(s, 1, len, stdout); }
+bool console_at_line_start(void) { return true; }
 
 /* Compare one format with one integer argument of type T (its own check: two
  * formatters, one format; the counting and closing line are host_check.h's). */

@@ -84,20 +84,33 @@ void ktest_skip(const char *reason);
 /** True once the current test has failed a check. */
 bool ktest_failed(void);
 
+/**
+ * Checks the running test has made, passed or failed (every KEXPECT_* and
+ * KASSERT_* counts one). A test that ends without a single check fails:
+ * `made no check`, so a test that returns early cannot pass by accident.
+ */
+extern unsigned long ktest_checks;
+
 /** @cond INTERNAL */
+#define KTEST_COUNT_CHECK_() __atomic_add_fetch(&ktest_checks, 1, __ATOMIC_RELAXED)
+
 #define KTEST_CHECK_BOOL_(cond, text, on_fail)                                       \
 	do {                                                                         \
+		KTEST_COUNT_CHECK_();                                                \
 		if (!(cond)) {                                                       \
 			ktest_fail_bool(__FILE__, __LINE__, text);                   \
 			on_fail;                                                     \
 		}                                                                    \
 	} while (0)
 
-#define KTEST_CHECK_CMP_(a, op, b, on_fail)                                          \
+/* The texts of a and b come stringized by the caller, before its arguments
+ * are macro-expanded: `expected nr == PAGE_SIZE`, not `... == (1UL << 12)`. */
+#define KTEST_CHECK_CMP_(a, op, b, a_text, b_text, on_fail)                          \
 	do {                                                                         \
+		KTEST_COUNT_CHECK_();                                                \
 		long long _ka = (long long)(a), _kb = (long long)(b);                \
 		if (!(_ka op _kb)) {                                                 \
-			ktest_fail_cmp(__FILE__, __LINE__, #a, #op, #b, _ka, _kb);   \
+			ktest_fail_cmp(__FILE__, __LINE__, a_text, #op, b_text, _ka, _kb); \
 			on_fail;                                                     \
 		}                                                                    \
 	} while (0)
@@ -108,24 +121,24 @@ bool ktest_failed(void);
 #define KEXPECT_TRUE(c) KTEST_CHECK_BOOL_(c, #c, (void)0)
 /** Expect @p c to be false. */
 #define KEXPECT_FALSE(c) KTEST_CHECK_BOOL_(!(c), "!(" #c ")", (void)0)
-#define KEXPECT_EQ(a, b) KTEST_CHECK_CMP_(a, ==, b, (void)0) /**< Expect a == b. */
-#define KEXPECT_NE(a, b) KTEST_CHECK_CMP_(a, !=, b, (void)0) /**< Expect a != b. */
-#define KEXPECT_LT(a, b) KTEST_CHECK_CMP_(a, <, b, (void)0)  /**< Expect a < b (signed). */
-#define KEXPECT_LE(a, b) KTEST_CHECK_CMP_(a, <=, b, (void)0) /**< Expect a <= b (signed). */
-#define KEXPECT_GT(a, b) KTEST_CHECK_CMP_(a, >, b, (void)0)  /**< Expect a > b (signed). */
-#define KEXPECT_GE(a, b) KTEST_CHECK_CMP_(a, >=, b, (void)0) /**< Expect a >= b (signed). */
+#define KEXPECT_EQ(a, b) KTEST_CHECK_CMP_(a, ==, b, #a, #b, (void)0) /**< Expect a == b. */
+#define KEXPECT_NE(a, b) KTEST_CHECK_CMP_(a, !=, b, #a, #b, (void)0) /**< Expect a != b. */
+#define KEXPECT_LT(a, b) KTEST_CHECK_CMP_(a, <, b, #a, #b, (void)0)  /**< Expect a < b (signed). */
+#define KEXPECT_LE(a, b) KTEST_CHECK_CMP_(a, <=, b, #a, #b, (void)0) /**< Expect a <= b (signed). */
+#define KEXPECT_GT(a, b) KTEST_CHECK_CMP_(a, >, b, #a, #b, (void)0)  /**< Expect a > b (signed). */
+#define KEXPECT_GE(a, b) KTEST_CHECK_CMP_(a, >=, b, #a, #b, (void)0) /**< Expect a >= b (signed). */
 #define KEXPECT_NULL(p) KTEST_CHECK_BOOL_((p) == NULL, #p " == NULL", (void)0) /**< Expect NULL. */
 #define KEXPECT_NOT_NULL(p) KTEST_CHECK_BOOL_((p) != NULL, #p " != NULL", (void)0) /**< Expect non-NULL. */
 
 /** Assert @p c; return from the test if false. */
 #define KASSERT_TRUE(c) KTEST_CHECK_BOOL_(c, #c, return)
 #define KASSERT_FALSE(c) KTEST_CHECK_BOOL_(!(c), "!(" #c ")", return) /**< Assert !c. */
-#define KASSERT_EQ(a, b) KTEST_CHECK_CMP_(a, ==, b, return) /**< Assert a == b. */
-#define KASSERT_NE(a, b) KTEST_CHECK_CMP_(a, !=, b, return) /**< Assert a != b. */
-#define KASSERT_LT(a, b) KTEST_CHECK_CMP_(a, <, b, return)  /**< Assert a < b. */
-#define KASSERT_LE(a, b) KTEST_CHECK_CMP_(a, <=, b, return) /**< Assert a <= b. */
-#define KASSERT_GT(a, b) KTEST_CHECK_CMP_(a, >, b, return)  /**< Assert a > b. */
-#define KASSERT_GE(a, b) KTEST_CHECK_CMP_(a, >=, b, return) /**< Assert a >= b. */
+#define KASSERT_EQ(a, b) KTEST_CHECK_CMP_(a, ==, b, #a, #b, return) /**< Assert a == b. */
+#define KASSERT_NE(a, b) KTEST_CHECK_CMP_(a, !=, b, #a, #b, return) /**< Assert a != b. */
+#define KASSERT_LT(a, b) KTEST_CHECK_CMP_(a, <, b, #a, #b, return)  /**< Assert a < b. */
+#define KASSERT_LE(a, b) KTEST_CHECK_CMP_(a, <=, b, #a, #b, return) /**< Assert a <= b. */
+#define KASSERT_GT(a, b) KTEST_CHECK_CMP_(a, >, b, #a, #b, return)  /**< Assert a > b. */
+#define KASSERT_GE(a, b) KTEST_CHECK_CMP_(a, >=, b, #a, #b, return) /**< Assert a >= b. */
 #define KASSERT_NULL(p) KTEST_CHECK_BOOL_((p) == NULL, #p " == NULL", return) /**< Assert NULL. */
 #define KASSERT_NOT_NULL(p) KTEST_CHECK_BOOL_((p) != NULL, #p " != NULL", return) /**< Assert non-NULL. */
 

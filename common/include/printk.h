@@ -3,8 +3,12 @@
  * @brief Formatted output on the console.
  *
  * Formats: %d %i %u %x %X %o %p %s %c %%, the flags `-` `0` and a field width,
- * and the length modifiers l, ll, z, h, hh. Each call is printed whole, never
- * interleaved with another hart's line.
+ * and the length modifiers l, ll, z, h, hh.
+ *
+ * Output reaches the console a whole line at a time: each hart gathers what
+ * it prints until a newline (or 240 bytes), then writes the line under a
+ * lock, on a fresh line. So lines of different harts never interleave, and
+ * text without a newline stays pending until its hart ends the line.
  */
 #ifndef MMLAB_PRINTK_H
 #define MMLAB_PRINTK_H
@@ -30,8 +34,17 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 void printk_set_line_prefix(const char *prefix);
 
 /**
- * From now on print without taking the lock and without a line prefix, on a
- * fresh line. For panic(): the hart that holds the lock may never let go.
+ * End this hart's pending line, if it has one: write it with a newline.
+ * The test runner calls it before a KTAP line, so that text a test left
+ * without a newline cannot swallow the result.
+ */
+void printk_end_line(void);
+
+/**
+ * Take the console for good, for panic(): wait a little (50 ms) for the
+ * hart that holds the printk lock to finish its line, then print from this
+ * hart only, without the lock and without a line prefix; end this hart's
+ * pending line first. Other harts that print afterwards wait forever.
  */
 void printk_panic_mode(void);
 

@@ -16,6 +16,7 @@
 #define SBI_EXT_RFENCE 0x52464E43   /**< "RFNC": remote fences. */
 #define SBI_EXT_HSM 0x48534D        /**< "HSM": hart state management. */
 #define SBI_EXT_SRST 0x53525354     /**< "SRST": system reset. */
+#define SBI_EXT_TIME 0x54494D45     /**< "TIME": the supervisor timer. */
 
 #define SBI_SUCCESS 0                /**< The call succeeded. */
 #define SBI_ERR_ALREADY_AVAILABLE -6 /**< HSM: the hart is already started. */
@@ -48,5 +49,13 @@ long sbi_send_ipi(unsigned long hart_mask);
  * @p hart_mask (SBI spec 8.3, remote_sfence_vma). size = -1UL flushes all.
  */
 long sbi_remote_sfence_vma(unsigned long hart_mask, vaddr_t start, unsigned long size);
+
+/**
+ * Raise this hart's supervisor timer interrupt once the time CSR reaches
+ * @p stime (timebase ticks), and clear a pending one (SBI spec 6.1,
+ * sbi_set_timer). UINT64_MAX means never.
+ * @return SBI_SUCCESS or an SBI error code.
+ */
+long sbi_set_timer(uint64_t stime);
 
 #endif

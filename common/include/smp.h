@@ -15,9 +15,13 @@
 /** This hart's id (0 .. MAX_HARTS-1). Stable while interrupts are off. */
 static inline int cpuid(void)
 {
+#ifdef MMLAB_HOST
+	return 0; /* host unit tests: one hart */
+#else
 	uint64_t id;
 	__asm__ volatile("mv %0, tp" : "=r"(id));
 	return (int)id;
+#endif
 }
 
 /**
@@ -54,5 +58,36 @@ void on_each_hart(void (*fn)(void *arg, int hart), void *arg);
 
 /** Stop every other hart (they park in wfi with interrupts off). For panic. */
 void smp_stop_others(void);
+
+struct trap_frame;
+
+/** What smp_stop_work() found another hart doing. */
+enum hart_activity {
+	HART_IDLE,   /**< Not running work (or it finished meanwhile). */
+	HART_BUSY,   /**< Running work: stopped, with its registers at the stop. */
+	HART_SILENT, /**< Running work with interrupts off: no answer; left out from now on. */
+};
+
+/** What smp_stop_work() calls for each other online hart: @p tf is set for HART_BUSY only. */
+typedef void (*hart_report_fn)(int hart, enum hart_activity what, const struct trap_frame *tf);
+
+/**
+ * For the test runner, when it abandons a test: stop the on_each_hart() work
+ * still running on other harts. Each busy hart is interrupted (an IPI), and
+ * @p report is called with its trap frame while it waits (so the caller may
+ * read its stack for a backtrace); then it releases the spinlocks it held
+ * and goes back to waiting for work. A hart that does not answer within
+ * 100 ms (interrupts off) is reported HART_SILENT and no longer counted
+ * online. Call on the boot hart, with interrupts off.
+ */
+void smp_stop_work(hart_report_fn report);
+
+/**
+ * On a hart other than the boot hart that runs on_each_hart() work: give up
+ * the work now (release this hart's spinlocks, count it as finished, return
+ * to the idle loop). For the test runner, after a fault in a test's work
+ * function; does nothing (returns) elsewhere.
+ */
+void smp_leave_work(void);
 
 #endif

@@ -15,6 +15,8 @@
 #define LSR_THRE 0x20 /* transmit holding register empty */
 
 static volatile uint8_t *uart;
+static bool at_line_start = true; /* the last byte written was a newline (or none was) */
+static void (*volatile capture)(const char *s, size_t len); /* tests: instead of the UART */
 
 void console_use_uart(paddr_t base_pa)
 {
@@ -35,11 +37,27 @@ static void putc_raw(char c)
 
 void console_write(const char *s, size_t len)
 {
+	if (capture) {
+		capture(s, len);
+		return;
+	}
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '\n')
 			putc_raw('\r');
 		putc_raw(s[i]);
 	}
+	if (len)
+		at_line_start = s[len - 1] == '\n';
+}
+
+void console_capture(void (*fn)(const char *s, size_t len))
+{
+	capture = fn;
+}
+
+bool console_at_line_start(void)
+{
+	return at_line_start;
 }
 
 int console_getc(void)

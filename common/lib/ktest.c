@@ -15,29 +15,40 @@
  *   # Totals: pass:P fail:F skip:S total:T
  */
 #include "fdt.h"
+#include "ksetjmp.h"
 #include "ktest.h"
 #include "panic.h"
+#include "riscv.h"
+#include "sbi.h"
 #include "smp.h"
+#include "spinlock.h"
 #include "string.h"
 #include "trap.h"
 
 #define MAX_TESTS 1024
 #define NAME_MAX 64
+/* How long one test may run before the watchdog abandons it, unless the
+ * bootarg ktest_timeout=<ms> says otherwise (0: no watchdog). */
+#define DEFAULT_TIMEOUT_MS 8000
 
 extern const struct ktest __ktest_start[], __ktest_end[];
 extern const struct kbench __kbench_start[], __kbench_end[];
-int ksetjmp(uint64_t env[14]) __attribute__((returns_twice));
-void klongjmp(uint64_t env[14], int val) __attribute__((noreturn));
 
 enum verdict { PASS, FAIL, SKIP };
 
 /* The test now running (on the boot hart). */
 static struct {
-	bool running;
-	enum verdict verdict;
+	volatile bool running;
+	volatile enum verdict verdict;
 	char skip_reason[NAME_MAX];
-	uint64_t env[14];
+	uint64_t env[KJMP_REGS];
 } cur;
+
+/* Checks (KEXPECT_*, KASSERT_*) the current test made, passed or not. */
+unsigned long ktest_checks;
+
+static uint64_t timeout_ticks; /* the watchdog's limit per test; 0: none */
+static bool print_times;       /* bootarg ktest_times: each test's time */
 
 struct totals {
 	int pass, fail, skip;
@@ -89,28 +100,115 @@ bool ktest_failed(void)
 	return cur.verdict == FAIL;
 }
 
+/* Where hart @hart was when it stopped: its pc, and the calls that led there. */
+static void print_where(int hart, const struct trap_frame *tf)
+{
+	printk("hart %d: pc 0x%lx, ra 0x%lx\n", hart, tf->sepc, tf->regs[1]);
+}
+
+static void report_hart(int hart, enum hart_activity what, const struct trap_frame *tf)
+{
+	if (what == HART_BUSY)
+		print_where(hart, tf);
+	else if (what == HART_IDLE)
+		printk("hart %d: idle\n", hart);
+	else
+		printk("hart %d: does not answer (interrupts off?): left out of the rest of the run\n", hart);
+}
+
+/*
+ * Give up the current test (in a trap handler, interrupts off): stop the
+ * work it left on other harts, release the locks this hart held, and jump
+ * back to run_one().
+ */
+static void __attribute__((noreturn)) abandon(void)
+{
+	cur.running = false; /* a fault while abandoning is a panic */
+	cur.verdict = FAIL;
+	smp_stop_work(report_hart);
+	const char *names[4];
+	int n = spin_release_held(names, 4);
+	for (int i = 0; i < n && i < 4; i++)
+		printk("released the lock \"%s\" the test held\n", names[i]);
+	klongjmp(cur.env, 1);
+}
+
 void ktest_on_fault(struct trap_frame *tf)
 {
-	if (!cur.running || cpuid() != boot_hart())
+	if (!cur.running)
 		return;
-	cur.running = false; /* a fault while reporting this one is a panic */
+	printk_end_line(); /* what the test was printing ends where it stopped */
+	int me = cpuid();
+	if (me != boot_hart()) {
+		/* A fault in a test's work on another hart: that hart gives up its
+		 * share; the test fails; the boot hart carries on. */
+		printk("fault: %s on hart %d at pc 0x%lx, address 0x%lx; its part of the test is abandoned\n",
+		       trap_cause_name(tf->scause), me, tf->sepc, tf->stval);
+		print_where(me, tf);
+		cur.verdict = FAIL;
+		smp_leave_work();
+		return; /* not running work: the caller panics */
+	}
 	printk("fault: %s at pc 0x%lx, address 0x%lx; the test is abandoned\n", trap_cause_name(tf->scause),
 	       tf->sepc, tf->stval);
-	cur.verdict = FAIL;
-	klongjmp(cur.env, 1);
+	print_where(me, tf);
+	abandon();
+}
+
+/* The watchdog's timer went off: the test has run too long. */
+static bool on_timer(struct trap_frame *tf)
+{
+	sbi_set_timer(UINT64_MAX);
+	if (!cur.running || cpuid() != boot_hart())
+		return true; /* a late tick after the test ended */
+	printk_end_line();
+	printk("watchdog: the test ran %lu ms without finishing: abandoned\n",
+	       timeout_ticks * 1000 / machine.timebase_hz);
+	print_where(cpuid(), tf);
+	abandon();
+}
+
+/* Interrupts on, with only the watchdog's timer (and IPIs) enabled. */
+static void watchdog_arm(void)
+{
+	if (!timeout_ticks)
+		return;
+	sbi_set_timer(rdtime() + timeout_ticks);
+	csr_set(sie, SIE_STIE);
+	intr_on();
+}
+
+static void watchdog_disarm(void)
+{
+	intr_off();
+	if (!timeout_ticks)
+		return;
+	csr_clear(sie, SIE_STIE);
+	sbi_set_timer(UINT64_MAX);
 }
 
 static enum verdict run_one(const struct ktest *t)
 {
 	cur.verdict = PASS;
 	cur.skip_reason[0] = '\0';
+	ktest_checks = 0;
 	todo_epoch++;
 	printk_set_line_prefix("    # ");
+	uint64_t start = rdtime();
 	if (ksetjmp(cur.env) == 0) {
 		cur.running = true;
+		watchdog_arm();
 		t->fn();
 	}
+	watchdog_disarm();
 	cur.running = false;
+	if (cur.verdict == PASS && __atomic_load_n(&ktest_checks, __ATOMIC_RELAXED) == 0) {
+		printk("made no check: the test ended without one KEXPECT or KASSERT\n");
+		cur.verdict = FAIL;
+	}
+	if (print_times && machine.timebase_hz)
+		printk("time: %lu ms\n", (rdtime() - start) * 1000 / machine.timebase_hz);
+	printk_end_line(); /* whatever the test left unfinished ends before the result */
 	printk_set_line_prefix(NULL);
 	return cur.verdict;
 }
@@ -217,11 +315,28 @@ static void run_benchmarks(const char *filter)
 	poweroff(ran ? POWEROFF_PASS : POWEROFF_FAIL);
 }
 
+/* The watchdog's limit from the bootargs, and its timer handler. */
+static void watchdog_init(void)
+{
+	char v[24];
+	uint64_t ms = DEFAULT_TIMEOUT_MS;
+	if (bootarg_get("ktest_timeout", v, sizeof(v))) {
+		ms = 0;
+		for (const char *c = v; *c >= '0' && *c <= '9'; c++)
+			ms = ms * 10 + (uint64_t)(*c - '0');
+	}
+	timeout_ticks = ms * machine.timebase_hz / 1000;
+	if (timeout_ticks)
+		trap_register(SCAUSE_INTERRUPT | IRQ_S_TIMER, on_timer);
+	print_times = bootarg_get("ktest_times", v, sizeof(v));
+}
+
 void ktest_main(void)
 {
 	char filter[BOOTARGS_MAX]; /* a list of globs: as long as bootargs allow */
 	if (bootarg_get("bench", filter, sizeof(filter)))
 		run_benchmarks(filter[0] ? filter : "*");
+	watchdog_init();
 	if (!bootarg_get("ktest", filter, sizeof(filter)) || !filter[0])
 		strlcpy(filter, "*", sizeof(filter));
 	int n = strcmp(filter, "none") == 0 ? 0 : select_tests(filter);

@@ -34,3 +34,8 @@ long sbi_remote_sfence_vma(unsigned long hart_mask, vaddr_t start, unsigned long
 	/* Function 1 of RFENCE: remote_sfence_vma(hart_mask, hart_mask_base, start, size). */
 	return sbi_call(SBI_EXT_RFENCE, 1, hart_mask, 0, start, size).error;
 }
+
+long sbi_set_timer(uint64_t stime)
+{
+	return sbi_call(SBI_EXT_TIME, 0, stime, 0, 0, 0).error;
+}

@@ -1,14 +1,18 @@
 /*
  * Harts: starting the others through SBI HSM, and running work on all of
  * them. Idle harts sleep in wfi with only the software interrupt enabled in
- * sie (sstatus.SIE stays off, so the IPI wakes them without trapping).
+ * sie (sstatus.SIE stays off, so the IPI wakes them without trapping). While
+ * a hart runs work, sstatus.SIE is on: an IPI then traps, and the test
+ * runner uses that to stop work that ran too long (smp_stop_work()).
  */
 #include "fdt.h"
+#include "ksetjmp.h"
 #include "memlayout.h"
 #include "panic.h"
 #include "riscv.h"
 #include "sbi.h"
 #include "smp.h"
+#include "spinlock.h"
 #include "trap.h"
 
 /* Aligned to their own size, so trapvec.S can tell from sp alone that it is
@@ -33,6 +37,20 @@ static struct {
 	volatile int remaining;        /* harts still running it */
 } work;
 
+/* Per hart: running work now; the last generation it took; where its idle
+ * loop resumes when its work is abandoned. */
+static volatile bool busy[MAX_HARTS];
+static uint64_t seen_generation[MAX_HARTS];
+static uint64_t idle_env[MAX_HARTS][KJMP_REGS];
+
+/* A request to stop the work (smp_stop_work()), and each hart's answer. */
+enum { ABORT_NONE, ABORT_ANSWERED, ABORT_RELEASED };
+static struct {
+	volatile bool pending;
+	volatile int state[MAX_HARTS];
+	const struct trap_frame *volatile tf[MAX_HARTS];
+} stop_req;
+
 uint64_t harts_online_mask(void) { return online_mask; }
 int harts_online(void) { return __builtin_popcountl(online_mask); }
 int boot_hart(void) { return the_boot_hart; }
@@ -47,9 +65,47 @@ static void barrier_wait(int n)
 
 static void run_work(int hart)
 {
+	busy[hart] = true;
+	if (hart != the_boot_hart)
+		intr_on(); /* so an IPI can stop this work (the boot hart's state is its caller's) */
 	barrier_wait(harts_online());
 	work.fn(work.arg, hart);
+	if (hart != the_boot_hart)
+		intr_off();
+	busy[hart] = false;
 	__atomic_sub_fetch(&work.remaining, 1, __ATOMIC_ACQ_REL);
+}
+
+void smp_leave_work(void)
+{
+	int me = cpuid();
+	if (me == the_boot_hart || !busy[me])
+		return;
+	intr_off();
+	const char *names[1];
+	spin_release_held(names, 0);
+	busy[me] = false;
+	__atomic_sub_fetch(&work.remaining, 1, __ATOMIC_ACQ_REL);
+	klongjmp(idle_env[me], 1);
+}
+
+/* The software interrupt, taken while running work: a stop or a panic elsewhere. */
+static bool on_ipi(struct trap_frame *tf)
+{
+	int me = cpuid();
+	csr_clear(sip, SIE_SSIE);
+	if (stop_all)
+		for (;;)
+			wfi(); /* interrupts are off in a trap handler: parked for good */
+	if (stop_req.pending && busy[me] && me != the_boot_hart) {
+		stop_req.tf[me] = tf;
+		__atomic_store_n(&stop_req.state[me], ABORT_ANSWERED, __ATOMIC_RELEASE);
+		/* Stay put while the boot hart reads this stack for a backtrace. */
+		while (__atomic_load_n(&stop_req.state[me], __ATOMIC_ACQUIRE) != ABORT_RELEASED)
+			;
+		smp_leave_work();
+	}
+	return true;
 }
 
 /* Sleep until there is new work (or a stop); returns its generation. */
@@ -69,13 +125,14 @@ static uint64_t wait_for_work(uint64_t seen)
 
 void secondary_main(unsigned long hartid)
 {
+	int me = (int)hartid;
 	trap_init_hart();
 	csr_set(sie, SIE_SSIE);
-	uint64_t seen = 0;
-	__atomic_or_fetch(&online_mask, 1UL << hartid, __ATOMIC_RELEASE);
+	__atomic_or_fetch(&online_mask, 1UL << me, __ATOMIC_RELEASE);
+	ksetjmp(idle_env[me]); /* abandoned work (smp_leave_work()) comes back here */
 	for (;;) {
-		seen = wait_for_work(seen);
-		run_work((int)hartid);
+		seen_generation[me] = wait_for_work(seen_generation[me]);
+		run_work(me);
 	}
 }
 
@@ -93,6 +150,54 @@ void on_each_hart(void (*fn)(void *arg, int hart), void *arg)
 	run_work(me);
 	while (__atomic_load_n(&work.remaining, __ATOMIC_ACQUIRE))
 		;
+}
+
+/* Wait until hart @h answers a stop request or finishes its work, or @deadline. */
+static bool answered(int h, uint64_t deadline)
+{
+	while (rdtime() < deadline) {
+		if (__atomic_load_n(&stop_req.state[h], __ATOMIC_ACQUIRE) == ABORT_ANSWERED || !busy[h])
+			return true;
+	}
+	return false;
+}
+
+void smp_stop_work(hart_report_fn report)
+{
+	int me = cpuid();
+	uint64_t ask = 0;
+	for (int h = 0; h < MAX_HARTS; h++) {
+		stop_req.state[h] = ABORT_NONE;
+		if (h != me && (online_mask & (1UL << h)) && busy[h])
+			ask |= 1UL << h;
+	}
+	stop_req.pending = true;
+	mb();
+	if (ask)
+		sbi_send_ipi(ask);
+	/* 100 ms: a hart with interrupts on answers within microseconds. */
+	uint64_t deadline = rdtime() + (machine.timebase_hz ? machine.timebase_hz / 10 : 1000000);
+	for (int h = 0; h < MAX_HARTS; h++) {
+		if (h == me || !(online_mask & (1UL << h)))
+			continue;
+		if (!(ask & (1UL << h)) || !answered(h, deadline) || !busy[h]) {
+			bool silent = (ask & (1UL << h)) && busy[h];
+			report(h, silent ? HART_SILENT : HART_IDLE, NULL);
+			if (silent) /* stuck with interrupts off: leave it out from now on */
+				__atomic_and_fetch(&online_mask, ~(1UL << h), __ATOMIC_ACQ_REL);
+			continue;
+		}
+		report(h, HART_BUSY, stop_req.tf[h]);
+	}
+	for (int h = 0; h < MAX_HARTS; h++)
+		if (stop_req.state[h] == ABORT_ANSWERED)
+			__atomic_store_n(&stop_req.state[h], ABORT_RELEASED, __ATOMIC_RELEASE);
+	deadline = rdtime() + (machine.timebase_hz ? machine.timebase_hz / 10 : 1000000);
+	for (int h = 0; h < MAX_HARTS; h++)
+		while (h != me && busy[h] && (online_mask & (1UL << h)) && rdtime() < deadline)
+			;
+	stop_req.pending = false;
+	busy[me] = false; /* the caller abandons its own share too */
 }
 
 void smp_stop_others(void)
@@ -121,6 +226,7 @@ void smp_boot_secondaries(int boot_hartid)
 {
 	the_boot_hart = boot_hartid;
 	online_mask = 1UL << boot_hartid;
+	trap_register(SCAUSE_INTERRUPT | IRQ_S_SOFT, on_ipi);
 	csr_set(sie, SIE_SSIE);
 	uint64_t satp = satp_sv39(kva_to_pa(boot_pagetable));
 	/* Before any hart starts: a hart that enters at _start too early waits for it. */

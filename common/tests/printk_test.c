@@ -1,5 +1,7 @@
 /* common.printk: the formats the kernel relies on. */
+#include "console.h"
 #include "ktest.h"
+#include "smp.h"
 #include "string.h"
 
 static bool formats_as(const char *want, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -49,4 +51,77 @@ KTEST(common_printk, snprintf_truncates)
 	KEXPECT_EQ(strcmp(buf, "abc"), 0);
 	KEXPECT_EQ(buf[4], 'x'); /* nothing written past size */
 	KEXPECT_EQ(snprintf(NULL, 0, "%d", 12345), 5);
+}
+
+/* What printk wrote while captured: the console's bytes, as they came. */
+static char tapped[8192];
+static size_t tapped_len;
+
+static void tap(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len && tapped_len < sizeof(tapped) - 1; i++)
+		tapped[tapped_len++] = s[i];
+	tapped[tapped_len] = '\0';
+}
+
+#define PIECES_PER_HART 16
+
+/* Each hart prints lines in three pieces: "hart H:", " line N", " end\n". */
+static void print_in_pieces(void *arg, int hart)
+{
+	(void)arg;
+	for (int i = 0; i < PIECES_PER_HART; i++) {
+		printk("hart %d:", hart);
+		printk(" line %d", i);
+		printk(" end\n");
+	}
+}
+
+/* A line on the console is whole: "    # hart H: line N end". */
+static bool whole_line(const char *line, size_t len, uint64_t *lines_of)
+{
+	char want[48];
+	for (int h = 0; h < MAX_HARTS; h++) {
+		for (int i = 0; i < PIECES_PER_HART; i++) {
+			int n = snprintf(want, sizeof(want), "    # hart %d: line %d end", h, i);
+			if ((size_t)n == len && memcmp(line, want, len) == 0) {
+				lines_of[h]++;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+KTEST(common_printk, lines_of_harts_never_interleave)
+{
+	uint64_t lines_of[MAX_HARTS] = {0};
+	tapped_len = 0;
+	console_capture(tap);
+	on_each_hart(print_in_pieces, NULL);
+	console_capture(NULL);
+	int broken = 0;
+	for (size_t start = 0, i = 0; i < tapped_len; i++) {
+		if (tapped[i] != '\n')
+			continue;
+		size_t end = i > start && tapped[i - 1] == '\r' ? i - 1 : i;
+		if (!whole_line(tapped + start, end - start, lines_of) && broken++ == 0) {
+			char line[80];
+			strlcpy(line, tapped + start, MIN(end - start + 1, sizeof(line)));
+			printk("a line came out broken: \"%s\"\n", line);
+		}
+		start = i + 1;
+	}
+	KEXPECT_EQ(broken, 0);
+	for (int h = 0; h < MAX_HARTS; h++)
+		if (harts_online_mask() & (1UL << h))
+			KEXPECT_EQ(lines_of[h], PIECES_PER_HART);
+}
+
+/* The result line of a test that leaves a line unfinished still starts on a
+ * line of its own: glued to the text, the grader would not see it at all. */
+KTEST(common_printk, unfinished_line_does_not_hide_the_result)
+{
+	printk("this line has no end");
+	KEXPECT_TRUE(console_at_line_start()); /* the text waits in this hart's line */
 }
