@@ -2,7 +2,7 @@
 # Install what mmlab needs from Debian's packages, and only what is missing.
 #
 #   scripts/setup.sh          what `make grade` needs: the cross compiler, QEMU
-#                             (with OpenSBI), python3, make
+#                             (with OpenSBI), dtc, python3, make
 #   scripts/setup.sh --test   also what `make test` needs: pytest, a host C
 #                             compiler with sanitizers, Doxygen and its theme,
 #                             graphviz, headless Chromium
@@ -36,6 +36,7 @@ need python3 have python3
 need gcc-riscv64-unknown-elf have riscv64-unknown-elf-gcc
 need qemu-system-misc have qemu-system-riscv64
 need qemu-system-data test -e /usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin
+need device-tree-compiler have dtc
 if [ "$mode" = --test ] || [ "$mode" = --dev ]; then
 	need python3-pytest /usr/bin/python3 -c 'import pytest'
 	need gcc have gcc

@@ -48,12 +48,44 @@ static bool digest_eq(const struct buddy_digest *a, const struct buddy_digest *b
 	return memcmp(a, b, sizeof(*a)) == 0;
 }
 
-/* A buddy over [lo, hi) with its own array. */
-static struct page_info *new_buddy(struct buddy *b, pfn_t lo, pfn_t hi)
+/*
+ * A buddy over [lo, hi) whose sections that meet one of the @n frame ranges
+ * @ranges (every section if @ranges is NULL) have page_info, each section in
+ * an allocation of its own: AddressSanitizer then catches any reach past a
+ * section, which the buddy must never make (buddy.h).
+ */
+static void new_sparse_buddy(struct buddy *b, pfn_t lo, pfn_t hi, const pfn_t (*ranges)[2], int n)
 {
-	struct page_info *pages = calloc(buddy_nr_pages(lo, hi), sizeof(*pages));
-	buddy_init(b, pages, lo, hi);
-	return pages;
+	uint64_t nr = buddy_nr_sections(lo, hi);
+	struct page_info **sections = calloc(nr, sizeof(*sections));
+	for (uint64_t s = 0; s < nr; s++) {
+		pfn_t start = buddy_base(lo) + (s << SECTION_ORDER), end = start + SECTION_FRAMES;
+		bool has = ranges == NULL;
+		for (int i = 0; i < n; i++)
+			has |= ranges[i][0] < end && start < ranges[i][1];
+		if (has)
+			sections[s] = calloc(SECTION_FRAMES, sizeof(struct page_info));
+	}
+	buddy_init(b, sections, lo, hi);
+}
+
+/* A buddy over [lo, hi) with page_info for every frame. */
+static void new_buddy(struct buddy *b, pfn_t lo, pfn_t hi)
+{
+	new_sparse_buddy(b, lo, hi, NULL, 0);
+}
+
+static void free_buddy(struct buddy *b)
+{
+	for (uint64_t s = 0; s < b->nr_pages >> SECTION_ORDER; s++)
+		free(b->sections[s]);
+	free(b->sections);
+}
+
+/* The page_info of frame @pfn. */
+static struct page_info *page_of(const struct buddy *b, pfn_t pfn)
+{
+	return buddy_page(b, pfn - b->base_pfn);
 }
 
 /* ---- directed tests -------------------------------------------------------- */
@@ -61,7 +93,7 @@ static struct page_info *new_buddy(struct buddy *b, pfn_t lo, pfn_t hi)
 static void test_split_and_merge(void)
 {
 	struct buddy b;
-	struct page_info *pages = new_buddy(&b, 0, 1024);
+	new_buddy(&b, 0, 1024);
 	CHECK_EQ(buddy_add_range(&b, 0, 1024), 1024);
 	CHECK_SANE(&b);
 	CHECK_EQ(b.nr_free[MAX_ORDER], 1);
@@ -72,10 +104,10 @@ static void test_split_and_merge(void)
 		CHECK_EQ(b.nr_free[o], 1);
 	CHECK_EQ(b.nr_free[MAX_ORDER], 0);
 	CHECK_EQ(b.free_frames, 1023);
-	CHECK_EQ(pages[0].state, PAGE_ALLOC_HEAD);
-	CHECK_EQ(pages[0].refcount, 1);
-	CHECK_EQ(pages[512].state, PAGE_FREE_HEAD);
-	CHECK_EQ(pages[512].order, 9);
+	CHECK_EQ(page_of(&b, 0)->state, PAGE_ALLOC_HEAD);
+	CHECK_EQ(page_of(&b, 0)->refcount, 1);
+	CHECK_EQ(page_of(&b, 512)->state, PAGE_FREE_HEAD);
+	CHECK_EQ(page_of(&b, 512)->order, 9);
 	CHECK_SANE(&b);
 	/* Freeing it merges all the way back up. */
 	const char *why = NULL;
@@ -86,22 +118,22 @@ static void test_split_and_merge(void)
 	/* Double free is refused. */
 	CHECK_EQ(buddy_free(&b, p, 0, &why), -EINVAL);
 	CHECK(why != NULL);
-	free(pages);
+	free_buddy(&b);
 }
 
 static void test_alignment(void)
 {
 	struct buddy b;
-	struct page_info *pages = new_buddy(&b, 5, 4096 + 7);
+	new_buddy(&b, 5, 4096 + 7);
 	buddy_add_range(&b, 5, 4096 + 7);
 	CHECK_SANE(&b);
 	for (unsigned o = 0; o <= MAX_ORDER; o++) {
 		pfn_t p = buddy_alloc(&b, o);
 		CHECK(p != BUDDY_NO_PFN);
 		CHECK(IS_ALIGNED(p, 1UL << o));
-		CHECK_EQ(pages[p].order, o);
+		CHECK_EQ(page_of(&b, p)->order, o);
 		for (uint64_t t = 1; t < (1UL << o); t++)
-			if (pages[p + t].state != PAGE_TAIL)
+			if (page_of(&b, p + t)->state != PAGE_TAIL)
 				CHECK(0);
 		CHECK_SANE(&b);
 		const char *why;
@@ -109,14 +141,15 @@ static void test_alignment(void)
 	}
 	CHECK_EQ(buddy_alloc(&b, MAX_ORDER + 1), BUDDY_NO_PFN);
 	CHECK_SANE(&b);
-	free(pages);
+	free_buddy(&b);
 }
 
 /* Adding ranges in pieces, in any order, gives the same fully merged state. */
 static void test_add_canonical(void)
 {
 	struct buddy a, c;
-	struct page_info *pa = new_buddy(&a, 1000, 9000), *pc = new_buddy(&c, 1000, 9000);
+	new_buddy(&a, 1000, 9000);
+	new_buddy(&c, 1000, 9000);
 	CHECK_EQ(buddy_add_range(&a, 1000, 9000), 8000);
 	CHECK_EQ(buddy_add_range(&c, 5000, 9000), 4000);
 	CHECK_EQ(buddy_add_range(&c, 1003, 5000), 3997);
@@ -128,19 +161,19 @@ static void test_add_canonical(void)
 	CHECK_SANE(&a);
 	CHECK_SANE(&c);
 	CHECK_EQ(a.base_pfn, 0);
-	CHECK_EQ(pa[999].state, PAGE_RESERVED);
+	CHECK_EQ(page_of(&a, 999)->state, PAGE_RESERVED);
 	CHECK(!buddy_is_free(&a, 999));
 	CHECK(buddy_is_free(&a, 1000));
 	CHECK(buddy_is_free(&a, 8999));
 	CHECK(!buddy_is_free(&a, 9000));
-	free(pa);
-	free(pc);
+	free_buddy(&a);
+	free_buddy(&c);
 }
 
 static void test_runs(void)
 {
 	struct buddy b;
-	struct page_info *pages = new_buddy(&b, 0, 8192);
+	new_buddy(&b, 0, 8192);
 	buddy_add_range(&b, 1, 8192); /* frame 0 stays out, as the kernel keeps PA 0 out */
 	struct buddy_digest d0, d;
 	buddy_digest(&b, &d0);
@@ -204,14 +237,57 @@ static void test_runs(void)
 	buddy_digest(&b, &d);
 	CHECK(digest_eq(&d, &d0));
 	CHECK_SANE(&b);
-	free(pages);
+	free_buddy(&b);
+}
+
+/*
+ * RAM with a hole of two whole sections: [1, 1100) and [3900, 5000). The
+ * hole's sections have no page_info; nothing may reach into them, and no
+ * run, claim or free may go across.
+ */
+static void test_hole(void)
+{
+	static const pfn_t ram[2][2] = {{1, 1100}, {3900, 5000}};
+	struct buddy b;
+	new_sparse_buddy(&b, 1, 5000, ram, 2);
+	CHECK(b.sections[0] && b.sections[1] && !b.sections[2] && b.sections[3] && b.sections[4]);
+	CHECK_EQ(buddy_add_range(&b, 1, 1100), 1099);
+	CHECK_EQ(buddy_add_range(&b, 3900, 5000), 1100);
+	CHECK_SANE(&b);
+	const char *why;
+	CHECK(!buddy_is_free(&b, 2048));
+	CHECK(!buddy_is_free(&b, 1100));
+	CHECK_EQ(buddy_claim(&b, 1090, 20), -EBUSY);   /* past RAM, in a section that has page_info */
+	CHECK_EQ(buddy_claim(&b, 2040, 20), -EINVAL);  /* runs into the section without */
+	CHECK_EQ(buddy_claim(&b, 2500, 1), -EINVAL);   /* in it */
+	CHECK_EQ(buddy_claim(&b, 1000, 3000), -EINVAL); /* across it */
+	CHECK_EQ(buddy_free(&b, 2048, 0, &why), -EINVAL);
+	CHECK_EQ(buddy_free_range(&b, 1099, 2, &why), -EINVAL);
+	CHECK_EQ(buddy_find_run(&b, 1099, 0, 6000), 1);
+	CHECK_EQ(buddy_find_run(&b, 1100, 0, 6000), 3900); /* not across the hole */
+	CHECK_EQ(buddy_find_run(&b, 1101, 0, 6000), BUDDY_NO_PFN);
+	CHECK_EQ(buddy_find_run(&b, 25, 1080, 3920), BUDDY_NO_PFN);
+	CHECK_EQ(buddy_find_run(&b, 20, 1080, 3920), 1080);
+	CHECK_EQ(buddy_find_run(&b, 5, 1090, 4000), 1090);
+	/* Everything out and back: each block from one side of the hole. */
+	pfn_t got[2200];
+	uint64_t n = 0;
+	for (pfn_t p; (p = buddy_alloc(&b, 0)) != BUDDY_NO_PFN;)
+		got[n++] = p;
+	CHECK_EQ(n, 2199);
+	for (uint64_t i = 0; i < n; i++)
+		if (buddy_free(&b, got[i], 0, &why) != 0)
+			CHECK(0);
+	CHECK_EQ(b.free_frames, 2199);
+	CHECK_SANE(&b);
+	free_buddy(&b);
 }
 
 /* Allocate everything in order-0 frames, free in a shuffled order: lists as before. */
 static void test_exhaust_and_restore(void)
 {
 	struct buddy b;
-	struct page_info *pages = new_buddy(&b, 100, 5000);
+	new_buddy(&b, 100, 5000);
 	buddy_add_range(&b, 100, 3000);
 	buddy_add_range(&b, 3500, 5000);
 	struct buddy_digest d0, d;
@@ -238,7 +314,7 @@ static void test_exhaust_and_restore(void)
 	CHECK(digest_eq(&d, &d0));
 	CHECK_SANE(&b);
 	free(got);
-	free(pages);
+	free_buddy(&b);
 }
 
 /* ---- random sequences against a model ---------------------------------------- */
@@ -253,7 +329,6 @@ struct alloc {
 
 struct model {
 	struct buddy b;
-	struct page_info *pages;
 	pfn_t lo, hi;           /* frames described: [b.base_pfn, hi) */
 	uint8_t *managed;       /* per frame (index from base): given to the buddy */
 	int32_t *owner;         /* per frame: index into allocs, or -1 */
@@ -265,19 +340,8 @@ struct model {
 
 static void model_init(struct model *m, pfn_t lo, pfn_t hi, int nr_ranges)
 {
-	m->pages = new_buddy(&m->b, lo, hi);
-	m->lo = lo;
-	m->hi = hi;
-	uint64_t n = m->b.nr_pages;
-	m->managed = calloc(n, 1);
-	m->owner = malloc(n * sizeof(*m->owner));
-	for (uint64_t i = 0; i < n; i++)
-		m->owner[i] = -1;
-	m->max_allocs = 4096;
-	m->allocs = malloc(m->max_allocs * sizeof(*m->allocs));
-	m->nr_allocs = 0;
-	m->free_frames = 0;
-	/* Random disjoint ranges with holes between them, added in random order. */
+	/* Random disjoint ranges with holes between them, added in random order;
+	 * only the sections they meet have page_info. */
 	pfn_t cut[2 * 8 + 2];
 	int k = 2 * nr_ranges;
 	for (int i = 0; i < k; i++)
@@ -290,6 +354,23 @@ static void model_init(struct model *m, pfn_t lo, pfn_t hi, int nr_ranges)
 		}
 	cut[0] = lo; /* the first range starts at lo, the last ends at hi */
 	cut[k - 1] = hi;
+	pfn_t ranges[8][2];
+	for (int i = 0; i < nr_ranges; i++) {
+		ranges[i][0] = cut[2 * i];
+		ranges[i][1] = cut[2 * i + 1];
+	}
+	new_sparse_buddy(&m->b, lo, hi, ranges, nr_ranges);
+	m->lo = lo;
+	m->hi = hi;
+	uint64_t n = m->b.nr_pages;
+	m->managed = calloc(n, 1);
+	m->owner = malloc(n * sizeof(*m->owner));
+	for (uint64_t i = 0; i < n; i++)
+		m->owner[i] = -1;
+	m->max_allocs = 4096;
+	m->allocs = malloc(m->max_allocs * sizeof(*m->allocs));
+	m->nr_allocs = 0;
+	m->free_frames = 0;
 	int order[8];
 	for (int i = 0; i < nr_ranges; i++)
 		order[i] = i;
@@ -310,7 +391,7 @@ static void model_init(struct model *m, pfn_t lo, pfn_t hi, int nr_ranges)
 
 static void model_destroy(struct model *m)
 {
-	free(m->pages);
+	free_buddy(&m->b);
 	free(m->managed);
 	free(m->owner);
 	free(m->allocs);
@@ -467,6 +548,8 @@ static void random_step(struct model *m)
 		uint64_t n = rnd_below(4) ? 1 + rnd_below(8) : 1 + rnd_below(3000);
 		pfn_t p = m->b.base_pfn + rnd_below(m->b.nr_pages);
 		bool inside = p - m->b.base_pfn + n <= m->b.nr_pages;
+		for (uint64_t i = 0; inside && i < n; i++) /* and no frame in a section without page_info */
+			inside = m->b.sections[(p - m->b.base_pfn + i) >> SECTION_ORDER] != NULL;
 		bool all_free = inside;
 		for (uint64_t i = 0; all_free && i < n; i++)
 			all_free = model_frame_free(m, p - m->b.base_pfn + i);
@@ -542,9 +625,13 @@ int main(void)
 	test_add_canonical();
 	test_runs();
 	test_exhaust_and_restore();
+	test_hole();
 	/* Small spaces, invariants checked at every step. */
 	for (uint64_t seed = 1; seed <= 20; seed++)
 		run_random(seed, seed * 37, seed * 37 + 2500, 1 + (int)(seed % 4), 2000, 1);
+	/* Sparse spaces: a few ranges over many sections, so that whole sections are holes. */
+	for (uint64_t seed = 21; seed <= 30; seed++)
+		run_random(seed, seed * 101, seed * 101 + 24000, 2 + (int)(seed % 3), 4000, 4);
 	/* The fuzz loop: 200k steps over a larger space, checked every 256 steps. */
 	run_random(0x6d6d6c6162, 3, 20000, 5, 200000, 256);
 	return checks_done("ch1/buddy");

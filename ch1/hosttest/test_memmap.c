@@ -37,7 +37,8 @@ struct machine machine;
 /* The zone, as stubs that remember what they were given. */
 static struct {
 	bool inited;
-	struct page_info *pages;
+	void *meta;
+	bool (*has_ram)(pfn_t start, pfn_t end);
 	pfn_t lo, hi;
 	uint64_t metadata_bytes;
 	pfn_t added[64][2];
@@ -46,10 +47,20 @@ static struct {
 	uint64_t ram_frames;
 } z;
 
-void frame_zone_init(struct page_info *pages, pfn_t lo, pfn_t hi, uint64_t metadata_bytes)
+/* frame.c's formula (the layout itself is checked in the kernel, ch1.memmap). */
+uint64_t frame_zone_metadata_bytes(pfn_t lo, pfn_t hi, uint64_t nr_present)
+{
+	return ALIGN_UP(nr_present * SECTION_FRAMES * sizeof(struct page_info) +
+				buddy_nr_sections(lo, hi) * sizeof(struct page_info *) + nr_present * sizeof(uint32_t),
+			PAGE_SIZE);
+}
+
+void frame_zone_init(void *meta, pfn_t lo, pfn_t hi, bool (*has_ram)(pfn_t start, pfn_t end),
+		     uint64_t metadata_bytes)
 {
 	z.inited = true;
-	z.pages = pages;
+	z.meta = meta;
+	z.has_ram = has_ram;
 	z.lo = lo;
 	z.hi = hi;
 	z.metadata_bytes = metadata_bytes;
@@ -171,11 +182,27 @@ static void check_map(void)
 	}
 	CHECK(added == usable_frames);
 	CHECK(z.total == usable_frames);
-	/* One metadata region, big enough for every frame from the lowest to the highest, in RAM. */
+	/* One metadata region, sized for exactly the sections that hold RAM. */
 	CHECK(meta_regions == 1);
 	CHECK(z.inited);
-	CHECK(z.pages == pa_to_kva(meta));
-	CHECK(z.metadata_bytes >= buddy_nr_pages(z.lo, z.hi) * sizeof(struct page_info));
+	CHECK(z.meta == pa_to_kva(meta));
+	uint64_t nr_sections = buddy_nr_sections(z.lo, z.hi), present = 0;
+	for (uint64_t sec = 0; sec < nr_sections; sec++) {
+		pfn_t start = buddy_base(z.lo) + (sec << SECTION_ORDER);
+		bool ram = false;
+		for (pfn_t p = start; p < start + SECTION_FRAMES; p++)
+			ram |= memmap_is_ram(pfn_to_pa(p), 1);
+		CHECK_EQ(z.has_ram(start, start + SECTION_FRAMES), ram);
+		present += ram;
+	}
+	CHECK_EQ(z.metadata_bytes, frame_zone_metadata_bytes(z.lo, z.hi, present));
+	/* At most 16 bytes a frame of RAM, 32 KiB more a RAM range (its partial
+	 * sections), and 8 + 4 bytes a section of the span (the table). */
+	uint64_t ranges = 1;
+	for (int i = 1; i < n; i++)
+		ranges += memmap_region(i - 1)->base + memmap_region(i - 1)->size != memmap_region(i)->base;
+	CHECK(z.metadata_bytes <= ALIGN_UP(z.ram_frames * sizeof(struct page_info) + ranges * 2 * SECTION_FRAMES *
+					       sizeof(struct page_info) + nr_sections * 12, PAGE_SIZE));
 	CHECK(pfn_to_pa(z.lo) == memmap_region(0)->base);
 	CHECK(pfn_to_pa(z.hi) == memmap_region(n - 1)->base + memmap_region(n - 1)->size);
 	/* Everything reserved stays out. */
@@ -197,8 +224,8 @@ static void qemu_like(void)
 	CHECK(frames_init() == 0);
 	check_map();
 	CHECK(memmap_count() == 7);
-	CHECK(z.metadata_bytes == 1 * MiB); /* 65536 frames x 16 bytes */
-	CHECK(usable(0x80080000 + MiB));      /* the metadata goes right after the firmware */
+	CHECK(z.metadata_bytes == 1 * MiB + 4 * KiB); /* 65536 frames x 16 bytes, and the table */
+	CHECK(usable(0x80080000 + MiB + 4 * KiB));     /* the metadata goes right after the firmware */
 	CHECK(!usable(0x80080000));
 	enum mem_kind k;
 	CHECK(memmap_kind_of(KSTART, &k) && k == MEM_KERNEL);
@@ -229,8 +256,11 @@ static void several_ranges(void)
 	CHECK(memmap_is_ram(0x90001000, 1));
 	CHECK(!memmap_is_ram(0x90400000, 1));        /* and so is the partial last one */
 	CHECK(memmap_is_ram(0xc0000000, 64 * MiB));
-	/* The metadata covers the hole too: every frame from the lowest to the highest. */
+	/* The span covers the hole, but the sections wholly inside it have no page_info. */
 	CHECK(z.hi - z.lo == (0xc4000000UL - 0x80000000UL) / PAGE_SIZE);
+	CHECK(z.has_ram(pa_to_pfn(0x90000000), pa_to_pfn(0x90400000)));
+	CHECK(!z.has_ram(pa_to_pfn(0xa0000000), pa_to_pfn(0xa0400000)));
+	CHECK(z.metadata_bytes < 2 * MiB); /* 180 MiB of RAM in a 1 GiB span: 4 MiB without holes */
 }
 
 static void overlapping_reserved(void)

@@ -40,8 +40,9 @@ enum page_state {
 };
 
 /**
- * Per-frame metadata, one for every frame between the lowest and the highest
- * RAM address: 16 bytes per 4 KiB frame, 0.39% of RAM (Linux's struct page).
+ * Per-frame metadata, one for every frame of each 4 MiB section that holds
+ * some RAM (a sparse array, as Linux's sparsemem: see ch1/src/buddy.h):
+ * 16 bytes per 4 KiB frame, 0.39% of RAM (Linux's struct page).
  */
 struct page_info {
 	uint8_t state;    /**< enum page_state. */
@@ -90,7 +91,7 @@ struct frame_stats {
 	uint64_t reserved;    /**< Frames of RAM never managed (firmware, kernel, DTB, metadata). */
 	uint64_t bad_frees;   /**< Frees refused as invalid since boot. */
 	uint64_t failed_allocs; /**< Allocations that returned nothing since boot. */
-	uint64_t metadata_bytes; /**< Bytes taken by the struct page_info array. */
+	uint64_t metadata_bytes; /**< Bytes taken by the page_info of every section, and the sections table. */
 	uint64_t free_blocks[MAX_ORDER + 1]; /**< Free blocks per order. */
 };
 

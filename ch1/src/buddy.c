@@ -3,9 +3,10 @@
  * a range, find a run. Pure logic: no lock, no printk, no touching frames,
  * so it builds on the host too (ch1/hosttest/test_buddy.c).
  *
- * Indices into b->pages[] ("idx") are frame numbers minus base_pfn. Because
- * base_pfn is aligned to 2^MAX_ORDER, a block's alignment and its buddy's
- * index (idx ^ 2^order) are the same whether computed on indices or pfns.
+ * Indices ("idx") are frame numbers minus base_pfn, and buddy_page(b, idx)
+ * is a frame's page_info. Because base_pfn is aligned to 2^MAX_ORDER, a
+ * block's alignment and its buddy's index (idx ^ 2^order) are the same
+ * whether computed on indices or pfns, and both lie in one section.
  *
  * Reference: Linux mm/page_alloc.c (expand, __free_one_page,
  * is_free_buddy_page, take_page_off_buddy); xv6-riscv kernel/kalloc.c.
@@ -31,7 +32,7 @@ static inline uint64_t order_size(unsigned order) { return 1UL << order; }
 /* Put the block at @idx on free list @order: it becomes a free head. */
 static inline void free_list_add(struct buddy *b, uint64_t idx, unsigned order)
 {
-	struct page_info *pg = &b->pages[idx];
+	struct page_info *pg = buddy_page(b, idx);
 	pg->state = PAGE_FREE_HEAD;
 	pg->order = (uint8_t)order;
 	pg->flags = 0;
@@ -39,7 +40,7 @@ static inline void free_list_add(struct buddy *b, uint64_t idx, unsigned order)
 	pg->free.prev = BUDDY_NONE;
 	pg->free.next = b->free_list[order];
 	if (pg->free.next != BUDDY_NONE)
-		b->pages[pg->free.next].free.prev = (uint32_t)idx;
+		buddy_page(b, pg->free.next)->free.prev = (uint32_t)idx;
 	b->free_list[order] = (uint32_t)idx;
 	b->nr_free[order]++;
 	b->free_frames += order_size(order);
@@ -49,14 +50,14 @@ static inline void free_list_add(struct buddy *b, uint64_t idx, unsigned order)
  * until the caller says what it is now. */
 static inline void free_list_del(struct buddy *b, uint64_t idx)
 {
-	struct page_info *pg = &b->pages[idx];
+	struct page_info *pg = buddy_page(b, idx);
 	unsigned order = pg->order;
 	if (pg->free.prev != BUDDY_NONE)
-		b->pages[pg->free.prev].free.next = pg->free.next;
+		buddy_page(b, pg->free.prev)->free.next = pg->free.next;
 	else
 		b->free_list[order] = pg->free.next;
 	if (pg->free.next != BUDDY_NONE)
-		b->pages[pg->free.next].free.prev = pg->free.prev;
+		buddy_page(b, pg->free.next)->free.prev = pg->free.prev;
 	pg->state = PAGE_TAIL;
 	b->nr_free[order]--;
 	b->free_frames -= order_size(order);
@@ -65,7 +66,7 @@ static inline void free_list_del(struct buddy *b, uint64_t idx)
 /* Make the frame at @idx the head of an allocated block. */
 static inline void mark_alloc(struct buddy *b, uint64_t idx, unsigned order, uint16_t flags)
 {
-	struct page_info *pg = &b->pages[idx];
+	struct page_info *pg = buddy_page(b, idx);
 	pg->state = PAGE_ALLOC_HEAD;
 	pg->order = (uint8_t)order;
 	pg->flags = flags;
@@ -75,15 +76,21 @@ static inline void mark_alloc(struct buddy *b, uint64_t idx, unsigned order, uin
 
 /* ---- lookups ------------------------------------------------------------ */
 
-static inline bool in_array(const struct buddy *b, pfn_t pfn)
+/* True if frame @pfn has a page_info. */
+static inline bool described(const struct buddy *b, pfn_t pfn)
 {
-	return pfn >= b->base_pfn && pfn - b->base_pfn < b->nr_pages;
+	return pfn >= b->base_pfn && buddy_has(b, pfn - b->base_pfn);
 }
 
-/* True if [pfn, pfn + n) is non-empty and lies inside the array. */
-static inline bool range_in_array(const struct buddy *b, pfn_t pfn, uint64_t n)
+/* True if [pfn, pfn + n) is non-empty and every frame of it has a page_info. */
+static inline bool range_described(const struct buddy *b, pfn_t pfn, uint64_t n)
 {
-	return n && in_array(b, pfn) && n <= b->nr_pages - (pfn - b->base_pfn);
+	if (!n || pfn < b->base_pfn || n > b->nr_pages || pfn - b->base_pfn > b->nr_pages - n)
+		return false;
+	for (uint64_t idx = pfn - b->base_pfn; idx < pfn - b->base_pfn + n; idx = ALIGN_DOWN(idx, SECTION_FRAMES) + SECTION_FRAMES)
+		if (!buddy_has(b, idx))
+			return false;
+	return true;
 }
 
 /*
@@ -96,7 +103,7 @@ static inline bool find_block(const struct buddy *b, uint64_t idx, enum page_sta
 {
 	for (unsigned o = 0; o <= MAX_ORDER; o++) {
 		uint64_t h = ALIGN_DOWN(idx, order_size(o));
-		const struct page_info *pg = &b->pages[h];
+		const struct page_info *pg = buddy_page(b, h);
 		if (pg->state == state && pg->order >= o) {
 			*head = h;
 			*order = pg->order;
@@ -140,7 +147,7 @@ bool buddy_is_free(const struct buddy *b, pfn_t pfn)
 {
 	uint64_t head;
 	unsigned order;
-	return in_array(b, pfn) && find_free_block(b, pfn - b->base_pfn, &head, &order);
+	return described(b, pfn) && find_free_block(b, pfn - b->base_pfn, &head, &order);
 }
 
 bool buddy_range_is_free(const struct buddy *b, pfn_t pfn, uint64_t n)
@@ -157,18 +164,19 @@ bool buddy_range_is_free(const struct buddy *b, pfn_t pfn, uint64_t n)
 
 /* ---- set-up ------------------------------------------------------------- */
 
-void buddy_init(struct buddy *b, struct page_info *pages, pfn_t lo, pfn_t hi)
+void buddy_init(struct buddy *b, struct page_info **sections, pfn_t lo, pfn_t hi)
 {
-	b->pages = pages;
+	b->sections = sections;
 	b->base_pfn = buddy_base(lo);
-	b->nr_pages = buddy_nr_pages(lo, hi);
+	b->nr_pages = buddy_nr_sections(lo, hi) << SECTION_ORDER;
 	b->free_frames = 0;
 	for (unsigned o = 0; o <= MAX_ORDER; o++) {
 		b->free_list[o] = BUDDY_NONE;
 		b->nr_free[o] = 0;
 	}
-	for (uint64_t i = 0; i < b->nr_pages; i++)
-		pages[i] = (struct page_info){.state = PAGE_RESERVED};
+	for (uint64_t s = 0; s < b->nr_pages >> SECTION_ORDER; s++)
+		for (uint64_t i = 0; sections[s] && i < SECTION_FRAMES; i++)
+			sections[s][i] = (struct page_info){.state = PAGE_RESERVED};
 }
 
 static int free_block(struct buddy *b, uint64_t idx, unsigned order);
@@ -194,10 +202,10 @@ uint64_t buddy_add_range(struct buddy *b, pfn_t start, pfn_t end)
 {
 	uint64_t lo = start - b->base_pfn, hi = end - b->base_pfn;
 	for (uint64_t i = lo; i < hi; i++)
-		b->pages[i].state = PAGE_TAIL;
+		buddy_page(b, i)->state = PAGE_TAIL;
 	uint64_t added = give_back(b, lo, hi);
 	for (uint64_t i = lo + added; i < hi; i++) /* whatever could not be freed stays out */
-		b->pages[i].state = PAGE_RESERVED;
+		buddy_page(b, i)->state = PAGE_RESERVED;
 	return added;
 }
 
@@ -235,19 +243,19 @@ pfn_t buddy_alloc(struct buddy *b, unsigned order)
  * Put the block of 2^order frames at idx back, merging it with its buddy
  * (idx ^ 2^order) for as long as the buddy is a free block of the same
  * order. The caller has checked the block; its frames but the head are tails.
+ * Below MAX_ORDER a buddy is in the block's own section (buddy.h), so it
+ * always has a page_info; a buddy in a hole of RAM is PAGE_RESERVED.
  */
 static int free_block(struct buddy *b, uint64_t idx, unsigned order)
 {
 	/* LAB BEGIN ch1 merge: free a block, merging it with its free buddy, order by order */
 	while (order < MAX_ORDER) {
 		uint64_t buddy = idx ^ order_size(order);
-		if (buddy >= b->nr_pages)
-			break;
-		const struct page_info *bp = &b->pages[buddy];
+		const struct page_info *bp = buddy_page(b, buddy);
 		if (bp->state != PAGE_FREE_HEAD || bp->order != order)
 			break;
 		free_list_del(b, buddy);
-		b->pages[idx].state = PAGE_TAIL; /* the lower of the two heads leads now */
+		buddy_page(b, idx)->state = PAGE_TAIL; /* the lower of the two heads leads now */
 		idx &= ~order_size(order);
 		order++;
 	}
@@ -265,7 +273,7 @@ static const char *not_allocated(const struct buddy *b, uint64_t idx)
 {
 	uint64_t head;
 	unsigned order;
-	switch (b->pages[idx].state) {
+	switch (buddy_page(b, idx)->state) {
 	case PAGE_RESERVED:
 		return "reserved frame, never handed out";
 	case PAGE_FREE_HEAD:
@@ -289,7 +297,7 @@ static const char *check_run(const struct buddy *b, uint64_t idx, uint64_t n, bo
 	uint64_t end = idx + n;
 	for (uint64_t i = idx; i < end;) {
 		unsigned o = chunk_order(i, end - i);
-		const struct page_info *pg = &b->pages[i];
+		const struct page_info *pg = buddy_page(b, i);
 		if (pg->state != PAGE_ALLOC_HEAD)
 			return not_allocated(b, i);
 		if (pg->order != o)
@@ -308,11 +316,11 @@ int buddy_free(struct buddy *b, pfn_t pfn, unsigned order, const char **why)
 	const char *problem = NULL;
 	if (order > MAX_ORDER)
 		problem = "order above MAX_ORDER";
-	else if (!range_in_array(b, pfn, order_size(order)))
+	else if (!range_described(b, pfn, order_size(order)))
 		problem = "outside the frames managed";
 	else if (!IS_ALIGNED(pfn, order_size(order)))
-		problem = b->pages[pfn - b->base_pfn].state == PAGE_ALLOC_HEAD ? "wrong order"
-										: not_allocated(b, pfn - b->base_pfn);
+		problem = buddy_page(b, pfn - b->base_pfn)->state == PAGE_ALLOC_HEAD ? "wrong order"
+										     : not_allocated(b, pfn - b->base_pfn);
 	else
 		problem = check_run(b, pfn - b->base_pfn, order_size(order), true);
 	if (problem) {
@@ -324,7 +332,7 @@ int buddy_free(struct buddy *b, pfn_t pfn, unsigned order, const char **why)
 
 int buddy_free_range(struct buddy *b, pfn_t pfn, uint64_t n, const char **why)
 {
-	if (!range_in_array(b, pfn, n)) {
+	if (!range_described(b, pfn, n)) {
 		*why = n ? "outside the frames managed" : "zero frames";
 		return -EINVAL;
 	}
@@ -367,7 +375,7 @@ pfn_t buddy_alloc_run(struct buddy *b, uint64_t n)
 	/* Keep the first n frames; the tail's blocks go back (a tail block's
 	 * buddy is part of the run, so none of them merges). */
 	uint64_t idx = pfn - b->base_pfn;
-	b->pages[idx].state = PAGE_TAIL;
+	buddy_page(b, idx)->state = PAGE_TAIL;
 	mark_run(b, idx, n);
 	give_back(b, idx + n, idx + order_size(order));
 	return pfn;
@@ -376,7 +384,7 @@ pfn_t buddy_alloc_run(struct buddy *b, uint64_t n)
 int buddy_claim(struct buddy *b, pfn_t pfn, uint64_t n)
 {
 	/* LAB BEGIN ch1 claim: take the free blocks covering [pfn, pfn+n), give back what lies outside */
-	if (!range_in_array(b, pfn, n))
+	if (!range_described(b, pfn, n))
 		return -EINVAL;
 	if (!buddy_range_is_free(b, pfn, n))
 		return -EBUSY;
@@ -425,7 +433,10 @@ pfn_t buddy_find_run(const struct buddy *b, uint64_t n, pfn_t lo, pfn_t hi)
 	unsigned order;
 	/* Walk whole blocks: a free block extends the run, anything else restarts it. */
 	while (i < stop && stop - start >= n) {
-		if (find_free_block(b, i, &head, &order)) {
+		if (!buddy_has(b, i)) { /* a hole in RAM: no run goes across */
+			i = ALIGN_DOWN(i, SECTION_FRAMES) + SECTION_FRAMES;
+			start = i;
+		} else if (find_free_block(b, i, &head, &order)) {
 			i = head + order_size(order);
 			if ((i < stop ? i : stop) - start >= n)
 				return b->base_pfn + start;
@@ -445,7 +456,8 @@ void buddy_digest(const struct buddy *b, struct buddy_digest *d)
 	for (unsigned o = 0; o <= MAX_ORDER; o++) {
 		d->blocks[o] = d->sum[o] = d->xor[o] = 0;
 		uint64_t guard = b->nr_pages; /* a cycle in a broken list must not hang us */
-		for (uint32_t i = b->free_list[o]; i != BUDDY_NONE && guard--; i = b->pages[i].free.next) {
+		for (uint32_t i = b->free_list[o]; i != BUDDY_NONE && buddy_has(b, i) && guard--;
+		     i = buddy_page(b, i)->free.next) {
 			d->blocks[o]++;
 			d->sum[o] += b->base_pfn + i;
 			d->xor[o] ^= b->base_pfn + i;
@@ -461,10 +473,10 @@ static const char *check_lists(const struct buddy *b, uint64_t *heads)
 	for (unsigned o = 0; o <= MAX_ORDER; o++) {
 		uint64_t count = 0;
 		uint32_t prev = BUDDY_NONE;
-		for (uint32_t i = b->free_list[o]; i != BUDDY_NONE; prev = i, i = b->pages[i].free.next) {
-			if (i >= b->nr_pages || count > b->nr_pages)
-				return "free list runs off the array or loops";
-			const struct page_info *pg = &b->pages[i];
+		for (uint32_t i = b->free_list[o]; i != BUDDY_NONE; prev = i, i = buddy_page(b, i)->free.next) {
+			if (!buddy_has(b, i) || count > b->nr_pages)
+				return "free list runs off the frames described or loops";
+			const struct page_info *pg = buddy_page(b, i);
 			if (pg->state != PAGE_FREE_HEAD || pg->order != o)
 				return "block on a free list is not a free head of that order";
 			if (pg->free.prev != prev)
@@ -489,7 +501,13 @@ const char *buddy_check(const struct buddy *b)
 		return why;
 	bool want_prev = false; /* the block before had PAGE_RUN_NEXT */
 	for (uint64_t i = 0; i < b->nr_pages;) {
-		const struct page_info *pg = &b->pages[i];
+		if (!buddy_has(b, i)) { /* a hole: nothing to check, and no run goes across */
+			if (want_prev)
+				return "a run ends before its last block";
+			i += SECTION_FRAMES;
+			continue;
+		}
+		const struct page_info *pg = buddy_page(b, i);
 		if (pg->state == PAGE_RESERVED) {
 			if (want_prev)
 				return "a run ends before its last block";
@@ -502,7 +520,7 @@ const char *buddy_check(const struct buddy *b)
 		    i + order_size(pg->order) > b->nr_pages)
 			return "block head with a bad order or alignment";
 		for (uint64_t t = i + 1; t < i + order_size(pg->order); t++)
-			if (b->pages[t].state != PAGE_TAIL)
+			if (buddy_page(b, t)->state != PAGE_TAIL)
 				return "frame inside a block is not a tail";
 		bool has_prev = pg->state == PAGE_ALLOC_HEAD && (pg->flags & PAGE_RUN_PREV);
 		if (has_prev != want_prev)
@@ -511,8 +529,8 @@ const char *buddy_check(const struct buddy *b)
 		if (pg->state == PAGE_FREE_HEAD) {
 			heads++;
 			uint64_t buddy = i ^ order_size(pg->order);
-			if (pg->order < MAX_ORDER && buddy < b->nr_pages && b->pages[buddy].state == PAGE_FREE_HEAD &&
-			    b->pages[buddy].order == pg->order)
+			if (pg->order < MAX_ORDER && buddy_page(b, buddy)->state == PAGE_FREE_HEAD &&
+			    buddy_page(b, buddy)->order == pg->order)
 				return "two free buddies left unmerged";
 		}
 		i += order_size(pg->order);

@@ -8,6 +8,16 @@
  * frame.c wraps it in a spinlock) and into a host program (ch1/hosttest) that
  * runs it under AddressSanitizer against a model.
  *
+ * The page_info array is sparse, as Linux's sparsemem is: the frames are cut
+ * into sections of 2^MAX_ORDER frames (4 MiB), and only a section that holds
+ * some RAM has its page_info (sections[s] points at them; NULL for a hole).
+ * A hole in RAM then costs 8 bytes per 4 MiB instead of 16 bytes per frame.
+ * A block of any order lies inside one section, and so does its buddy: the
+ * buddy of a block of order k < MAX_ORDER differs from it only in bit k of
+ * its index, below the section's bits. So the buddy system never looks
+ * outside a section it already has, and needs no bounds check to merge.
+ * buddy_page() finds a frame's page_info.
+ *
  * The rules every function keeps (checked by buddy_check()):
  * - a frame never handed to the buddy is PAGE_RESERVED;
  * - every other frame belongs to exactly one block of 2^order frames, aligned
@@ -34,11 +44,16 @@
 /** Returned instead of a frame number when there is none. */
 #define BUDDY_NO_PFN ((pfn_t)-1)
 
-/** One buddy allocator over a page_info array. */
+/** log2 of the frames in a section: one block of the largest order. */
+#define SECTION_ORDER MAX_ORDER
+/** Frames in a section (1024: 4 MiB). */
+#define SECTION_FRAMES (1UL << SECTION_ORDER)
+
+/** One buddy allocator over a sparse page_info array. */
 struct buddy {
-	struct page_info *pages;                /**< pages[i] describes frame base_pfn + i. */
-	pfn_t base_pfn;                         /**< First frame described; aligned to 2^MAX_ORDER. */
-	uint64_t nr_pages;                      /**< Entries in pages[]. */
+	struct page_info **sections;            /**< sections[s]: the SECTION_FRAMES page_info of section s, or NULL. */
+	pfn_t base_pfn;                         /**< First frame of the span; aligned to SECTION_FRAMES. */
+	uint64_t nr_pages;                      /**< Frames in the span: a whole number of sections. */
 	uint32_t free_list[MAX_ORDER + 1];      /**< First free block of each order (an index), or BUDDY_NONE. */
 	uint64_t nr_free[MAX_ORDER + 1];        /**< Free blocks of each order. */
 	uint64_t free_frames;                   /**< Frames on all the free lists. */
@@ -52,29 +67,44 @@ struct buddy_digest {
 	uint64_t free_frames;           /**< Frames on the free lists. */
 };
 
-/** The first frame a buddy over [@p lo, ...) describes: @p lo aligned down to 2^MAX_ORDER. */
-static inline pfn_t buddy_base(pfn_t lo) { return ALIGN_DOWN(lo, (pfn_t)1 << MAX_ORDER); }
-/** Entries the page_info array needs for a buddy over frames [@p lo, @p hi). */
-static inline uint64_t buddy_nr_pages(pfn_t lo, pfn_t hi) { return hi - buddy_base(lo); }
+/** The first frame of the span of a buddy over [@p lo, ...): @p lo aligned down to a section. */
+static inline pfn_t buddy_base(pfn_t lo) { return ALIGN_DOWN(lo, SECTION_FRAMES); }
+/** Sections in the span of a buddy over frames [@p lo, @p hi): the sections table's entries. */
+static inline uint64_t buddy_nr_sections(pfn_t lo, pfn_t hi)
+{
+	return (ALIGN_UP(hi, SECTION_FRAMES) - buddy_base(lo)) >> SECTION_ORDER;
+}
+
+/** True if frame @p idx (an index from base_pfn) is in the span and its section has page_info. */
+static inline bool buddy_has(const struct buddy *b, uint64_t idx)
+{
+	return idx < b->nr_pages && b->sections[idx >> SECTION_ORDER] != NULL;
+}
+
+/** The page_info of frame @p idx (an index from base_pfn). @pre buddy_has(b, idx). */
+static inline struct page_info *buddy_page(const struct buddy *b, uint64_t idx)
+{
+	return &b->sections[idx >> SECTION_ORDER][idx & (SECTION_FRAMES - 1)];
+}
 
 /**
  * Make @p b an empty allocator over frames [@p lo, @p hi): every frame
  * PAGE_RESERVED, every list empty.
  * @param b the allocator to set up.
- * @param pages buddy_nr_pages(lo, hi) entries; they describe frames from
- *        buddy_base(lo) on (aligning the base keeps every block's buddy inside
- *        the array).
+ * @param sections buddy_nr_sections(lo, hi) entries, one per section from
+ *        buddy_base(lo) on: SECTION_FRAMES page_info each, or NULL for a
+ *        section with no RAM (no frame in it may ever be added).
  * @param lo the lowest frame number to manage.
  * @param hi one past the highest.
- * @pre lo < hi, and buddy_nr_pages(lo, hi) < BUDDY_NONE.
+ * @pre lo < hi, and the span is fewer than BUDDY_NONE frames.
  */
-void buddy_init(struct buddy *b, struct page_info *pages, pfn_t lo, pfn_t hi);
+void buddy_init(struct buddy *b, struct page_info **sections, pfn_t lo, pfn_t hi);
 
 /**
  * Give the frames [@p start, @p end) to the allocator. The range is cut into
  * maximal aligned blocks, each freed through the merge path, so the result is
  * the one fully merged state whatever order ranges are added in.
- * @pre every frame in the range is inside the array and PAGE_RESERVED.
+ * @pre every frame in the range is in a section that has page_info, and PAGE_RESERVED.
  * @return frames added: end - start, or fewer if freeing failed (a handout
  *         stub); frames not added stay PAGE_RESERVED.
  */
@@ -111,11 +141,11 @@ pfn_t buddy_alloc_run(struct buddy *b, uint64_t n);
 
 /**
  * True if every frame of [@p pfn, @p pfn + @p n) lies in a free block.
- * @pre the range is inside the array.
+ * @pre every frame of the range is in a section that has page_info.
  */
 bool buddy_range_is_free(const struct buddy *b, pfn_t pfn, uint64_t n);
 
-/** True if frame @p pfn lies in a free block (false outside the array). */
+/** True if frame @p pfn lies in a free block (false outside the span or in a hole). */
 bool buddy_is_free(const struct buddy *b, pfn_t pfn);
 
 /**
@@ -123,8 +153,9 @@ bool buddy_is_free(const struct buddy *b, pfn_t pfn);
  * that cover the range off their lists, mark the range as allocated (the run
  * of maximal aligned blocks it decomposes into) and free what the covering
  * blocks held outside it.
- * @return 0; -EINVAL if n is 0 or the range leaves the array; -EBUSY if a
- *         frame in it is not free (nothing changed); -ENOSYS from a stub.
+ * @return 0; -EINVAL if n is 0 or the range leaves the frames described
+ *         (the span, or a section with no page_info); -EBUSY if a frame in
+ *         it is not free (nothing changed); -ENOSYS from a stub.
  */
 int buddy_claim(struct buddy *b, pfn_t pfn, uint64_t n);
 
@@ -140,7 +171,7 @@ int buddy_free_range(struct buddy *b, pfn_t pfn, uint64_t n, const char **why);
 
 /**
  * The lowest run of @p n free frames inside [@p lo, @p hi) (clipped to the
- * array), found by walking blocks, not frames, wherever it can.
+ * span; a hole ends a run), found by walking blocks, not frames, wherever it can.
  * @return its first frame, or BUDDY_NO_PFN.
  */
 pfn_t buddy_find_run(const struct buddy *b, uint64_t n, pfn_t lo, pfn_t hi);
@@ -149,7 +180,7 @@ pfn_t buddy_find_run(const struct buddy *b, uint64_t n, pfn_t lo, pfn_t hi);
 void buddy_digest(const struct buddy *b, struct buddy_digest *d);
 
 /**
- * Check every rule above (O(nr_pages)).
+ * Check every rule above (O(frames described)).
  * @return NULL if they all hold, else a description of the first broken one.
  */
 const char *buddy_check(const struct buddy *b);

@@ -26,6 +26,8 @@
 static struct {
 	struct spinlock lock;
 	struct buddy buddy;
+	struct page_info *first_page; /* the first section's page_info: the others follow */
+	const uint32_t *present;      /* the sections that have page_info, in order */
 	bool ready;                  /* frame_zone_ready() ran: the API works */
 	uint64_t total;              /* frames given to the buddy */
 	uint64_t reserved;           /* frames of RAM kept out */
@@ -40,9 +42,39 @@ static struct {
 
 /* ---- set-up (memmap.c calls these at boot) --------------------------------- */
 
-void frame_zone_init(struct page_info *pages, pfn_t lo, pfn_t hi, uint64_t metadata_bytes)
+uint64_t frame_zone_metadata_bytes(pfn_t lo, pfn_t hi, uint64_t nr_present)
 {
-	buddy_init(&zone.buddy, pages, lo, hi);
+	return ALIGN_UP(nr_present * SECTION_FRAMES * sizeof(struct page_info) +
+				buddy_nr_sections(lo, hi) * sizeof(struct page_info *) + nr_present * sizeof(uint32_t),
+			PAGE_SIZE);
+}
+
+/*
+ * The metadata's layout: the page_info of each section that holds RAM, one
+ * after the other, then the sections table, then the list of those sections.
+ */
+void frame_zone_init(void *meta, pfn_t lo, pfn_t hi, bool (*has_ram)(pfn_t start, pfn_t end),
+		     uint64_t metadata_bytes)
+{
+	uint64_t nr_sections = buddy_nr_sections(lo, hi), nr_present = 0;
+	for (uint64_t s = 0; s < nr_sections; s++) {
+		pfn_t start = buddy_base(lo) + (s << SECTION_ORDER);
+		nr_present += has_ram(start, start + SECTION_FRAMES);
+	}
+	struct page_info *pages = meta;
+	struct page_info **sections = (struct page_info **)(pages + (nr_present << SECTION_ORDER));
+	uint32_t *present = (uint32_t *)(sections + nr_sections);
+	for (uint64_t s = 0, k = 0; s < nr_sections; s++) {
+		pfn_t start = buddy_base(lo) + (s << SECTION_ORDER);
+		sections[s] = NULL;
+		if (has_ram(start, start + SECTION_FRAMES)) {
+			sections[s] = pages + (k << SECTION_ORDER);
+			present[k++] = (uint32_t)s;
+		}
+	}
+	buddy_init(&zone.buddy, sections, lo, hi);
+	zone.first_page = pages;
+	zone.present = present;
 	zone.metadata_bytes = metadata_bytes;
 }
 
@@ -431,12 +463,15 @@ struct page_info *pa_to_page(paddr_t pa)
 {
 	if (!zone.ready || !memmap_is_ram(pa, 1))
 		return NULL;
-	return &zone.buddy.pages[pa_to_pfn(pa) - zone.buddy.base_pfn];
+	return buddy_page(&zone.buddy, pa_to_pfn(pa) - zone.buddy.base_pfn);
 }
 
 paddr_t page_to_pa(const struct page_info *page)
 {
-	return pfn_to_pa(zone.buddy.base_pfn + (pfn_t)(page - zone.buddy.pages));
+	/* The sections' page_info lie one after the other: which one, then where in it. */
+	uint64_t at = (uint64_t)(page - zone.first_page);
+	uint64_t section = zone.present[at >> SECTION_ORDER];
+	return pfn_to_pa(zone.buddy.base_pfn + (section << SECTION_ORDER) + (at & (SECTION_FRAMES - 1)));
 }
 
 /* ---- for ch1's tests ----------------------------------------------------------------- */

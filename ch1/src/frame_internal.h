@@ -17,11 +17,23 @@
 #define MAX_SHRINKERS 4
 
 /**
- * Start the zone over frames [@p lo, @p hi) with @p pages as its page_info
- * array (buddy_nr_pages(lo, hi) entries, all set PAGE_RESERVED here).
- * @p metadata_bytes is what the array takes, for the statistics. Boot only.
+ * Bytes of metadata a zone over frames [@p lo, @p hi) takes when
+ * @p nr_present of its sections hold RAM: SECTION_FRAMES page_info for each
+ * of those, a pointer for every section of the span, and a 4-byte entry per
+ * present section (page_to_pa()'s list); rounded up to whole frames.
  */
-void frame_zone_init(struct page_info *pages, pfn_t lo, pfn_t hi, uint64_t metadata_bytes);
+uint64_t frame_zone_metadata_bytes(pfn_t lo, pfn_t hi, uint64_t nr_present);
+
+/**
+ * Start the zone over frames [@p lo, @p hi) with its metadata at @p meta
+ * (a kernel address, @p metadata_bytes from frame_zone_metadata_bytes()):
+ * the page_info of each section for which @p has_ram(first frame, end
+ * frame) is true, one after the other, all PAGE_RESERVED; the sections
+ * table (buddy.h); the list of present sections, with which page_to_pa()
+ * finds a page_info's frame in O(1). Boot only.
+ */
+void frame_zone_init(void *meta, pfn_t lo, pfn_t hi, bool (*has_ram)(pfn_t start, pfn_t end),
+		     uint64_t metadata_bytes);
 /** Give frames [@p start, @p end) to the zone. @return frames added. Boot only. */
 uint64_t frame_zone_add(pfn_t start, pfn_t end);
 /**

@@ -9,10 +9,14 @@
  *    frame holding any reserved byte is never handed out): PA 0, every
  *    machine.reserved[] region, the kernel image, the DTB. Whatever is already
  *    painted keeps its kind, and parts outside RAM are simply not painted.
- * 3. The page_info array (16 bytes per frame from the lowest to the highest
- *    RAM frame, 0.39% of RAM) goes in the lowest usable region that holds it,
- *    which is then painted MEM_PAGE_METADATA. It is reached through the direct
- *    map, like every other frame.
+ * 3. The page_info array, sparse (buddy.h): 16 bytes for each frame of every
+ *    4 MiB section that holds some RAM (0.39% of RAM, and a little more where
+ *    a RAM range starts or ends inside a section), plus the sections table
+ *    (8 bytes per 4 MiB from the lowest to the highest RAM frame: a hole in
+ *    RAM costs only that, as in Linux's sparsemem). All of it goes in the
+ *    lowest usable region that holds it, which is then painted
+ *    MEM_PAGE_METADATA. It is reached through the direct map, like every
+ *    other frame.
  * 4. Every MEM_USABLE region goes to the buddy allocator.
  *
  * Reference: Redox BootloaderMemoryKind and its boot memory map; Linux
@@ -189,24 +193,45 @@ static void build_map(void)
 	paint(machine.fdt_pa, machine.fdt_pa + machine.fdt_size, MEM_DEVICE_TREE, "device tree");
 }
 
+/* ---- the sparse page_info array ------------------------------------------------------ */
+
+/* True if some RAM lies in frames [start, end): their section needs page_info. */
+static bool has_ram(pfn_t start, pfn_t end)
+{
+	for (int i = 0; i < nr_ram; i++)
+		if (ram[i].base < pfn_to_pa(end) && pfn_to_pa(start) < ram[i].end)
+			return true;
+	return false;
+}
+
+/* The sections of the span of [lo, hi) that hold RAM. */
+static uint64_t count_sections_with_ram(pfn_t lo, pfn_t hi)
+{
+	uint64_t n = 0;
+	for (pfn_t s = buddy_base(lo); s < hi; s += SECTION_FRAMES)
+		n += has_ram(s, s + SECTION_FRAMES);
+	return n;
+}
+
 /* ---- the initcall ------------------------------------------------------------------ */
 
 int frames_init(void)
 {
+	printk("frames: building the memory map and the page metadata\n");
 	build_map();
 	if (nr_ram == 0) {
 		printk("frames: no RAM in the device tree\n");
 		return -ENOMEM;
 	}
 	pfn_t lo = pa_to_pfn(ram[0].base), hi = pa_to_pfn(ram[nr_ram - 1].end);
-	uint64_t bytes = ALIGN_UP(buddy_nr_pages(lo, hi) * sizeof(struct page_info), PAGE_SIZE);
+	uint64_t bytes = frame_zone_metadata_bytes(lo, hi, count_sections_with_ram(lo, hi));
 	metadata_pa = find_usable(bytes);
 	if (!metadata_pa) {
 		printk("frames: no room for %lu bytes of page metadata\n", bytes);
 		return -ENOMEM;
 	}
 	paint(metadata_pa, metadata_pa + bytes, MEM_PAGE_METADATA, "page metadata");
-	frame_zone_init(pa_to_kva(metadata_pa), lo, hi, bytes);
+	frame_zone_init(pa_to_kva(metadata_pa), lo, hi, has_ram, bytes);
 
 	uint64_t usable = 0;
 	for (int i = 0; i < nr_map; i++) {

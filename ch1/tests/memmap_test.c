@@ -94,16 +94,22 @@ KTEST(ch1_memmap, metadata_reserved)
 	struct frame_stats st;
 	frames_get_stats(&st);
 	KEXPECT_EQ(meta->size, st.metadata_bytes);
-	/* 16 bytes per frame described, at most 0.5% of RAM (plus rounding to a page). */
+	/* A page_info for every frame of RAM, and all of it within 0.5% of RAM
+	 * (plus a page of rounding), holes in RAM or not: the array is sparse. */
 	KEXPECT_EQ(sizeof(struct page_info), 16);
 	uint64_t ram = memmap_ram_bytes();
 	KEXPECT_GE(st.metadata_bytes, ram / PAGE_SIZE * sizeof(struct page_info));
 	KEXPECT_LE(st.metadata_bytes, ram / 200 + PAGE_SIZE);
-	/* The array lives in that region, and its own frames are reserved. */
-	paddr_t first = kva_to_pa(pa_to_page(ram_start()));
-	paddr_t last = kva_to_pa(pa_to_page(ram_end() - PAGE_SIZE));
-	KEXPECT_GE(first, meta->base);
-	KEXPECT_LT(last, meta->base + meta->size);
+	/* Every page_info of RAM lives in that region, and its frames are reserved. */
+	int outside = 0;
+	for (int i = 0; i < memmap_count(); i++) {
+		const struct mem_region *r = memmap_region(i);
+		for (paddr_t pa = r->base; pa < r->base + r->size; pa += PAGE_SIZE) {
+			paddr_t at = kva_to_pa(pa_to_page(pa));
+			outside += at < meta->base || at + sizeof(struct page_info) > meta->base + meta->size;
+		}
+	}
+	KEXPECT_EQ(outside, 0);
 	KEXPECT_EQ(count_managed(meta->base, meta->base + meta->size), 0);
 }
 
@@ -123,10 +129,11 @@ KTEST(ch1_memmap, usable_frames_managed)
 		const struct mem_region *r = memmap_region(i);
 		if (r->kind != MEM_USABLE)
 			continue;
-		const struct page_info *pg = pa_to_page(r->base);
-		KASSERT_NOT_NULL(pg);
-		for (uint64_t f = 0; f < r->size / PAGE_SIZE; f++) /* one byte read per frame */
-			unmanaged += pg[f].state == PAGE_RESERVED;
+		for (paddr_t pa = r->base; pa < r->base + r->size; pa += PAGE_SIZE) {
+			const struct page_info *pg = pa_to_page(pa);
+			KASSERT_NOT_NULL(pg);
+			unmanaged += pg->state == PAGE_RESERVED;
+		}
 		usable += r->size / PAGE_SIZE;
 	}
 	KEXPECT_EQ(unmanaged, 0);
@@ -166,6 +173,16 @@ KTEST(ch1_memmap, page_lookup)
 	KEXPECT_NULL(pa_to_page(ram_start() - 1));
 	KEXPECT_NULL(pa_to_page(0x1000));
 	KEXPECT_NULL(pa_to_page(-4096UL));
+	/* Holes between the regions (RAM with holes): no page_info, nothing free there. */
+	for (int i = 1; i < memmap_count(); i++) {
+		paddr_t gap = memmap_region(i - 1)->base + memmap_region(i - 1)->size;
+		if (gap == memmap_region(i)->base)
+			continue;
+		KEXPECT_NULL(pa_to_page(gap));
+		KEXPECT_NULL(pa_to_page(memmap_region(i)->base - PAGE_SIZE));
+		KEXPECT_FALSE(frames_is_free(gap));
+		KEXPECT_EQ(frames_alloc_at(gap, 1, 0), -EINVAL);
+	}
 }
 
 /* True if [pa, pa + size) overlaps a region of the map that is not usable. */

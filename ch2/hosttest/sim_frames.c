@@ -23,6 +23,9 @@
 
 static struct {
 	char *base;
+	uint64_t nframes;
+	struct page_info *pages;     /* every section's page_info, one after the other */
+	struct page_info **sections; /* the buddy's table into it */
 	struct buddy buddy;
 	struct frame_watermarks wm;
 	frame_shrinker_fn shrinkers[4];
@@ -36,13 +39,18 @@ void sim_frames_init(size_t nframes)
 	size_t align = PAGE_SIZE << MAX_ORDER; /* so that the buddy's base needs no rounding */
 	memset(&sim, 0, sizeof(sim));
 	sim.base = aligned_alloc(align, ALIGN_UP(nframes * PAGE_SIZE, align));
-	struct page_info *pages = calloc(nframes, sizeof(struct page_info));
-	if (!sim.base || !pages) {
+	pfn_t lo = pa_to_pfn((uintptr_t)sim.base);
+	uint64_t nr_sections = buddy_nr_sections(lo, lo + nframes);
+	sim.pages = calloc(nr_sections << SECTION_ORDER, sizeof(struct page_info));
+	sim.sections = calloc(nr_sections, sizeof(*sim.sections));
+	if (!sim.base || !sim.pages || !sim.sections) {
 		fprintf(stderr, "sim_frames: no memory for %zu frames\n", nframes);
 		exit(2);
 	}
-	pfn_t lo = pa_to_pfn((uintptr_t)sim.base);
-	buddy_init(&sim.buddy, pages, lo, lo + nframes);
+	for (uint64_t s = 0; s < nr_sections; s++)
+		sim.sections[s] = sim.pages + (s << SECTION_ORDER);
+	sim.nframes = nframes;
+	buddy_init(&sim.buddy, sim.sections, lo, lo + nframes);
 	buddy_add_range(&sim.buddy, lo, lo + nframes);
 	sim.fail_after = -1;
 }
@@ -50,13 +58,14 @@ void sim_frames_init(size_t nframes)
 void sim_frames_fini(void)
 {
 	free(sim.base);
-	free(sim.buddy.pages);
+	free(sim.pages);
+	free(sim.sections);
 	memset(&sim, 0, sizeof(sim));
 }
 
 uint64_t sim_frames_used(void)
 {
-	return sim.buddy.nr_pages - sim.buddy.free_frames;
+	return sim.nframes - sim.buddy.free_frames;
 }
 
 void sim_frames_fail_after(long n)
@@ -127,7 +136,7 @@ paddr_t frame_alloc(unsigned flags)
 
 paddr_t frames_alloc(size_t n, unsigned flags)
 {
-	return n == 0 || n > sim.buddy.nr_pages ? 0 : alloc(n, -1, flags);
+	return n == 0 || n > sim.nframes ? 0 : alloc(n, -1, flags);
 }
 
 int frames_free_order(paddr_t pa, unsigned order)
@@ -149,12 +158,12 @@ int frames_free(paddr_t pa, size_t n)
 
 uint64_t frames_free_count(void) { return sim.buddy.free_frames; }
 uint64_t frames_used_count(void) { return sim_frames_used(); }
-uint64_t frames_total_count(void) { return sim.buddy.nr_pages; }
+uint64_t frames_total_count(void) { return sim.nframes; }
 struct frame_watermarks frames_watermarks(void) { return sim.wm; }
 
 int frames_set_watermarks(struct frame_watermarks wm)
 {
-	if (wm.min > wm.low || wm.low > wm.high || wm.high > sim.buddy.nr_pages)
+	if (wm.min > wm.low || wm.low > wm.high || wm.high > sim.nframes)
 		return -EINVAL;
 	sim.wm = wm;
 	return 0;
@@ -181,10 +190,12 @@ struct page_info *pa_to_page(paddr_t pa)
 {
 	pfn_t pfn = pa_to_pfn(pa);
 	struct buddy *b = &sim.buddy;
-	return pfn >= b->base_pfn && pfn - b->base_pfn < b->nr_pages ? &b->pages[pfn - b->base_pfn] : NULL;
+	return pfn >= pa_to_pfn((uintptr_t)sim.base) && pfn - pa_to_pfn((uintptr_t)sim.base) < sim.nframes
+		       ? buddy_page(b, pfn - b->base_pfn)
+		       : NULL;
 }
 
 paddr_t page_to_pa(const struct page_info *page)
 {
-	return pfn_to_pa(sim.buddy.base_pfn + (pfn_t)(page - sim.buddy.pages));
+	return pfn_to_pa(sim.buddy.base_pfn + (pfn_t)(page - sim.pages)); /* every section present, in order */
 }

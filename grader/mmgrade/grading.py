@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import build, qemu, score
+from . import build, dtb, qemu, score
 from .rubric import Chapter, Config
 
 BENCH_MEMORY = "256M"
@@ -57,10 +57,18 @@ def boot_config(chapter: Chapter, config: Config, settings: Settings) -> qemu.Bo
     """Boot the chapter's kernel once in @p config with its tests selected."""
     bootargs = " ".join(part for part in (f"ktest={chapter.ktest}", config.bootargs) if part)
     kernel = build.kernel_path(settings.root, chapter.number)
-    argv = qemu.command(settings.qemu, kernel, config.memory, config.smp, bootargs)
     log_path = settings.log_dir / f"{chapter.name}-{config.name}.log"
+    timeout = chapter.timeout * settings.timeout_scale
+    extra: tuple[str, ...] = ()
+    if config.dtb:
+        path = settings.log_dir / "dtb" / f"{chapter.name}-{config.name}.dtb"
+        try:
+            extra = ("-dtb", str(dtb.make(settings.qemu, config.memory, config.smp, config.dtb, path)))
+        except dtb.DtbError as err:
+            return qemu.Boot(config.name, [settings.qemu], log_path, timeout, start_error=str(err))
+    argv = qemu.command(settings.qemu, kernel, config.memory, config.smp, bootargs, extra)
     settings.progress(f"{chapter.name}/{config.name}: {shlex.join(argv)}")
-    boot = qemu.run(config.name, argv, log_path, chapter.timeout * settings.timeout_scale)
+    boot = qemu.run(config.name, argv, log_path, timeout)
     settings.progress(f"{chapter.name}/{config.name}: {_summary(boot)}")
     return boot
 

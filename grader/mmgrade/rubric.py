@@ -5,12 +5,14 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from .dtb import RECIPES
+
 CHAPTER_RE = re.compile(r"^ch(?P<number>\d+)$")
 CONFIG_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 CHAPTER_KEYS = {"title", "ktest", "bench", "timeout", "configs", "suite"}
-CONFIG_KEYS = {"name", "memory", "smp", "bootargs"}
+CONFIG_KEYS = {"name", "memory", "smp", "bootargs", "dtb"}
 SUITE_KEYS = {"name", "hint", "allow_skip", "points", "tests"}
 TEST_KEYS = {"name", "points", "hint", "allow_skip"}
 
@@ -21,12 +23,13 @@ class RubricError(Exception):
 
 @dataclass(frozen=True)
 class Config:
-    """One way to boot a chapter: QEMU's -m and -smp plus extra bootargs."""
+    """One way to boot a chapter: QEMU's -m and -smp, extra bootargs, and a device-tree recipe (dtb.py)."""
 
     name: str
     memory: str
     smp: int
     bootargs: str = ""
+    dtb: str = ""
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,10 @@ def _config(entry: dict, where: str) -> Config:
     smp = _get(entry, "smp", int, where)
     if smp < 1:
         raise RubricError(f"{where}: {name}: smp must be at least 1")
-    return Config(name, _get(entry, "memory", str, where), smp, _get(entry, "bootargs", str, where, ""))
+    dtb = _get(entry, "dtb", str, where, "")
+    if dtb and dtb not in RECIPES:
+        raise RubricError(f"{where}: {name}: no device-tree recipe {dtb!r} (known: {', '.join(sorted(RECIPES))})")
+    return Config(name, _get(entry, "memory", str, where), smp, _get(entry, "bootargs", str, where, ""), dtb)
 
 
 def _suite(number: int, entry: dict, where: str) -> list[Item]:
