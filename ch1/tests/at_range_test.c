@@ -276,3 +276,44 @@ KTEST(ch1_at_range, in_range_skips_reserved)
 	KEXPECT_EQ(frames_alloc_in_range(3, 0, pa + 2 * PAGE_SIZE, 0), 0);
 	KEXPECT_EQ(frames_free(pa, 3), 0);
 }
+
+/*
+ * buddy_claim() itself, on a buddy of its own over two sections of a private
+ * page_info array: it must refuse a range that is not all free (-EBUSY, and
+ * nothing changes) whoever calls it. frame.c happens to check first, so this
+ * is the only test that sees a claim that trusts its caller.
+ */
+static struct page_info claim_pages[2][SECTION_FRAMES];
+
+KTEST(ch1_at_range, claim_refuses_busy_frames_itself)
+{
+	struct page_info *sections[2] = {claim_pages[0], claim_pages[1]};
+	const pfn_t lo = 2 * SECTION_FRAMES, hi = lo + 2 * SECTION_FRAMES;
+	struct buddy b;
+	buddy_init(&b, sections, lo, hi);
+	KASSERT_EQ(buddy_add_range(&b, lo + 1, hi), 2 * SECTION_FRAMES - 1); /* frame lo stays reserved */
+	pfn_t taken = buddy_alloc(&b, 0);
+	KASSERT_NE(taken, BUDDY_NO_PFN);
+	struct buddy_digest before, after;
+	buddy_digest(&b, &before);
+	KEXPECT_EQ(buddy_claim(&b, taken - 1, 3), -EBUSY); /* around an allocated frame */
+	KEXPECT_EQ(buddy_claim(&b, taken, 1), -EBUSY);
+	KEXPECT_EQ(buddy_claim(&b, lo, 2), -EBUSY);        /* a reserved frame */
+	KEXPECT_EQ(buddy_claim(&b, hi - 1, 2), -EINVAL);   /* past the end */
+	KEXPECT_EQ(buddy_claim(&b, lo + 8, 0), -EINVAL);
+	buddy_digest(&b, &after);
+	KEXPECT_DIGEST_EQ(before, after);
+	/* A free range across two sections is claimed, and then it is busy. */
+	pfn_t start = lo + SECTION_FRAMES - 100;
+	KEXPECT_EQ(buddy_claim(&b, start, 300), 0);
+	KEXPECT_EQ(b.free_frames, before.free_frames - 300);
+	KEXPECT_EQ(buddy_claim(&b, start + 299, 1), -EBUSY);
+	KEXPECT_TRUE(buddy_is_free(&b, start - 1));
+	KEXPECT_TRUE(buddy_is_free(&b, start + 300));
+	KEXPECT_NULL(buddy_check(&b));
+	const char *why;
+	KEXPECT_EQ(buddy_free_range(&b, start, 300, &why), 0);
+	KEXPECT_EQ(buddy_free(&b, taken, 0, &why), 0);
+	KEXPECT_EQ(b.free_frames, 2 * SECTION_FRAMES - 1);
+	KEXPECT_NULL(buddy_check(&b));
+}
