@@ -423,6 +423,7 @@ int kmalloc_init(void)
 #endif
 	if (heap_up)
 		return 0;
+	printk("kmalloc: setting up the size-class caches\n");
 	slab_init();
 	debug_mode = bootarg_get("debug", arg, sizeof(arg));
 	for (int d = 0; d < 2; d++) {

@@ -72,6 +72,7 @@ int kspace_init(void)
 {
 	report = (struct kspace_init_report){.failat = bootarg_ulong("kspace_failat")};
 	report.frames_before = frames_free_count();
+	printk("kspace: building the kernel page table\n");
 	pt_inject_alloc_failure(report.failat);
 	report.err = build();
 	report.frames_after = frames_free_count();
@@ -81,6 +82,7 @@ int kspace_init(void)
 		return report.err;
 	}
 	uint64_t satp = kspace_satp();
+	printk("kspace: switching every hart to it\n");
 	on_each_hart(switch_satp, &satp);
 	__atomic_store_n(&active, true, __ATOMIC_RELEASE);
 	printk("kspace: %zu table pages, satp 0x%lx, %d hart(s) switched\n", kernel_pt.nr_tables, satp,

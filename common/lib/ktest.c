@@ -340,6 +340,8 @@ void ktest_main(void)
 	if (!bootarg_get("ktest", filter, sizeof(filter)) || !filter[0])
 		strlcpy(filter, "*", sizeof(filter));
 	int n = strcmp(filter, "none") == 0 ? 0 : select_tests(filter);
+	printk("ktest: %d tests, each abandoned after %lu ms\n", n,
+	       machine.timebase_hz ? timeout_ticks * 1000 / machine.timebase_hz : 0);
 	printk("KTAP version 1\n1..%d\n", count_suites(n));
 	struct totals all = {0};
 	for (int i = 0, number = 1; i < n; number++)

@@ -9,6 +9,7 @@
 #include "ksetjmp.h"
 #include "memlayout.h"
 #include "panic.h"
+#include "printk.h"
 #include "riscv.h"
 #include "sbi.h"
 #include "smp.h"
@@ -232,6 +233,8 @@ void smp_boot_secondaries(int boot_hartid)
 	/* Before any hart starts: a hart that enters at _start too early waits for it. */
 	__atomic_store_n(&secondary_satp, satp, __ATOMIC_RELEASE);
 	uint64_t want = 1UL << boot_hartid;
+	if (machine.nr_harts > 1)
+		printk("smp: starting %d more hart(s)\n", machine.nr_harts - 1);
 	for (int id = 0; id < MAX_HARTS; id++) {
 		if (!(machine.hart_mask & (1UL << id)) || id == boot_hartid)
 			continue;
