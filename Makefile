@@ -5,6 +5,7 @@
 #   make run CH=n         boot chapter n interactively (quit QEMU: Ctrl-A then x)
 #   make gdb CH=n         boot chapter n waiting for gdb-multiarch
 #   make bench CH=n       benchmarks, in guest instructions (QEMU -icount)
+#   make stress           boot the 4-hart configurations many times at once (boot races)
 #   make docs             the reference site, into build/docs/html
 #   make handout CH=n OUT=dir   a student tree with chapters n.. stubbed
 #   make compile_commands.json  for editors (clangd)
@@ -38,7 +39,7 @@ KSRCS := $(wildcard common/boot/*.S common/lib/*.[cS] common/tests/*.c) \
 KOBJS := $(patsubst %,$(KDIR)/obj/%.o,$(KSRCS))
 KERNEL := $(KDIR)/kernel.elf
 
-.PHONY: all kernel kernels grade test run gdb bench docs handout setup clean host-test host-bench \
+.PHONY: all kernel kernels grade test run gdb bench stress docs handout setup clean host-test host-bench \
 	grader-test handout-check docs-check check-rubric generated-check compile_commands.json
 
 all: kernels
@@ -79,6 +80,12 @@ grade: setup
 bench: setup kernel
 	$(PYTHON) grader/grade.py --bench $(KCH)
 	@$(MAKE) --no-print-directory host-bench CH=$(KCH)
+
+# Boot races show up once in tens of boots under load: boot each 4-hart
+# configuration STRESS_COUNT times, more QEMUs at once than there are cores.
+STRESS_COUNT ?= 100
+stress: setup kernels
+	$(PYTHON) scripts/stress_boot.py --count $(STRESS_COUNT)
 
 run: setup kernel
 	scripts/qemu.sh $(KERNEL) $(QEMUFLAGS)

@@ -210,14 +210,16 @@ void smp_stop_others(void)
 
 /*
  * Where hart @id starts. Normally _secondary_start; with the bootarg
- * `smp_race`, the last hart starts at _start instead, as OpenSBI v1.1's
- * race sometimes makes it (entry.S): the boot-hart lottery must send it the
- * secondary way, and the common.smp tests check that it did.
+ * `smp_race`, the highest-numbered hart but the boot hart starts at _start
+ * instead, as OpenSBI v1.1's race sometimes makes it (entry.S): the
+ * boot-hart lottery must send it the secondary way, and the common.smp
+ * tests check that it did.
  */
-static paddr_t start_address(int id)
+static paddr_t start_address(int id, int boot_hartid)
 {
 	char v[4];
-	if (bootarg_get("smp_race", v, sizeof(v)) && id == 63 - __builtin_clzl(machine.hart_mask))
+	uint64_t others = machine.hart_mask & ~(1UL << boot_hartid);
+	if (others && bootarg_get("smp_race", v, sizeof(v)) && id == 63 - __builtin_clzl(others))
 		return kva_to_pa(_start);
 	return kva_to_pa(_secondary_start);
 }
@@ -238,7 +240,7 @@ void smp_boot_secondaries(int boot_hartid)
 	for (int id = 0; id < MAX_HARTS; id++) {
 		if (!(machine.hart_mask & (1UL << id)) || id == boot_hartid)
 			continue;
-		long err = sbi_hart_start(id, start_address(id), satp);
+		long err = sbi_hart_start(id, start_address(id, boot_hartid), satp);
 		if (err == SBI_SUCCESS)
 			want |= 1UL << id;
 		else
