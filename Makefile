@@ -118,7 +118,11 @@ generated-check:
 
 # Each common/hosttest/test_X.c and chN/hosttest/test_X.c is built with the
 # sources it names on a line `// HOSTTEST_SOURCES: chN/src/a.c ...` (and the
-# extra flags on a line `// HOSTTEST_CFLAGS: ...`), then run.
+# extra flags on a line `// HOSTTEST_CFLAGS: ...`), then run. Directories on a
+# line `// HOSTTEST_INCLUDE_FIRST: dir ...` are searched for "quoted" headers
+# before common/include (as -iquote, which GCC searches in command-line
+# order): host stand-ins for headers whose inline functions are RISC-V
+# instructions (riscv.h's sfence, smp.h's cpuid), with no change to common/.
 HOST_TESTS := $(wildcard common/hosttest/test_*.c ch*/hosttest/test_*.c)
 host-test:
 	@mkdir -p $(BUILD)/host
@@ -126,8 +130,9 @@ host-test:
 		ch=$${t%%/*}; exe=$(BUILD)/host/$$ch-$$(basename $$t .c); \
 		srcs=$$(sed -n 's|^// HOSTTEST_SOURCES:||p' $$t); \
 		flags=$$(sed -n 's|^// HOSTTEST_CFLAGS:||p' $$t); \
+		first=$$(sed -n 's|^// HOSTTEST_INCLUDE_FIRST:||p' $$t | xargs -rn1 printf -- '-iquote %s '); \
 		echo "host-test $$t"; \
-		$(HOST_CC) $(HOST_CFLAGS) $$flags -iquote $$ch/include -iquote $$ch/src -o $$exe $$t $$srcs; \
+		$(HOST_CC) $$first $(HOST_CFLAGS) $$flags -iquote $$ch/include -iquote $$ch/src -o $$exe $$t $$srcs; \
 		$$exe; \
 	done
 
