@@ -145,6 +145,62 @@ KTEST(ch2_debug, double_free_in_normal_mode)
 	kmalloc_set_debug(was);
 }
 
+/*
+ * Two large blocks of two frames that are buddies (@p lo the lower one), from
+ * the first @p n of the @p v blocks allocated (the others are freed). The
+ * buddy allocator splits a larger block lower half first, so a pair turns up
+ * once the free blocks of two frames run out. @return false if none did.
+ */
+static bool large_buddies(void **v, int n, void **lo, void **hi)
+{
+	int a = -1, b = -1;
+	for (int i = 0; i < n && b < 0; i++) {
+		v[i] = kmalloc(2 * PAGE_SIZE);
+		for (int j = 0; v[i] && j < i && b < 0; j++)
+			if ((kva_to_pa(v[i]) ^ kva_to_pa(v[j])) == 2 * PAGE_SIZE)
+				a = j, b = i;
+		if (!v[i] || b >= 0)
+			n = i + 1;
+	}
+	for (int i = 0; i < n; i++)
+		if (i != a && i != b)
+			kfree(v[i]);
+	if (b < 0)
+		return false;
+	bool a_lower = kva_to_pa(v[a]) < kva_to_pa(v[b]);
+	*lo = a_lower ? v[a] : v[b];
+	*hi = a_lower ? v[b] : v[a];
+	return true;
+}
+
+KTEST(ch2_debug, large_double_free_after_merge)
+{
+	/*
+	 * A large block freed next to its free lower buddy merges into it: its
+	 * first frame is now a tail of a free block, not a free head, and its
+	 * page_info.private still holds whatever large_free() left there. So
+	 * large_free() must clear the record, or the block would still look
+	 * live: a second kfree() would go unreported and ksize() would see it.
+	 */
+	static void *v[256];
+	void *lo, *hi;
+	uint64_t free = free_settled(), held = heap_settled();
+	KASSERT_TRUE(large_buddies(v, ARRAY_SIZE(v), &lo, &hi));
+	kfree(lo);
+	kfree(hi);
+	KEXPECT_EQ(pa_to_page(kva_to_pa(hi))->state, PAGE_TAIL); /* merged into lo's block */
+	KEXPECT_EQ(ksize(hi), 0);
+	struct heap_debug_counts c0, c1;
+	heap_debug_counts(&c0);
+	kfree(hi); /* its frames are free: refused and reported */
+	heap_debug_counts(&c1);
+	KEXPECT_EQ(c1.total, c0.total + 1);
+	KEXPECT_EQ(c1.count[HEAP_ERR_DOUBLE_FREE] + c1.count[HEAP_ERR_INVALID_FREE],
+		   c0.count[HEAP_ERR_DOUBLE_FREE] + c0.count[HEAP_ERR_INVALID_FREE] + 1);
+	KEXPECT_EQ(free_settled(), free);
+	KEXPECT_EQ(heap_settled(), held);
+}
+
 static int a_static_variable;
 
 KTEST(ch2_debug, invalid_free)

@@ -167,6 +167,76 @@ KTEST(ch2_slab, zero_flag_and_lifo_reuse)
 	}
 }
 
+/*
+ * Allocate @p n + 1 objects from the fresh cache @p s into @p p, and put in
+ * @p idx the index of each of the first n in the slab of the first one (-1:
+ * not an object of that slab). @return true if those n are that whole slab,
+ * each object once, and object n comes from another slab.
+ */
+static bool take_first_slab(struct kmem_cache *s, const struct kmem_cache_stats *st, void **p, long *idx,
+			    unsigned n)
+{
+	static uint8_t seen[PAGE_SIZE];
+	size_t block = PAGE_SIZE << st->order;
+	for (unsigned i = 0; i <= n; i++)
+		p[i] = kmem_cache_alloc(s, 0);
+	if (!p[0] || !p[n] || n > sizeof(seen))
+		return false;
+	uintptr_t base = ALIGN_DOWN((uintptr_t)p[0], block);
+	uintptr_t first = base + ((uintptr_t)p[0] - base) % st->stride; /* object 0 */
+	bool ok = true;
+	memset(seen, 0, n);
+	for (unsigned i = 0; i < n; i++) {
+		uintptr_t off = (uintptr_t)p[i] - first;
+		bool in = p[i] && (uintptr_t)p[i] >= first && off % st->stride == 0 && off / st->stride < n;
+		idx[i] = in ? (long)(off / st->stride) : -1;
+		if (ok && (!in || seen[idx[i]]))
+			printk("allocation %u (%p) is not a new object of the first slab\n", i, p[i]);
+		ok &= in && !seen[idx[i]]++;
+	}
+	if (ok && (uintptr_t)p[n] >= base && (uintptr_t)p[n] < base + block) {
+		printk("allocation %u came from the first slab, which has only %u objects\n", n, n);
+		ok = false;
+	}
+	return ok;
+}
+
+KTEST(ch2_slab, new_slab_objects_in_order)
+{
+	/*
+	 * slab_init_freelist chains a new slab's objects 0 first, so a fresh
+	 * cache without hart stacks hands them out 0, 1, 2... (a hart's stack
+	 * takes them in batches and pops each from the top: there only the set
+	 * is fixed). Either way a slab gives every object it has, once.
+	 */
+	static const unsigned flags[] = {SLAB_NO_CPU_CACHE, SLAB_DEBUG, 0};
+	static const char *const flag_names[] = {"SLAB_NO_CPU_CACHE", "SLAB_DEBUG", "0"};
+	for (unsigned f = 0; f < ARRAY_SIZE(flags); f++) {
+		struct kmem_cache *s = kmem_cache_create("ch2-order", 40, 0, flags[f]);
+		KASSERT_NOT_NULL(s);
+		struct kmem_cache_stats st;
+		kmem_cache_stats(s, &st);
+		unsigned n = st.objects_per_slab;
+		void **p = kcalloc(n + 1, sizeof(void *));
+		long *idx = kcalloc(n, sizeof(long));
+		KASSERT_TRUE(p && idx);
+		KEXPECT_TRUE(take_first_slab(s, &st, p, idx, n));
+		unsigned i = 0;
+		while (i < n && idx[i] == (long)i)
+			i++;
+		if (flags[f] && i < n) {
+			printk("a fresh cache (%s) gave object %ld of its slab as allocation %u\n", flag_names[f],
+			       idx[i], i);
+			KEXPECT_EQ(idx[i], (long)i);
+		}
+		for (i = 0; i <= n; i++)
+			kmem_cache_free(s, p[i]);
+		kfree(p);
+		kfree(idx);
+		KEXPECT_EQ(kmem_cache_destroy(s), 0);
+	}
+}
+
 KTEST(ch2_slab, big_objects_use_bigger_slabs)
 {
 	struct kmem_cache *s = kmem_cache_create("ch2-big", 3000, 0, 0);

@@ -124,3 +124,59 @@ KTEST(ch3_huge, split_out_of_memory)
 	}
 	SCRATCH_END(s);
 }
+
+/* The leaf that maps @p va in @p pt and its level, or 0 if none. */
+static pte_t leaf_of(struct pagetable *pt, vaddr_t va, int *level)
+{
+	*level = 0;
+	pte_t *pte = pt_walk(pt, va, level, false);
+	return pte && pte_is_leaf(*pte) ? *pte : 0;
+}
+
+KTEST(ch3_huge, split_both_edges_out_of_memory)
+{
+	/*
+	 * Both ends of the range fall inside 2 MiB pages of one gigapage: the
+	 * start takes two splits (1 GiB, then its 2 MiB page, which is entry 0
+	 * of the first new table), the end one more. When the third table
+	 * cannot be had, the first two splits are undone newest first (the
+	 * second table hangs in the first), their tables freed by the flush.
+	 */
+	struct scratch s;
+	SCRATCH_BEGIN(s);
+	KASSERT_EQ(pt_map(&s.pt, T_VA, T_PA, GIGAPAGE_SIZE, RW | PT_MAP_HUGE), 0);
+	int level;
+	pte_t leaf = leaf_of(&s.pt, T_VA, &level);
+	KASSERT_EQ(level, 2);
+	uint64_t free_now = frames_free_count();
+	vaddr_t start = T_VA + 3 * PAGE_SIZE, end = T_VA + 5 * MEGAPAGE_SIZE + 7 * PAGE_SIZE;
+	for (unsigned long failat = 1; failat <= 3; failat++) {
+		for (int protect = 0; protect <= 1; protect++) {
+			struct tlb_flusher fl;
+			tlb_flusher_init(&fl, false);
+			pt_inject_alloc_failure(failat);
+			int err = protect ? pt_protect(&s.pt, start, end - start, PTE_R, &fl)
+					  : pt_unmap(&s.pt, start, end - start, &fl);
+			pt_inject_alloc_failure(0);
+			tlb_flusher_finish(&fl);
+			KEXPECT_EQ(err, -ENOMEM);
+			/* Exactly as before: the same gigapage leaf, every frame back. */
+			KEXPECT_EQ(leaf_of(&s.pt, start, &level), leaf);
+			KEXPECT_EQ(level, 2);
+			KEXPECT_EQ(leaf_of(&s.pt, end, &level), leaf);
+			KEXPECT_EQ(q_pa(&s.pt, end - PAGE_SIZE + 8), T_PA + (end - T_VA) - PAGE_SIZE + 8);
+			KEXPECT_EQ(s.pt.nr_tables, 1);
+			KEXPECT_EQ(frames_free_count(), free_now);
+		}
+	}
+	/* With memory the same unmap takes those three tables, no more. */
+	pt_inject_alloc_failure(4);
+	KEXPECT_EQ(pt_unmap(&s.pt, start, end - start, NULL), 0);
+	pt_inject_alloc_failure(0);
+	KEXPECT_EQ(s.pt.nr_tables, 4);
+	KEXPECT_EQ(q_size(&s.pt, start - PAGE_SIZE), PAGE_SIZE);
+	KEXPECT_EQ(q_size(&s.pt, start), -ENOENT);
+	KEXPECT_EQ(q_size(&s.pt, end - PAGE_SIZE), -ENOENT);
+	KEXPECT_EQ(q_pa(&s.pt, end), T_PA + (end - T_VA));
+	SCRATCH_END(s);
+}
