@@ -13,13 +13,18 @@
  *
  * A failed check prints `# %file:line: expected <what>, got <values>` before
  * the test's `not ok` line. Whatever a test prints with printk() also becomes a
- * `# ` diagnostic line. A test that faults is reported `not ok` with the fault
- * and the run goes on with the next test.
+ * `# ` diagnostic line. A test that ends without a single check fails
+ * (`made no check`). A test that faults, on any hart, is reported `not ok`
+ * with the fault and the run goes on with the next test. So is a test that
+ * runs longer than the watchdog allows (8 s): the runner prints where every
+ * hart is, stops the work the test left on other harts, releases the locks
+ * it held, and goes on.
  *
  * Bootargs: `ktest=<glob>[,<glob>...]` runs the suites whose name matches one
- * (default `*`),
- * `ktest=none` runs none. `bench=<glob>` runs the benchmarks instead.
- * Then the kernel powers off: exit code 0 if everything passed, 1 otherwise.
+ * (default `*`), `ktest=none` runs none, `ktest_timeout=<ms>` sets the
+ * watchdog (0: off), `ktest_times` prints each test's time. `bench=<glob>`
+ * runs the benchmarks instead. Then the kernel powers off: exit code 0 if
+ * everything passed, 1 otherwise.
  *
  * @code
  * KTEST(ch1_buddy, order0_roundtrip)
