@@ -11,6 +11,8 @@ from . import build, dtb, qemu, score
 from .rubric import Chapter, Config
 
 BENCH_MEMORY = "256M"
+# The kernel's per-test watchdog (common/lib/ktest.c), scaled with the boot timeout.
+WATCHDOG_MS = 8000
 BENCH_EXTRA = ("-icount", "shift=0")
 
 
@@ -53,9 +55,16 @@ def prepare_kernel(chapter: Chapter, settings: Settings) -> build.BuildFailure |
     return build.build(settings.make, settings.root, chapter.number, settings.log_dir / f"{chapter.name}-build.log")
 
 
+def watchdog_bootarg(settings: Settings) -> str:
+    """``ktest_timeout=<ms>`` when --timeout-scale changes the kernel's default, else nothing."""
+    if settings.timeout_scale == 1:
+        return ""
+    return f"ktest_timeout={round(WATCHDOG_MS * settings.timeout_scale)}"
+
+
 def boot_config(chapter: Chapter, config: Config, settings: Settings) -> qemu.Boot:
     """Boot the chapter's kernel once in @p config with its tests selected."""
-    bootargs = " ".join(part for part in (f"ktest={chapter.ktest}", config.bootargs) if part)
+    bootargs = " ".join(part for part in (f"ktest={chapter.ktest}", watchdog_bootarg(settings), config.bootargs) if part)
     kernel = build.kernel_path(settings.root, chapter.number)
     log_path = settings.log_dir / f"{chapter.name}-{config.name}.log"
     timeout = chapter.timeout * settings.timeout_scale
