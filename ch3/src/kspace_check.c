@@ -20,12 +20,13 @@ static void perm_string(unsigned flags, char out[4])
 	out[3] = '\0';
 }
 
-static bool is_guard(vaddr_t va)
+/* The hart whose stack's guard page is at @va, or -1. */
+static int guard_of(vaddr_t va)
 {
 	for (int i = 0; i < MAX_HARTS; i++)
 		if (va == (vaddr_t)hart_stacks[i].guard)
-			return true;
-	return false;
+			return i;
+	return -1;
 }
 
 /* Every page of [start, end) maps its own frame with exactly @perm (guard pages: unmapped). */
@@ -34,9 +35,11 @@ static int expect(struct pagetable *pt, const char *what, vaddr_t start, vaddr_t
 	for (vaddr_t va = start; va < end;) {
 		struct pt_mapping m;
 		int err = pt_query(pt, va, &m);
-		if (is_guard(va)) {
+		int hart = guard_of(va);
+		if (hart >= 0) {
 			if (!err) {
-				printk("kspace: guard page 0x%lx is mapped\n", va);
+				printk("kspace: the guard page below hart %d's stack (0x%lx) is mapped: an overflow "
+				       "of that stack would go unnoticed\n", hart, va);
 				return -EACCES;
 			}
 			va += PAGE_SIZE;
