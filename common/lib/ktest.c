@@ -202,13 +202,13 @@ static enum verdict run_one(const struct ktest *t)
 	}
 	watchdog_disarm();
 	cur.running = false;
+	printk_end_line(); /* whatever the test left unfinished ends before what follows */
 	if (cur.verdict == PASS && __atomic_load_n(&ktest_checks, __ATOMIC_RELAXED) == 0) {
 		printk("made no check: the test ended without one KEXPECT or KASSERT\n");
 		cur.verdict = FAIL;
 	}
 	if (print_times && machine.timebase_hz)
 		printk("time: %lu ms\n", (rdtime() - start) * 1000 / machine.timebase_hz);
-	printk_end_line(); /* whatever the test left unfinished ends before the result */
 	printk_set_line_prefix(NULL);
 	return cur.verdict;
 }
