@@ -35,10 +35,11 @@
 int backtrace_collect(vaddr_t pc, vaddr_t ra, vaddr_t fp, vaddr_t sp, vaddr_t *pcs, int max);
 
 /**
- * Print the chain backtrace_collect() finds, one line per frame, each line
- * starting with @p prefix: first `<prefix><pc symbolized>`, then
- * `<prefix>  called from <return address symbolized>` (ksym_snprint(),
- * ksym_snprint_ret()).
+ * Print the chain backtrace_collect() finds from @p pc, @p ra, @p fp and
+ * @p sp, one line per frame, each line starting with @p prefix: first
+ * `<prefix><pc symbolized>`, then `<prefix>  called from <return address
+ * symbolized>` (ksym_snprint(), ksym_snprint_ret()). At most
+ * BACKTRACE_MAX_DEPTH lines, through printk().
  */
 void backtrace_print(const char *prefix, vaddr_t pc, vaddr_t ra, vaddr_t fp, vaddr_t sp);
 

@@ -87,11 +87,11 @@ bool ksym_lookup(vaddr_t pc, struct ksym *out);
 int ksym_snprint(char *buf, size_t len, vaddr_t pc);
 
 /**
- * ksym_snprint() for a return address @p ra (a `called from` frame): the
- * name and line are those of the call instruction, @p ra - 1 (a call that
- * never returns may be a function's last instruction, and then @p ra is
- * already in the next function), the offset that of @p ra itself.
- * As Linux's %pB (sprint_backtrace()).
+ * ksym_snprint() into @p buf of @p len bytes for a return address @p ra (a
+ * `called from` frame): the name and line are those of the call instruction,
+ * @p ra - 1 (a call that never returns may be a function's last instruction,
+ * and then @p ra is already in the next function), the offset that of @p ra
+ * itself. @return as ksym_snprint(). As Linux's %pB (sprint_backtrace()).
  */
 int ksym_snprint_ret(char *buf, size_t len, vaddr_t ra);
 

@@ -18,10 +18,11 @@
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 /**
- * panic() for code that was interrupted by a trap: the pc it names is @p pc
- * and the backtrace starts from the trapped code's registers @p pc, @p ra,
- * @p fp (s0) and @p sp rather than from panic()'s own frame (which would show
- * only the trap handler).
+ * panic() for code that was interrupted by a trap: the message is formatted
+ * from @p fmt and the arguments, the pc it names is @p pc, and the backtrace
+ * starts from the trapped code's registers @p pc, @p ra, @p fp (s0) and
+ * @p sp rather than from panic()'s own frame (which would show only the trap
+ * handler). Never returns.
  */
 void panic_regs(vaddr_t pc, vaddr_t ra, vaddr_t fp, vaddr_t sp, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 5, 6)));
