@@ -53,8 +53,8 @@ Q := $(if $(V),,@)
 # table (kernel.pass1.elf), then with the table scripts/ksyms.py writes from
 # that first link. The table is the last thing in .rodata (kernel.ld), where
 # it moves no code; the second link checks that by making the table again
-# from the final kernel. /usr/bin/python3: Debian's python3-pyelftools is
-# seen by that interpreter only.
+# from the final kernel (while objdump writes kernel.asm). /usr/bin/python3:
+# Debian's python3-pyelftools is seen by that interpreter only.
 KSYMS_PY := /usr/bin/python3 scripts/ksyms.py --ldscript common/boot/kernel.ld
 PASS1 := $(KDIR)/kernel.pass1.elf
 
@@ -78,8 +78,9 @@ $(KDIR)/ksyms.o $(KDIR)/ksyms0.o: $(KDIR)/%.o: $(KDIR)/%.c
 $(KERNEL): $(KOBJS) $(KDIR)/ksyms.o common/boot/kernel.ld
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(KOBJS) $(KDIR)/ksyms.o
-	$(Q)$(KSYMS_PY) --check $(KDIR)/ksyms.c $@ || { rm -f $@; exit 1; }
-	$(Q)$(OBJDUMP) -d -S $@ > $(KDIR)/kernel.asm
+	$(Q)$(OBJDUMP) -d -S $@ > $(KDIR)/kernel.asm & asm=$$!; \
+	if ! $(KSYMS_PY) --check $(KDIR)/ksyms.c $@; then rm -f $@; wait $$asm; exit 1; fi; \
+	wait $$asm
 
 $(KDIR)/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
