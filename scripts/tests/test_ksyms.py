@@ -230,7 +230,7 @@ def test_fast_decoder_agrees_with_pyelftools(program):
         lo, hi = ksyms.text_range(e)
         fast = ksyms.line_rows(e, lo, hi, None, fast=True)
         slow = ksyms.line_rows(e, lo, hi, None, fast=False)
-    assert fast == slow and len(fast) > 20
+    assert fast == slow and len(fast[0]) > 20
 
 
 @needs_gcc
@@ -259,8 +259,8 @@ def test_empty_table_finds_nothing(tmp_path):
 
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
-    """A built kernel and the table linked into it: the newest build/chN, else
-    chapter 1 built into a scratch directory (as `make kernel` would)."""
+    """A built kernel: the last chapter's in build/, else chapter 1's built
+    into a scratch directory (as `make kernel` would)."""
     built = sorted(ROOT.glob("build/ch[0-9]*/kernel.elf"))
     if built:
         kdir = built[-1].parent
@@ -272,7 +272,7 @@ def kernel(tmp_path_factory):
         subprocess.run(["make", "-C", str(ROOT), "-j2", f"BUILD={build}", "kernel", "CH=1"], check=True,
                        capture_output=True, env=env)
         kdir = build / "ch1"
-    return kdir / "kernel.elf", kdir / "ksyms.c"
+    return kdir / "kernel.elf"
 
 
 def binutils_slip(ours, theirs) -> bool:
@@ -285,9 +285,8 @@ def binutils_slip(ours, theirs) -> bool:
 
 @needs_cross
 def test_kernel_table_matches_addr2line(kernel, tmp_path):
-    elf, table = kernel
-    addrs, excused = compare(elf, table, tmp_path, CROSS, ROOT, tolerate=binutils_slip)
+    # The table of this ksyms.py (the build's may predate an edit of it).
+    table = table_for(kernel, tmp_path / "table.c", ROOT / "common/boot/kernel.ld")
+    addrs, excused = compare(kernel, table, tmp_path, CROSS, ROOT, tolerate=binutils_slip)
     assert len(excused) * 100 <= len(addrs), f"{len(excused)} excused of {len(addrs)}: {excused[:5]}"
-    # The table is the final kernel's own (what the build's --check says too).
-    assert ksyms.main(["--check", str(table), str(elf), "--ldscript", str(ROOT / "common/boot/kernel.ld")]) == 0
 
