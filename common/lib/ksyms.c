@@ -65,11 +65,14 @@ static void find_line(const struct ksym_table *t, uint32_t off, struct ksym *out
 	uint32_t pos = t->blocks[b].pos;
 	uint32_t end = b + 1 < t->nblocks ? t->blocks[b + 1].pos : t->rows_size;
 	uint32_t nrows = b + 1 < t->nblocks ? KSYM_BLOCK_ROWS : t->nrows - b * KSYM_BLOCK_ROWS;
+	if (end > t->rows_size)
+		return;
+	/* The decoder's state at a block's start: its offset, line 0, no file. */
 	uint32_t at = t->blocks[b].off, file = UINT32_MAX;
 	int32_t line = 0;
 	const char *found_file = NULL;
 	int found_line = 0;
-	for (uint32_t i = 0; i < nrows && end <= t->rows_size; i++) {
+	for (uint32_t i = 0; i < nrows; i++) {
 		uint32_t delta, x;
 		if (!read_uleb(t->rows, &pos, end, &delta) || !read_uleb(t->rows, &pos, end, &x))
 			break;
