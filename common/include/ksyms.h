@@ -1,6 +1,6 @@
 /**
  * @file ksyms.h
- * @brief The kernel's own symbol and line table: a pc to `name+0xoff (file:line)`.
+ * @brief The kernel's own symbol and line table: a pc to `pt_query+0x30 (ch3/src/query.c:21)`.
  *
  * So that a fault or a panic names the code without addr2line, the build
  * embeds a table of the kernel's functions and of DWARF's line table
@@ -78,7 +78,7 @@ struct ksym {
 bool ksym_lookup(vaddr_t pc, struct ksym *out);
 
 /**
- * Write @p pc as `name+0xoff (file:line)` into @p buf of @p len bytes
+ * Write @p pc as `name+0xoff (path:line)` into @p buf of @p len bytes
  * (`name+0xoff` without line information, `0x<pc>` when no function covers
  * it), NUL-terminated when @p len > 0, as snprintf() does.
  * @return the length the full text has (it was cut if that is >= @p len).

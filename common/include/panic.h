@@ -11,7 +11,7 @@
 /**
  * Print `panic: <message> (hart N, pc <caller>)`, the message formatted from
  * @p fmt and the arguments as by printk() and the caller symbolized
- * (`name+0xoff (file:line)`, ksyms.h), then a backtrace from panic()'s own
+ * (`name+0xoff (path:line)`, ksyms.h), then a backtrace from panic()'s own
  * frame (backtrace.h), and power off with exit code 2. Other harts are
  * stopped. Never returns.
  */
