@@ -10,7 +10,8 @@ must say what binutils' addr2line and nm say, instruction by instruction:
   into a scratch directory, with the cross binutils.
 
 Also: the opcode decoder of ksyms.py agrees with pyelftools' own (on the
-small program; on a kernel the addr2line comparison covers it), --check
+small program; on a kernel the addr2line comparison covers it), its walk of
+.debug_line finds the programs the units point to, --check
 accepts the table of the ELF and refuses any other, and an empty table finds
 nothing. Needs pyelftools (run under /usr/bin/python3), gcc and binutils.
 """
@@ -233,6 +234,29 @@ def test_fast_decoder_agrees_with_pyelftools(program):
     assert fast == slow and len(fast[0]) > 20
 
 
+def same_programs(elf: Path):
+    """Walking .debug_line finds the programs the units point to, with the same files."""
+    with open(elf, "rb") as f:
+        e = ELFFile(f)
+        dwarf = e.get_dwarf_info()
+        walked = ksyms.walk_line_programs(dwarf, e.get_section_by_name(".debug_line").data())
+        if walked is None:
+            pytest.skip("this pyelftools cannot walk .debug_line: ksyms.py takes the public way")
+
+        def key(progs):
+            return sorted(
+                (p.program_start_offset, p.program_end_offset, comp, ksyms.file_names(p.header, comp, None))
+                for p, comp in progs
+            )
+
+        assert key(walked) == key(ksyms.unit_line_programs(dwarf))
+
+
+@needs_gcc
+def test_walked_line_programs_are_the_units(program):
+    same_programs(program[0])
+
+
 @needs_gcc
 def test_check_accepts_its_table_and_refuses_another(program, tmp_path, capsys):
     elf, _ = program
@@ -290,3 +314,7 @@ def test_kernel_table_matches_addr2line(kernel, tmp_path):
     addrs, excused = compare(kernel, table, tmp_path, CROSS, ROOT, tolerate=binutils_slip)
     assert len(excused) * 100 <= len(addrs), f"{len(excused)} excused of {len(addrs)}: {excused[:5]}"
 
+
+@needs_cross
+def test_kernel_walked_line_programs_are_the_units(kernel):
+    same_programs(kernel)
