@@ -49,10 +49,39 @@ kernel: $(KERNEL)
 # V=1 shows the full commands.
 Q := $(if $(V),,@)
 
-$(KERNEL): $(KOBJS) common/boot/kernel.ld
+# The kernel carries its own symbol and line table (common/include/ksyms.h),
+# made from the kernel itself, so it is linked twice: first with an empty
+# table (kernel.pass1.elf), then with the table scripts/ksyms.py writes from
+# that first link. The table is the last thing in .rodata (kernel.ld), where
+# it moves no code; the second link checks that by making the table again
+# from the final kernel (while objdump writes kernel.asm). /usr/bin/python3:
+# Debian's python3-pyelftools is seen by that interpreter only.
+KSYMS_PY := /usr/bin/python3 scripts/ksyms.py --ldscript common/boot/kernel.ld
+PASS1 := $(KDIR)/kernel.pass1.elf
+
+$(PASS1): $(KOBJS) $(KDIR)/ksyms0.o common/boot/kernel.ld
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(KOBJS)
-	$(Q)$(OBJDUMP) -d -S $@ > $(KDIR)/kernel.asm
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(KOBJS) $(KDIR)/ksyms0.o
+
+$(KDIR)/ksyms.c: $(PASS1) scripts/ksyms.py
+	@echo "  GEN     $@"
+	$(Q)$(KSYMS_PY) -o $@ $<
+
+$(KDIR)/ksyms0.c: scripts/ksyms.py
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(Q)$(KSYMS_PY) --empty -o $@
+
+$(KDIR)/ksyms.o $(KDIR)/ksyms0.o: $(KDIR)/%.o: $(KDIR)/%.c
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(KERNEL): $(KOBJS) $(KDIR)/ksyms.o common/boot/kernel.ld
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(KOBJS) $(KDIR)/ksyms.o
+	$(Q)$(OBJDUMP) -d -S $@ > $(KDIR)/kernel.asm & asm=$$!; \
+	if ! $(KSYMS_PY) --check $(KDIR)/ksyms.c $@; then rm -f $@; wait $$asm; exit 1; fi; \
+	wait $$asm
 
 $(KDIR)/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -64,7 +93,7 @@ $(KDIR)/obj/%.S.o: %.S
 	@echo "  AS      $<"
 	$(Q)$(CC) $(CFLAGS) -D__ASSEMBLER__ -c -o $@ $<
 
--include $(KOBJS:.o=.d)
+-include $(KOBJS:.o=.d) $(KDIR)/ksyms.d $(KDIR)/ksyms0.d
 
 kernels:
 	@for c in $(CHAPTERS); do $(MAKE) --no-print-directory kernel CH=$$c || exit 1; done

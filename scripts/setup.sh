@@ -2,7 +2,8 @@
 # Install what mmlab needs from Debian's packages, and only what is missing.
 #
 #   scripts/setup.sh          what `make grade` needs: the cross compiler, QEMU
-#                             (with OpenSBI), dtc, python3, make
+#                             (with OpenSBI), dtc, python3, pyelftools (the
+#                             build's symbol table, scripts/ksyms.py), make
 #   scripts/setup.sh --test   also what `make test` needs: pytest, a host C
 #                             compiler with sanitizers, Doxygen and its theme,
 #                             graphviz, headless Chromium
@@ -33,6 +34,9 @@ have() { command -v "$1"; }
 
 need make have make
 need python3 have python3
+# Debian's python3-* packages are seen only by /usr/bin/python3, which is the
+# one the Makefile runs scripts/ksyms.py with.
+need python3-pyelftools /usr/bin/python3 -c 'import elftools'
 need gcc-riscv64-unknown-elf have riscv64-unknown-elf-gcc
 need qemu-system-misc have qemu-system-riscv64
 need qemu-system-data test -e /usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin

@@ -126,9 +126,11 @@ trap_vector:
 	sret
 
 /* The stack is gone: no frame, no return. kernel_stack_overflow(sepc,
- * stval, scause, sp) panics from this hart's overflow stack. */
+ * stval, scause, sp, ra, fp) panics from this hart's overflow stack. */
 stack_overflow:
 	mv	a3, sp
+	mv	a4, ra
+	mv	a5, s0
 	la	t0, overflow_stacks
 	addi	sp, tp, 1
 	slli	sp, sp, 12		/* (hart + 1) * 4096: this hart's stack top */

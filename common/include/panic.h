@@ -9,11 +9,23 @@
 #include "types.h"
 
 /**
- * Print `panic: <message> (hart N, pc 0x..)`, the message formatted from
- * @p fmt and the arguments as by printk(), and power off with exit code 2.
- * Other harts are stopped. Never returns.
+ * Print `panic: <message> (hart N, pc <caller>)`, the message formatted from
+ * @p fmt and the arguments as by printk() and the caller symbolized
+ * (`name+0xoff (path:line)`, ksyms.h), then a backtrace from panic()'s own
+ * frame (backtrace.h), and power off with exit code 2. Other harts are
+ * stopped. Never returns.
  */
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/**
+ * panic() for code that was interrupted by a trap: the message is formatted
+ * from @p fmt and the arguments, the pc it names is @p pc, and the backtrace
+ * starts from the trapped code's registers @p pc, @p ra, @p fp (s0) and
+ * @p sp rather than from panic()'s own frame (which would show only the trap
+ * handler). Never returns.
+ */
+void panic_regs(vaddr_t pc, vaddr_t ra, vaddr_t fp, vaddr_t sp, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 5, 6)));
 
 /** Panic with the expression's text if @p cond is false (a kernel invariant). */
 #define BUG_ON(cond)                                                                 \

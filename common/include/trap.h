@@ -12,6 +12,7 @@
 #ifndef MMLAB_TRAP_H
 #define MMLAB_TRAP_H
 
+#include "asmdefs.h"
 #include "types.h"
 
 /** Registers at the time of the trap, as trapvec.S saves them. */
@@ -41,6 +42,13 @@ int trap_unregister(uint64_t cause, trap_handler_fn fn);
 
 /** Install the trap vector on this hart. */
 void trap_init_hart(void);
+
+/**
+ * Each hart's small stack for the panic after a kernel stack overflow
+ * (trapvec.S moves to it when sp has run into a guard page); the unwinder
+ * (backtrace.h) knows it as a stack.
+ */
+extern uint8_t overflow_stacks[MAX_HARTS][4096];
 
 /** A short name for @p scause ("store page fault"). */
 const char *trap_cause_name(uint64_t scause);

@@ -80,12 +80,15 @@ const char *trap_cause_name(uint64_t scause)
 /* Where trapvec.S panics from when a hart's stack has overflowed. */
 uint8_t overflow_stacks[MAX_HARTS][4096] __attribute__((aligned(16)));
 
-void kernel_stack_overflow(uint64_t sepc, uint64_t stval, uint64_t scause, uint64_t sp);
-void kernel_stack_overflow(uint64_t sepc, uint64_t stval, uint64_t scause, uint64_t sp)
+/* panic_regs() names sepc and unwinds the overflowed stack from fp: sp
+ * itself is in the guard page, which the unwinder must not read. */
+void kernel_stack_overflow(uint64_t sepc, uint64_t stval, uint64_t scause, uint64_t sp, uint64_t ra, uint64_t fp);
+void kernel_stack_overflow(uint64_t sepc, uint64_t stval, uint64_t scause, uint64_t sp, uint64_t ra, uint64_t fp)
 {
-	panic("kernel stack overflow: sp 0x%lx ran into the guard page below hart %d's stack "
-	      "(%s at sepc 0x%lx, stval 0x%lx); look for deep recursion or a large local array",
-	      sp, cpuid(), trap_cause_name(scause), sepc, stval);
+	panic_regs(sepc, ra, fp, fp - 16,
+		   "kernel stack overflow: sp 0x%lx ran into the guard page below hart %d's stack "
+		   "(%s at sepc 0x%lx, stval 0x%lx); look for deep recursion or a large local array",
+		   sp, cpuid(), trap_cause_name(scause), sepc, stval);
 }
 
 /* Called from trapvec.S with the saved registers. */
@@ -106,6 +109,8 @@ void trap_dispatch(struct trap_frame *tf)
 			return;
 		ktest_on_fault(tf); /* returns only if no test was running */
 	}
-	panic("unexpected %s in the kernel: sepc 0x%lx, stval 0x%lx, scause 0x%lx",
-	      trap_cause_name(tf->scause), tf->sepc, tf->stval, tf->scause);
+	/* The backtrace starts at the trapped code (sepc), not in this handler. */
+	panic_regs(tf->sepc, tf->regs[1], tf->regs[8], tf->regs[2],
+		   "unexpected %s in the kernel: sepc 0x%lx, stval 0x%lx, scause 0x%lx",
+		   trap_cause_name(tf->scause), tf->sepc, tf->stval, tf->scause);
 }
