@@ -14,6 +14,7 @@
  *   ok 1 ch1.buddy
  *   # Totals: pass:P fail:F skip:S total:T
  */
+#include "backtrace.h"
 #include "fdt.h"
 #include "ksetjmp.h"
 #include "ktest.h"
@@ -103,7 +104,9 @@ bool ktest_failed(void)
 /* Where hart @hart was when it stopped: its pc, and the calls that led there. */
 static void print_where(int hart, const struct trap_frame *tf)
 {
-	printk("hart %d: pc 0x%lx, ra 0x%lx\n", hart, tf->sepc, tf->regs[1]);
+	char prefix[16];
+	snprintf(prefix, sizeof(prefix), "hart %d: ", hart);
+	backtrace_print(prefix, tf->sepc, tf->regs[1], tf->regs[8], tf->regs[2]);
 }
 
 static void report_hart(int hart, enum hart_activity what, const struct trap_frame *tf)
@@ -142,15 +145,14 @@ void ktest_on_fault(struct trap_frame *tf)
 	if (me != boot_hart()) {
 		/* A fault in a test's work on another hart: that hart gives up its
 		 * share; the test fails; the boot hart carries on. */
-		printk("fault: %s on hart %d at pc 0x%lx, address 0x%lx; its part of the test is abandoned\n",
-		       trap_cause_name(tf->scause), me, tf->sepc, tf->stval);
+		printk("fault: %s on hart %d, address 0x%lx; its part of the test is abandoned\n",
+		       trap_cause_name(tf->scause), me, tf->stval);
 		print_where(me, tf);
 		cur.verdict = FAIL;
 		smp_leave_work();
 		return; /* not running work: the caller panics */
 	}
-	printk("fault: %s at pc 0x%lx, address 0x%lx; the test is abandoned\n", trap_cause_name(tf->scause),
-	       tf->sepc, tf->stval);
+	printk("fault: %s, address 0x%lx; the test is abandoned\n", trap_cause_name(tf->scause), tf->stval);
 	print_where(me, tf);
 	abandon();
 }

@@ -21,7 +21,7 @@ PANIC_RE = re.compile(r"^\s*(?:#\s*)?panic:\s*(?P<message>.*)$")
 BENCH_RE = re.compile(r"^\s*#\s*bench\s+(?P<name>\S+):\s*(?P<value>\S+)\s*(?P<unit>.*)$")
 SKIP_RE = re.compile(r"^SKIP\b\s*(?P<reason>.*)$", re.IGNORECASE)
 TODO_RE = re.compile(r"TODO\(ch\d+\):\s*(?P<what>.*)$")
-FAULT_RE = re.compile(r"^fault:")
+FAULT_RE = re.compile(r"^(?:fault|watchdog):")
 
 
 @dataclass
@@ -53,10 +53,14 @@ class TestResult:
         return None
 
     def explanation(self, limit: int = 3) -> list[str]:
-        """The diagnostics worth showing for a failure: a fault first, no TODO lines."""
-        faults = [line for line in self.diagnostics if FAULT_RE.match(line)]
-        others = [line for line in self.diagnostics if line not in faults and not TODO_RE.search(line)]
-        return (faults + others)[:limit]
+        """The diagnostics worth showing for a failure, no TODO lines.
+
+        A fault or the watchdog comes first, with the lines after it (where
+        each hart was), then what the test printed before it.
+        """
+        lines = [line for line in self.diagnostics if not TODO_RE.search(line)]
+        first = next((i for i, line in enumerate(lines) if FAULT_RE.match(line)), 0)
+        return (lines[first:] + lines[:first])[:limit]
 
 
 @dataclass

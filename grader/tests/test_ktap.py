@@ -37,6 +37,19 @@ def test_fault_comes_first_and_todo_is_left_out():
     assert result.todo() == "merge"
 
 
+def test_watchdog_comes_first_with_where_the_harts_were():
+    lines = [
+        "partial line",
+        "watchdog: the test ran 8000 ms without finishing: abandoned",
+        "hart 0: buddy_claim+0x9a (ch1/src/buddy.c:398)",
+        "hart 0:   called from frames_alloc_at+0x40 (ch1/src/frame.c:300)",
+        "hart 1: idle",
+    ]
+    result = ktap.TestResult("ch1.a", "x", False, diagnostics=lines)
+    assert result.explanation() == lines[1:4]
+    assert result.explanation(limit=5) == lines[1:] + lines[:1]
+
+
 def test_panic_inside_a_test_and_where_it_stopped():
     run = parse_file("panic.log")
     assert run.panic.startswith("BUG_ON(page->state != PAGE_FREE_HEAD)")
