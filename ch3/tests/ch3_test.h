@@ -121,34 +121,32 @@ static inline struct leaf_counts count_leaves(struct pagetable *pt, vaddr_t star
 }
 
 /*
- * Memory drained by a test: blocks held in a list linked through their own
- * first words, and the watermarks to restore.
+ * Memory drained by a test: the blocks held, in an array beside them rather
+ * than linked through them (a write into each block of a 2 GiB machine would
+ * make QEMU back all of guest RAM on the host, 2 MiB at a time), and the
+ * watermarks to restore. Too large for a stack: make it static.
  */
+#define DRAIN_MAX 4096
 struct drain {
-	paddr_t head;
 	struct frame_watermarks wm;
-};
-
-struct drain_block {
-	paddr_t next;
-	unsigned order;
+	unsigned n;
+	paddr_t pa[DRAIN_MAX];
+	uint8_t order[DRAIN_MAX];
 };
 
 /* Allocate frames until only @keep are free (watermarks off meanwhile). */
 static inline void drain_memory(struct drain *d, uint64_t keep)
 {
-	d->head = 0;
+	d->n = 0;
 	d->wm = frames_watermarks();
 	frames_set_watermarks((struct frame_watermarks){0, 0, 0});
 	for (int order = MAX_ORDER; order >= 0; order--) {
-		while (frames_free_count() >= keep + (1UL << order)) {
+		while (d->n < DRAIN_MAX && frames_free_count() >= keep + (1UL << order)) {
 			paddr_t pa = frames_alloc_order(order, 0);
 			if (!pa)
 				break;
-			struct drain_block *b = pa_to_kva(pa);
-			b->next = d->head;
-			b->order = order;
-			d->head = pa;
+			d->pa[d->n] = pa;
+			d->order[d->n++] = (uint8_t)order;
 		}
 	}
 }
@@ -156,11 +154,9 @@ static inline void drain_memory(struct drain *d, uint64_t keep)
 /* Give back everything drain_memory() took and restore the watermarks. */
 static inline void undrain_memory(struct drain *d)
 {
-	while (d->head) {
-		struct drain_block *b = pa_to_kva(d->head);
-		paddr_t pa = d->head;
-		d->head = b->next;
-		frames_free_order(pa, b->order);
+	while (d->n) {
+		d->n--;
+		frames_free_order(d->pa[d->n], d->order[d->n]);
 	}
 	frames_set_watermarks(d->wm);
 }

@@ -161,7 +161,7 @@ KTEST(ch3_errors, out_of_memory_for_real)
 	/* Fill memory but for a few frames, then map a range that needs more tables. */
 	struct scratch s;
 	SCRATCH_BEGIN(s);
-	struct drain d;
+	static struct drain d;
 	const uint64_t keep = 3;
 	drain_memory(&d, keep);
 	uint64_t left = frames_free_count();
