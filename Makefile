@@ -38,6 +38,10 @@ KSRCS := $(wildcard common/boot/*.S common/lib/*.[cS] common/tests/*.c) \
 	$(foreach l,$(LAYERS),$(wildcard $(l)/src/*.[cS] $(l)/tests/*.c))
 KOBJS := $(patsubst %,$(KDIR)/obj/%.o,$(KSRCS))
 KERNEL := $(KDIR)/kernel.elf
+# The list of objects, rewritten only when it changes: a source file added or
+# deleted relinks the kernel, not only a source file changed.
+OBJLIST := $(KDIR)/objects.list
+$(shell mkdir -p $(KDIR) && echo '$(KOBJS)' | cmp -s - $(OBJLIST) || echo '$(KOBJS)' > $(OBJLIST))
 
 .PHONY: all kernel kernels grade test run gdb bench stress docs handout setup clean host-test host-bench \
 	grader-test handout-check docs-check check-rubric generated-check compile_commands.json
@@ -59,7 +63,7 @@ Q := $(if $(V),,@)
 KSYMS_PY := /usr/bin/python3 scripts/ksyms.py --ldscript common/boot/kernel.ld
 PASS1 := $(KDIR)/kernel.pass1.elf
 
-$(PASS1): $(KOBJS) $(KDIR)/ksyms0.o common/boot/kernel.ld
+$(PASS1): $(KOBJS) $(OBJLIST) $(KDIR)/ksyms0.o common/boot/kernel.ld
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(KOBJS) $(KDIR)/ksyms0.o
 
@@ -76,7 +80,7 @@ $(KDIR)/ksyms.o $(KDIR)/ksyms0.o: $(KDIR)/%.o: $(KDIR)/%.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
-$(KERNEL): $(KOBJS) $(KDIR)/ksyms.o common/boot/kernel.ld
+$(KERNEL): $(KOBJS) $(OBJLIST) $(KDIR)/ksyms.o common/boot/kernel.ld
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(KOBJS) $(KDIR)/ksyms.o
 	$(Q)$(OBJDUMP) -d -S $@ > $(KDIR)/kernel.asm & asm=$$!; \
