@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import build, qemu, score
+from . import build, exercises, qemu, score
 from .rubric import Chapter, Config
 
 BENCH_MEMORY = "256M"
@@ -85,14 +85,21 @@ def boot_all(chapter: Chapter, configs: list[Config], settings: Settings) -> lis
         pool.shutdown()
 
 
-def grade_chapter(chapter: Chapter, settings: Settings) -> score.ChapterResult:
-    """Build, boot every selected configuration (in parallel) and score one chapter."""
+def grade_chapter(
+    chapter: Chapter, settings: Settings, rubric: dict[int, Chapter] | None = None
+) -> score.ChapterResult:
+    """Build, boot every selected configuration (in parallel) and score one chapter.
+
+    @p rubric (every chapter, by number) names the exercises whose stubs
+    blocked an item (a stub of another chapter's too); default: this one's.
+    """
     start = time.monotonic()
     failure = prepare_kernel(chapter, settings)
     if failure is not None:
         result = score.build_failed(chapter, failure)
     else:
         result = score.score_chapter(chapter, boot_all(chapter, selected_configs(chapter, settings), settings))
+        exercises.attach(result, rubric or {chapter.number: chapter}, settings.root)
     result.elapsed = time.monotonic() - start
     return result
 

@@ -20,7 +20,7 @@ DIAGNOSTIC_RE = re.compile(r"^\s*#\s?(?P<text>.*)$")
 PANIC_RE = re.compile(r"^\s*(?:#\s*)?panic:\s*(?P<message>.*)$")
 BENCH_RE = re.compile(r"^\s*#\s*bench\s+(?P<name>\S+):\s*(?P<value>\S+)\s*(?P<unit>.*)$")
 SKIP_RE = re.compile(r"^SKIP\b\s*(?P<reason>.*)$", re.IGNORECASE)
-TODO_RE = re.compile(r"TODO\(ch\d+\):\s*(?P<what>.*)$")
+TODO_RE = re.compile(r"TODO\(ch(?P<chapter>\d+)\):\s*(?P<what>.*)$")
 FAULT_RE = re.compile(r"^fault:")
 
 
@@ -46,10 +46,15 @@ class TestResult:
 
     def todo(self) -> str | None:
         """What the handout stub said it lacks (``TODO(chN): what``), if it did."""
+        stub = self.stub()
+        return stub[1] if stub else None
+
+    def stub(self) -> tuple[int, str] | None:
+        """The first stub the test ran into: its chapter N and what (``TODO(chN): what``)."""
         for line in self.diagnostics:
             match = TODO_RE.search(line)
             if match:
-                return match["what"].strip()
+                return int(match["chapter"]), match["what"].strip()
         return None
 
     def explanation(self, limit: int = 3) -> list[str]:

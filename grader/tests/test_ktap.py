@@ -83,3 +83,10 @@ def test_a_failure_is_not_hidden_by_a_later_pass():
     suite = ktap.parse(ktap.decode(first + again)).suites["ch1.a"]
     assert not suite.result("x").ok and suite.result("x").diagnostics == ["a.c:1: expected 1"]
     assert suite.result("y").ok
+
+
+def test_stub_names_its_chapter():
+    result = ktap.TestResult("ch3.a", "x", False, diagnostics=["TODO(ch3): pt_unmap: unmap a range"])
+    assert result.stub() == (3, "pt_unmap: unmap a range")
+    assert result.todo() == "pt_unmap: unmap a range"
+    assert ktap.TestResult("ch3.a", "x", False, diagnostics=["a.c:1: expected x"]).stub() is None
