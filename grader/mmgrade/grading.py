@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import build, exercises, qemu, score
+from . import build, exercises, qemu, score, sources
 from .rubric import Chapter, Config
 
 BENCH_MEMORY = "256M"
@@ -53,14 +53,20 @@ def prepare_kernel(chapter: Chapter, settings: Settings) -> build.BuildFailure |
     return build.build(settings.make, settings.root, chapter.number, settings.log_dir / f"{chapter.name}-build.log")
 
 
-def boot_config(chapter: Chapter, config: Config, settings: Settings) -> qemu.Boot:
-    """Boot the chapter's kernel once in @p config with its tests selected."""
+def boot_config(
+    chapter: Chapter, config: Config, settings: Settings, test_order: dict[str, list[str]] | None = None
+) -> qemu.Boot:
+    """Boot the chapter's kernel once in @p config with its tests selected.
+
+    @p test_order (suite -> its tests in run order, from the sources) lets a
+    boot that stopped inside a suite name the test that was running.
+    """
     bootargs = " ".join(part for part in (f"ktest={chapter.ktest}", config.bootargs) if part)
     kernel = build.kernel_path(settings.root, chapter.number)
     argv = qemu.command(settings.qemu, kernel, config.memory, config.smp, bootargs)
     log_path = settings.log_dir / f"{chapter.name}-{config.name}.log"
     settings.progress(f"{chapter.name}/{config.name}: {shlex.join(argv)}")
-    boot = qemu.run(config.name, argv, log_path, chapter.timeout * settings.timeout_scale)
+    boot = qemu.run(config.name, argv, log_path, chapter.timeout * settings.timeout_scale, test_order)
     settings.progress(f"{chapter.name}/{config.name}: {_summary(boot)}")
     return boot
 
@@ -74,9 +80,10 @@ def _summary(boot: qemu.Boot) -> str:
 
 def boot_all(chapter: Chapter, configs: list[Config], settings: Settings) -> list[qemu.Boot]:
     """Boot @p configs, --jobs at a time; on Ctrl-C kill every QEMU before waiting for the threads."""
+    order = sources.run_order(settings.root, chapter.number)
     pool = ThreadPoolExecutor(max_workers=max(1, settings.jobs))
     try:
-        return list(pool.map(lambda config: boot_config(chapter, config, settings), configs))
+        return list(pool.map(lambda config: boot_config(chapter, config, settings, order), configs))
     except KeyboardInterrupt:
         pool.shutdown(wait=False, cancel_futures=True)
         qemu.kill_all()

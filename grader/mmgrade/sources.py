@@ -80,6 +80,27 @@ def ktests_in(root: Path, directory: str) -> list[Declared]:
     return found
 
 
+def kernel_test_dirs(root: Path, number: int) -> list[str]:
+    """The test directories built into chapter @p number's kernel: common/tests, ch1/tests .. chN/tests."""
+    return ["common/tests"] + [f"ch{k}/tests" for k in range(1, number + 1) if (root / f"ch{k}").is_dir()]
+
+
+def run_order(root: Path, number: int) -> dict[str, list[str]]:
+    """Each suite of chapter @p number's kernel -> its tests in the order the runner runs them.
+
+    A suite declared in more than one file is left out: the runner sorts
+    its tests by line alone, so their order cannot be told from here.
+    """
+    by_suite: dict[str, list[Declared]] = {}
+    for test in (t for directory in kernel_test_dirs(root, number) for t in ktests_in(root, directory)):
+        by_suite.setdefault(test.suite, []).append(test)
+    order = {}
+    for suite, tests in by_suite.items():
+        if len({test.path for test in tests}) == 1:
+            order[suite] = [test.test for test in sorted(tests, key=lambda test: test.line)]
+    return order
+
+
 def find_stubs(root: Path, number: int) -> list[Stub]:
     """Every TODO("ch<number>", ...) call in ch<number>/src (any depth; .c, .h, .S), by file then line."""
     src = root / f"ch{number}" / "src"

@@ -1,10 +1,10 @@
-"""Telling a stuck student where to go: the exercise behind a stub."""
+"""Telling a stuck student where to go: the exercise behind a stub, and the test a boot stopped in."""
 
 import json
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import DATA, T, ktap_log, passing_suites
+from conftest import DATA, T, cut, ktap_log, passing_suites
 
 from mmgrade import sources
 from mmgrade.rubric import RubricError, load
@@ -238,6 +238,36 @@ def test_check_rubric_in_a_later_chapters_handout(lab, rubric):
     assert lab.grade("--check-rubric", rubric=rubric).code == 0  # ch1 comes solved: no stub left
     (lab.root / ".handout").write_text("chapter = 1\n")
     assert "no stub" in lab.grade("--check-rubric", rubric=rubric).out
+
+
+# --- where a boot stopped ----------------------------------------------------------
+
+
+def test_a_timeout_names_the_running_test(lab):
+    (lab.root / "ch1/tests/alpha_test.c").write_text("KTEST(ch1_alpha, one) { }\n\nKTEST(ch1_alpha, two) { }\n")
+    log = cut(ktap_log(passing_suites(1)), "    ok 2 two")
+    lab.qemu({"serial": log, "hang": True}, **{"256M/2": {"serial": ktap_log(passing_suites(2))}})
+    graded = lab.grade("--timeout-scale", "0.2")
+    assert "no power-off within 1 s, while running ch1.alpha.two (test 2 of 2)" in graded.out
+
+
+def test_an_early_power_off_names_the_running_test_of_an_earlier_layer(lab):
+    (lab.root / "common/tests").mkdir(parents=True)
+    (lab.root / "common/tests/alpha_test.c").write_text("KTEST(ch1_alpha, one) { }\nKTEST(ch1_alpha, two) { }\n")
+    lab.qemu({"serial": cut(ktap_log(passing_suites(1)), "    ok 2 two"), "exit": 1})
+    graded = lab.grade("--only", "small")
+    assert "kernel powered off early (exit code 1), while running ch1.alpha.two (test 2 of 2)" in graded.out
+
+
+def test_run_order_follows_the_runner(tmp_path):
+    (tmp_path / "ch1/tests").mkdir(parents=True)
+    (tmp_path / "ch2/tests").mkdir(parents=True)
+    (tmp_path / "ch1/tests/b_test.c").write_text("/* KTEST(ch1_b, commented) */\nKTEST(ch1_b, z) { }\nKTEST(ch1_b, a) { }\n")
+    (tmp_path / "ch1/tests/split1.c").write_text("KTEST(ch1_split, x) { }\n")
+    (tmp_path / "ch1/tests/split2.c").write_text("KTEST(ch1_split, y) { }\n")
+    (tmp_path / "ch2/tests/c_test.c").write_text("KTEST(ch2_c, only) { }\n")
+    assert sources.run_order(tmp_path, 1) == {"ch1.b": ["z", "a"]}  # a suite in two files has no known order
+    assert sources.run_order(tmp_path, 2) == {"ch1.b": ["z", "a"], "ch2.c": ["only"]}
 
 
 def test_todo_names():

@@ -85,6 +85,23 @@ def test_a_failure_is_not_hidden_by_a_later_pass():
     assert suite.result("y").ok
 
 
+def test_the_running_test_is_named_from_the_sources():
+    run = parse_file("panic.log")
+    suite = run.suites["ch1.buddy"]
+    names = [result.name for result in suite.results] + ["zeroed_frames", "third"]
+    assert run.position({"ch1.buddy": names[: suite.planned]}) == (
+        f"while running ch1.buddy.{names[len(suite.results)]} (test {len(suite.results) + 1} of {suite.planned})"
+    )
+
+
+def test_sources_that_do_not_match_the_run_give_a_number():
+    run = ktap.parse(ktap.decode(ktap_log({"ch1.a": [T("x"), T("y")]}).split(b"    ok 2")[0]))
+    assert run.position({"ch1.a": ["x", "y"]}) == "while running ch1.a.y (test 2 of 2)"
+    assert run.position({"ch1.a": ["x", "y", "z"]}) == "while running ch1.a test #2"  # the plan says 2
+    assert run.position({"ch1.a": ["w", "y"]}) == "while running ch1.a test #2"  # test 1 is not w
+    assert run.position({"ch1.b": ["x", "y"]}) == "while running ch1.a test #2"
+
+
 def test_stub_names_its_chapter():
     result = ktap.TestResult("ch3.a", "x", False, diagnostics=["TODO(ch3): pt_unmap: unmap a range"])
     assert result.stub() == (3, "pt_unmap: unmap a range")
