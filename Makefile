@@ -157,6 +157,7 @@ handout:
 
 handout-check:
 	$(PYTHON) scripts/handout.py --check
+	@$(MAKE) --no-print-directory progress-check
 
 # The guides' tables of which rubric items each exercise turns green must still
 # be true: solve the exercises one by one, build and grade after each (2 jobs).
