@@ -107,3 +107,11 @@ def test_stub_names_its_chapter():
     assert result.stub() == (3, "pt_unmap: unmap a range")
     assert result.todo() == "pt_unmap: unmap a range"
     assert ktap.TestResult("ch3.a", "x", False, diagnostics=["a.c:1: expected x"]).stub() is None
+
+
+def test_a_panic_inside_a_test_is_printed_at_column_0():
+    # common/lib/panic.c drops the test's "    # " prefix: the line starts with "panic:".
+    log = ktap_log({"ch1.a": [T("x"), T("y")]}).split(b"    ok 2")[0] + b"panic: BUG_ON(x) (hart 1, pc 0x8020)\r\n"
+    run = ktap.parse(ktap.decode(log))
+    assert run.panic == "BUG_ON(x) (hart 1, pc 0x8020)"
+    assert run.position({"ch1.a": ["x", "y"]}) == "while running ch1.a.y (test 2 of 2)"
