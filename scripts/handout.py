@@ -483,12 +483,13 @@ def read_tree(root: Path) -> Tree:
 
 @dataclass
 class Exercise:
-    """A TODO left in a handout: where (in the handout) and what."""
+    """A TODO left in a handout: where (in the handout), what, and its stub's name (see stub_names)."""
 
     path: str
     line: int
     ch: int
     what: str
+    name: str = ""
 
 
 def render(source: SourceFile, n: int, solved: frozenset[str] = frozenset()) -> tuple[str, list[Exercise]]:
@@ -505,15 +506,22 @@ def render(source: SourceFile, n: int, solved: frozenset[str] = frozenset()) -> 
         elif part.ch < n or part.where in solved:
             out.extend(part.solution)
         else:
-            exercises.append(Exercise(source.path, len(out) + 1, part.ch, part.what))
+            name = (stub_names(part) or [""])[0]
+            exercises.append(Exercise(source.path, len(out) + 1, part.ch, part.what, name))
             out.append(f"{part.indent}/* TODO(ch{part.ch}): {part.what} */{source.newline}")
             out.extend(part.stub)
     return "".join(out), exercises
 
 
-def readme_section(n: int, exercises: list[Exercise], chapters: list[int]) -> str:
-    """The README text that tells a student of chapter @p n where to start."""
+def readme_section(n: int, exercises: list[Exercise], chapters: list[int], order: list[str] | None = None) -> str:
+    """The README text that tells a student of chapter @p n where to start.
+
+    With @p order (the stub names of the rubric's exercises, in the guide's
+    order) the exercises are listed, numbered, in that order; else by file.
+    """
     mine = [ex for ex in exercises if ex.ch == n]
+    if order:
+        mine.sort(key=lambda ex: order.index(ex.name) if ex.name in order else len(order))
     later = sorted({ex.ch for ex in exercises if ex.ch > n})
     solved = [c for c in chapters if c < n]
     lines = [
@@ -525,15 +533,21 @@ def readme_section(n: int, exercises: list[Exercise], chapters: list[int]) -> st
     if solved:
         names = ", ".join(f"ch{c}" for c in solved)
         lines.append(f"The chapters before it ({names}) come solved: your kernel stands on them.")
-    lines += ["", f"The exercises are the `TODO(ch{n})` comments in:", ""]
-    if mine:
+    if order and mine:
+        lines += ["", f"The exercises are the `TODO(ch{n})` comments in these places; do them in this order, the "
+                  f"guide's (its table says which tests each one turns green):", ""]  # fmt: skip
+        lines += [f"{i}. `{ex.path}:{ex.line}`: {ex.what}" for i, ex in enumerate(mine, start=1)]
+    elif mine:
+        lines += ["", f"The exercises are the `TODO(ch{n})` comments in:", ""]
         lines += [f"- `{ex.path}:{ex.line}`: {ex.what}" for ex in mine]
     else:
+        lines += ["", f"The exercises are the `TODO(ch{n})` comments in:", ""]
         lines.append("- (none: this chapter has no marked exercise)")
     lines += [
         "",
         f"Until you write them, each stub prints `TODO(ch{n}): <what>` when it is reached",
-        'and the grader reports its tests as "not implemented: <what>".',
+        'and the grader reports its tests as "not implemented: <what>", with the exercise',
+        "to do, where its stub is, and a hint.",
         "",
         f"`make grade CH={n}` grades your work; `make run CH={n}` boots your kernel and",
         f"`make gdb CH={n}` debugs it.",
@@ -634,6 +648,14 @@ class Handout:
     changed: list[str] = field(default_factory=list)  # the files written (all of them in a new OUT)
 
 
+def _rubric_order(root: Path, n: int) -> list[str] | None:
+    """The stub names of chapter @p n's exercises in rubric order, or None if the rubric lists none."""
+    try:
+        return [exercise.todo for exercise in rubric_exercises(root, n)]
+    except HandoutError:
+        return None
+
+
 def _put_bytes(dst: Path, data: bytes, mode_of: Path | None = None) -> bool:
     """Write @p data to @p dst unless it already holds exactly that; True if it wrote.
 
@@ -695,7 +717,7 @@ def write_handout(tree: Tree, n: int, out: Path, force: bool = False, git: bool 
         changed += [rel] if wrote else []
     readme = tree.root / "README.md"
     existing = read_text(readme) if readme.is_file() else None
-    merged = merge_readme(existing, readme_section(n, exercises, tree.chapters))
+    merged = merge_readme(existing, readme_section(n, exercises, tree.chapters, _rubric_order(tree.root, n)))
     stamp = (
         f"mmlab handout for chapter {n}\nchapter = {n}\n"
         "# scripts/handout.py wrote this tree; `make handout-check` runs in the reference tree only.\n"
@@ -1519,12 +1541,15 @@ def cmd_handout(tree: Tree, n: int, out: Path, force: bool, git: bool) -> int:
     for warning in tree.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     mine = [ex for ex in handout.exercises if ex.ch == n]
+    order = _rubric_order(tree.root, n)
+    if order:
+        mine.sort(key=lambda ex: order.index(ex.name) if ex.name in order else len(order))
     print(f"handout for chapter {n}: {len(handout.files)} files in {out}"
           + (" (a git repository, one commit)" if handout.committed else ""))
     if not mine:
         print(f"warning: chapter {n} has no marked exercise (no LAB BEGIN ch{n}): its code is handed out solved",
               file=sys.stderr)
-    print(f"ch{n} exercises ({len(mine)}):")
+    print(f"ch{n} exercises ({len(mine)}{', in the order of grader/rubric.toml' if order else ''}):")
     for ex in mine:
         print(f"  {ex.path}:{ex.line}: {ex.what}")
     later = [ex for ex in handout.exercises if ex.ch > n]

@@ -381,6 +381,15 @@ def test_readme_section_replaced(tmp_path):
     assert "(ch1) come solved" in readme
 
 
+def test_readme_lists_the_exercises_in_rubric_order(tmp_path):
+    root = make_tree(tmp_path / "ref", {"grader/rubric.toml": PROGRESS_RUBRIC})
+    out, result = handout_of(tmp_path, 1, tree_root=root, git=False)
+    readme = (out / "README.md").read_text()
+    assert "do them in this order, the guide's" in readme
+    assert readme.index("1. `ch1/src/buddy.c:12`: merge") < readme.index("2. `ch1/src/buddy.c:6`: split")
+    assert [(ex.name, ex.line) for ex in result.exercises if ex.ch == 1] == [("buddy alloc", 6), ("buddy free", 12)]
+
+
 def test_readme_created_when_missing(tmp_path):
     root = make_tree(tmp_path / "ref")
     (root / "README.md").unlink()
