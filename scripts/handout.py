@@ -1143,7 +1143,9 @@ def rubric_exercises(root: Path, n: int) -> list[RubricExercise]:
     exercises = [RubricExercise(str(e.get("todo")), str(e.get("title", e.get("todo")))) for e in entries
                  if isinstance(e, dict) and e.get("todo")]  # fmt: skip
     if not exercises:
-        raise HandoutError(f"{rubric} lists no [[ch{n}.exercise]]: there is no order to solve chapter {n}'s exercises in")
+        raise HandoutError(
+            f"{rubric} lists no [[ch{n}.exercise]]: there is no order to solve chapter {n}'s exercises in"
+        )
     return exercises
 
 
@@ -1170,9 +1172,11 @@ def exercise_regions(tree: Tree, n: int, exercises: list[RubricExercise]) -> lis
             problems.append(f'{region.where}: stub "{names[0]}" has no [[ch{n}.exercise]] in grader/rubric.toml')
         else:
             groups[names[0]].append(region)
-    problems += [f'exercise "{name}" of grader/rubric.toml has no ch{n} region' for name, got in groups.items() if not got]
+    unused = [name for name, got in groups.items() if not got]
+    problems += [f'exercise "{name}" of grader/rubric.toml has no ch{n} region' for name in unused]
     if problems:
-        raise HandoutError(f"ch{n}: the exercises and the stubs do not match:\n" + "\n".join(f"  {p}" for p in problems))
+        listed = "\n".join(f"  {problem}" for problem in problems)
+        raise HandoutError(f"ch{n}: the exercises and the stubs do not match:\n{listed}")
     return [groups[exercise.todo] for exercise in exercises]
 
 
@@ -1189,8 +1193,10 @@ class StepResult:
     def from_grading(cls, solved: int, grading: Grading) -> StepResult:
         """The step's outcomes from the grader's JSON."""
         names = [str(t.get("name")) for t in grading.tests]
-        statuses = {str(t.get("name")): ("passed" if t.get("status") == "passed" else _status(t)) for t in grading.tests}
-        points = {str(t.get("name")): _points(t, "max_score") for t in grading.tests}
+        statuses = {
+            name: "passed" if t.get("status") == "passed" else _status(t) for name, t in zip(names, grading.tests)
+        }
+        points = {name: _points(t, "max_score") for name, t in zip(names, grading.tests)}
         return cls(solved, names, statuses, points)
 
     @property
@@ -1250,11 +1256,13 @@ class ChapterProgress:
                                      + _by_status([({"name": i}, self.steps[j].statuses[i]) for i in red]))  # fmt: skip
         prereq_red = [i for i in self.steps[0].items if not self.own(i) and i not in self.steps[0].passed]
         if prereq_red:
-            self.problems.append(f"ch{self.ch}: earlier layers fail with no ch{self.ch} exercise done: {', '.join(prereq_red)}")
+            listed = ", ".join(prereq_red)
+            self.problems.append(f"ch{self.ch}: earlier layers fail with no ch{self.ch} exercise done: {listed}")
         last = self.steps[-1]
         for item in self.never_green():
-            if not last.statuses[item].startswith("skipped"):
-                self.problems.append(f"ch{self.ch}: {item} is not green with every exercise done: {last.statuses[item]}")
+            status = last.statuses[item]
+            if not status.startswith("skipped"):
+                self.problems.append(f"ch{self.ch}: {item} is not green with every exercise done: {status}")
 
 
 def _item_groups(names: list[str], all_items: list[str]) -> str:
@@ -1317,8 +1325,10 @@ def progress_section(progress: ChapterProgress) -> str:
     prereqs = [i for i in items if not progress.own(i)]
     if prereqs:
         red = [i for i in prereqs if any(i not in step.passed for step in steps)]
-        lines += ["", "The earlier layers' suites (0 points here) pass at every step."
-                  if not red else f"**Earlier layers red at some step (a bug):** {_item_groups(red, items)}."]  # fmt: skip
+        if red:
+            lines += ["", f"**Earlier layers red at some step (a bug):** {_item_groups(red, items)}."]
+        else:
+            lines += ["", "The earlier layers' suites (0 points here) pass at every step."]
     lines.append(PROGRESS_END)
     return "\n".join(lines) + "\n"
 
@@ -1434,7 +1444,9 @@ class ProgressRunner(Checker):
                 step = again
         return step, seconds
 
-    def _grade_once(self, out: Path, progress: ChapterProgress, j: int, what: str, suffix: str) -> tuple[StepResult, float]:
+    def _grade_once(
+        self, out: Path, progress: ChapterProgress, j: int, what: str, suffix: str
+    ) -> tuple[StepResult, float]:
         """Grade step @p j once; keep its boot log in the work directory."""
         n, config = progress.ch, progress.config
         label = f"progress-ch{n}-step{j}{suffix}"
