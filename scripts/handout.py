@@ -1357,7 +1357,7 @@ def current_progress(text: str) -> str | None:
 
 BOOT_FAILURES = ("timeout", "panic", "did not run", "qemu failed")
 # A step that looks wrong is graded again, at most this many times, after a pause (s): a
-# test that fails only on a loaded machine (a hart not up within its deadline) then passes.
+# test that fails only now and then on a loaded machine then passes.
 REGRADES = 2
 REGRADE_PAUSE = 2.0
 
