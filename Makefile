@@ -8,6 +8,7 @@
 #   make stress           boot the 4-hart configurations many times at once (boot races)
 #   make docs             the reference site, into build/docs/html
 #   make handout CH=n OUT=dir   a student tree with chapters n.. stubbed
+#   make progress-check   the guides say truly which tests each exercise turns green
 #   make compile_commands.json  for editors (clangd)
 #   make setup | clean
 
@@ -44,7 +45,7 @@ OBJLIST := $(KDIR)/objects.list
 $(shell mkdir -p $(KDIR) && echo '$(KOBJS)' | cmp -s - $(OBJLIST) || echo '$(KOBJS)' > $(OBJLIST))
 
 .PHONY: all kernel kernels grade test run gdb bench stress docs handout setup clean host-test host-bench \
-	grader-test handout-check docs-check check-rubric generated-check compile_commands.json
+	grader-test handout-check progress-check docs-check check-rubric generated-check compile_commands.json
 
 all: kernels
 
@@ -209,6 +210,12 @@ handout:
 
 handout-check:
 	$(PYTHON) scripts/handout.py --check
+	@$(MAKE) --no-print-directory progress-check
+
+# The guides' tables of which rubric items each exercise turns green must still
+# be true: solve the exercises one by one, build and grade after each (2 jobs).
+progress-check:
+	$(PYTHON) scripts/handout.py --progress --check --jobs 2
 
 # ---- editors ----------------------------------------------------------------
 compile_commands.json:

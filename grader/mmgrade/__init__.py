@@ -2,7 +2,8 @@
 
 Modules, in the order a grading run uses them: rubric (load rubric.toml),
 build (make the kernel), qemu (boot it with a time limit), ktap (read the
-serial log), score (apply the rubric), report / export (terminal table,
-Gradescope JSON, JUnit XML), check (--check-rubric), grading and cli (glue);
-status names the statuses an item can have.
+serial log), score (apply the rubric), exercises (the exercise behind a
+stub that blocked an item), report / export (terminal table, Gradescope
+JSON, JUnit XML), check (--check-rubric), grading and cli (glue); sources
+reads the tree's KTESTs and stubs; status names the statuses an item can have.
 """

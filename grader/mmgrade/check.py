@@ -1,34 +1,25 @@
-"""``--check-rubric``: compare the rubric with the KTEST(...) uses in chN/tests/*.c.
+"""``--check-rubric``: compare the rubric with the tree's KTEST()s and stubs.
 
-``KTEST(ch1_buddy, split_merge)`` prints as test ``split_merge`` of suite
-``ch1.buddy``: the first ``_`` of the suite identifier becomes ``.``, as the
-kernel's test runner does it (common/lib/ktest.c).
+Items against the KTEST(...) uses in chN/tests/*.c (see sources.py for how
+a KTEST's printed name is made), and ``[[chN.exercise]]`` entries against
+the TODO("chN", "<name>: ...") stubs in chN/src.
 """
 
 import re
 from pathlib import Path
 
 from .rubric import Chapter
+from .sources import find_stubs, ktests_in
 
-KTEST_RE = re.compile(r"\bKTEST\s*\(\s*(?P<suite>\w+)\s*,\s*(?P<test>\w+)\s*\)")
-COMMENT_RE = re.compile(r"/\*.*?\*/|//[^\n]*", re.DOTALL)
 TOTAL_POINTS = 100
-
-
-def printed_suite(identifier: str) -> str:
-    """The suite name the kernel prints for a KTEST suite identifier (ch1_buddy -> ch1.buddy)."""
-    return identifier.replace("_", ".", 1)
+STAMP = ".handout"
 
 
 def declared_tests(root: Path, number: int, directory: str | None = None) -> dict[str, str]:
     """Every KTEST in ch<number>/tests/*.c (or <directory>/*.c): ``suite.test`` -> ``file:line``."""
     tests = {}
-    for path in sorted((root / (directory or f"ch{number}/tests")).glob("*.c")):
-        text = COMMENT_RE.sub(_blank_comment, path.read_text(encoding="utf-8", errors="replace"))
-        for match in KTEST_RE.finditer(text):
-            line = text.count("\n", 0, match.start()) + 1
-            key = f"{printed_suite(match['suite'])}.{match['test']}"
-            tests.setdefault(key, f"{path.relative_to(root)}:{line}")
+    for test in ktests_in(root, directory or f"ch{number}/tests"):
+        tests.setdefault(test.key, test.location)
     return tests
 
 
@@ -42,11 +33,6 @@ def selected_test_dirs(chapter: Chapter) -> list[str]:
         elif re.fullmatch(r"ch\d+", prefix) and prefix != chapter.name:
             dirs.append(f"{prefix}/tests")
     return dirs
-
-
-def _blank_comment(match: re.Match) -> str:
-    """A comment replaced by its newlines only, so line numbers stay right."""
-    return "\n" * match.group(0).count("\n")
 
 
 def check_chapter(chapter: Chapter, root: Path) -> list[str]:
@@ -76,7 +62,43 @@ def check_chapter(chapter: Chapter, root: Path) -> list[str]:
             problems.append(f"{key} ({location}): KTEST with no rubric item")
     if chapter.max_points != TOTAL_POINTS:
         problems.append(f"{chapter.name}: points add up to {chapter.max_points:g}, not {TOTAL_POINTS}")
+    if not _solved_in_handout(root, chapter.number):
+        problems += check_exercises(chapter, root)
     return problems
+
+
+def check_exercises(chapter: Chapter, root: Path) -> list[str]:
+    """Every stub in chN/src has a [[chN.exercise]] entry, and every entry names a stub.
+
+    The stub's name is what its TODO("chN", "<name>: <what>") says before
+    the ':'; the entry's ``todo`` must be that name.
+    """
+    stubs = find_stubs(root, chapter.number)
+    named = {exercise.todo for exercise in chapter.exercises}
+    problems = []
+    for stub in stubs:
+        if stub.name not in named:
+            problems.append(
+                f'{stub.location}: TODO("{chapter.name}", "{stub.what}") has no [[{chapter.name}.exercise]] '
+                f'entry with todo = "{stub.name}"'
+            )
+    found = {stub.name for stub in stubs}
+    for exercise in chapter.exercises:
+        if exercise.todo not in found:
+            problems.append(
+                f'{chapter.name} exercise "{exercise.todo}": no stub TODO("{chapter.name}", "{exercise.todo}: ...") '
+                f"in {chapter.name}/src"
+            )
+    return problems
+
+
+def _solved_in_handout(root: Path, number: int) -> bool:
+    """True in a student tree (stamped .handout) for a chapter before its own: its stubs are solved."""
+    stamp = root / STAMP
+    if not stamp.is_file():
+        return False
+    match = re.search(r"^chapter\s*=\s*([0-9]+)", stamp.read_text(errors="replace"), re.M)
+    return bool(match) and number < int(match[1])
 
 
 def unrubricated_chapters(root: Path, chapters: dict[int, Chapter]) -> list[str]:

@@ -102,14 +102,16 @@ def check_only(chapters: list[Chapter], settings: grading.Settings) -> None:
             raise UsageError(f"--only {','.join(settings.only)}: {chapter.name} has no such configuration ({names})")
 
 
-def run_grade(chapters: list[Chapter], settings: grading.Settings, args: argparse.Namespace) -> int:
-    """Grade @p chapters, print the report, write --json/--junit; exit 0 only on full score."""
+def run_grade(
+    chapters: list[Chapter], settings: grading.Settings, args: argparse.Namespace, rubric: dict[int, Chapter]
+) -> int:
+    """Grade @p chapters (of @p rubric), print the report, write --json/--junit; exit 0 only on full score."""
     check_only(chapters, settings)
     paint = report.Painter(use_color())
     start = time.monotonic()
     results = []
     for chapter in chapters:
-        results.append(grading.grade_chapter(chapter, settings))
+        results.append(grading.grade_chapter(chapter, settings, rubric))
         print(report.chapter_block(results[-1], paint), end="", flush=True)
     elapsed = time.monotonic() - start
     print(report.summary(results), end="")
@@ -184,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         chapters = select_chapters(args.chapters, all_chapters, settings.root)
         if args.check_rubric:
             return run_check(chapters, None if args.chapters else all_chapters, settings.root)
-        return run_grade(chapters, settings, args)
+        return run_grade(chapters, settings, args, all_chapters)
     except (RubricError, UsageError) as err:
         print(f"grade.py: error: {err}", file=sys.stderr)
         return EXIT_USAGE

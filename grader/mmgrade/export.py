@@ -12,21 +12,21 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from .report import config_list, points
+from .report import advice, config_list, points
 from .score import ChapterResult, ItemResult
 
 XML_INVALID_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def item_text(result: ItemResult) -> str:
-    """What a student reads about one item: status, configurations, details, hint."""
+    """What a student reads about one item: status, configurations, details, then what to do
+    (the blocking exercise and its hint, or the item's own hint: see report.advice)."""
     lines = [f"{result.status} ({points(result.earned)}/{points(result.item.points)} points)"]
     if result.configs:
         lines.append(f"configurations: {config_list(result)}")
     if not result.passed:
         lines += list(result.detail)
-        if result.item.hint:
-            lines.append(f"hint: {result.item.hint}")
+        lines += advice(result)
     return "\n".join(lines)
 
 

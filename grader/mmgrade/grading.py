@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import build, dtb, qemu, score
+from . import build, dtb, exercises, qemu, score, sources
 from .rubric import Chapter, Config
 
 BENCH_MEMORY = "256M"
@@ -62,8 +62,14 @@ def watchdog_bootarg(settings: Settings) -> str:
     return f"ktest_timeout={round(WATCHDOG_MS * settings.timeout_scale)}"
 
 
-def boot_config(chapter: Chapter, config: Config, settings: Settings) -> qemu.Boot:
-    """Boot the chapter's kernel once in @p config with its tests selected."""
+def boot_config(
+    chapter: Chapter, config: Config, settings: Settings, test_order: dict[str, list[str]] | None = None
+) -> qemu.Boot:
+    """Boot the chapter's kernel once in @p config with its tests selected.
+
+    @p test_order (suite -> its tests in run order, from the sources) lets a
+    boot that stopped inside a suite name the test that was running.
+    """
     bootargs = " ".join(part for part in (f"ktest={chapter.ktest}", watchdog_bootarg(settings), config.bootargs) if part)
     kernel = build.kernel_path(settings.root, chapter.number)
     log_path = settings.log_dir / f"{chapter.name}-{config.name}.log"
@@ -77,7 +83,7 @@ def boot_config(chapter: Chapter, config: Config, settings: Settings) -> qemu.Bo
             return qemu.Boot(config.name, [settings.qemu], log_path, timeout, start_error=str(err))
     argv = qemu.command(settings.qemu, kernel, config.memory, config.smp, bootargs, extra)
     settings.progress(f"{chapter.name}/{config.name}: {shlex.join(argv)}")
-    boot = qemu.run(config.name, argv, log_path, timeout)
+    boot = qemu.run(config.name, argv, log_path, timeout, test_order)
     settings.progress(f"{chapter.name}/{config.name}: {_summary(boot)}")
     return boot
 
@@ -91,9 +97,10 @@ def _summary(boot: qemu.Boot) -> str:
 
 def boot_all(chapter: Chapter, configs: list[Config], settings: Settings) -> list[qemu.Boot]:
     """Boot @p configs, --jobs at a time; on Ctrl-C kill every QEMU before waiting for the threads."""
+    order = sources.run_order(settings.root, chapter.number)
     pool = ThreadPoolExecutor(max_workers=max(1, settings.jobs))
     try:
-        return list(pool.map(lambda config: boot_config(chapter, config, settings), configs))
+        return list(pool.map(lambda config: boot_config(chapter, config, settings, order), configs))
     except KeyboardInterrupt:
         pool.shutdown(wait=False, cancel_futures=True)
         qemu.kill_all()
@@ -102,14 +109,21 @@ def boot_all(chapter: Chapter, configs: list[Config], settings: Settings) -> lis
         pool.shutdown()
 
 
-def grade_chapter(chapter: Chapter, settings: Settings) -> score.ChapterResult:
-    """Build, boot every selected configuration (in parallel) and score one chapter."""
+def grade_chapter(
+    chapter: Chapter, settings: Settings, rubric: dict[int, Chapter] | None = None
+) -> score.ChapterResult:
+    """Build, boot every selected configuration (in parallel) and score one chapter.
+
+    @p rubric (every chapter, by number) names the exercises whose stubs
+    blocked an item (a stub of another chapter's too); default: this one's.
+    """
     start = time.monotonic()
     failure = prepare_kernel(chapter, settings)
     if failure is not None:
         result = score.build_failed(chapter, failure)
     else:
         result = score.score_chapter(chapter, boot_all(chapter, selected_configs(chapter, settings), settings))
+        exercises.attach(result, rubric or {chapter.number: chapter}, settings.root)
     result.elapsed = time.monotonic() - start
     return result
 

@@ -20,7 +20,7 @@ DIAGNOSTIC_RE = re.compile(r"^\s*#\s?(?P<text>.*)$")
 PANIC_RE = re.compile(r"^\s*(?:#\s*)?panic:\s*(?P<message>.*)$")
 BENCH_RE = re.compile(r"^\s*#\s*bench\s+(?P<name>\S+):\s*(?P<value>\S+)\s*(?P<unit>.*)$")
 SKIP_RE = re.compile(r"^SKIP\b\s*(?P<reason>.*)$", re.IGNORECASE)
-TODO_RE = re.compile(r"TODO\(ch\d+\):\s*(?P<what>.*)$")
+TODO_RE = re.compile(r"TODO\(ch(?P<chapter>\d+)\):\s*(?P<what>.*)$")
 FAULT_RE = re.compile(r"^(?:fault|watchdog):")
 
 
@@ -46,10 +46,15 @@ class TestResult:
 
     def todo(self) -> str | None:
         """What the handout stub said it lacks (``TODO(chN): what``), if it did."""
+        stub = self.stub()
+        return stub[1] if stub else None
+
+    def stub(self) -> tuple[int, str] | None:
+        """The first stub the test ran into: its chapter N and what (``TODO(chN): what``)."""
         for line in self.diagnostics:
             match = TODO_RE.search(line)
             if match:
-                return match["what"].strip()
+                return int(match["chapter"]), match["what"].strip()
         return None
 
     def explanation(self, limit: int = 3) -> list[str]:
@@ -118,14 +123,32 @@ class KtapRun:
         """Every test result, in output order."""
         return [result for suite in self.suites.values() for result in suite.results]
 
-    def position(self) -> str:
-        """Where the run stopped, for a timeout or an early exit."""
+    def position(self, order: dict[str, list[str]] | None = None) -> str:
+        """Where the run stopped, for a timeout or an early exit.
+
+        Inside a suite, the test that was running is the one after its last
+        result: with @p order (suite -> its tests in the order the runner
+        runs them, read from the sources) it is named,
+        ``while running ch1.buddy.zeroed_frames (test 4 of 9)``; without, or
+        when the sources do not match the suite's plan, it is a number,
+        ``while running ch1.buddy test #4``.
+        """
         if self.open_suite is not None:
-            number = len(self.open_suite.results) + 1
-            return f"while running {self.open_suite.name} test #{number}"
+            return f"while running {_running(self.open_suite, (order or {}).get(self.open_suite.name))}"
         if self.suites:
             return f"after suite {list(self.suites)[-1]}"
         return "before the first test"
+
+
+def _running(suite: SuiteRun, names: list[str] | None) -> str:
+    """The test of @p suite that was running when output stopped, named from @p names if they fit."""
+    number = len(suite.results) + 1
+    total = suite.planned if suite.planned is not None else len(names or [])
+    fits = names is not None and len(names) == total and number <= total
+    fits = fits and all(result.name == names[index] for index, result in enumerate(suite.results))
+    if not fits:
+        return f"{suite.name} test #{number}"
+    return f"{suite.name}.{names[number - 1]} (test {number} of {total})"
 
 
 def decode(raw: bytes) -> str:

@@ -46,6 +46,7 @@ class Boot:
     output: str = ""
     elapsed: float = 0.0
     ktap: KtapRun = field(default_factory=KtapRun)
+    test_order: dict[str, list[str]] = field(default_factory=dict)  # suite -> tests, as they run
 
     def failure(self, expect_ktap: bool = True) -> Failure | None:
         """Why this boot did not run to the end, or None if it did.
@@ -53,7 +54,7 @@ class Boot:
         With @p expect_ktap (a test run, not a benchmark) a boot that powered
         off before the top-level plan was complete also failed.
         """
-        where = self.ktap.position()
+        where = self.ktap.position(self.test_order)
         if self.start_error is not None:
             return Failure(QEMU_FAILED, self.start_error)
         if self.timed_out:
@@ -88,9 +89,15 @@ def command(qemu: str, kernel: Path, memory: str, smp: int, bootargs: str, extra
     ]  # fmt: skip
 
 
-def run(label: str, argv: list[str], log_path: Path, timeout: float) -> Boot:
-    """Run QEMU as @p argv for at most @p timeout seconds; log to @p log_path."""
-    boot = Boot(label, argv, log_path, timeout)
+def run(
+    label: str, argv: list[str], log_path: Path, timeout: float, test_order: dict[str, list[str]] | None = None
+) -> Boot:
+    """Run QEMU as @p argv for at most @p timeout seconds; log to @p log_path.
+
+    @p test_order (suite -> its tests in the order they run) lets a boot that
+    stopped inside a suite name the test it was running (see KtapRun.position).
+    """
+    boot = Boot(label, argv, log_path, timeout, test_order=dict(test_order or {}))
     start = time.monotonic()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:

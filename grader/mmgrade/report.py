@@ -72,8 +72,9 @@ def chapter_lines(result: ChapterResult, paint: Painter) -> list[str]:
         lines += build_lines(result.build_failure, paint)
     else:
         width = max((len(item.item.name) for item in result.items), default=0)
+        hinted: set = set()
         for item in result.items:
-            lines += item_lines(item, width, paint)
+            lines += item_lines(item, width, paint, hinted)
     for boot, reason in result.failed_boots():
         lines += boot_lines(boot, reason, paint)
     lines += unscored_lines(result, paint)
@@ -81,12 +82,13 @@ def chapter_lines(result: ChapterResult, paint: Painter) -> list[str]:
     return lines
 
 
-def item_lines(result: ItemResult, width: int, paint: Painter) -> list[str]:
-    """One item's row, then (if it failed on its own) its details and hint.
+def item_lines(result: ItemResult, width: int, paint: Painter, hinted: set | None = None) -> list[str]:
+    """One item's row, then (if it failed on its own) its details and what to do (see advice()).
 
     An item that failed only because its boot or build did is a row alone:
-    the boot's or build's own lines below the table say what happened. An
-    item that did not run gets no hint (about code that never ran).
+    the boot's or build's own lines below the table say what happened.
+    An exercise's hint is printed under the first item it blocks; @p hinted
+    remembers those already printed (many items wait for one exercise).
     """
     score = f"{points(result.earned)}/{points(result.item.points)}"
     row = f"{INDENT}{result.item.name:<{width}}  {score:>7}  {paint.status(result.status)}"
@@ -95,9 +97,33 @@ def item_lines(result: ItemResult, width: int, paint: Painter) -> list[str]:
     lines = [row]
     if not result.passed and not result.by_boot:
         lines += [DETAIL_INDENT + line for line in result.detail]
-        if result.item.hint and result.status != DID_NOT_RUN:
-            lines.append(DETAIL_INDENT + paint(f"hint: {result.item.hint}", "yellow"))
+        lines += [DETAIL_INDENT + paint(line, "yellow") for line in advice(result, hinted)]
     return lines
+
+
+def advice(result: ItemResult, hinted: set | None = None) -> list[str]:
+    """What to do about a failed item: what it waits for, or the item's own hint.
+
+    An item that a stub made "not implemented" waits for that exercise:
+    ``to do: ch3 exercise 4, unmap (stub at file:line)`` and the exercise's
+    hint, not the test's own (which is about what the test checks). A real
+    failure gets the item's hint; an item that did not run gets none. An
+    exercise in @p hinted gets its "to do" line only, and is added to it.
+    """
+    if result.passed:
+        return []
+    if result.blockers:
+        lines = []
+        for blocker in result.blockers:
+            lines.append(f"to do: {blocker.where()}")
+            if blocker.exercise.hint and (hinted is None or blocker not in hinted):
+                lines.append(f"hint: {blocker.exercise.hint}")
+            if hinted is not None:
+                hinted.add(blocker)
+        return lines
+    if result.item.hint and result.status != DID_NOT_RUN:
+        return [f"hint: {result.item.hint}"]
+    return []
 
 
 def config_list(result: ItemResult) -> str:

@@ -11,10 +11,13 @@ CHAPTER_RE = re.compile(r"^ch(?P<number>\d+)$")
 CONFIG_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-CHAPTER_KEYS = {"title", "ktest", "bench", "timeout", "configs", "suite"}
+CHAPTER_KEYS = {"title", "ktest", "bench", "timeout", "configs", "suite", "exercise"}
 CONFIG_KEYS = {"name", "memory", "smp", "bootargs", "dtb"}
 SUITE_KEYS = {"name", "hint", "allow_skip", "points", "tests"}
 TEST_KEYS = {"name", "points", "hint", "allow_skip"}
+EXERCISE_KEYS = {"todo", "title", "hint"}
+# A stub's name: what its TODO("chN", "<name>: <what>") says before the ':'.
+TODO_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .-]*$")
 
 
 class RubricError(Exception):
@@ -49,6 +52,19 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Exercise:
+    """One exercise of a chapter: the stub it replaces, named as its TODO() names it.
+
+    A handout stub calls ``TODO("chN", "<todo>: <what>")``; the grader reports
+    a test it blocks as "not implemented: <todo>: <what>" and shows this hint.
+    """
+
+    todo: str
+    title: str
+    hint: str
+
+
+@dataclass(frozen=True)
 class Chapter:
     """One chapter's section of the rubric."""
 
@@ -59,11 +75,19 @@ class Chapter:
     timeout: float
     configs: tuple[Config, ...]
     items: tuple[Item, ...]
+    exercises: tuple[Exercise, ...] = ()
 
     @property
     def name(self) -> str:
         """``chN``."""
         return f"ch{self.number}"
+
+    def exercise(self, todo: str) -> tuple[int, Exercise] | None:
+        """The exercise whose stub is called @p todo, with its number (1 = taught first)."""
+        for number, exercise in enumerate(self.exercises, start=1):
+            if exercise.todo == todo:
+                return number, exercise
+        return None
 
     @property
     def max_points(self) -> float:
@@ -103,6 +127,8 @@ def _chapter(number: int, table: dict) -> Chapter:
     items = tuple(item for entry in suites for item in _suite(number, entry, where))
     _check_unique([entry["name"] for entry in suites], f"{where} suite")
     _check_unique([item.name for item in items], f"{where} item")
+    exercises = tuple(_exercise(entry, f"{where} exercise") for entry in _list(table, "exercise", where, []))
+    _check_unique([exercise.todo for exercise in exercises], f"{where} exercise")
     return Chapter(
         number=number,
         title=_get(table, "title", str, where),
@@ -111,6 +137,7 @@ def _chapter(number: int, table: dict) -> Chapter:
         timeout=_timeout(table, where),
         configs=configs,
         items=items,
+        exercises=exercises,
     )
 
 
@@ -135,6 +162,16 @@ def _config(entry: dict, where: str) -> Config:
     if dtb and dtb not in RECIPES:
         raise RubricError(f"{where}: {name}: no device-tree recipe {dtb!r} (known: {', '.join(sorted(RECIPES))})")
     return Config(name, _get(entry, "memory", str, where), smp, _get(entry, "bootargs", str, where, ""), dtb)
+
+
+def _exercise(entry: dict, where: str) -> Exercise:
+    """Build one exercise from its [[chN.exercise]] entry."""
+    _check_keys(entry, EXERCISE_KEYS, where)
+    todo = _get(entry, "todo", str, where)
+    if not TODO_NAME_RE.match(todo):
+        raise RubricError(f"{where}: todo {todo!r} must be a stub's name, the text before ':' in its TODO()")
+    where = f"{where} {todo!r}"
+    return Exercise(todo, _get(entry, "title", str, where), _get(entry, "hint", str, where))
 
 
 def _suite(number: int, entry: dict, where: str) -> list[Item]:
@@ -201,9 +238,9 @@ def _get(table: dict, key: str, kind, where: str, default=_MISSING):
     return value
 
 
-def _list(table: dict, key: str, where: str) -> list:
-    """table[key] as a list of tables."""
-    value = _get(table, key, list, where)
+def _list(table: dict, key: str, where: str, default=_MISSING) -> list:
+    """table[key] as a list of tables (@p default if absent, required if none)."""
+    value = _get(table, key, list, where, default)
     if not all(isinstance(entry, dict) for entry in value):
         raise RubricError(f"{where}: {key!r} must be a list of tables")
     return value

@@ -33,11 +33,13 @@ class Outcome:
 
     by_boot is True when the status comes from the boot as a whole (a panic,
     a timeout, an early power-off, a build failure), not from the item's own result.
+    todo is the stub that made it "not implemented": its chapter and what it printed.
     """
 
     status: str
     detail: tuple[str, ...] = ()
     by_boot: bool = False
+    todo: tuple[int, str] | None = None
 
     @property
     def passed(self) -> bool:
@@ -56,6 +58,8 @@ class ItemResult:
 
     configs lists the configurations it failed (or was skipped) in, with the
     status in each; boots is how many configurations were booted in all.
+    todos are the stubs that blocked it (chapter, what), first seen first;
+    blockers the exercises they belong to, once looked up (see exercises.py).
     """
 
     item: Item
@@ -65,6 +69,8 @@ class ItemResult:
     detail: tuple[str, ...] = ()
     by_boot: bool = False
     boots: int = 0
+    todos: tuple[tuple[int, str], ...] = ()
+    blockers: list = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -139,9 +145,9 @@ def test_outcome(boot: Boot, suite: str, test: str) -> Outcome:
         return Outcome(f"{SKIPPED}: {result.skip_reason}")
     if result.ok:
         return Outcome(PASSED)
-    todo = result.todo()
-    if todo is not None:
-        return Outcome(f"{NOT_IMPLEMENTED}: {todo}")
+    stub = result.stub()
+    if stub is not None:
+        return Outcome(f"{NOT_IMPLEMENTED}: {stub[1]}", todo=stub)
     return Outcome(FAILED, tuple(result.explanation()) or ("(the test printed no diagnostic)",))
 
 
@@ -157,7 +163,8 @@ def suite_outcome(boot: Boot, suite: str) -> Outcome:
     outcomes = [(result.name, test_outcome(boot, suite, result.name)) for result in run.results]
     for name, outcome in outcomes:
         if not outcome.passed and not outcome.skipped:
-            return Outcome(outcome.status, tuple(f"{name}: {line}" for line in outcome.detail) or (f"test {name}",))
+            detail = tuple(f"{name}: {line}" for line in outcome.detail) or (f"test {name}",)
+            return Outcome(outcome.status, detail, todo=outcome.todo)
     for name, outcome in outcomes:
         if outcome.skipped:
             return Outcome(outcome.status, (f"test {name}",))
@@ -186,7 +193,8 @@ def combine(item: Item, outcomes: dict[str, Outcome]) -> ItemResult:
         first = next(iter(bad.values()))
         configs = [(name, outcome.status) for name, outcome in bad.items()]
         by_boot = all(outcome.by_boot for outcome in bad.values())
-        return ItemResult(item, first.status, 0, configs, _details(bad), by_boot, len(outcomes))
+        todos = tuple(dict.fromkeys(outcome.todo for outcome in bad.values() if outcome.todo is not None))
+        return ItemResult(item, first.status, 0, configs, _details(bad), by_boot, len(outcomes), todos)
     if any(outcome.passed for outcome in outcomes.values()):
         return ItemResult(item, PASSED, item.points)
     first = next(iter(outcomes.values()))

@@ -96,3 +96,35 @@ def test_a_failure_is_not_hidden_by_a_later_pass():
     suite = ktap.parse(ktap.decode(first + again)).suites["ch1.a"]
     assert not suite.result("x").ok and suite.result("x").diagnostics == ["a.c:1: expected 1"]
     assert suite.result("y").ok
+
+
+def test_the_running_test_is_named_from_the_sources():
+    run = parse_file("panic.log")
+    suite = run.suites["ch1.buddy"]
+    names = [result.name for result in suite.results] + ["zeroed_frames", "third"]
+    assert run.position({"ch1.buddy": names[: suite.planned]}) == (
+        f"while running ch1.buddy.{names[len(suite.results)]} (test {len(suite.results) + 1} of {suite.planned})"
+    )
+
+
+def test_sources_that_do_not_match_the_run_give_a_number():
+    run = ktap.parse(ktap.decode(ktap_log({"ch1.a": [T("x"), T("y")]}).split(b"    ok 2")[0]))
+    assert run.position({"ch1.a": ["x", "y"]}) == "while running ch1.a.y (test 2 of 2)"
+    assert run.position({"ch1.a": ["x", "y", "z"]}) == "while running ch1.a test #2"  # the plan says 2
+    assert run.position({"ch1.a": ["w", "y"]}) == "while running ch1.a test #2"  # test 1 is not w
+    assert run.position({"ch1.b": ["x", "y"]}) == "while running ch1.a test #2"
+
+
+def test_stub_names_its_chapter():
+    result = ktap.TestResult("ch3.a", "x", False, diagnostics=["TODO(ch3): pt_unmap: unmap a range"])
+    assert result.stub() == (3, "pt_unmap: unmap a range")
+    assert result.todo() == "pt_unmap: unmap a range"
+    assert ktap.TestResult("ch3.a", "x", False, diagnostics=["a.c:1: expected x"]).stub() is None
+
+
+def test_a_panic_inside_a_test_is_printed_at_column_0():
+    # common/lib/panic.c drops the test's "    # " prefix: the line starts with "panic:".
+    log = ktap_log({"ch1.a": [T("x"), T("y")]}).split(b"    ok 2")[0] + b"panic: BUG_ON(x) (hart 1, pc 0x8020)\r\n"
+    run = ktap.parse(ktap.decode(log))
+    assert run.panic == "BUG_ON(x) (hart 1, pc 0x8020)"
+    assert run.position({"ch1.a": ["x", "y"]}) == "while running ch1.a.y (test 2 of 2)"
