@@ -1355,19 +1355,6 @@ def current_progress(text: str) -> str | None:
     return text[start : end + len(PROGRESS_END)] + "\n"
 
 
-BOOT_FAILURES = ("timeout", "panic", "did not run", "qemu failed")
-# A step that looks wrong is graded again, at most this many times, after a pause (s): a
-# test that fails only now and then on a loaded machine then passes.
-REGRADES = 2
-REGRADE_PAUSE = 2.0
-
-
-def _step_trouble(progress: ChapterProgress, j: int, step: StepResult) -> list[str]:
-    """Items of @p step (step @p j) that went red since the step before, or whose boot failed."""
-    red = set(progress.turned_red(j, step))
-    return [i for i in step.items if i in red or step.statuses[i].startswith(BOOT_FAILURES)]
-
-
 def _newer_than(root: Path, files: list[str], reference: Path) -> None:
     """Make each of @p files newer than @p reference, so that make rebuilds from it."""
     if not reference.exists():
@@ -1421,42 +1408,21 @@ class ProgressRunner(Checker):
             if code != 0:
                 tail = "\n".join("      " + line for line in output.strip().splitlines()[-12:])
                 raise HandoutError(f"ch{n} with {what}: make kernel CH={n} failed (exit code {code}):\n{tail}")
-            step, seconds = self._grade_step(out, progress, j, what)
+            step, seconds = self._grade_once(out, progress, j, what)
             progress.steps.append(step)
             score = sum(step.points[i] for i in step.passed)
             self.log(f"ch{n}: {what}: built ({elapsed:.0f}s), graded [{progress.config}]: {score:g} points, "
                      f"{len(progress.turned_green(j))} item(s) turned green ({seconds:.0f}s)")  # fmt: skip
         progress.analyse()
 
-    def _grade_step(self, out: Path, progress: ChapterProgress, j: int, what: str) -> tuple[StepResult, float]:
-        """Grade step @p j; again (up to REGRADES times) if it looks wrong, to tell a flake from a regression.
+    def _grade_once(self, out: Path, progress: ChapterProgress, j: int, what: str) -> tuple[StepResult, float]:
+        """Grade step @p j once; keep its boot log in the work directory.
 
-        It looks wrong when an item that passed a step before does not, or
-        when the boot itself failed (a timeout, a panic, an early power-off).
-        The first grading that looks right is taken, with a warning; if none
-        does, the first one stands.
+        Never graded twice: a result that changes from one grading to the
+        next is a bug of the kernel or its tests, for this check to show.
         """
-        step, seconds = self._grade_once(out, progress, j, what, "")
-        trouble = _step_trouble(progress, j, step)
-        for attempt in range(1, REGRADES + 1) if trouble else ():
-            time.sleep(REGRADE_PAUSE)
-            again, more = self._grade_once(out, progress, j, what, f"-again{attempt}")
-            seconds += more
-            if not _step_trouble(progress, j, again):
-                progress.notes.append(
-                    f"warning: ch{progress.ch} with {what}: grading {attempt + 1} was clean, but the first had "
-                    f"{len(trouble)} item(s) red that passed before or whose boot failed (a flaky test?):\n"
-                    + _by_status([({"name": i}, step.statuses[i]) for i in trouble])
-                )
-                return again, seconds
-        return step, seconds
-
-    def _grade_once(
-        self, out: Path, progress: ChapterProgress, j: int, what: str, suffix: str
-    ) -> tuple[StepResult, float]:
-        """Grade step @p j once; keep its boot log in the work directory."""
         n, config = progress.ch, progress.config
-        label = f"progress-ch{n}-step{j}{suffix}"
+        label = f"progress-ch{n}-step{j}"
         grading = self.grade(out, n, config, built=True, label=label)
         boot_log = out / "build" / "grade" / f"ch{n}-{config}.log"
         if boot_log.is_file():
