@@ -43,16 +43,19 @@ KTEST(common_smp, spinlock_excludes)
 	KEXPECT_FALSE(spin_holding(&test_lock));
 }
 
-/* With the bootarg smp_race, smp.c starts the last hart at _start, as
- * OpenSBI v1.1's race does: the lottery in entry.S must send it the
- * secondary way, so the kernel boots once and every hart comes up. */
+/*
+ * A hart that enters at _start after the boot hart (OpenSBI v1.1's race,
+ * entry.S) takes the secondary path: the kernel boots once and every hart
+ * comes up. With the bootarg smp_race, smp.c makes that happen to exactly
+ * one hart; without it, the race may strike any hart that was started.
+ */
 KTEST(common_smp, late_entry_takes_secondary_path)
 {
 	char v[4];
-	if (!bootarg_get("smp_race", v, sizeof(v)))
-		KTEST_SKIP("needs the bootarg smp_race");
-	KTEST_REQUIRE_HARTS(2);
-	KEXPECT_EQ(smp_lottery_losers(), 1);
+	if (bootarg_get("smp_race", v, sizeof(v)) && harts_online() > 1)
+		KEXPECT_EQ(smp_lottery_losers(), 1);
+	else
+		KEXPECT_LT(smp_lottery_losers(), machine.nr_harts);
 	KEXPECT_EQ(harts_online(), machine.nr_harts);
 	uint64_t seen = 0;
 	on_each_hart(count_me, &seen);
