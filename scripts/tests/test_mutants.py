@@ -176,6 +176,12 @@ def test_catalogue_not_toml(tmp_path: Path) -> None:
         mutants.load_catalogue(tmp_path / "missing.toml")
 
 
+def test_the_project_catalogue_is_well_formed() -> None:
+    found = mutants.load_catalogue(REPO / "grader" / "mutants.toml")
+    assert len(found) >= 60
+    assert mutants.check_rules(found, REPO, mutants.rubric_chapters(REPO / "grader" / "rubric.toml")) == {}
+
+
 # ---------------------------------------------------------------------------
 # Rules
 # ---------------------------------------------------------------------------
