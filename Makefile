@@ -7,6 +7,8 @@
 #   make bench CH=n       benchmarks, in guest instructions (QEMU -icount)
 #   make docs             the reference site, into build/docs/html
 #   make handout CH=n OUT=dir   a student tree with chapters n.. stubbed
+#   make mutants [MUTANTS=id,...] [JOBS=n]   does the grade catch the mistakes
+#                         of grader/mutants.toml? (mutation testing; slow)
 #   make compile_commands.json  for editors (clangd)
 #   make setup | clean
 
@@ -39,7 +41,8 @@ KOBJS := $(patsubst %,$(KDIR)/obj/%.o,$(KSRCS))
 KERNEL := $(KDIR)/kernel.elf
 
 .PHONY: all kernel kernels grade test run gdb bench docs handout setup clean host-test host-bench \
-	grader-test handout-check docs-check check-rubric generated-check compile_commands.json
+	grader-test handout-check docs-check check-rubric mutants mutants-check generated-check \
+	compile_commands.json
 
 all: kernels
 
@@ -97,7 +100,7 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefi
 	-fno-sanitize-recover=all -DMMLAB_HOST -iquote common/include \
 	$(addprefix -iquote ,$(wildcard ch*/include))
 
-test: setup-test grader-test check-rubric generated-check host-test
+test: setup-test grader-test check-rubric mutants-check generated-check host-test
 	$(PYTHON) grader/grade.py $(GRADEFLAGS)
 	$(MAKE) --no-print-directory handout-check
 	$(MAKE) --no-print-directory docs-check
@@ -111,6 +114,17 @@ grader-test:
 
 check-rubric:
 	$(PYTHON) grader/grade.py --check-rubric
+
+# Every rule of the mutant catalogue still applies to the tree (no build).
+mutants-check:
+	$(PYTHON) scripts/mutants.py --check
+
+# Mutation testing: apply each mutant of grader/mutants.toml alone, build and
+# grade its chapter; fails on a mutant the grade does not catch and nothing
+# explains. MUTANTS=id1,id2 picks some, JOBS=n runs n at once (default 1),
+# MUTANTFLAGS passes more options (scripts/mutants.py --help).
+mutants: setup
+	$(PYTHON) scripts/mutants.py $(if $(MUTANTS),--only $(MUTANTS)) $(if $(JOBS),--jobs $(JOBS)) $(MUTANTFLAGS)
 
 # Generated files that are committed must match their generator.
 generated-check:
