@@ -374,8 +374,16 @@ def item_label(test: dict) -> str:
     return f"{test.get('name', '?')} ({status})"
 
 
+def _positive(value: object) -> bool:
+    """True for a number above 0 (an item's max_score in the grader's JSON)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
 def read_grading(json_path: Path, exit_code: int | None) -> tuple[bool | None, list[str], str | None]:
-    """(full, failed items, error) from a grader run that exited with @p exit_code and wrote @p json_path."""
+    """(full, failed items, error) from a grader run that exited with @p exit_code and wrote @p json_path.
+
+    The failed items are in rubric order, those worth points first.
+    """
     if exit_code is None:
         return None, [], "grader/grade.py did not finish in time"
     if exit_code not in (0, 1):
@@ -385,7 +393,11 @@ def read_grading(json_path: Path, exit_code: int | None) -> tuple[bool | None, l
         tests = [test for test in data["tests"] if isinstance(test, dict)]
     except (OSError, ValueError, KeyError, TypeError) as err:
         return None, [], f"grader/grade.py wrote no readable JSON results ({err})"
-    failed = [item_label(test) for test in tests if test.get("status") != "passed"]
+    # The chapter's own items first: a panic late in a boot also fails the
+    # 0-point prerequisite suites that had not run yet, which says less.
+    failing = [test for test in tests if test.get("status") != "passed"]
+    failing.sort(key=lambda test: not _positive(test.get("max_score")))
+    failed = [item_label(test) for test in failing]
     if (exit_code == 0) != (not failed):
         return None, failed, f"grader/grade.py exited with {exit_code} but its JSON has {len(failed)} failed item(s)"
     return exit_code == 0, failed, None

@@ -258,10 +258,12 @@ def test_totals_and_closing_line() -> None:
     assert mutants.Totals.of(results[:4]).ok
 
 
-def write_results(path: Path, statuses: dict[str, str]) -> None:
-    """A grader JSON file with one item per name."""
-    tests = [{"name": name, "status": "passed" if status == "passed" else "failed",
-              "output": f"{status} (0/5 points)\nconfigurations: all"} for name, status in statuses.items()]  # fmt: skip
+def write_results(path: Path, statuses: dict[str, str], points: dict[str, float] | None = None) -> None:
+    """A grader JSON file with one item per name (5 points each unless @p points says otherwise)."""
+    points = points or {}
+    tests = [{"name": name, "status": "passed" if status == "passed" else "failed", "max_score": points.get(name, 5),
+              "output": f"{status} (0/{points.get(name, 5)} points)\nconfigurations: all"}
+             for name, status in statuses.items()]  # fmt: skip
     path.write_text(json.dumps({"score": 0, "tests": tests}))
 
 
@@ -275,6 +277,15 @@ def test_read_grading(tmp_path: Path) -> None:
     assert mutants.read_grading(path, 2)[2] == "grader/grade.py exited with code 2"
     assert mutants.read_grading(path, None)[2] == "grader/grade.py did not finish in time"
     assert "no readable JSON" in mutants.read_grading(tmp_path / "none.json", 1)[2]
+
+
+def test_read_grading_puts_items_worth_points_first(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    write_results(path, {"common.machine": "panic", "common.smp": "panic", "ch2.trace.long": "panic", "ch2.b": "failed"},
+                  points={"common.machine": 0, "common.smp": 0})  # fmt: skip
+    assert mutants.read_grading(path, 1)[1] == [
+        "ch2.trace.long (panic)", "ch2.b (failed)", "common.machine (panic)", "common.smp (panic)",
+    ]  # fmt: skip
 
 
 def test_select() -> None:
