@@ -31,6 +31,9 @@ Usage:
     mutants.py --list
         list the mutants: id, chapter, file:line, what mistake.
 
+In a student tree (one scripts/handout.py wrote: it has no catalogue, which
+quotes the solution) --check has nothing to check and says so; a run is refused.
+
 How a run goes: each worker (--jobs) copies the working tree once, without
 build/ and .git/, into build/mutants/work/wN, with the chapters' objects from
 build/chN so that builds are incremental. The unmutated tree is built and
@@ -71,6 +74,8 @@ REQUIRED_KEYS = ("id", "file", "find", "replace", "description")
 OPTIONAL_KEYS = ("equivalent", "chapter")
 ID_RE = re.compile(r"[a-z0-9][a-z0-9._-]*")
 CHAPTER_DIR_RE = re.compile(r"ch([1-9][0-9]*)")
+# The stamp scripts/handout.py leaves in a student tree.
+HANDOUT_STAMP = ".handout"
 # Directories, anywhere in a path, whose files are never mutated.
 TEST_DIRS = ("tests", "hosttest")
 # Not copied into a scratch tree.
@@ -939,6 +944,13 @@ def main(argv: list[str] | None = None) -> int:
     root = args.root.resolve()
     catalogue = args.catalogue or root / "grader" / "mutants.toml"
     rubric = args.rubric or root / "grader" / "rubric.toml"
+    if (root / HANDOUT_STAMP).is_file():
+        # A student tree (scripts/handout.py): stubs instead of the solution, and no catalogue.
+        if args.check:
+            print(f"mutants: check: {root} is a handout, not the reference tree: nothing to check")
+            return EXIT_OK
+        print(f"mutants.py: error: {root} is a handout: mutation testing runs in the reference tree", file=sys.stderr)
+        return EXIT_USAGE
     try:
         mutants = load_catalogue(catalogue)
     except CatalogueError as err:

@@ -359,6 +359,15 @@ def test_check_reports_a_malformed_catalogue(tree: Path, capsys: pytest.CaptureF
     assert code == 2
 
 
+def test_a_handout_tree_has_nothing_to_check(tree: Path, capsys: pytest.CaptureFixture) -> None:
+    (tree / ".handout").write_text("mmlab handout for chapter 2\nchapter = 2\n")
+    code, out = run(tree, "--check", capsys=capsys)
+    assert code == 0
+    assert out.strip() == f"mutants: check: {tree} is a handout, not the reference tree: nothing to check"
+    code, _ = run(tree, capsys=capsys)
+    assert code == 2
+
+
 def test_list(tree: Path, capsys: pytest.CaptureFixture) -> None:
     write_catalogue(tree, entry("a", "ch1/src/frames.c", "n * 2", "n * 3", equivalent="e"))
     code, out = run(tree, "--list", capsys=capsys)
