@@ -193,7 +193,8 @@ def parse_catalogue(data: dict, where: str = "catalogue") -> list[Mutant]:
             if not isinstance(wanted, int) or isinstance(wanted, bool) or wanted < 1:
                 bad.append(f"{label}: `chapter` must be a chapter number (1, 2, ...)")
             elif chapter is not None and wanted < chapter:
-                bad.append(f"{label}: `chapter` {wanted} cannot grade {entry['file']}: ch{wanted}'s kernel does not contain it")
+                bad.append(f"{label}: `chapter` {wanted} cannot grade {entry['file']}: "
+                           f"ch{wanted}'s kernel does not contain it")
             else:
                 chapter = wanted
         if bad:
@@ -750,7 +751,8 @@ def progress_line(done: int, total: int, result: Result) -> str:
     """One line per finished mutant, as it finishes."""
     width = len(str(total))
     detail = result.detail if result.outcome != EQUIVALENT else "equivalent: " + (result.mutant.equivalent or "")
-    return f"[{done:>{width}}/{total}] {result.outcome:<14} {result.mutant.id}  {result.elapsed:5.1f} s  {_short(detail, 110)}"
+    head = f"[{done:>{width}}/{total}] {result.outcome:<14} {result.mutant.id}  {result.elapsed:5.1f} s"
+    return f"{head}  {_short(detail, 110)}"
 
 
 def _short(text: str, limit: int) -> str:
@@ -774,9 +776,8 @@ def report_lines(results: list[Result], elapsed: float | None = None, baseline: 
                 detail = f"not caught: {m.description} ({where})"
             else:
                 detail = result.detail
-            lines.append(
-                f"{m.id:<{id_width}}  {m.chapter:>2}  {result.outcome:<14}  {result.elapsed:5.1f}s  {_short(detail, 120)}"
-            )
+            head = f"{m.id:<{id_width}}  {m.chapter:>2}  {result.outcome:<14}  {result.elapsed:5.1f}s"
+            lines.append(f"{head}  {_short(detail, 120)}")
     survivors = [result for result in results if result.outcome == SURVIVED]
     if survivors:
         lines.append("")
@@ -859,9 +860,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     mode.add_argument("--check", action="store_true", help="check the catalogue and that every rule applies (no build)")
     mode.add_argument("--list", action="store_true", help="list the mutants")
     parser.add_argument("--only", action="append", default=[], metavar="ID,...", help="run only these mutants")
-    parser.add_argument("--jobs", "-j", type=int, default=1, help="mutants at once, each in its own scratch tree (default 1)")
+    parser.add_argument("--jobs", "-j", type=int, default=1,
+                        help="mutants at once, each in its own scratch tree (default 1)")
     parser.add_argument("--grade-jobs", type=int, help="QEMU boots at once per grading (default: CPUs / jobs)")
-    parser.add_argument("--timeout-scale", type=float, metavar="F", help="passed to the grader: multiply its boot timeouts")
+    parser.add_argument("--timeout-scale", type=float, metavar="F",
+                        help="passed to the grader: multiply its boot timeouts")
     parser.add_argument("--no-baseline", action="store_true", help="do not grade the unmutated tree first")
     parser.add_argument("--build-only", action="store_true", help="only check that every mutant compiles")
     parser.add_argument("--root", type=Path, default=default_root(), help="the mmlab tree (default: this script's)")

@@ -96,7 +96,8 @@ def run(root: Path, *args: str, capsys: pytest.CaptureFixture) -> tuple[int, str
     if "--check" not in args and "--list" not in args:
         make = f"{shlex.quote(sys.executable)} {shlex.quote(str(FAKES / 'mutant_make.py'))}"
         qemu = root / "fake-qemu"
-        qemu.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} {shlex.quote(str(FAKES / 'mutant_qemu.py'))} \"$@\"\n")
+        fake = shlex.quote(str(FAKES / "mutant_qemu.py"))
+        qemu.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} {fake} \"$@\"\n")
         qemu.chmod(0o755)
         argv += ["--make", make, "--qemu", str(qemu), "--grade-jobs", "1"]
     code = mutants.main(argv + list(args))
@@ -113,7 +114,8 @@ def test_catalogue_entries_and_chapters() -> None:
         "mutant": [
             {"id": "a", "file": "common/lib/x.c", "find": "1", "replace": "2", "description": " off by one "},
             {"id": "b", "file": "ch3/src/y.c", "find": "<", "replace": "<=", "description": "d", "equivalent": "why"},
-            {"id": "c.d_e-1", "file": "common/include/z.h", "find": "a", "replace": "", "description": "d", "chapter": 2},
+            {"id": "c.d_e-1", "file": "common/include/z.h", "find": "a", "replace": "", "description": "d",
+             "chapter": 2},
         ]
     }
     got = mutants.parse_catalogue(data)
@@ -281,8 +283,8 @@ def test_read_grading(tmp_path: Path) -> None:
 
 def test_read_grading_puts_items_worth_points_first(tmp_path: Path) -> None:
     path = tmp_path / "r.json"
-    write_results(path, {"common.machine": "panic", "common.smp": "panic", "ch2.trace.long": "panic", "ch2.b": "failed"},
-                  points={"common.machine": 0, "common.smp": 0})  # fmt: skip
+    statuses = {"common.machine": "panic", "common.smp": "panic", "ch2.trace.long": "panic", "ch2.b": "failed"}
+    write_results(path, statuses, points={"common.machine": 0, "common.smp": 0})
     assert mutants.read_grading(path, 1)[1] == [
         "ch2.trace.long (panic)", "ch2.b (failed)", "common.machine (panic)", "common.smp (panic)",
     ]  # fmt: skip

@@ -17,7 +17,8 @@ def main() -> int:
     kernel = Path(args[args.index("-kernel") + 1])
     chapter = kernel.parent.name  # chN
     behaviour = kernel.read_text()
-    lines = ["OpenSBI v1.2", "KTAP version 1", "1..1", "    KTAP version 1", f"    # Subtest: {chapter}.suite", "    1..2"]
+    lines = ["OpenSBI v1.2", "KTAP version 1", "1..1", "    KTAP version 1", f"    # Subtest: {chapter}.suite"]
+    lines.append("    1..2")
     if behaviour == "HANG":
         sys.stdout.write("".join(line + "\r\n" for line in lines))
         sys.stdout.flush()
@@ -26,7 +27,8 @@ def main() -> int:
     one_ok = behaviour != "KILL"
     if not one_ok:
         lines.append(f"    # {chapter}/tests/x.c:1: expected 1 == 2")
-    lines += [f"    {'ok' if one_ok else 'not ok'} 1 one", "    ok 2 two", f"{'ok' if one_ok else 'not ok'} 1 {chapter}.suite"]
+    verdict = "ok" if one_ok else "not ok"
+    lines += [f"    {verdict} 1 one", "    ok 2 two", f"{verdict} 1 {chapter}.suite"]
     sys.stdout.write("".join(line + "\r\n" for line in lines))
     return 0 if one_ok else 1
 
