@@ -20,11 +20,13 @@ a warning that its `equivalent` is stale.
 
 Usage:
     mutants.py [--only ID,...] [--jobs N] [--grade-jobs N] [--timeout-scale F]
-               [--no-baseline] [--build-only]
+               [--confirm N] [--no-baseline] [--build-only]
         run the catalogue (or the mutants named) and print the report; the
         last line is `mutants: K killed, E equivalent, S unexplained
         survivors, B broken (score K/(K+S))`. Exit 1 on any unexplained
-        survivor or broken mutant.
+        survivor or broken mutant. --confirm N grades each killed mutant N
+        more times, and counts it as a survivor if any of them is full: on a
+        loaded machine a boot can fail for reasons of its own.
     mutants.py --check
         check the catalogue's schema and that every rule applies exactly once
         to the tree as it is (no build, no QEMU); exit 1 on any problem.
@@ -314,6 +316,7 @@ class Result:
     failed: list[str] = field(default_factory=list)  # "item (status)", rubric order
     failed_count: int = 0
     line: int | None = None
+    flaky: bool = False  # killed at first, then a full score when graded again (--confirm)
     build_time: float = 0.0
     grade_time: float = 0.0
     elapsed: float = 0.0
@@ -503,6 +506,7 @@ class Options:
     timeout_scale: float | None = None
     baseline: bool = True
     build_only: bool = False
+    confirm: int = 0  # more gradings a kill must survive (see _build_and_grade)
     grade_timeout: float = 3600.0
 
     @property
@@ -652,19 +656,41 @@ class Runner:
         if self.options.build_only:
             result.outcome = classify(mutant)
             return
-        json_path = out / "results.json"
-        code, report, result.grade_time = self.grade(scratch, mutant.chapter, json_path)
-        (out / "grade.txt").write_bytes(report)
-        for log in (scratch.path / "build" / "grade").glob(f"ch{mutant.chapter}-*.log"):
-            shutil.copyfile(log, out / log.name)
-        full, failed, error = read_grading(json_path, code)
-        result.outcome = classify(mutant, grade_error=error, full=full)
+        full, failed, error = self._grade_once(scratch, mutant, result, out, 1)
         result.failed, result.failed_count = failed[:FAILED_SHOWN], len(failed)
         if error:
             result.detail = error
         elif failed:
             more = f" (+{len(failed) - FAILED_SHOWN} more)" if len(failed) > FAILED_SHOWN else ""
             result.detail = ", ".join(failed[:FAILED_SHOWN]) + more
+        # A kill must be the mutant's doing, not a boot that lost a race on a loaded machine:
+        # with --confirm N, grade a killed mutant N more times; one full score and it survived.
+        attempts = range(2, self.options.confirm + 2) if full is False and not error else range(0)
+        for attempt in attempts:
+            again, _, again_error = self._grade_once(scratch, mutant, result, out, attempt)
+            if again_error:
+                error = again_error
+                result.detail = f"grading {attempt}: {again_error}"
+                break
+            if again:
+                full = True
+                result.flaky = True
+                result.detail = (f"flaky kill: full score in grading {attempt} of {self.options.confirm + 1}; "
+                                 f"grading 1 failed {result.detail}")
+                break
+        result.outcome = classify(mutant, grade_error=error, full=full)
+
+    def _grade_once(self, scratch: Scratch, mutant: Mutant, result: Result, out: Path,
+                    attempt: int) -> tuple[bool | None, list[str], str | None]:
+        """Grade the built mutant once (attempt 1, 2, ...); keep its report, JSON and boot logs in @p out."""
+        suffix = "" if attempt == 1 else f"-{attempt}"
+        json_path = out / f"results{suffix}.json"
+        code, report, seconds = self.grade(scratch, mutant.chapter, json_path)
+        result.grade_time += seconds
+        (out / f"grade{suffix}.txt").write_bytes(report)
+        for log in (scratch.path / "build" / "grade").glob(f"ch{mutant.chapter}-*.log"):
+            shutil.copyfile(log, out / f"{log.stem}{suffix}{log.suffix}")
+        return read_grading(json_path, code)
 
     # -- all of them -------------------------------------------------------------------
 
@@ -771,7 +797,7 @@ def report_lines(results: list[Result], elapsed: float | None = None, baseline: 
             m = result.mutant
             if result.outcome == EQUIVALENT:
                 detail = f"equivalent: {m.equivalent}"
-            elif result.outcome == SURVIVED:
+            elif result.outcome == SURVIVED and not result.flaky:
                 where = f"{m.file}:{result.line}" if result.line else m.file
                 detail = f"not caught: {m.description} ({where})"
             else:
@@ -785,6 +811,12 @@ def report_lines(results: list[Result], elapsed: float | None = None, baseline: 
         lines.append("each, or, if the mutant really behaves like the original, say why with `equivalent = \"...\"`:")
         for result in survivors:
             lines.append(f"  {result.mutant.id}: {result.mutant.description} ({result.mutant.file}:{result.line})")
+    flaky = [result for result in results if result.flaky]
+    if flaky:
+        lines.append("")
+        lines.append("Flaky kills (killed once, then given full marks: the failure was timing, not the mistake):")
+        for result in flaky:
+            lines.append(f"  {result.mutant.id}: {_short(result.detail, 150)}")
     for result in results:
         if result.outcome == STALE:
             lines.append(f"warning: {result.mutant.id} is explained as equivalent but was killed "
@@ -834,6 +866,7 @@ def report_json(results: list[Result]) -> dict:
                 "detail": result.detail,
                 "failed": result.failed,
                 "failed_count": result.failed_count,
+                "flaky": result.flaky,
                 "seconds": round(result.elapsed, 2),
                 "build_seconds": round(result.build_time, 2),
                 "grade_seconds": round(result.grade_time, 2),
@@ -867,6 +900,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="passed to the grader: multiply its boot timeouts")
     parser.add_argument("--no-baseline", action="store_true", help="do not grade the unmutated tree first")
     parser.add_argument("--build-only", action="store_true", help="only check that every mutant compiles")
+    parser.add_argument("--confirm", type=int, default=0, metavar="N",
+                        help="grade each killed mutant N more times: a kill that does not reproduce is a survivor")
     parser.add_argument("--root", type=Path, default=default_root(), help="the mmlab tree (default: this script's)")
     parser.add_argument("--catalogue", type=Path, help="the catalogue (default: ROOT/grader/mutants.toml)")
     parser.add_argument("--rubric", type=Path, help="the rubric (default: ROOT/grader/rubric.toml)")
@@ -970,8 +1005,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     if args.list:
         return cmd_list(mutants, root)
-    if args.jobs < 1 or (args.grade_jobs is not None and args.grade_jobs < 1):
-        print("mutants.py: error: --jobs and --grade-jobs must be at least 1", file=sys.stderr)
+    if args.jobs < 1 or (args.grade_jobs is not None and args.grade_jobs < 1) or args.confirm < 0:
+        print("mutants.py: error: --jobs and --grade-jobs must be at least 1, --confirm at least 0", file=sys.stderr)
         return EXIT_USAGE
     if not mutants:
         print("mutants: the catalogue is empty")
@@ -980,7 +1015,7 @@ def main(argv: list[str] | None = None) -> int:
     options = Options(
         root=root, catalogue=catalogue, rubric=rubric.resolve(), make=args.make, qemu=args.qemu, jobs=args.jobs,
         grade_jobs=grade_jobs, timeout_scale=args.timeout_scale, baseline=not args.no_baseline,
-        build_only=args.build_only,
+        build_only=args.build_only, confirm=args.confirm,
     )  # fmt: skip
     try:
         return cmd_run(mutants, options)

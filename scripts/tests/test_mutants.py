@@ -455,6 +455,23 @@ def test_run_refuses_a_tree_that_is_not_full_to_begin_with(tree: Path, capsys: p
     assert "the unmutated tree does not get a full score in ch1" in out
 
 
+def test_confirm_a_kill_that_does_not_reproduce_survives(tree: Path, capsys: pytest.CaptureFixture) -> None:
+    write_catalogue(tree, entry("flaky", "ch1/src/frames.c", "return n * 2;", "return n * 2; /*FLAKY*/")
+                    + entry("killed", "ch1/src/frames.c", "return n * 2;", "return n * 2; /*KILL*/"))  # fmt: skip
+    code, out = run(tree, capsys=capsys)
+    assert code == 0, out
+    assert out.splitlines()[-1].startswith("mutants: 2 killed, 0 equivalent, 0 unexplained survivors")
+    code, out = run(tree, "--confirm", "2", capsys=capsys)
+    assert code == 1, out
+    assert out.splitlines()[-1] == "mutants: 1 killed, 0 equivalent, 1 unexplained survivors, 0 broken (score 1/2)"
+    assert "flaky kill: full score in grading 2 of 3; grading 1 failed ch1.suite.one (failed)" in out
+    assert "Flaky kills" in out
+    logs = tree / "build" / "mutants"
+    assert (logs / "flaky" / "grade-2.txt").is_file() and not (logs / "flaky" / "grade-3.txt").exists()
+    assert (logs / "killed" / "grade-3.txt").is_file() and (logs / "killed" / "ch1-64M-1-3.log").is_file()
+    assert json.loads((logs / "report.json").read_text())["mutants"][0]["flaky"] is True
+
+
 def test_build_only(tree: Path, capsys: pytest.CaptureFixture) -> None:
     write_catalogue(tree, CATALOGUE)
     code, out = run(tree, "--build-only", capsys=capsys)

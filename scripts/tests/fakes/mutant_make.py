@@ -4,8 +4,9 @@ Usage: mutant_make.py -C ROOT kernel CH=N. It reads the sources a kernel of
 chapter N is made of (common/ and ch1/ .. chN/, *.c and *.h) and
   - fails like a compiler if one holds `#error`;
   - otherwise writes ROOT/build/chN/kernel.elf (and an object file) saying
-    how the fake kernel will behave in fake_qemu: KILL if a source holds
-    /*KILL*/, HANG if one holds /*HANG*/, else OK.
+    how the fake kernel will behave in mutant_qemu.py: KILL if a source holds
+    /*KILL*/, HANG if one holds /*HANG*/, FLAKY (fails its first boot only)
+    if one holds /*FLAKY*/, else OK.
 """
 
 import sys
@@ -30,10 +31,13 @@ def main() -> int:
             behaviour = "KILL"
         elif "/*HANG*/" in text and behaviour == "OK":
             behaviour = "HANG"
+        elif "/*FLAKY*/" in text and behaviour == "OK":
+            behaviour = "FLAKY"
     out = root / "build" / f"ch{chapter}"
     (out / "obj").mkdir(parents=True, exist_ok=True)
     (out / "obj" / "all.o").write_text(behaviour)
     (out / "kernel.elf").write_text(behaviour)
+    (out / "boots").unlink(missing_ok=True)  # a new kernel has not booted yet (FLAKY counts boots)
     print(f"  LD      build/ch{chapter}/kernel.elf")
     return 0
 
