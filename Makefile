@@ -9,6 +9,8 @@
 #   make docs             the reference site, into build/docs/html
 #   make handout CH=n OUT=dir   a student tree with chapters n.. stubbed
 #   make progress-check   the guides say truly which tests each exercise turns green
+#   make mutants [MUTANTS=id,...] [JOBS=n]   does the grade catch the mistakes
+#                         of grader/mutants.toml? (mutation testing; slow)
 #   make compile_commands.json  for editors (clangd)
 #   make setup | clean
 
@@ -45,7 +47,8 @@ OBJLIST := $(KDIR)/objects.list
 $(shell mkdir -p $(KDIR) && echo '$(KOBJS)' | cmp -s - $(OBJLIST) || echo '$(KOBJS)' > $(OBJLIST))
 
 .PHONY: all kernel kernels grade test run gdb bench stress docs handout setup clean host-test host-bench \
-	grader-test handout-check progress-check docs-check check-rubric generated-check compile_commands.json
+	grader-test handout-check progress-check docs-check check-rubric mutants mutants-check generated-check \
+	compile_commands.json
 
 all: kernels
 
@@ -138,7 +141,7 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefi
 	-fno-sanitize-recover=all -DMMLAB_HOST -iquote common/include \
 	$(addprefix -iquote ,$(wildcard ch*/include))
 
-test: setup-test grader-test check-rubric generated-check host-test
+test: setup-test grader-test check-rubric mutants-check generated-check host-test
 	$(PYTHON) grader/grade.py $(GRADEFLAGS)
 	$(MAKE) --no-print-directory handout-check
 	$(MAKE) --no-print-directory docs-check
@@ -152,6 +155,17 @@ grader-test:
 
 check-rubric:
 	$(PYTHON) grader/grade.py --check-rubric
+
+# Every rule of the mutant catalogue still applies to the tree (no build).
+mutants-check:
+	$(PYTHON) scripts/mutants.py --check
+
+# Mutation testing: apply each mutant of grader/mutants.toml alone, build and
+# grade its chapter; fails on a mutant the grade does not catch and nothing
+# explains. MUTANTS=id1,id2 picks some, JOBS=n runs n at once (default 1),
+# MUTANTFLAGS passes more options (scripts/mutants.py --help).
+mutants: setup
+	$(PYTHON) scripts/mutants.py $(if $(MUTANTS),--only $(MUTANTS)) $(if $(JOBS),--jobs $(JOBS)) $(MUTANTFLAGS)
 
 # Generated files that are committed must match their generator.
 generated-check:

@@ -99,6 +99,9 @@ README_BEGIN = "<!-- mmlab-handout: begin (written by scripts/handout.py) -->"
 README_END = "<!-- mmlab-handout: end -->"
 # A handout tree carries this file: `--check` then has nothing to do.
 STAMP = ".handout"
+# Maintainers' files that quote the solution: never in a handout.
+# grader/mutants.toml holds mistakes written as rules over the solution's text.
+NOT_SHIPPED = ("grader/mutants.toml",)
 FALLBACK_AUTHOR = ("mmlab", "mmlab@localhost")
 # The share of a chapter's points its stubs may earn on their own.
 STUB_POINTS_LIMIT = 0.10
@@ -701,7 +704,7 @@ def write_handout(tree: Tree, n: int, out: Path, force: bool = False, git: bool 
     written = []
     changed = []
     for rel in tree.files:
-        if rel in (STAMP, "README.md"):
+        if rel in (STAMP, "README.md") or rel in NOT_SHIPPED:
             continue
         src, dst = tree.root / rel, out / rel
         dst.parent.mkdir(parents=True, exist_ok=True)

@@ -109,6 +109,13 @@ def git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True).stdout
 
 
+def test_the_mutant_catalogue_is_not_shipped(tmp_path):
+    root = make_tree(tmp_path / "ref", {"grader/mutants.toml": 'find = "return got;"\n'})
+    out, result = handout_of(tmp_path, 2, tree_root=root, git=False)
+    assert not (out / "grader" / "mutants.toml").exists()
+    assert "grader/mutants.toml" not in result.files
+
+
 def handout_of(tmp_path: Path, n: int, tree_root: Path | None = None, **kwargs) -> tuple[Path, handout.Handout]:
     root = tree_root or make_tree(tmp_path / "ref")
     out = tmp_path / f"out{n}"
