@@ -161,6 +161,23 @@ extern unsigned long ktest_checks;
 			KTEST_SKIP("needs " #n " harts");                            \
 	} while (0)
 
+/** How a test ended. */
+enum ktest_verdict {
+	KTEST_PASS,    /**< Every check held. */
+	KTEST_FAIL,    /**< A check failed, it faulted, the watchdog stopped it, or it made no check. */
+	KTEST_SKIPPED, /**< KTEST_SKIP(). */
+};
+
+/**
+ * For the runner's own tests (common.ktest): run @p fn as a test inside the
+ * current one, with a watchdog of @p timeout_ms (0: none), and return its
+ * verdict. Its checks, its fault, its watchdog report and its locks are its
+ * own: the calling test's verdict and checks are left as they were, and its
+ * watchdog starts afresh afterwards. Call from a test on the boot hart.
+ * @return a ::ktest_verdict.
+ */
+int ktest_run_nested(void (*fn)(void), uint64_t timeout_ms);
+
 /** Print `# bench <name>: <value> <unit>` (name as "ch1.order0"). */
 void kbench_report(const char *name, uint64_t value, const char *unit);
 

@@ -35,7 +35,8 @@
 extern const struct ktest __ktest_start[], __ktest_end[];
 extern const struct kbench __kbench_start[], __kbench_end[];
 
-enum verdict { PASS, FAIL, SKIP };
+/* The runner's verdicts are ktest.h's. */
+enum verdict { PASS = KTEST_PASS, FAIL = KTEST_FAIL, SKIP = KTEST_SKIPPED };
 
 /* The test now running (on the boot hart). */
 static struct {
@@ -189,18 +190,19 @@ static void watchdog_disarm(void)
 	sbi_set_timer(UINT64_MAX);
 }
 
-static enum verdict run_one(const struct ktest *t)
+/*
+ * Run test body @fn under the watchdog, with a fresh verdict; a fault or the
+ * watchdog comes back here through cur.env. A test that made no check fails.
+ */
+static enum verdict run_body(void (*fn)(void))
 {
 	cur.verdict = PASS;
 	cur.skip_reason[0] = '\0';
 	ktest_checks = 0;
-	todo_epoch++;
-	printk_set_line_prefix("    # ");
-	uint64_t start = rdtime();
 	if (ksetjmp(cur.env) == 0) {
 		cur.running = true;
 		watchdog_arm();
-		t->fn();
+		fn();
 	}
 	watchdog_disarm();
 	cur.running = false;
@@ -209,10 +211,40 @@ static enum verdict run_one(const struct ktest *t)
 		printk("made no check: the test ended without one KEXPECT or KASSERT\n");
 		cur.verdict = FAIL;
 	}
+	return cur.verdict;
+}
+
+static enum verdict run_one(const struct ktest *t)
+{
+	todo_epoch++;
+	printk_set_line_prefix("    # ");
+	uint64_t start = rdtime();
+	enum verdict v = run_body(t->fn);
 	if (print_times && machine.timebase_hz)
 		printk("time: %lu ms\n", (rdtime() - start) * 1000 / machine.timebase_hz);
 	printk_set_line_prefix(NULL);
-	return cur.verdict;
+	return v;
+}
+
+int ktest_run_nested(void (*fn)(void), uint64_t timeout_ms)
+{
+	uint64_t saved_env[KJMP_REGS], saved_ticks = timeout_ticks;
+	enum verdict saved_verdict = cur.verdict;
+	unsigned long saved_checks = ktest_checks;
+	char saved_reason[NAME_MAX];
+	memcpy(saved_env, cur.env, sizeof(saved_env));
+	strlcpy(saved_reason, cur.skip_reason, sizeof(saved_reason));
+	watchdog_disarm(); /* the caller's */
+	timeout_ticks = timeout_ms * machine.timebase_hz / 1000;
+	enum verdict v = run_body(fn);
+	timeout_ticks = saved_ticks;
+	memcpy(cur.env, saved_env, sizeof(saved_env));
+	strlcpy(cur.skip_reason, saved_reason, sizeof(cur.skip_reason));
+	cur.verdict = saved_verdict;
+	ktest_checks = saved_checks;
+	cur.running = true;
+	watchdog_arm(); /* the caller's again, afresh */
+	return v;
 }
 
 static const struct ktest *tests[MAX_TESTS];
