@@ -9,10 +9,13 @@ is told is RAM, which is how a real board with holes in its memory map looks.
 
 Recipes:
 
-* ``holes``: RAM in two ranges with a hole between them, neither range nor
-  the hole aligned to 4 MiB, and the higher range listed first (the device
-  tree's order is not address order). With -m M at base B the ranges are
-  [B, B + M/4 + 0x123000) and [B + M/2 + 0x2000, B + M).
+* ``holes``: RAM in three ranges with two holes, listed highest first (the
+  device tree's order is not address order). With -m M at base B:
+  [B, B + M/4), a hole of M/8, [B + 3M/8, B + 5M/8 - 0x5000), a hole, and
+  [B + 3M/4 + 0x3000, B + M). The first hole starts and ends on 4 MiB
+  boundaries (whole sections of page_info are missing: nothing may reach
+  across); the second does not (a section is part RAM, part hole, at each
+  edge). OpenSBI, the kernel and the device tree stay in RAM.
 """
 
 import re
@@ -43,16 +46,19 @@ def memory_node(base: int, size: int) -> str:
 
 
 def holes(source: str) -> str:
-    """The ``holes`` recipe: one /memory node becomes two, high first, with a hole between."""
+    """The ``holes`` recipe: one /memory node becomes three, highest first, with two holes."""
     matches = list(MEMORY_NODE_RE.finditer(source))
     if len(matches) != 1:
         raise DtbError(f"holes: expected one /memory node in QEMU's device tree, found {len(matches)}")
     match = matches[0]
     base = int(match["base_hi"], 16) << 32 | int(match["base_lo"], 16)
     size = int(match["size_hi"], 16) << 32 | int(match["size_lo"], 16)
-    low_end = base + size // 4 + 0x123000
-    high_start = base + size // 2 + 0x2000
-    nodes = memory_node(high_start, base + size - high_start) + "\n" + memory_node(base, low_end - base)
+    ranges = [
+        (base, base + size // 4),
+        (base + size * 3 // 8, base + size * 5 // 8 - 0x5000),
+        (base + size * 3 // 4 + 0x3000, base + size),
+    ]
+    nodes = "\n".join(memory_node(start, end - start) for start, end in reversed(ranges))
     return source[: match.start()] + nodes + source[match.end() :]
 
 

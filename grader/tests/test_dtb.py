@@ -34,12 +34,17 @@ def reg_ranges(source):
     ]
 
 
-def test_holes_splits_ram_high_range_first():
+HOLES = [(0x98003000, 0x07FFD000), (0x8C000000, 0x07FFB000), (0x80000000, 0x08000000)]
+
+
+def test_holes_splits_ram_highest_range_first():
     edited = dtb.holes(QEMU_DTS)
-    assert reg_ranges(edited) == [(0x90002000, 0x0FFFE000), (0x80000000, 0x08123000)]
-    low_end, high_start = 0x80000000 + 0x08123000, 0x90002000
-    assert low_end % (4 << 20) and high_start % (4 << 20)  # neither edge on a 4 MiB section boundary
-    assert "memory@90002000 {" in edited and "cpus {" in edited
+    assert reg_ranges(edited) == HOLES
+    section = 4 << 20
+    (high, _), (middle, middle_size), (low, low_size) = HOLES
+    assert (low + low_size) % section == 0 and middle % section == 0  # the first hole: whole sections
+    assert (middle + middle_size) % section and high % section  # the second: ragged edges
+    assert "memory@98003000 {" in edited and "cpus {" in edited
 
 
 @pytest.mark.parametrize("source", [QEMU_DTS.replace("memory@", "mem@"), dtb.holes(QEMU_DTS)])
@@ -71,7 +76,7 @@ def test_make_reports_a_failing_qemu(tmp_path, monkeypatch):
 def test_make_for_real(tmp_path):
     out = dtb.make("qemu-system-riscv64", "512M", 2, "holes", tmp_path / "holes.dtb")
     source = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", str(out)], capture_output=True, text=True).stdout
-    assert reg_ranges(source) == [(0x90002000, 0x0FFFE000), (0x80000000, 0x08123000)]
+    assert reg_ranges(source) == HOLES
 
 
 def test_rubric_checks_the_recipe(tmp_path):
