@@ -498,7 +498,7 @@ class Options:
 
     root: Path
     catalogue: Path
-    rubric: Path
+    rubric: Path | None  # None: each scratch tree's own (the tree as it was when copied)
     make: str = "make"
     qemu: str | None = None
     jobs: int = 1
@@ -575,9 +575,11 @@ class Runner:
     def grade(self, scratch: Scratch, chapter: int, json_path: Path) -> tuple[int | None, bytes, float]:
         """grader/grade.py on @p scratch's built kernel: (exit code, report, seconds)."""
         o = self.options
+        # The scratch tree's grader and rubric: the tree as it was copied, even if the live one changes meanwhile.
+        rubric = o.rubric or scratch.path / "grader" / "rubric.toml"
         argv = [
-            sys.executable, str(o.root / "grader" / "grade.py"), str(chapter), "--root", str(scratch.path),
-            "--rubric", str(o.rubric), "--no-build", "--jobs", str(o.grade_jobs), "--json", str(json_path),
+            sys.executable, str(scratch.path / "grader" / "grade.py"), str(chapter), "--root", str(scratch.path),
+            "--rubric", str(rubric), "--no-build", "--jobs", str(o.grade_jobs), "--json", str(json_path),
         ]  # fmt: skip
         if o.qemu:
             argv += ["--qemu", o.qemu]
@@ -1013,7 +1015,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     grade_jobs = args.grade_jobs or max(1, (os.cpu_count() or 1) // args.jobs)
     options = Options(
-        root=root, catalogue=catalogue, rubric=rubric.resolve(), make=args.make, qemu=args.qemu, jobs=args.jobs,
+        root=root, catalogue=catalogue, rubric=args.rubric.resolve() if args.rubric else None, make=args.make,
+        qemu=args.qemu, jobs=args.jobs,
         grade_jobs=grade_jobs, timeout_scale=args.timeout_scale, baseline=not args.no_baseline,
         build_only=args.build_only, confirm=args.confirm,
     )  # fmt: skip
