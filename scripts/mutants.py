@@ -377,11 +377,17 @@ class Totals:
         return self.survived == 0 and self.broken == 0
 
 
+def item_status(test: dict) -> str:
+    """A rubric item's status in the grader's JSON: `passed`, or its output's first line (`timeout`, `skipped: ...`)."""
+    if test.get("status") == "passed":
+        return "passed"
+    output = str(test.get("output") or "").strip()
+    return POINTS_SUFFIX_RE.sub("", output.splitlines()[0]) if output else str(test.get("status", "failed"))
+
+
 def item_label(test: dict) -> str:
     """A failed rubric item from the grader's JSON: `name (status)`."""
-    output = str(test.get("output") or "").strip()
-    status = POINTS_SUFFIX_RE.sub("", output.splitlines()[0]) if output else str(test.get("status", "failed"))
-    return f"{test.get('name', '?')} ({status})"
+    return f"{test.get('name', '?')} ({item_status(test)})"
 
 
 def _positive(value: object) -> bool:
@@ -411,6 +417,30 @@ def read_grading(json_path: Path, exit_code: int | None) -> tuple[bool | None, l
     if (exit_code == 0) != (not failed):
         return None, failed, f"grader/grade.py exited with {exit_code} but its JSON has {len(failed)} failed item(s)"
     return exit_code == 0, failed, None
+
+
+def item_statuses(json_path: Path) -> dict[str, str] | None:
+    """Each rubric item's status in a grading (`passed`, `failed`, `timeout`, `skipped: why`...), or None."""
+    try:
+        tests = json.loads(Path(json_path).read_text(encoding="utf-8"))["tests"]
+        return {str(test["name"]): item_status(test) for test in tests if isinstance(test, dict)}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def kill_reproduced(first: Path, again: Path) -> bool | None:
+    """True if the grading in @p again (of the configurations that failed in @p first) fails too; None if unreadable.
+
+    Graded in some configurations only, an item that runs only in others is
+    "skipped" there: that is no failure if it passed the first time.
+    """
+    before, after = item_statuses(first), item_statuses(again)
+    if before is None or after is None:
+        return None
+    return any(
+        status != "passed" and not (status.startswith("skipped") and before.get(name) == "passed")
+        for name, status in after.items()
+    )
 
 
 def failed_configs(json_path: Path) -> list[str] | None:
@@ -694,12 +724,13 @@ class Runner:
         only = failed_configs(out / "results.json")
         attempts = range(2, self.options.confirm + 2) if full is False and not error else range(0)
         for attempt in attempts:
-            again, _, again_error = self._grade_once(scratch, mutant, result, out, attempt, only)
-            if again_error:
-                error = again_error
-                result.detail = f"grading {attempt}: {again_error}"
+            _, _, again_error = self._grade_once(scratch, mutant, result, out, attempt, only)
+            reproduced = kill_reproduced(out / "results.json", out / f"results-{attempt}.json")
+            if again_error or reproduced is None:
+                error = again_error or "grader/grade.py wrote no readable JSON results"
+                result.detail = f"grading {attempt}: {error}"
                 break
-            if again:
+            if not reproduced:
                 full = True
                 result.flaky = True
                 result.detail = (f"flaky kill: full score in grading {attempt} of {self.options.confirm + 1}; "

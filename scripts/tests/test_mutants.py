@@ -306,6 +306,21 @@ def test_failed_configs(tmp_path: Path) -> None:
     assert mutants.failed_configs(tmp_path / "none.json") is None
 
 
+def test_kill_reproduced(tmp_path: Path) -> None:
+    first, again = tmp_path / "1.json", tmp_path / "2.json"
+    write_results(first, {"a": "passed", "b": "failed", "c": "passed"})
+    # Graded again in some configurations only: c runs elsewhere (skipped here), b passes now.
+    write_results(again, {"a": "passed", "b": "passed", "c": "skipped: runs with failat"})
+    assert mutants.kill_reproduced(first, again) is False
+    write_results(again, {"a": "passed", "b": "timeout", "c": "passed"})
+    assert mutants.kill_reproduced(first, again) is True
+    # An item skipped both times (the mutant made it skip) still counts as failing.
+    write_results(first, {"a": "passed", "d": "skipped: needs 2 harts"})
+    write_results(again, {"a": "passed", "d": "skipped: needs 2 harts"})
+    assert mutants.kill_reproduced(first, again) is True
+    assert mutants.kill_reproduced(first, tmp_path / "none.json") is None
+
+
 def test_select() -> None:
     found = [mutant("a"), mutant("b"), mutant("c")]
     assert mutants.select(found, []) == found
