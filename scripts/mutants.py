@@ -11,7 +11,8 @@ file belongs to is built and graded there. A mutant is
   killed      the grade is not full: the tests caught the mistake;
   equivalent  the grade is full, and the catalogue says why that is right
               (`equivalent = "..."`: the mutant behaves like the original);
-  SURVIVED    the grade is full and nothing explains it: a gap in the tests;
+  SURVIVED    the grade is full and nothing explains it: a gap in the tests
+              (also a "flaky kill": not full once, full when graded again);
   broken      the rule does not apply (its text is not found exactly once),
               or the mutant does not compile: an error in the catalogue.
 
