@@ -11,7 +11,8 @@ file belongs to is built and graded there. A mutant is
   killed      the grade is not full: the tests caught the mistake;
   equivalent  the grade is full, and the catalogue says why that is right
               (`equivalent = "..."`: the mutant behaves like the original);
-  SURVIVED    the grade is full and nothing explains it: a gap in the tests;
+  SURVIVED    the grade is full and nothing explains it: a gap in the tests
+              (also a "flaky kill": not full once, full when graded again);
   broken      the rule does not apply (its text is not found exactly once),
               or the mutant does not compile: an error in the catalogue.
 
@@ -24,9 +25,10 @@ Usage:
         run the catalogue (or the mutants named) and print the report; the
         last line is `mutants: K killed, E equivalent, S unexplained
         survivors, B broken (score K/(K+S))`. Exit 1 on any unexplained
-        survivor or broken mutant. --confirm N grades each killed mutant N
-        more times, and counts it as a survivor if any of them is full: on a
-        loaded machine a boot can fail for reasons of its own.
+        survivor or broken mutant. A killed mutant is graded again (--confirm
+        N: N more times, default 1, only in the configurations that failed),
+        and counts as a survivor if any of those gradings passes: on a loaded
+        machine a boot can fail for reasons of its own.
     mutants.py --check
         check the catalogue's schema and that every rule applies exactly once
         to the tree as it is (no build, no QEMU); exit 1 on any problem.
@@ -376,11 +378,17 @@ class Totals:
         return self.survived == 0 and self.broken == 0
 
 
+def item_status(test: dict) -> str:
+    """A rubric item's status in the grader's JSON: `passed`, or its output's first line (`timeout`, `skipped: ...`)."""
+    if test.get("status") == "passed":
+        return "passed"
+    output = str(test.get("output") or "").strip()
+    return POINTS_SUFFIX_RE.sub("", output.splitlines()[0]) if output else str(test.get("status", "failed"))
+
+
 def item_label(test: dict) -> str:
     """A failed rubric item from the grader's JSON: `name (status)`."""
-    output = str(test.get("output") or "").strip()
-    status = POINTS_SUFFIX_RE.sub("", output.splitlines()[0]) if output else str(test.get("status", "failed"))
-    return f"{test.get('name', '?')} ({status})"
+    return f"{test.get('name', '?')} ({item_status(test)})"
 
 
 def _positive(value: object) -> bool:
@@ -410,6 +418,51 @@ def read_grading(json_path: Path, exit_code: int | None) -> tuple[bool | None, l
     if (exit_code == 0) != (not failed):
         return None, failed, f"grader/grade.py exited with {exit_code} but its JSON has {len(failed)} failed item(s)"
     return exit_code == 0, failed, None
+
+
+def item_statuses(json_path: Path) -> dict[str, str] | None:
+    """Each rubric item's status in a grading (`passed`, `failed`, `timeout`, `skipped: why`...), or None."""
+    try:
+        tests = json.loads(Path(json_path).read_text(encoding="utf-8"))["tests"]
+        return {str(test["name"]): item_status(test) for test in tests if isinstance(test, dict)}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def kill_reproduced(first: Path, again: Path) -> bool | None:
+    """True if the grading in @p again (of the configurations that failed in @p first) fails too; None if unreadable.
+
+    Graded in some configurations only, an item that runs only in others is
+    "skipped" there: that is no failure if it passed the first time.
+    """
+    before, after = item_statuses(first), item_statuses(again)
+    if before is None or after is None:
+        return None
+    return any(
+        status != "passed" and not (status.startswith("skipped") and before.get(name) == "passed")
+        for name, status in after.items()
+    )
+
+
+def failed_configs(json_path: Path) -> list[str] | None:
+    """The configurations a grading's failed items failed in (sorted), or None for all of them (or unknown).
+
+    Each failed item's output has a line `configurations: a, b: timeout, ...`
+    or `configurations: every configuration` (grader/mmgrade/report.py).
+    """
+    try:
+        tests = json.loads(Path(json_path).read_text(encoding="utf-8"))["tests"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    names: set[str] = set()
+    for test in tests:
+        if not isinstance(test, dict) or test.get("status") == "passed":
+            continue
+        lines = [line for line in str(test.get("output") or "").splitlines() if line.startswith("configurations: ")]
+        if not lines or lines[0] == "configurations: every configuration":
+            return None
+        names |= {part.split(":", 1)[0].strip() for part in lines[0][len("configurations: ") :].split(", ")}
+    return sorted(names) or None
 
 
 # ---------------------------------------------------------------------------
@@ -506,7 +559,7 @@ class Options:
     timeout_scale: float | None = None
     baseline: bool = True
     build_only: bool = False
-    confirm: int = 0  # more gradings a kill must survive (see _build_and_grade)
+    confirm: int = 0  # more gradings a kill must survive (see _build_and_grade; the command line's default is 1)
     grade_timeout: float = 3600.0
 
     @property
@@ -572,8 +625,9 @@ class Runner:
         kernel = scratch.path / "build" / f"ch{chapter}" / "kernel.elf"
         return code == 0 and kernel.is_file(), out, time.monotonic() - start
 
-    def grade(self, scratch: Scratch, chapter: int, json_path: Path) -> tuple[int | None, bytes, float]:
-        """grader/grade.py on @p scratch's built kernel: (exit code, report, seconds)."""
+    def grade(self, scratch: Scratch, chapter: int, json_path: Path,
+              only: list[str] | None = None) -> tuple[int | None, bytes, float]:  # fmt: skip
+        """grader/grade.py on @p scratch's built kernel (in configurations @p only, or all): (exit code, report, s)."""
         o = self.options
         # The scratch tree's grader and rubric: the tree as it was copied, even if the live one changes meanwhile.
         rubric = o.rubric or scratch.path / "grader" / "rubric.toml"
@@ -581,6 +635,8 @@ class Runner:
             sys.executable, str(scratch.path / "grader" / "grade.py"), str(chapter), "--root", str(scratch.path),
             "--rubric", str(rubric), "--no-build", "--jobs", str(o.grade_jobs), "--json", str(json_path),
         ]  # fmt: skip
+        if only:
+            argv += ["--only", ",".join(only)]
         if o.qemu:
             argv += ["--qemu", o.qemu]
         if o.timeout_scale is not None:
@@ -667,14 +723,17 @@ class Runner:
             result.detail = ", ".join(failed[:FAILED_SHOWN]) + more
         # A kill must be the mutant's doing, not a boot that lost a race on a loaded machine:
         # with --confirm N, grade a killed mutant N more times; one full score and it survived.
+        # Only the configurations that failed boot again: the others passed already.
+        only = failed_configs(out / "results.json")
         attempts = range(2, self.options.confirm + 2) if full is False and not error else range(0)
         for attempt in attempts:
-            again, _, again_error = self._grade_once(scratch, mutant, result, out, attempt)
-            if again_error:
-                error = again_error
-                result.detail = f"grading {attempt}: {again_error}"
+            _, _, again_error = self._grade_once(scratch, mutant, result, out, attempt, only)
+            reproduced = kill_reproduced(out / "results.json", out / f"results-{attempt}.json")
+            if again_error or reproduced is None:
+                error = again_error or "grader/grade.py wrote no readable JSON results"
+                result.detail = f"grading {attempt}: {error}"
                 break
-            if again:
+            if not reproduced:
                 full = True
                 result.flaky = True
                 result.detail = (f"flaky kill: full score in grading {attempt} of {self.options.confirm + 1}; "
@@ -682,12 +741,14 @@ class Runner:
                 break
         result.outcome = classify(mutant, grade_error=error, full=full)
 
-    def _grade_once(self, scratch: Scratch, mutant: Mutant, result: Result, out: Path,
-                    attempt: int) -> tuple[bool | None, list[str], str | None]:
+    def _grade_once(self, scratch: Scratch, mutant: Mutant, result: Result, out: Path, attempt: int,
+                    only: list[str] | None = None) -> tuple[bool | None, list[str], str | None]:  # fmt: skip
         """Grade the built mutant once (attempt 1, 2, ...); keep its report, JSON and boot logs in @p out."""
         suffix = "" if attempt == 1 else f"-{attempt}"
         json_path = out / f"results{suffix}.json"
-        code, report, seconds = self.grade(scratch, mutant.chapter, json_path)
+        for stale in (scratch.path / "build" / "grade").glob(f"ch{mutant.chapter}-*.log"):
+            stale.unlink()  # so that only this grading's boot logs are kept
+        code, report, seconds = self.grade(scratch, mutant.chapter, json_path, only)
         result.grade_time += seconds
         (out / f"grade{suffix}.txt").write_bytes(report)
         for log in (scratch.path / "build" / "grade").glob(f"ch{mutant.chapter}-*.log"):
@@ -902,8 +963,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="passed to the grader: multiply its boot timeouts")
     parser.add_argument("--no-baseline", action="store_true", help="do not grade the unmutated tree first")
     parser.add_argument("--build-only", action="store_true", help="only check that every mutant compiles")
-    parser.add_argument("--confirm", type=int, default=0, metavar="N",
-                        help="grade each killed mutant N more times: a kill that does not reproduce is a survivor")
+    parser.add_argument("--confirm", type=int, default=1, metavar="N",
+                        help="grade each killed mutant N more times, in the configurations that failed: a kill that "
+                             "does not reproduce is a survivor (default 1; 0 to trust every kill)")
     parser.add_argument("--root", type=Path, default=default_root(), help="the mmlab tree (default: this script's)")
     parser.add_argument("--catalogue", type=Path, help="the catalogue (default: ROOT/grader/mutants.toml)")
     parser.add_argument("--rubric", type=Path, help="the rubric (default: ROOT/grader/rubric.toml)")

@@ -290,6 +290,37 @@ def test_read_grading_puts_items_worth_points_first(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
+def test_failed_configs(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+
+    def results(*outputs: str) -> Path:
+        tests = [{"name": f"t{i}", "status": "failed", "output": out} for i, out in enumerate(outputs)]
+        path.write_text(json.dumps({"tests": tests + [{"name": "ok", "status": "passed", "output": "passed"}]}))
+        return path
+
+    assert mutants.failed_configs(results("failed (0/5 points)\nconfigurations: 2G-4\nx.c:1: expected",
+                                          "panic (0/0 points)\nconfigurations: 64M-1, 2G-4: timeout")) == [
+        "2G-4", "64M-1"]  # fmt: skip
+    assert mutants.failed_configs(results("failed (0/5 points)\nconfigurations: every configuration")) is None
+    assert mutants.failed_configs(results("failed (0/5 points)")) is None
+    assert mutants.failed_configs(tmp_path / "none.json") is None
+
+
+def test_kill_reproduced(tmp_path: Path) -> None:
+    first, again = tmp_path / "1.json", tmp_path / "2.json"
+    write_results(first, {"a": "passed", "b": "failed", "c": "passed"})
+    # Graded again in some configurations only: c runs elsewhere (skipped here), b passes now.
+    write_results(again, {"a": "passed", "b": "passed", "c": "skipped: runs with failat"})
+    assert mutants.kill_reproduced(first, again) is False
+    write_results(again, {"a": "passed", "b": "timeout", "c": "passed"})
+    assert mutants.kill_reproduced(first, again) is True
+    # An item skipped both times (the mutant made it skip) still counts as failing.
+    write_results(first, {"a": "passed", "d": "skipped: needs 2 harts"})
+    write_results(again, {"a": "passed", "d": "skipped: needs 2 harts"})
+    assert mutants.kill_reproduced(first, again) is True
+    assert mutants.kill_reproduced(first, tmp_path / "none.json") is None
+
+
 def test_select() -> None:
     found = [mutant("a"), mutant("b"), mutant("c")]
     assert mutants.select(found, []) == found
@@ -458,7 +489,7 @@ def test_run_refuses_a_tree_that_is_not_full_to_begin_with(tree: Path, capsys: p
 def test_confirm_a_kill_that_does_not_reproduce_survives(tree: Path, capsys: pytest.CaptureFixture) -> None:
     write_catalogue(tree, entry("flaky", "ch1/src/frames.c", "return n * 2;", "return n * 2; /*FLAKY*/")
                     + entry("killed", "ch1/src/frames.c", "return n * 2;", "return n * 2; /*KILL*/"))  # fmt: skip
-    code, out = run(tree, capsys=capsys)
+    code, out = run(tree, "--confirm", "0", capsys=capsys)
     assert code == 0, out
     assert out.splitlines()[-1].startswith("mutants: 2 killed, 0 equivalent, 0 unexplained survivors")
     code, out = run(tree, "--confirm", "2", capsys=capsys)
@@ -469,6 +500,9 @@ def test_confirm_a_kill_that_does_not_reproduce_survives(tree: Path, capsys: pyt
     logs = tree / "build" / "mutants"
     assert (logs / "flaky" / "grade-2.txt").is_file() and not (logs / "flaky" / "grade-3.txt").exists()
     assert (logs / "killed" / "grade-3.txt").is_file() and (logs / "killed" / "ch1-64M-1-3.log").is_file()
+    code, out = run(tree, capsys=capsys)  # the default: one more grading
+    assert code == 1
+    assert out.splitlines()[-1] == "mutants: 1 killed, 0 equivalent, 1 unexplained survivors, 0 broken (score 1/2)"
     assert json.loads((logs / "report.json").read_text())["mutants"][0]["flaky"] is True
 
 
