@@ -11,8 +11,13 @@ file belongs to is built and graded there. A mutant is
   killed      the grade is not full: the tests caught the mistake;
   equivalent  the grade is full, and the catalogue says why that is right
               (`equivalent = "..."`: the mutant behaves like the original);
-  SURVIVED    the grade is full and nothing explains it: a gap in the tests
-              (also a "flaky kill": not full once, full when graded again);
+  host only   the grade is full, but `make host-test` fails on it: the host
+              unit tests catch what the grade cannot see (QEMU flushes its
+              whole TLB on any sfence.vma, say); not a gap, but no student
+              loses a point for it, so the report lists them apart;
+  SURVIVED    the grade is full, the host tests pass, and nothing explains
+              it: a gap in the tests (also a "flaky kill": not full once,
+              full when graded again);
   broken      the rule does not apply (its text is not found exactly once),
               or the mutant does not compile: an error in the catalogue.
 
@@ -86,6 +91,7 @@ TEST_DIRS = ("tests", "hosttest")
 SKIP_TOP = ("build", ".git")
 SKIP_ANYWHERE = ("__pycache__", ".pytest_cache")
 
+HOST_ONLY = "host only"
 KILLED, STALE, EQUIVALENT, SURVIVED, BROKEN, BUILT = (
     "killed", "killed (stale)", "equivalent", "SURVIVED", "broken", "built",
 )  # fmt: skip
@@ -341,6 +347,7 @@ class Totals:
     """The counts of the closing line."""
 
     killed: int = 0  # stale ones included
+    host_only: int = 0
     equivalent: int = 0
     survived: int = 0
     broken: int = 0
@@ -357,6 +364,8 @@ class Totals:
                 totals.stale += result.outcome == STALE
             elif result.outcome == EQUIVALENT:
                 totals.equivalent += 1
+            elif result.outcome == HOST_ONLY:
+                totals.host_only += 1
             elif result.outcome == SURVIVED:
                 totals.survived += 1
             elif result.outcome == BUILT:
@@ -368,8 +377,9 @@ class Totals:
     def closing(self) -> str:
         """The last line of a run."""
         return (
-            f"mutants: {self.killed} killed, {self.equivalent} equivalent, {self.survived} unexplained survivors, "
-            f"{self.broken} broken (score {self.killed}/{self.killed + self.survived})"
+            f"mutants: {self.killed} killed, {self.host_only} caught by host tests only, {self.equivalent} equivalent, "
+            f"{self.survived} unexplained survivors, {self.broken} broken "
+            f"(score {self.killed}/{self.killed + self.host_only + self.survived} by the grade)"
         )
 
     @property
@@ -740,6 +750,19 @@ class Runner:
                                  f"grading 1 failed {result.detail}")
                 break
         result.outcome = classify(mutant, grade_error=error, full=full)
+        if full and result.outcome == SURVIVED and not result.flaky:
+            self._host_tests(scratch, result, out)
+
+    def _host_tests(self, scratch: Scratch, result: Result, out: Path) -> None:
+        """A survivor of the grade: do the host unit tests catch it? (`make host-test` in @p scratch.)"""
+        argv = [*shlex.split(self.options.make), "-C", str(scratch.path), "host-test"]
+        start = time.monotonic()
+        code, output = self.run(argv, self.options.grade_timeout)
+        result.grade_time += time.monotonic() - start
+        (out / "host-test.log").write_bytes(output)
+        if code != 0:
+            result.outcome = HOST_ONLY
+            result.detail = "host tests: " + (_first_host_failure(output) or "make host-test failed")
 
     def _grade_once(self, scratch: Scratch, mutant: Mutant, result: Result, out: Path, attempt: int,
                     only: list[str] | None = None) -> tuple[bool | None, list[str], str | None]:  # fmt: skip
@@ -844,6 +867,15 @@ def progress_line(done: int, total: int, result: Result) -> str:
     return f"{head}  {_short(detail, 110)}"
 
 
+def _first_host_failure(output: bytes | None) -> str | None:
+    """The first line of `make host-test` output that says what failed."""
+    lines = (output or b"").decode("utf-8", errors="replace").splitlines()
+    for line in lines:
+        if line.startswith("FAIL") or "no result after" in line or "ERROR: AddressSanitizer" in line:
+            return line.strip()
+    return None
+
+
 def _short(text: str, limit: int) -> str:
     """@p text on one line, cut to @p limit characters."""
     text = " ".join(text.split())
@@ -867,6 +899,12 @@ def report_lines(results: list[Result], elapsed: float | None = None, baseline: 
                 detail = result.detail
             head = f"{m.id:<{id_width}}  {m.chapter:>2}  {result.outcome:<14}  {result.elapsed:5.1f}s"
             lines.append(f"{head}  {_short(detail, 120)}")
+    host = [result for result in results if result.outcome == HOST_ONLY]
+    if host:
+        lines.append("")
+        lines.append("Caught by the host unit tests only (a student's grade does not see these mistakes):")
+        for result in host:
+            lines.append(f"  {result.mutant.id}: {_short(result.detail, 150)}")
     survivors = [result for result in results if result.outcome == SURVIVED]
     if survivors:
         lines.append("")
@@ -914,6 +952,7 @@ def report_json(results: list[Result]) -> dict:
     totals = Totals.of(results)
     return {
         "killed": totals.killed,
+        "host_only": totals.host_only,
         "equivalent": totals.equivalent,
         "survived": totals.survived,
         "broken": totals.broken,

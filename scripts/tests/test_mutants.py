@@ -21,7 +21,7 @@ FAKES = TESTS / "fakes"
 sys.path.insert(0, str(TESTS.parent))
 import mutants  # noqa: E402
 from mutants import (  # noqa: E402
-    BROKEN, BUILT, EQUIVALENT, KILLED, STALE, SURVIVED, CatalogueError, Mutant, RuleError,
+    BROKEN, BUILT, EQUIVALENT, HOST_ONLY, KILLED, STALE, SURVIVED, CatalogueError, Mutant, RuleError,
 )  # fmt: skip
 
 RUBRIC = """\
@@ -253,11 +253,12 @@ def test_classify(equivalent: str | None, kwargs: dict, outcome: str) -> None:
 
 def test_totals_and_closing_line() -> None:
     results = [mutants.Result(mutant(str(i)), outcome) for i, outcome in
-               enumerate([KILLED, KILLED, STALE, EQUIVALENT, SURVIVED, BROKEN])]  # fmt: skip
+               enumerate([KILLED, KILLED, STALE, EQUIVALENT, HOST_ONLY, SURVIVED, BROKEN])]  # fmt: skip
     totals = mutants.Totals.of(results)
-    assert totals.closing() == "mutants: 3 killed, 1 equivalent, 1 unexplained survivors, 1 broken (score 3/4)"
+    assert totals.closing() == ("mutants: 3 killed, 1 caught by host tests only, 1 equivalent, "
+                                "1 unexplained survivors, 1 broken (score 3/5 by the grade)")  # fmt: skip
     assert not totals.ok
-    assert mutants.Totals.of(results[:4]).ok
+    assert mutants.Totals.of(results[:5]).ok  # caught by a host test: not a gap
 
 
 def write_results(path: Path, statuses: dict[str, str], points: dict[str, float] | None = None) -> None:
@@ -357,7 +358,8 @@ def test_report_lines() -> None:
     assert "warning: st is explained as equivalent but was killed" in text
     assert "  b: does not compile: x.c:1: error" in text
     assert "time: 5 mutant(s) in 10 s, baseline 3 s" in text
-    assert text.splitlines()[-1] == "mutants: 2 killed, 1 equivalent, 1 unexplained survivors, 1 broken (score 2/3)"
+    assert text.splitlines()[-1] == ("mutants: 2 killed, 0 caught by host tests only, 1 equivalent, "
+                                     "1 unexplained survivors, 1 broken (score 2/3 by the grade)")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------
@@ -416,6 +418,7 @@ def test_list(tree: Path, capsys: pytest.CaptureFixture) -> None:
 CATALOGUE = (
     entry("killed", "ch1/src/frames.c", "return n * 2;", "return n * 2; /*KILL*/")
     + entry("survivor", "ch1/src/frames.c", "n * 2", "n + n")
+    + entry("host-only", "ch1/src/frames.c", "if (n < 0)", "if (n < 0) /*HOSTFAIL*/")
     + entry("explained", "common/lib/util.c", "x + 1", "1 + x", equivalent="addition commutes")
     + entry("stale", "ch2/src/heap.c", "return n;", "return n; /*KILL*/", equivalent="it is not")
     + entry("common-in-ch2", "common/lib/util.c", "return x + 1;", "return x + 1; /*KILL*/", chapter=2)
@@ -430,16 +433,20 @@ def test_run_classifies_every_kind_of_mutant(tree: Path, capsys: pytest.CaptureF
     code, out = run(tree, "--jobs", "2", capsys=capsys)
     assert code == 1, out
     table = {line.split()[0]: line for line in out.splitlines() if line.split() and line.split()[0] in
-             {"killed", "survivor", "explained", "stale", "common-in-ch2", "not-there", "no-compile"}}  # fmt: skip
+             {"killed", "survivor", "host-only", "explained", "stale", "common-in-ch2", "not-there",
+              "no-compile"}}  # fmt: skip
     assert " killed " in table["killed"] and "ch1.suite.one (failed)" in table["killed"]
     assert " SURVIVED " in table["survivor"]
+    assert " host only " in table["host-only"] and "the host test saw it" in table["host-only"]
+    assert "Caught by the host unit tests only" in out and "  host-only: host tests: FAIL" in out
     assert " equivalent " in table["explained"] and "addition commutes" in table["explained"]
     assert " killed (stale) " in table["stale"] and "ch2.suite (failed)" in table["stale"]
     assert " killed " in table["common-in-ch2"] and "  2  " in table["common-in-ch2"]
     assert " broken " in table["not-there"] and "not there" in table["not-there"]
     assert " broken " in table["no-compile"] and "does not compile" in table["no-compile"]
     assert "warning: stale is explained as equivalent but was killed" in out
-    assert out.splitlines()[-1] == "mutants: 3 killed, 1 equivalent, 1 unexplained survivors, 2 broken (score 3/4)"
+    assert out.splitlines()[-1] == ("mutants: 3 killed, 1 caught by host tests only, 1 equivalent, "
+                                    "1 unexplained survivors, 2 broken (score 3/5 by the grade)")  # fmt: skip
     # The tree itself is never touched; the logs and the report are in build/mutants.
     assert {rel: (tree / rel).read_text() for rel in SOURCES} == before
     logs = tree / "build" / "mutants"
@@ -459,7 +466,8 @@ def test_run_only_some_and_all_caught(tree: Path, capsys: pytest.CaptureFixture)
     write_catalogue(tree, CATALOGUE)
     code, out = run(tree, "--only", "killed,explained", capsys=capsys)
     assert code == 0, out
-    assert out.splitlines()[-1] == "mutants: 1 killed, 1 equivalent, 0 unexplained survivors, 0 broken (score 1/1)"
+    assert out.splitlines()[-1] == ("mutants: 1 killed, 0 caught by host tests only, 1 equivalent, "
+                                    "0 unexplained survivors, 0 broken (score 1/1 by the grade)")  # fmt: skip
     assert "baseline ch1: full score" in out
 
 
@@ -491,10 +499,11 @@ def test_confirm_a_kill_that_does_not_reproduce_survives(tree: Path, capsys: pyt
                     + entry("killed", "ch1/src/frames.c", "return n * 2;", "return n * 2; /*KILL*/"))  # fmt: skip
     code, out = run(tree, "--confirm", "0", capsys=capsys)
     assert code == 0, out
-    assert out.splitlines()[-1].startswith("mutants: 2 killed, 0 equivalent, 0 unexplained survivors")
+    assert out.splitlines()[-1].startswith("mutants: 2 killed, 0 caught by host tests only, 0 equivalent, 0 unexplained")
     code, out = run(tree, "--confirm", "2", capsys=capsys)
     assert code == 1, out
-    assert out.splitlines()[-1] == "mutants: 1 killed, 0 equivalent, 1 unexplained survivors, 0 broken (score 1/2)"
+    assert out.splitlines()[-1] == ("mutants: 1 killed, 0 caught by host tests only, 0 equivalent, "
+                                    "1 unexplained survivors, 0 broken (score 1/2 by the grade)")  # fmt: skip
     assert "flaky kill: full score in grading 2 of 3; grading 1 failed ch1.suite.one (failed)" in out
     assert "Flaky kills" in out
     logs = tree / "build" / "mutants"
@@ -502,7 +511,8 @@ def test_confirm_a_kill_that_does_not_reproduce_survives(tree: Path, capsys: pyt
     assert (logs / "killed" / "grade-3.txt").is_file() and (logs / "killed" / "ch1-64M-1-3.log").is_file()
     code, out = run(tree, capsys=capsys)  # the default: one more grading
     assert code == 1
-    assert out.splitlines()[-1] == "mutants: 1 killed, 0 equivalent, 1 unexplained survivors, 0 broken (score 1/2)"
+    assert out.splitlines()[-1] == ("mutants: 1 killed, 0 caught by host tests only, 0 equivalent, "
+                                    "1 unexplained survivors, 0 broken (score 1/2 by the grade)")  # fmt: skip
     assert json.loads((logs / "report.json").read_text())["mutants"][0]["flaky"] is True
 
 
@@ -511,4 +521,4 @@ def test_build_only(tree: Path, capsys: pytest.CaptureFixture) -> None:
     code, out = run(tree, "--build-only", capsys=capsys)
     assert code == 1
     assert "mutants: broken: not-there:" in out and "mutants: broken: no-compile: does not compile" in out
-    assert out.splitlines()[-1].startswith("mutants: 5 built, 2 broken")
+    assert out.splitlines()[-1].startswith("mutants: 6 built, 2 broken")
