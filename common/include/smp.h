@@ -77,7 +77,7 @@ typedef void (*hart_report_fn)(int hart, enum hart_activity what, const struct t
  * @p report is called with its trap frame while it waits (so the caller may
  * read its stack for a backtrace); then it releases the spinlocks it held
  * and goes back to waiting for work. A hart that does not answer within
- * 100 ms (interrupts off) is reported HART_SILENT and no longer counted
+ * 2 s (interrupts off) is reported HART_SILENT and no longer counted
  * online. Call on the boot hart, with interrupts off.
  */
 void smp_stop_work(hart_report_fn report);

@@ -153,6 +153,12 @@ void on_each_hart(void (*fn)(void *arg, int hart), void *arg)
 		;
 }
 
+/* One second in timebase ticks (QEMU virt's 10 MHz if the device tree does not say). */
+static uint64_t seconds(void)
+{
+	return machine.timebase_hz ? machine.timebase_hz : 10000000;
+}
+
 /* Wait until hart @h answers a stop request or finishes its work, or @deadline. */
 static bool answered(int h, uint64_t deadline)
 {
@@ -176,8 +182,10 @@ void smp_stop_work(hart_report_fn report)
 	mb();
 	if (ask)
 		sbi_send_ipi(ask);
-	/* 100 ms: a hart with interrupts on answers within microseconds. */
-	uint64_t deadline = rdtime() + (machine.timebase_hz ? machine.timebase_hz / 10 : 1000000);
+	/* A hart with interrupts on answers within microseconds, but under QEMU
+	 * on a busy host its thread may wait its turn: 2 s before it counts as
+	 * silent (which takes it out of the run). */
+	uint64_t deadline = rdtime() + 2 * seconds();
 	for (int h = 0; h < MAX_HARTS; h++) {
 		if (h == me || !(online_mask & (1UL << h)))
 			continue;
@@ -193,7 +201,7 @@ void smp_stop_work(hart_report_fn report)
 	for (int h = 0; h < MAX_HARTS; h++)
 		if (stop_req.state[h] == ABORT_ANSWERED)
 			__atomic_store_n(&stop_req.state[h], ABORT_RELEASED, __ATOMIC_RELEASE);
-	deadline = rdtime() + (machine.timebase_hz ? machine.timebase_hz / 10 : 1000000);
+	deadline = rdtime() + 2 * seconds();
 	for (int h = 0; h < MAX_HARTS; h++)
 		while (h != me && busy[h] && (online_mask & (1UL << h)) && rdtime() < deadline)
 			;
@@ -246,8 +254,9 @@ void smp_boot_secondaries(int boot_hartid)
 		else
 			printk("smp: hart %d did not start (SBI error %ld)\n", id, err);
 	}
-	/* Bounded wait: a hart that never arrives is reported, not waited on forever. */
-	uint64_t deadline = rdtime() + (machine.timebase_hz ? machine.timebase_hz : 10000000);
+	/* Bounded wait: a hart that never arrives is reported, not waited on
+	 * forever. 5 s: on a busy host QEMU may be slow to run a new hart. */
+	uint64_t deadline = rdtime() + 5 * seconds();
 	while ((online_mask & want) != want && rdtime() < deadline)
 		;
 	if ((online_mask & want) != want)

@@ -74,16 +74,16 @@ static void skips(void) { KTEST_SKIP("no reason"); }
 
 KTEST(common_ktest, a_test_must_check_something)
 {
-	KEXPECT_EQ(nested(checks_nothing, 2000), KTEST_FAIL);
+	KEXPECT_EQ(nested(checks_nothing, 8000), KTEST_FAIL);
 	KEXPECT_TRUE(said("made no check"));
 	KEXPECT_TRUE(not_said("watchdog:"));
-	KEXPECT_EQ(nested(checks_one, 2000), KTEST_PASS);
-	KEXPECT_EQ(nested(skips, 2000), KTEST_SKIPPED);
+	KEXPECT_EQ(nested(checks_one, 8000), KTEST_PASS);
+	KEXPECT_EQ(nested(skips, 8000), KTEST_SKIPPED);
 }
 
 KTEST(common_ktest, a_failed_check_fails_only_its_test)
 {
-	KEXPECT_EQ(nested(fails_one, 2000), KTEST_FAIL);
+	KEXPECT_EQ(nested(fails_one, 8000), KTEST_FAIL);
 	KEXPECT_TRUE(said("expected 1 + 1 == 3 (3), got 2")); /* the text as written */
 	KEXPECT_FALSE(ktest_failed());                         /* this test's verdict is its own */
 }
@@ -98,7 +98,7 @@ static void faults(void)
 
 KTEST(common_ktest, a_fault_fails_the_test_and_names_the_place)
 {
-	KEXPECT_EQ(nested(faults, 2000), KTEST_FAIL);
+	KEXPECT_EQ(nested(faults, 8000), KTEST_FAIL);
 	KEXPECT_TRUE(said("fault: store page fault, address 0x8"));
 	KEXPECT_TRUE(not_said("watchdog:")); /* ended by the fault, at once */
 	KEXPECT_TRUE(said("faults+0x")); /* the function, symbolized */
@@ -199,7 +199,7 @@ KTEST(common_ktest, a_fault_on_another_hart_fails_the_test)
 {
 	KTEST_REQUIRE_HARTS(2);
 	uint64_t online = harts_online_mask();
-	KEXPECT_EQ(nested(faults_on_others, 2000), KTEST_FAIL);
+	KEXPECT_EQ(nested(faults_on_others, 8000), KTEST_FAIL);
 	KEXPECT_TRUE(said("its part of the test is abandoned"));
 	KEXPECT_TRUE(not_said("watchdog:")); /* the boot hart's on_each_hart() came back by itself */
 	KEXPECT_TRUE(said("others_fault+0x"));
