@@ -63,6 +63,13 @@ KTEST(ch3_errors, non_canonical)
 	KEXPECT_EQ(pt_query(&s.pt, 0x4000000000UL, &m), -ERANGE);
 	KEXPECT_EQ(pt_unmap(&s.pt, 0x4000000000UL, PAGE_SIZE, NULL), -ERANGE);
 	KEXPECT_EQ(pt_protect(&s.pt, 0x7000000000UL, PAGE_SIZE, PTE_R, NULL), -ERANGE);
+	/* From the last page of the lower half to the first of the upper one:
+	 * both ends canonical, but the range runs through the hole between. */
+	const vaddr_t lower_last = 0x3ffffff000UL, upper_end = 0xffffffc000001000UL;
+	KEXPECT_EQ(pt_check_range(lower_last, upper_end - lower_last), -ERANGE);
+	KEXPECT_EQ(pt_unmap(&s.pt, lower_last, upper_end - lower_last, NULL), -ERANGE);
+	KEXPECT_EQ(pt_protect(&s.pt, lower_last, upper_end - lower_last, PTE_R, NULL), -ERANGE);
+	KEXPECT_EQ(pt_check_range(0, 0xffffffc000001000UL), -ERANGE);
 	/* A physical range past 2^56. */
 	KEXPECT_EQ(pt_map(&s.pt, T_VA, 1UL << PA_BITS, PAGE_SIZE, RW), -ERANGE);
 	KEXPECT_EQ(pt_map(&s.pt, T_VA, (1UL << PA_BITS) - PAGE_SIZE, 2 * PAGE_SIZE, RW), -ERANGE);

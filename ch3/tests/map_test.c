@@ -115,6 +115,36 @@ KTEST(ch3_map, largest_pages)
 	SCRATCH_END(s);
 }
 
+KTEST(ch3_map, huge_leaf_never_over_a_table)
+{
+	/* pt_walk() with alloc links tables in with nothing mapped under them.
+	 * A huge leaf may not take the slot of such a table (the table would be
+	 * cut off and lost): PT_MAP_HUGE takes smaller pages there. */
+	struct scratch s;
+	SCRATCH_BEGIN(s);
+	int level = 0;
+	KASSERT_NOT_NULL(pt_walk(&s.pt, T_VA, &level, true));
+	KASSERT_EQ(s.pt.nr_tables, 3);
+	KASSERT_EQ(pt_map(&s.pt, T_VA, T_PA, GIGAPAGE_SIZE, RW | PT_MAP_HUGE), 0);
+	struct leaf_counts c = count_leaves(&s.pt, T_VA, T_VA + GIGAPAGE_SIZE);
+	KEXPECT_EQ(c.n[2], 0);
+	KEXPECT_EQ(c.n[1], 511);
+	KEXPECT_EQ(c.n[0], 512);
+	KEXPECT_EQ(q_size(&s.pt, T_VA), PAGE_SIZE);
+	KEXPECT_EQ(q_size(&s.pt, T_VA + MEGAPAGE_SIZE), MEGAPAGE_SIZE);
+	KEXPECT_EQ(q_pa(&s.pt, T_VA + GIGAPAGE_SIZE - 1), T_PA + GIGAPAGE_SIZE - 1);
+	KEXPECT_EQ(s.pt.nr_tables, 3);
+	/* An empty level-1 table alone: megapages in it, no gigapage over it. */
+	level = 1;
+	KASSERT_NOT_NULL(pt_walk(&s.pt, 2 * GIGAPAGE_SIZE, &level, true));
+	KASSERT_EQ(s.pt.nr_tables, 4);
+	KASSERT_EQ(pt_map(&s.pt, 2 * GIGAPAGE_SIZE, T_PA, GIGAPAGE_SIZE, RW | PT_MAP_HUGE), 0);
+	KEXPECT_EQ(q_size(&s.pt, 2 * GIGAPAGE_SIZE), MEGAPAGE_SIZE);
+	KEXPECT_EQ(count_leaves(&s.pt, 2 * GIGAPAGE_SIZE, 3 * GIGAPAGE_SIZE).n[1], 512);
+	KEXPECT_EQ(s.pt.nr_tables, 4);
+	SCRATCH_END(s); /* every table is still linked in: pt_destroy() gives all back */
+}
+
 KTEST(ch3_map, alignment_limits_page_size)
 {
 	struct scratch s;

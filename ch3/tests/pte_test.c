@@ -91,3 +91,58 @@ KTEST(ch3_pte, walk_stops_at_huge_leaf)
 	KEXPECT_EQ(s.pt.nr_tables, 2); /* the walk allocated nothing under the leaf */
 	SCRATCH_END(s);
 }
+
+/* What pt_visit() called its function on: up to 8 entries, in order. */
+struct visited {
+	int n;
+	vaddr_t va[8];
+	int level[8];
+	bool leaf[8];
+};
+
+static int record_entry(pte_t *pte, int level, vaddr_t va, void *arg)
+{
+	struct visited *v = arg;
+	if (v->n < 8) {
+		v->va[v->n] = va;
+		v->level[v->n] = level;
+		v->leaf[v->n] = pte_is_leaf(*pte);
+	}
+	v->n++;
+	return 0;
+}
+
+static struct visited visit(struct pagetable *pt, vaddr_t start, vaddr_t end)
+{
+	struct visited v = {0};
+	pt_visit(pt, start, end, record_entry, &v);
+	return v;
+}
+
+KTEST(ch3_pte, visit_meets_partial_pages)
+{
+	/* pt_visit() takes any byte range: every leaf and hole with a byte in
+	 * [start, end) is visited once, the one holding the last byte too. */
+	struct scratch s;
+	SCRATCH_BEGIN(s);
+	KASSERT_EQ(pt_map(&s.pt, T_VA, T_PA, 2 * PAGE_SIZE, PTE_R | PTE_W), 0);
+	struct visited v = visit(&s.pt, T_VA, T_VA + 1); /* the first byte */
+	KEXPECT_EQ(v.n, 1);
+	KEXPECT_EQ(v.va[0], T_VA);
+	KEXPECT_TRUE(v.leaf[0]);
+	v = visit(&s.pt, T_VA + PAGE_SIZE - 1, T_VA + PAGE_SIZE + 1); /* across a page boundary */
+	KEXPECT_EQ(v.n, 2);
+	KEXPECT_EQ(v.va[1], T_VA + PAGE_SIZE);
+	v = visit(&s.pt, T_VA + PAGE_SIZE, T_VA + 2 * PAGE_SIZE + 1); /* a leaf and one byte of a hole */
+	KEXPECT_EQ(v.n, 2);
+	KEXPECT_TRUE(v.leaf[0]);
+	KEXPECT_FALSE(v.leaf[1]);
+	KEXPECT_EQ(v.va[1], T_VA + 2 * PAGE_SIZE);
+	KEXPECT_EQ(v.level[1], 0);
+	v = visit(&s.pt, T_VA + MEGAPAGE_SIZE, T_VA + MEGAPAGE_SIZE + 1); /* a missing level-0 table */
+	KEXPECT_EQ(v.n, 1);
+	KEXPECT_FALSE(v.leaf[0]);
+	KEXPECT_EQ(v.va[0], T_VA + MEGAPAGE_SIZE);
+	KEXPECT_EQ(v.level[0], 1);
+	SCRATCH_END(s);
+}

@@ -78,6 +78,60 @@ KTEST(ch3_tlb, tables_freed_after_flush)
 	SCRATCH_END(s);
 }
 
+KTEST(ch3_tlb, shootdown_only_other_harts)
+{
+	/* This hart flushes itself with sfence.vma: the SBI call is for the
+	 * others, and with no other hart online there is no call at all. */
+	uint64_t calls = harts_online() > 1 ? 1 : 0;
+	struct tlb_stats before = tlb_get_stats();
+	KEXPECT_EQ(tlb_shootdown(T_VA, PAGE_SIZE), 0);
+	KEXPECT_EQ(tlb_shootdown(0, -1UL), 0);
+	struct tlb_stats mid = tlb_get_stats();
+	KEXPECT_EQ(mid.remote_calls - before.remote_calls, 2 * calls);
+	KEXPECT_EQ(mid.remote_full - before.remote_full, calls);
+	struct tlb_flusher fl;
+	tlb_flusher_init(&fl, true);
+	tlb_flusher_add(&fl, T_VA, PAGE_SIZE);
+	tlb_flusher_finish(&fl);
+	struct tlb_stats after = tlb_get_stats();
+	KEXPECT_EQ(after.page_flushes - mid.page_flushes, 1);
+	KEXPECT_EQ(after.remote_calls - mid.remote_calls, calls);
+	KEXPECT_EQ(after.remote_full - mid.remote_full, 0);
+}
+
+KTEST(ch3_tlb, kernel_map_flushes_only_a_rollback)
+{
+	KSPACE_REQUIRE();
+	/* A gigabyte of the kernel_map() range that nothing uses: a page there takes 2 tables. */
+	vaddr_t va = KSPACE_VMAP_BASE + 2 * GIGAPAGE_SIZE;
+	paddr_t frame = frame_alloc(FRAME_ZERO);
+	KASSERT_NE(frame, 0);
+	uint64_t free_before = frames_free_count();
+	uint64_t calls = harts_online() > 1 ? 1 : 0;
+	/* A new mapping replaces no entry any TLB may hold: no flush anywhere. */
+	struct tlb_stats s0 = tlb_get_stats();
+	int mapped = kernel_map(va, frame, PAGE_SIZE, PT_KERNEL_RW);
+	struct tlb_stats s1 = tlb_get_stats();
+	KEXPECT_EQ(mapped, 0);
+	KEXPECT_EQ(s1.remote_calls - s0.remote_calls, 0);
+	if (!mapped)
+		KEXPECT_EQ(kernel_unmap(va, PAGE_SIZE), 0);
+	KEXPECT_EQ(frames_free_count(), free_before);
+	/* Out of memory at the second table: the map rolls back, unlinking the
+	 * first, which a hart may have cached: every other hart flushes all. */
+	pt_inject_alloc_failure(2);
+	struct tlb_stats s2 = tlb_get_stats();
+	int err = kernel_map(va, frame, PAGE_SIZE, PT_KERNEL_RW);
+	struct tlb_stats s3 = tlb_get_stats();
+	pt_inject_alloc_failure(0);
+	KEXPECT_EQ(err, -ENOMEM);
+	KEXPECT_EQ(s3.remote_calls - s2.remote_calls, calls);
+	KEXPECT_EQ(s3.remote_full - s2.remote_full, calls);
+	KEXPECT_EQ(frames_free_count(), free_before);
+	KEXPECT_EQ(kernel_unmap(va, PAGE_SIZE), -ENOENT);
+	frame_free(frame);
+}
+
 /* Map a fresh frame at @va in the kernel space, with a word in it every hart reads. */
 static paddr_t map_test_page(vaddr_t va)
 {

@@ -237,6 +237,80 @@ static void test_banks_and_high_harts(void)
 	CHECK(machine.uart == 0 && machine.finisher == 0); /* absent: the kernel falls back to SBI */
 }
 
+/* More ranges than struct machine's arrays hold: each array fills up, the
+ * rest is ignored, and nothing after an array is written (the counts and
+ * fields that follow it in struct machine, which ASan cannot watch). */
+static void test_too_many_ranges(void)
+{
+	static struct fdtw w;
+	memset(&w, 0, sizeof(w));
+	for (w.nr_rsv = 0; w.nr_rsv < 8; w.nr_rsv++) /* /memreserve/ entries are reserved ranges too */
+		w.rsv[w.nr_rsv][0] = 0x90000000UL + (uint64_t)w.nr_rsv * 0x1000, w.rsv[w.nr_rsv][1] = 0x1000;
+	begin(&w, "");
+	prop_cells(&w, "#address-cells", 1, 2);
+	prop_cells(&w, "#size-cells", 1, 2);
+	begin(&w, "memory@80000000"); /* MAX_MEM_RANGES + 1 banks in one reg */
+	prop_str(&w, "device_type", "memory");
+	uint8_t reg[(MAX_MEM_RANGES + 1) * 16];
+	for (int i = 0; i <= MAX_MEM_RANGES; i++) {
+		uint64_t base = 0x80000000UL + (uint64_t)i * 0x10000000UL, size = 0x1000000;
+		put32(reg + 16 * i, (uint32_t)(base >> 32));
+		put32(reg + 16 * i + 4, (uint32_t)base);
+		put32(reg + 16 * i + 8, 0);
+		put32(reg + 16 * i + 12, (uint32_t)size);
+	}
+	prop(&w, "reg", reg, sizeof(reg));
+	end(&w);
+	begin(&w, "reserved-memory"); /* with the 8 /memreserve/ entries: MAX_RESERVED + 1 */
+	prop_cells(&w, "#address-cells", 1, 2);
+	prop_cells(&w, "#size-cells", 1, 2);
+	for (int i = 0; i <= MAX_RESERVED - 8; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "resv@%x", 0x80000000 + i * 0x100000);
+		begin(&w, name);
+		prop_cells(&w, "reg", 4, 0, 0x80000000 + i * 0x100000, 0, 0x1000);
+		end(&w);
+	}
+	end(&w);
+	begin(&w, "cpus");
+	prop_cells(&w, "#address-cells", 1, 1);
+	prop_cells(&w, "#size-cells", 1, 0);
+	begin(&w, "cpu@0");
+	prop_str(&w, "device_type", "cpu");
+	prop_cells(&w, "reg", 1, 0);
+	end(&w);
+	end(&w);
+	begin(&w, "soc"); /* a UART, then MAX_DEVICES more devices */
+	prop_cells(&w, "#address-cells", 1, 2);
+	prop_cells(&w, "#size-cells", 1, 2);
+	begin(&w, "serial@10000000");
+	prop_str(&w, "compatible", "ns16550a");
+	prop_cells(&w, "reg", 4, 0, 0x10000000, 0, 0x100);
+	end(&w);
+	for (int i = 0; i < MAX_DEVICES; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "plic@%x", 0xc000000 + i * 0x1000000);
+		begin(&w, name);
+		prop_str(&w, "compatible", "riscv,plic0");
+		prop_cells(&w, "reg", 4, 0, 0xc000000 + i * 0x1000000, 0, 0x600000);
+		end(&w);
+	}
+	end(&w);
+	end(&w);
+	CHECK(parse(finish(&w)) == NULL);
+	CHECK_EQ(machine.nr_memory, MAX_MEM_RANGES);
+	CHECK_EQ(machine.memory[MAX_MEM_RANGES - 1].base, 0x80000000UL + (MAX_MEM_RANGES - 1) * 0x10000000UL);
+	CHECK_EQ(machine.nr_reserved, MAX_RESERVED);
+	CHECK_EQ(machine.reserved[0].base, 0x80000000);
+	CHECK_EQ(machine.reserved[MAX_RESERVED - 1].base, 0x90000000UL + 6 * 0x1000); /* the 7th /memreserve/ */
+	CHECK_EQ(machine.nr_devices, MAX_DEVICES);
+	CHECK_EQ(machine.devices[MAX_DEVICES - 1].base, 0xc000000UL + (MAX_DEVICES - 2) * 0x1000000UL);
+	CHECK_EQ(machine.uart, 0x10000000);
+	CHECK_EQ(machine.finisher, 0);
+	CHECK_EQ(machine.hart_mask, 1);
+	CHECK_EQ(machine.nr_harts, 1);
+}
+
 /* Each malformed blob must panic with a message containing @p want. */
 static void expect_panic(const void *blob, const char *want)
 {
@@ -331,6 +405,7 @@ int main(void)
 {
 	test_virt();
 	test_banks_and_high_harts();
+	test_too_many_ranges();
 	test_malformed();
 	return checks_done("common/fdt");
 }

@@ -52,6 +52,69 @@ KTEST(common_machine, bootargs)
 	KEXPECT_FALSE(bootarg_get("ktes", v, sizeof(v))); /* whole keys only */
 }
 
+/* bootarg_get() over a bootargs string of the test's own. */
+struct bootarg_result {
+	bool found;
+	char v[8];      /* the buffer handed to bootarg_get() */
+	char guard[8];  /* right after it: must stay as it was */
+};
+
+static struct bootarg_result bootarg_try(const char *key)
+{
+	struct bootarg_result r;
+	memset(&r, 0x5a, sizeof(r));
+	r.found = bootarg_get(key, r.v, sizeof(r.v));
+	return r;
+}
+
+static bool guard_intact(const struct bootarg_result *r)
+{
+	for (size_t i = 0; i < sizeof(r->guard); i++)
+		if (r->guard[i] != 0x5a)
+			return false;
+	return true;
+}
+
+KTEST(common_machine, bootarg_get_words)
+{
+	char saved[BOOTARGS_MAX];
+	memcpy(saved, machine.bootargs, sizeof(saved));
+	strlcpy(machine.bootargs, "  debugger=1 debug seven=abcdefg eight=abcdefgh long=abcdefghijk empty= last",
+		sizeof(machine.bootargs));
+	struct bootarg_result debug = bootarg_try("debug"), debugger = bootarg_try("debugger");
+	struct bootarg_result seven = bootarg_try("seven"), eight = bootarg_try("eight");
+	struct bootarg_result lng = bootarg_try("long"), empty = bootarg_try("empty");
+	struct bootarg_result last = bootarg_try("last"), las = bootarg_try("las"), deb = bootarg_try("deb");
+	bool no_buffer = bootarg_get("eight", NULL, 0);
+	memcpy(machine.bootargs, saved, sizeof(saved)); /* before any check can return */
+
+	/* A bare flag, in the middle or at the end: found, with an empty value. */
+	KEXPECT_TRUE(debug.found);
+	KEXPECT_EQ(strcmp(debug.v, ""), 0);
+	KEXPECT_TRUE(last.found);
+	KEXPECT_EQ(strcmp(last.v, ""), 0);
+	/* Whole keys only. */
+	KEXPECT_TRUE(debugger.found);
+	KEXPECT_EQ(strcmp(debugger.v, "1"), 0);
+	KEXPECT_FALSE(las.found);
+	KEXPECT_FALSE(deb.found);
+	KEXPECT_TRUE(empty.found);
+	KEXPECT_EQ(strcmp(empty.v, ""), 0);
+	/* A value that fits, one as long as the buffer, one longer: cut to
+	 * len - 1 bytes and NUL-terminated inside the buffer, never past it. */
+	KEXPECT_TRUE(seven.found);
+	KEXPECT_EQ(strcmp(seven.v, "abcdefg"), 0);
+	KEXPECT_TRUE(eight.found);
+	KEXPECT_EQ(memcmp(eight.v, "abcdefg", 8), 0);
+	KEXPECT_TRUE(guard_intact(&eight));
+	KEXPECT_TRUE(lng.found);
+	KEXPECT_EQ(memcmp(lng.v, "abcdefg", 8), 0);
+	KEXPECT_TRUE(guard_intact(&lng));
+	KEXPECT_TRUE(guard_intact(&seven));
+	KEXPECT_TRUE(guard_intact(&debug));
+	KEXPECT_TRUE(no_buffer); /* len 0: only whether it is there */
+}
+
 KTEST(common_machine, direct_map)
 {
 	/* The kernel image is reachable both at its link address and through
