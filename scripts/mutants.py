@@ -31,9 +31,9 @@ Usage:
         last line is `mutants: K killed, E equivalent, S unexplained
         survivors, B broken (score K/(K+S))`. Exit 1 on any unexplained
         survivor or broken mutant. A killed mutant is graded again (--confirm
-        N: N more times, default 1, only in the configurations that failed),
-        and counts as a survivor if any of those gradings passes: on a loaded
-        machine a boot can fail for reasons of its own.
+        N: N more times, default 1), and counts as a survivor if any of those
+        gradings is full: on a loaded machine a boot can fail for reasons of
+        its own.
     mutants.py --check
         check the catalogue's schema and that every rule applies exactly once
         to the tree as it is (no build, no QEMU); exit 1 on any problem.
@@ -430,51 +430,6 @@ def read_grading(json_path: Path, exit_code: int | None) -> tuple[bool | None, l
     return exit_code == 0, failed, None
 
 
-def item_statuses(json_path: Path) -> dict[str, str] | None:
-    """Each rubric item's status in a grading (`passed`, `failed`, `timeout`, `skipped: why`...), or None."""
-    try:
-        tests = json.loads(Path(json_path).read_text(encoding="utf-8"))["tests"]
-        return {str(test["name"]): item_status(test) for test in tests if isinstance(test, dict)}
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def kill_reproduced(first: Path, again: Path) -> bool | None:
-    """True if the grading in @p again (of the configurations that failed in @p first) fails too; None if unreadable.
-
-    Graded in some configurations only, an item that runs only in others is
-    "skipped" there: that is no failure if it passed the first time.
-    """
-    before, after = item_statuses(first), item_statuses(again)
-    if before is None or after is None:
-        return None
-    return any(
-        status != "passed" and not (status.startswith("skipped") and before.get(name) == "passed")
-        for name, status in after.items()
-    )
-
-
-def failed_configs(json_path: Path) -> list[str] | None:
-    """The configurations a grading's failed items failed in (sorted), or None for all of them (or unknown).
-
-    Each failed item's output has a line `configurations: a, b: timeout, ...`
-    or `configurations: every configuration` (grader/mmgrade/report.py).
-    """
-    try:
-        tests = json.loads(Path(json_path).read_text(encoding="utf-8"))["tests"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    names: set[str] = set()
-    for test in tests:
-        if not isinstance(test, dict) or test.get("status") == "passed":
-            continue
-        lines = [line for line in str(test.get("output") or "").splitlines() if line.startswith("configurations: ")]
-        if not lines or lines[0] == "configurations: every configuration":
-            return None
-        names |= {part.split(":", 1)[0].strip() for part in lines[0][len("configurations: ") :].split(", ")}
-    return sorted(names) or None
-
-
 # ---------------------------------------------------------------------------
 # Scratch trees
 # ---------------------------------------------------------------------------
@@ -635,9 +590,8 @@ class Runner:
         kernel = scratch.path / "build" / f"ch{chapter}" / "kernel.elf"
         return code == 0 and kernel.is_file(), out, time.monotonic() - start
 
-    def grade(self, scratch: Scratch, chapter: int, json_path: Path,
-              only: list[str] | None = None) -> tuple[int | None, bytes, float]:  # fmt: skip
-        """grader/grade.py on @p scratch's built kernel (in configurations @p only, or all): (exit code, report, s)."""
+    def grade(self, scratch: Scratch, chapter: int, json_path: Path) -> tuple[int | None, bytes, float]:
+        """grader/grade.py on @p scratch's built kernel: (exit code, report, seconds)."""
         o = self.options
         # The scratch tree's grader and rubric: the tree as it was copied, even if the live one changes meanwhile.
         rubric = o.rubric or scratch.path / "grader" / "rubric.toml"
@@ -645,8 +599,6 @@ class Runner:
             sys.executable, str(scratch.path / "grader" / "grade.py"), str(chapter), "--root", str(scratch.path),
             "--rubric", str(rubric), "--no-build", "--jobs", str(o.grade_jobs), "--json", str(json_path),
         ]  # fmt: skip
-        if only:
-            argv += ["--only", ",".join(only)]
         if o.qemu:
             argv += ["--qemu", o.qemu]
         if o.timeout_scale is not None:
@@ -733,17 +685,15 @@ class Runner:
             result.detail = ", ".join(failed[:FAILED_SHOWN]) + more
         # A kill must be the mutant's doing, not a boot that lost a race on a loaded machine:
         # with --confirm N, grade a killed mutant N more times; one full score and it survived.
-        # Only the configurations that failed boot again: the others passed already.
-        only = failed_configs(out / "results.json")
+        # (Every configuration again: an item passes on the sum of them, so a subset cannot say.)
         attempts = range(2, self.options.confirm + 2) if full is False and not error else range(0)
         for attempt in attempts:
-            _, _, again_error = self._grade_once(scratch, mutant, result, out, attempt, only)
-            reproduced = kill_reproduced(out / "results.json", out / f"results-{attempt}.json")
-            if again_error or reproduced is None:
-                error = again_error or "grader/grade.py wrote no readable JSON results"
-                result.detail = f"grading {attempt}: {error}"
+            again, _, again_error = self._grade_once(scratch, mutant, result, out, attempt)
+            if again_error:
+                error = again_error
+                result.detail = f"grading {attempt}: {again_error}"
                 break
-            if not reproduced:
+            if again:
                 full = True
                 result.flaky = True
                 result.detail = (f"flaky kill: full score in grading {attempt} of {self.options.confirm + 1}; "
@@ -764,14 +714,14 @@ class Runner:
             result.outcome = HOST_ONLY
             result.detail = "host tests: " + (_first_host_failure(output) or "make host-test failed")
 
-    def _grade_once(self, scratch: Scratch, mutant: Mutant, result: Result, out: Path, attempt: int,
-                    only: list[str] | None = None) -> tuple[bool | None, list[str], str | None]:  # fmt: skip
+    def _grade_once(self, scratch: Scratch, mutant: Mutant, result: Result, out: Path,
+                    attempt: int) -> tuple[bool | None, list[str], str | None]:  # fmt: skip
         """Grade the built mutant once (attempt 1, 2, ...); keep its report, JSON and boot logs in @p out."""
         suffix = "" if attempt == 1 else f"-{attempt}"
         json_path = out / f"results{suffix}.json"
         for stale in (scratch.path / "build" / "grade").glob(f"ch{mutant.chapter}-*.log"):
             stale.unlink()  # so that only this grading's boot logs are kept
-        code, report, seconds = self.grade(scratch, mutant.chapter, json_path, only)
+        code, report, seconds = self.grade(scratch, mutant.chapter, json_path)
         result.grade_time += seconds
         (out / f"grade{suffix}.txt").write_bytes(report)
         for log in (scratch.path / "build" / "grade").glob(f"ch{mutant.chapter}-*.log"):
@@ -1003,8 +953,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-baseline", action="store_true", help="do not grade the unmutated tree first")
     parser.add_argument("--build-only", action="store_true", help="only check that every mutant compiles")
     parser.add_argument("--confirm", type=int, default=1, metavar="N",
-                        help="grade each killed mutant N more times, in the configurations that failed: a kill that "
-                             "does not reproduce is a survivor (default 1; 0 to trust every kill)")
+                        help="grade each killed mutant N more times: a kill that does not reproduce is a survivor "
+                             "(default 1; 0 to trust every kill)")
     parser.add_argument("--root", type=Path, default=default_root(), help="the mmlab tree (default: this script's)")
     parser.add_argument("--catalogue", type=Path, help="the catalogue (default: ROOT/grader/mutants.toml)")
     parser.add_argument("--rubric", type=Path, help="the rubric (default: ROOT/grader/rubric.toml)")

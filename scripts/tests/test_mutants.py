@@ -291,37 +291,6 @@ def test_read_grading_puts_items_worth_points_first(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
-def test_failed_configs(tmp_path: Path) -> None:
-    path = tmp_path / "r.json"
-
-    def results(*outputs: str) -> Path:
-        tests = [{"name": f"t{i}", "status": "failed", "output": out} for i, out in enumerate(outputs)]
-        path.write_text(json.dumps({"tests": tests + [{"name": "ok", "status": "passed", "output": "passed"}]}))
-        return path
-
-    assert mutants.failed_configs(results("failed (0/5 points)\nconfigurations: 2G-4\nx.c:1: expected",
-                                          "panic (0/0 points)\nconfigurations: 64M-1, 2G-4: timeout")) == [
-        "2G-4", "64M-1"]  # fmt: skip
-    assert mutants.failed_configs(results("failed (0/5 points)\nconfigurations: every configuration")) is None
-    assert mutants.failed_configs(results("failed (0/5 points)")) is None
-    assert mutants.failed_configs(tmp_path / "none.json") is None
-
-
-def test_kill_reproduced(tmp_path: Path) -> None:
-    first, again = tmp_path / "1.json", tmp_path / "2.json"
-    write_results(first, {"a": "passed", "b": "failed", "c": "passed"})
-    # Graded again in some configurations only: c runs elsewhere (skipped here), b passes now.
-    write_results(again, {"a": "passed", "b": "passed", "c": "skipped: runs with failat"})
-    assert mutants.kill_reproduced(first, again) is False
-    write_results(again, {"a": "passed", "b": "timeout", "c": "passed"})
-    assert mutants.kill_reproduced(first, again) is True
-    # An item skipped both times (the mutant made it skip) still counts as failing.
-    write_results(first, {"a": "passed", "d": "skipped: needs 2 harts"})
-    write_results(again, {"a": "passed", "d": "skipped: needs 2 harts"})
-    assert mutants.kill_reproduced(first, again) is True
-    assert mutants.kill_reproduced(first, tmp_path / "none.json") is None
-
-
 def test_select() -> None:
     found = [mutant("a"), mutant("b"), mutant("c")]
     assert mutants.select(found, []) == found
