@@ -207,18 +207,20 @@ KTEST(ch2_kmalloc, zero_null_and_huge)
 {
 	struct heap_debug_counts before, after;
 	heap_debug_counts(&before);
-	uint64_t free = free_settled();
+	uint64_t free = free_settled(), held = heap_settled();
 	void *one = kmalloc(1); /* the smallest request is not 0 */
 	KASSERT_NOT_NULL(one);
 	kfree(one);
 	kfree(NULL);
 	KEXPECT_NULL(kmalloc(0));
+	KEXPECT_NULL(kmalloc(1UL << 40)); /* recordable, but no machine here has 1 TiB */
 	KEXPECT_NULL(kmalloc(1UL << 50));
 	KEXPECT_NULL(kmalloc(SIZE_MAX));
 	KEXPECT_EQ(ksize(NULL), 0);
 	heap_debug_counts(&after);
 	KEXPECT_EQ(after.total, before.total);
 	KEXPECT_EQ(free_settled(), free);
+	KEXPECT_EQ(heap_settled(), held); /* a failed allocation holds nothing */
 }
 
 KTEST(ch2_kmalloc, large_takes_exact_frames)
