@@ -244,6 +244,113 @@ KTEST(ch2_debug, free_to_wrong_cache)
 	KEXPECT_EQ(kmem_cache_destroy(b), 0);
 }
 
+KTEST(ch2_debug, free_to_wrong_cache_in_normal_mode)
+{
+	/* Checking the cache costs nothing (the slab names it): without
+	 * SLAB_DEBUG too, the object must not end up in the other cache. */
+	static const unsigned flags[] = {0, SLAB_NO_CPU_CACHE};
+	for (unsigned f = 0; f < ARRAY_SIZE(flags); f++) {
+		struct kmem_cache *a = kmem_cache_create("ch2-a", 40, 0, flags[f]);
+		struct kmem_cache *b = kmem_cache_create("ch2-b", 40, 0, flags[f]);
+		KASSERT_TRUE(a && b);
+		void *p = kmem_cache_alloc(a, 0);
+		KASSERT_NOT_NULL(p);
+		uint64_t before = heap_debug_count(HEAP_ERR_WRONG_CACHE);
+		KEXPECT_EQ(kmem_cache_free(b, p), -EINVAL);
+		KEXPECT_EQ(heap_debug_count(HEAP_ERR_WRONG_CACHE), before + 1);
+		struct kmem_cache_stats st;
+		kmem_cache_stats(b, &st);
+		KEXPECT_EQ(st.cached_objs, 0); /* b did not take it */
+		KEXPECT_EQ(st.errors, 1);
+		KEXPECT_EQ(kmem_cache_free(a, p), 0);
+		KEXPECT_EQ(kmem_cache_destroy(a), 0);
+		KEXPECT_EQ(kmem_cache_destroy(b), 0);
+	}
+}
+
+KTEST(ch2_debug, free_past_last_object)
+{
+	/*
+	 * A slab's objects leave a tail before its header when the stride does
+	 * not divide the room: the address where one more object would start is
+	 * inside the slab, stride-aligned, and not an object. Freeing it is an
+	 * invalid free (a cache that took it would hand out memory overlapping
+	 * the header and the next block).
+	 */
+	static const size_t sizes[] = {100, 200, 1000};
+	static const unsigned flags[] = {0, SLAB_NO_CPU_CACHE};
+	for (unsigned k = 0; k < ARRAY_SIZE(sizes); k++) {
+		for (unsigned f = 0; f < ARRAY_SIZE(flags); f++) {
+			struct kmem_cache *s = kmem_cache_create("ch2-past", sizes[k], 0, flags[f]);
+			KASSERT_NOT_NULL(s);
+			struct kmem_cache_stats st;
+			kmem_cache_stats(s, &st);
+			uint8_t *p = kmem_cache_alloc(s, 0); /* keeps the slab alive */
+			KASSERT_NOT_NULL(p);
+			uint8_t *base = (uint8_t *)ALIGN_DOWN((uintptr_t)p, PAGE_SIZE << st.order);
+			uint8_t *past = base + (size_t)st.objects_per_slab * st.stride;
+			struct kmem_cache_stats st0;
+			kmem_cache_stats(s, &st0);
+			uint64_t before = heap_debug_count(HEAP_ERR_INVALID_FREE);
+			int err = kmem_cache_free(s, past);
+			kfree(past);
+			if (err != -EINVAL || heap_debug_count(HEAP_ERR_INVALID_FREE) != before + 2)
+				printk("%zu-byte objects: a free of %p, one past the last object (%u) of slab %p, "
+				       "returned %d\n", sizes[k], past, st.objects_per_slab, base, err);
+			KEXPECT_EQ(err, -EINVAL);
+			KEXPECT_EQ(heap_debug_count(HEAP_ERR_INVALID_FREE), before + 2);
+			kmem_cache_stats(s, &st);
+			KEXPECT_EQ(st.cached_objs, st0.cached_objs); /* nothing taken back */
+			KEXPECT_EQ(st.active_objs, 1);
+			KEXPECT_EQ(kmem_cache_free(s, p), 0);
+			KEXPECT_EQ(kmem_cache_check(s), 0);
+			KEXPECT_EQ(kmem_cache_destroy(s), 0);
+		}
+	}
+}
+
+KTEST(ch2_debug, refused_free_then_free_again)
+{
+	/*
+	 * A free refused for a broken red zone quarantines the object: it is
+	 * still not free, and never will be. Freeing it again is a double free
+	 * (not another red-zone report, and not a second quarantine).
+	 */
+	struct kmem_cache *s = kmem_cache_create("ch2-refused", 40, 0, SLAB_DEBUG);
+	KASSERT_NOT_NULL(s);
+	uint8_t *p = kmem_cache_alloc(s, 0);
+	KASSERT_NOT_NULL(p);
+	p[40] = 0; /* overflow */
+	KEXPECT_EQ(kmem_cache_free(s, p), -EINVAL);
+	struct heap_debug_counts c0, c1;
+	heap_debug_counts(&c0);
+	KEXPECT_EQ(kmem_cache_free(s, p), -EINVAL);
+	heap_debug_counts(&c1);
+	KEXPECT_EQ(c1.count[HEAP_ERR_DOUBLE_FREE], c0.count[HEAP_ERR_DOUBLE_FREE] + 1);
+	KEXPECT_EQ(c1.total, c0.total + 1);
+	KEXPECT_EQ(heap_last_report().kind, HEAP_ERR_DOUBLE_FREE);
+	struct kmem_cache_stats st;
+	kmem_cache_stats(s, &st);
+	KEXPECT_EQ(st.quarantined, 1);
+	KEXPECT_EQ(st.active_objs, 0);
+	KEXPECT_EQ(kmem_cache_check(s), 0);
+	KEXPECT_EQ(kmem_cache_destroy(s), 0);
+
+	WITH_KMALLOC_DEBUG({
+		uint8_t *k = kmalloc(20);
+		KEXPECT_NOT_NULL(k);
+		if (k) {
+			k[20] = 'x';
+			kfree(k); /* red zone: refused, quarantined */
+			heap_debug_counts(&c0);
+			kfree(k);
+			heap_debug_counts(&c1);
+			KEXPECT_EQ(c1.count[HEAP_ERR_DOUBLE_FREE], c0.count[HEAP_ERR_DOUBLE_FREE] + 1);
+			KEXPECT_EQ(c1.total, c0.total + 1);
+		}
+	});
+}
+
 KTEST(ch2_debug, write_after_free_found_on_reuse)
 {
 	struct kmem_cache *s = kmem_cache_create("ch2-uaf", 96, 0, SLAB_DEBUG);

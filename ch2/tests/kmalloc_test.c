@@ -178,8 +178,26 @@ KTEST(ch2_kmalloc, kcalloc_overflow)
 	void *ok = kcalloc(1UL << 10, 4); /* 4 KiB: no overflow, must work */
 	KASSERT_NOT_NULL(ok);
 	kfree(ok);
-	KEXPECT_NULL(kcalloc(SIZE_MAX / 2, 3));
-	KEXPECT_NULL(kcalloc(1UL << 33, 1UL << 33));
+	/*
+	 * Products that wrap. A wrapped product too big for any memory (or 0)
+	 * fails anyway, check or not; these wrap to a small size that kmalloc
+	 * would happily give: only the overflow check refuses them.
+	 */
+	static const size_t wrap[][2] = {
+		{(SIZE_MAX >> 6) + 2, 64},      /* 2^64 + 64: 64 B */
+		{(1UL << 63) + 1, 2},           /* 2^64 + 2: 2 B */
+		{(1UL << 52) + 1, 1UL << 12},   /* 2^64 + 4096: one frame */
+		{SIZE_MAX / 2, 3},              /* 2^64 + 2^63 - 3: too big anyway */
+		{1UL << 33, 1UL << 33},         /* 2^66: 0 */
+	};
+	for (unsigned k = 0; k < ARRAY_SIZE(wrap); k++) {
+		void *p = kcalloc(wrap[k][0], wrap[k][1]);
+		if (p)
+			printk("kcalloc(0x%zx, 0x%zx) wrapped to %zu B and gave %p\n", wrap[k][0], wrap[k][1],
+			       wrap[k][0] * wrap[k][1], p);
+		KEXPECT_NULL(p);
+		kfree(p);
+	}
 	KEXPECT_NULL(kcalloc(0, 8));
 	KEXPECT_NULL(kcalloc(8, 0));
 	KEXPECT_EQ(free_settled(), free);
@@ -189,18 +207,20 @@ KTEST(ch2_kmalloc, zero_null_and_huge)
 {
 	struct heap_debug_counts before, after;
 	heap_debug_counts(&before);
-	uint64_t free = free_settled();
+	uint64_t free = free_settled(), held = heap_settled();
 	void *one = kmalloc(1); /* the smallest request is not 0 */
 	KASSERT_NOT_NULL(one);
 	kfree(one);
 	kfree(NULL);
 	KEXPECT_NULL(kmalloc(0));
+	KEXPECT_NULL(kmalloc(1UL << 40)); /* recordable, but no machine here has 1 TiB */
 	KEXPECT_NULL(kmalloc(1UL << 50));
 	KEXPECT_NULL(kmalloc(SIZE_MAX));
 	KEXPECT_EQ(ksize(NULL), 0);
 	heap_debug_counts(&after);
 	KEXPECT_EQ(after.total, before.total);
 	KEXPECT_EQ(free_settled(), free);
+	KEXPECT_EQ(heap_settled(), held); /* a failed allocation holds nothing */
 }
 
 KTEST(ch2_kmalloc, large_takes_exact_frames)
@@ -212,6 +232,54 @@ KTEST(ch2_kmalloc, large_takes_exact_frames)
 	KEXPECT_EQ(kmalloc_debug() ? ksize(p) : ksize(p) / PAGE_SIZE, kmalloc_debug() ? 5 * PAGE_SIZE - 100 : 5);
 	kfree(p);
 	KEXPECT_EQ(frames_free_count(), free);
+}
+
+KTEST(ch2_kmalloc, aligned_large_takes_one_block)
+{
+	/*
+	 * kmalloc_aligned() above a page: one buddy block of 2^order frames, the
+	 * smallest that covers both the size and the alignment (a block is
+	 * aligned to its own size), all of it usable, all of it given back.
+	 * With an alignment of a page or less, a large request takes exactly
+	 * ceil(size / 4096) frames, as kmalloc() does.
+	 */
+	static const struct {
+		size_t size, align, frames;
+	} cases[] = {
+		{5 * PAGE_SIZE, 2 * PAGE_SIZE, 8},   /* the size decides: 5 frames need a block of 8 */
+		{4 * PAGE_SIZE, 4 * PAGE_SIZE, 4},   /* exactly one block: no more */
+		{PAGE_SIZE + 1, 8 * PAGE_SIZE, 8},   /* the alignment decides */
+		{100, 4 * PAGE_SIZE, 4},             /* small, but no size class is that aligned */
+		{9 * PAGE_SIZE + 8, 64 * KiB, 16},
+		{3 * PAGE_SIZE, PAGE_SIZE, 3},       /* a page's alignment: a run of exactly 3 */
+	};
+	uint64_t free = free_settled(), held = heap_settled();
+	for (unsigned k = 0; k < ARRAY_SIZE(cases); k++) {
+		size_t size = cases[k].size, align = cases[k].align, want = cases[k].frames;
+		uint64_t f0 = frames_free_count(), h0 = heap_frames_held();
+		uint8_t *p = kmalloc_aligned(size, align);
+		KEXPECT_NOT_NULL(p);
+		if (!p)
+			continue;
+		uint64_t taken = f0 - frames_free_count(), counted = heap_frames_held() - h0;
+		size_t usable = ksize(p);
+		kfree(p);
+		uint64_t back = frames_free_count() - (f0 - taken), uncounted = h0 + counted - heap_frames_held();
+		if (!IS_ALIGNED((uintptr_t)p, align) || taken != want || counted != want || back != want ||
+		    uncounted != want || usable != (kmalloc_debug() ? size : want * PAGE_SIZE))
+			printk("kmalloc_aligned(%zu, %zu): %p, took %lu frame(s) (want %zu), heap_frames_held +%lu, "
+			       "ksize %zu; kfree gave back %lu, heap_frames_held -%lu\n",
+			       size, align, p, (unsigned long)taken, want, (unsigned long)counted, usable,
+			       (unsigned long)back, (unsigned long)uncounted);
+		KEXPECT_TRUE(IS_ALIGNED((uintptr_t)p, align));
+		KEXPECT_EQ(taken, want);
+		KEXPECT_EQ(counted, want);
+		KEXPECT_EQ(usable, kmalloc_debug() ? size : want * PAGE_SIZE);
+		KEXPECT_EQ(back, want);
+		KEXPECT_EQ(uncounted, want);
+	}
+	KEXPECT_EQ(free_settled(), free);
+	KEXPECT_EQ(heap_settled(), held);
 }
 
 KTEST(ch2_kmalloc, many_small_objects_distinct)

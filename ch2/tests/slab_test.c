@@ -251,3 +251,166 @@ KTEST(ch2_slab, big_objects_use_bigger_slabs)
 	kmem_cache_free(s, p);
 	KEXPECT_EQ(kmem_cache_destroy(s), 0);
 }
+
+/* True if @p a and @p b lie in the same slab of a cache whose slabs are @p block bytes. */
+static bool same_slab(const void *a, const void *b, size_t block)
+{
+	return ALIGN_DOWN((uintptr_t)a, block) == ALIGN_DOWN((uintptr_t)b, block);
+}
+
+/*
+ * A fresh cache of 512-byte objects without hart stacks (so every allocation
+ * and free goes straight to the slabs, in the order the test makes them),
+ * with its first @p slabs slabs full: slab k holds p[k * n .. k * n + n - 1],
+ * where n = *@p per objects fit a slab (at most @p max objects in all), and
+ * *@p block gets the bytes of a slab. NULL if it cannot be made so.
+ */
+static struct kmem_cache *filled_slabs(const char *name, void **p, unsigned max, unsigned slabs, unsigned *per,
+				       size_t *block)
+{
+	struct kmem_cache *s = kmem_cache_create(name, 512, 0, SLAB_NO_CPU_CACHE);
+	if (!s)
+		return NULL;
+	struct kmem_cache_stats st;
+	kmem_cache_stats(s, &st);
+	unsigned n = st.objects_per_slab;
+	*per = n, *block = PAGE_SIZE << st.order;
+	bool ok = n >= 2 && slabs * n <= max;
+	for (unsigned i = 0; ok && i < slabs * n; i++)
+		ok = (p[i] = kmem_cache_alloc(s, 0)) && same_slab(p[i], p[i - i % n], *block);
+	for (unsigned k = 1; ok && k < slabs; k++)
+		for (unsigned j = 0; ok && j < k; j++)
+			ok = !same_slab(p[k * n], p[j * n], *block);
+	if (!ok)
+		printk("%s: could not fill %u slabs of %u objects\n", name, slabs, n);
+	return ok ? s : NULL;
+}
+
+KTEST(ch2_slab, partial_slab_before_empty)
+{
+	/*
+	 * Slab A full but for one object, slab B empty: the next object must come
+	 * from A (the partial list comes first). Taking B's instead leaves A's
+	 * hole unused and B no longer empty, so B can no longer go back to ch1.
+	 */
+	void *p[64];
+	unsigned n;
+	size_t block;
+	/* An emptied slab is kept only while ch1 is not short of frames: make
+	 * sure it is not, whatever the tests before left (min stays as it is). */
+	struct frame_watermarks wm = frames_watermarks(), calm = {wm.min, wm.min, wm.min};
+	KASSERT_EQ(frames_set_watermarks(calm), 0);
+	struct kmem_cache *s = filled_slabs("ch2-partial", p, 32, 1, &n, &block);
+	void *b = s ? kmem_cache_alloc(s, 0) : NULL; /* the first object of slab B */
+	bool calm_ok = frames_pressure() == PRESSURE_NONE;
+	if (b) {
+		KEXPECT_EQ(kmem_cache_free(s, b), 0); /* B is empty (and kept) */
+		KEXPECT_EQ(kmem_cache_free(s, p[1]), 0); /* A is partial */
+	}
+	frames_set_watermarks(wm);
+	KASSERT_TRUE(s && b);
+	KEXPECT_TRUE(calm_ok);
+	KEXPECT_FALSE(same_slab(b, p[0], block));
+	struct kmem_cache_stats st;
+	kmem_cache_stats(s, &st);
+	KEXPECT_EQ(st.partial_slabs, 1);
+	KEXPECT_EQ(st.empty_slabs, 1);
+	void *q = kmem_cache_alloc(s, 0);
+	if (q != p[1])
+		printk("allocation took %p (slab %s) instead of the free object %p of the partial slab\n", q,
+		       same_slab(q, b, block) ? "B, empty" : "?", p[1]);
+	KEXPECT_TRUE(q == p[1]);
+	kmem_cache_stats(s, &st);
+	KEXPECT_EQ(st.empty_slabs, 1);
+	KEXPECT_EQ(st.full_slabs, 1);
+	if (q)
+		p[1] = q;
+	for (unsigned i = 0; i < n; i++)
+		KEXPECT_EQ(kmem_cache_free(s, p[i]), 0);
+	KEXPECT_EQ(kmem_cache_check(s), 0);
+	KEXPECT_EQ(kmem_cache_destroy(s), 0);
+}
+
+KTEST(ch2_slab, last_freed_slab_first)
+{
+	/*
+	 * LIFO across slabs too: a slab that had an object freed goes to the
+	 * front of the partial list, so allocations come from the slab freed
+	 * into last (its objects are the warmest), last freed first.
+	 */
+	void *p[64];
+	unsigned n;
+	size_t block;
+	struct kmem_cache *s = filled_slabs("ch2-lifo2", p, 64, 3, &n, &block);
+	KASSERT_NOT_NULL(s);
+	/* Free one object in slab 0, then in 1, then in 2, then 0 again: the
+	 * partial list is then 0, 2, 1, so the allocations take slab 0's two
+	 * (the one freed last first), then slab 2's, then slab 1's. */
+	void *freed[] = {p[1], p[n + 1], p[2 * n + 1], p[2]};
+	void *expect[] = {p[2], p[1], p[2 * n + 1], p[n + 1]};
+	static const char *const from[] = {"0 (freed into last)", "0", "2", "1"};
+	for (unsigned i = 0; i < ARRAY_SIZE(freed); i++)
+		KEXPECT_EQ(kmem_cache_free(s, freed[i]), 0);
+	/* The four come back (as a set, whatever the order), so p[] ends up all allocated. */
+	for (unsigned i = 0; i < ARRAY_SIZE(expect); i++) {
+		void *q = kmem_cache_alloc(s, 0);
+		if (q != expect[i])
+			printk("allocation %u took %p, not %p from slab %s\n", i, q, expect[i], from[i]);
+		KEXPECT_TRUE(q == expect[i]);
+	}
+	for (unsigned i = 0; i < 3 * n; i++)
+		kmem_cache_free(s, p[i]);
+	KEXPECT_EQ(kmem_cache_check(s), 0);
+	KEXPECT_EQ(kmem_cache_destroy(s), 0);
+}
+
+/* Bytes a slab of @p block bytes loses, holding @p n objects of @p stride bytes. */
+static size_t slab_waste(size_t block, size_t n, size_t stride)
+{
+	return block - n * stride;
+}
+
+KTEST(ch2_slab, order_wastes_at_most_an_eighth)
+{
+	/*
+	 * calculate_order: a cache's slabs have the smallest order that wastes
+	 * at most 1/8 of the block (header and unusable tail), if one up to
+	 * SLAB_MAX_ORDER does. The header's size is not public; a cache of
+	 * 8-byte objects bounds it: its one-frame slab holds (4096 - header) / 8
+	 * of them, so header <= 4096 - 8 * that. Any stride up to 4096 - header
+	 * meets the bound at SLAB_MAX_ORDER (the loss is under header + stride).
+	 */
+	struct kmem_cache_stats st;
+	struct kmem_cache *s = kmem_cache_create("ch2-order8", 8, 0, 0);
+	KASSERT_NOT_NULL(s);
+	kmem_cache_stats(s, &st);
+	KEXPECT_EQ(kmem_cache_destroy(s), 0);
+	KASSERT_EQ(st.order, 0);
+	size_t header = PAGE_SIZE - 8 * st.objects_per_slab; /* an upper bound */
+	KASSERT_LT(header, PAGE_SIZE / 8);
+	static const size_t aligns[] = {8, 64, 512};
+	unsigned bad = 0;
+	for (unsigned a = 0; a < ARRAY_SIZE(aligns); a++) {
+		for (size_t size = 8; size <= PAGE_SIZE; size += a ? 56 : 8) {
+			s = kmem_cache_create("ch2-order", size, aligns[a], 0);
+			KASSERT_NOT_NULL(s);
+			kmem_cache_stats(s, &st);
+			KEXPECT_EQ(kmem_cache_destroy(s), 0);
+			size_t block = PAGE_SIZE << st.order, waste = slab_waste(block, st.objects_per_slab, st.stride);
+			bool ok = st.order <= SLAB_MAX_ORDER && st.objects_per_slab > 0 &&
+				  (waste <= block / 8 || st.stride > PAGE_SIZE - header);
+			/* The smallest such order: one less would lose more than 1/8
+			 * (counted with the header's upper bound, so at least as much
+			 * as the real header would lose). */
+			if (ok && waste <= block / 8 && st.order > 0) {
+				size_t lower = block / 2, n = lower > header ? (lower - header) / st.stride : 0;
+				ok = slab_waste(lower, n, st.stride) > lower / 8;
+			}
+			if (!ok && bad++ < 4)
+				printk("%zu-byte objects (align %zu, stride %zu): order %u holds %u and loses %zu of %zu B; "
+				       "want the smallest order losing at most 1/8\n",
+				       size, aligns[a], st.stride, st.order, st.objects_per_slab, waste, block);
+		}
+	}
+	KEXPECT_EQ(bad, 0);
+}
