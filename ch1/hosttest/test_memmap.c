@@ -47,14 +47,6 @@ static struct {
 	uint64_t ram_frames;
 } z;
 
-/* frame.c's formula (the layout itself is checked in the kernel, ch1.memmap). */
-uint64_t frame_zone_metadata_bytes(pfn_t lo, pfn_t hi, uint64_t nr_present)
-{
-	return ALIGN_UP(nr_present * SECTION_FRAMES * sizeof(struct page_info) +
-				buddy_nr_sections(lo, hi) * sizeof(struct page_info *) + nr_present * sizeof(uint32_t),
-			PAGE_SIZE);
-}
-
 void frame_zone_init(void *meta, pfn_t lo, pfn_t hi, bool (*has_ram)(pfn_t start, pfn_t end),
 		     uint64_t metadata_bytes)
 {

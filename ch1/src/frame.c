@@ -42,13 +42,6 @@ static struct {
 
 /* ---- set-up (memmap.c calls these at boot) --------------------------------- */
 
-uint64_t frame_zone_metadata_bytes(pfn_t lo, pfn_t hi, uint64_t nr_present)
-{
-	return ALIGN_UP(nr_present * SECTION_FRAMES * sizeof(struct page_info) +
-				buddy_nr_sections(lo, hi) * sizeof(struct page_info *) + nr_present * sizeof(uint32_t),
-			PAGE_SIZE);
-}
-
 /*
  * The metadata's layout: the page_info of each section that holds RAM, one
  * after the other, then the sections table, then the list of those sections.

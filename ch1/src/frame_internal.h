@@ -22,7 +22,12 @@
  * of those, a pointer for every section of the span, and a 4-byte entry per
  * present section (page_to_pa()'s list); rounded up to whole frames.
  */
-uint64_t frame_zone_metadata_bytes(pfn_t lo, pfn_t hi, uint64_t nr_present);
+static inline uint64_t frame_zone_metadata_bytes(pfn_t lo, pfn_t hi, uint64_t nr_present)
+{
+	return ALIGN_UP(nr_present * SECTION_FRAMES * sizeof(struct page_info) +
+				buddy_nr_sections(lo, hi) * sizeof(struct page_info *) + nr_present * sizeof(uint32_t),
+			PAGE_SIZE);
+}
 
 /**
  * Start the zone over frames [@p lo, @p hi) with its metadata at @p meta

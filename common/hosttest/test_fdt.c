@@ -12,67 +12,10 @@
 #include "fdt.h"
 #include "host_check.h"
 #include "host_kernel.h"
+#include "../tests/fdt_writer.h"
 
 /* What fdt.c needs from the rest of the kernel (panic, printk, strlcpy) is
  * host_kernel.c's; its bootarg_get() stand-in gives way to fdt.c's own. */
-
-/* ---- a minimal FDT writer (Devicetree Specification v0.4, 5.1-5.4) ---- */
-struct fdtw {
-	uint8_t st[8192]; /* structure block */
-	size_t st_len;
-	char str[2048];   /* strings block */
-	size_t str_len;
-	uint64_t rsv[8][2];
-	int nr_rsv;
-	uint8_t blob[12288] __attribute__((aligned(8)));
-};
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24, p[1] = v >> 16, p[2] = v >> 8, p[3] = v;
-}
-
-static void tok(struct fdtw *w, uint32_t t)
-{
-	put32(w->st + w->st_len, t);
-	w->st_len += 4;
-}
-
-static void bytes(struct fdtw *w, const void *p, size_t n)
-{
-	memcpy(w->st + w->st_len, p, n);
-	memset(w->st + w->st_len + n, 0, (4 - n % 4) % 4);
-	w->st_len += (n + 3) & ~3UL;
-}
-
-static void begin(struct fdtw *w, const char *name)
-{
-	tok(w, 1);
-	bytes(w, name, strlen(name) + 1);
-}
-
-static void end(struct fdtw *w) { tok(w, 2); }
-
-static uint32_t name_off(struct fdtw *w, const char *name)
-{
-	for (size_t i = 0; i < w->str_len; i += strlen(w->str + i) + 1)
-		if (strcmp(w->str + i, name) == 0)
-			return (uint32_t)i;
-	uint32_t off = (uint32_t)w->str_len;
-	strcpy(w->str + off, name);
-	w->str_len += strlen(name) + 1;
-	return off;
-}
-
-static void prop(struct fdtw *w, const char *name, const void *val, size_t len)
-{
-	tok(w, 3);
-	tok(w, (uint32_t)len);
-	tok(w, name_off(w, name));
-	bytes(w, val, len);
-}
-
-static void prop_str(struct fdtw *w, const char *name, const char *s) { prop(w, name, s, strlen(s) + 1); }
 
 /* A property of @p n big-endian cells. */
 static void prop_cells(struct fdtw *w, const char *name, int n, ...)
@@ -84,29 +27,6 @@ static void prop_cells(struct fdtw *w, const char *name, int n, ...)
 		put32(buf + 4 * i, va_arg(ap, uint32_t));
 	va_end(ap);
 	prop(w, name, buf, 4 * (size_t)n);
-}
-
-/* Lay out header, reserve map, structure and strings; return the blob. */
-static const void *finish(struct fdtw *w)
-{
-	tok(w, 9);
-	uint32_t off_rsv = 40, rsv_len = (uint32_t)(w->nr_rsv + 1) * 16;
-	uint32_t off_st = off_rsv + rsv_len, off_str = off_st + (uint32_t)w->st_len;
-	uint32_t total = off_str + (uint32_t)w->str_len;
-	uint8_t *b = w->blob;
-	memset(b, 0, sizeof(w->blob));
-	uint32_t hdr[10] = {0xd00dfeed, total, off_st, off_str, off_rsv, 17, 16, 0, (uint32_t)w->str_len,
-			    (uint32_t)w->st_len};
-	for (int i = 0; i < 10; i++)
-		put32(b + 4 * i, hdr[i]);
-	for (int i = 0; i < w->nr_rsv; i++)
-		for (int j = 0; j < 2; j++) {
-			put32(b + off_rsv + 16 * i + 8 * j, (uint32_t)(w->rsv[i][j] >> 32));
-			put32(b + off_rsv + 16 * i + 8 * j + 4, (uint32_t)w->rsv[i][j]);
-		}
-	memcpy(b + off_st, w->st, w->st_len);
-	memcpy(b + off_str, w->str, w->str_len);
-	return b;
 }
 
 /* The body of QEMU virt's tree, with @p harts cpus (one more disabled). */

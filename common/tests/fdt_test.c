@@ -10,61 +10,7 @@
 #include "ktest.h"
 #include "printk.h"
 #include "string.h"
-
-/* ---- a minimal FDT writer (Devicetree Specification v0.4, 5.1-5.4) ---- */
-struct fdtw {
-	uint8_t st[4096]; /* structure block */
-	size_t st_len;
-	char str[256];    /* strings block */
-	size_t str_len;
-	uint8_t blob[4608] __attribute__((aligned(8)));
-};
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24, p[1] = v >> 16, p[2] = v >> 8, p[3] = v;
-}
-
-static void tok(struct fdtw *w, uint32_t t)
-{
-	put32(w->st + w->st_len, t);
-	w->st_len += 4;
-}
-
-static void bytes(struct fdtw *w, const void *p, size_t n)
-{
-	memcpy(w->st + w->st_len, p, n);
-	memset(w->st + w->st_len + n, 0, (4 - n % 4) % 4);
-	w->st_len += ALIGN_UP(n, 4);
-}
-
-static void begin(struct fdtw *w, const char *name)
-{
-	tok(w, 1);
-	bytes(w, name, strlen(name) + 1);
-}
-
-static void end(struct fdtw *w) { tok(w, 2); }
-
-static uint32_t name_off(struct fdtw *w, const char *name)
-{
-	for (size_t i = 0; i < w->str_len; i += strlen(w->str + i) + 1)
-		if (strcmp(w->str + i, name) == 0)
-			return (uint32_t)i;
-	uint32_t off = (uint32_t)w->str_len;
-	w->str_len += strlcpy(w->str + off, name, sizeof(w->str) - off) + 1;
-	return off;
-}
-
-static void prop(struct fdtw *w, const char *name, const void *val, size_t len)
-{
-	tok(w, 3);
-	tok(w, (uint32_t)len);
-	tok(w, name_off(w, name));
-	bytes(w, val, len);
-}
-
-static void prop_str(struct fdtw *w, const char *name, const char *s) { prop(w, name, s, strlen(s) + 1); }
+#include "fdt_writer.h"
 
 static void prop_u32(struct fdtw *w, const char *name, uint32_t v)
 {
@@ -96,23 +42,6 @@ static void reg_node(struct fdtw *w, const char *name, uint64_t base, uint64_t s
 	const uint64_t pair[1][2] = {{base, size}};
 	prop_reg(w, pair, 1);
 	end(w);
-}
-
-/* Lay out header, an empty reserve map, structure and strings; return the blob. */
-static const void *finish(struct fdtw *w)
-{
-	tok(w, 9);
-	uint32_t off_rsv = 40, off_st = off_rsv + 16, off_str = off_st + (uint32_t)w->st_len;
-	uint32_t total = off_str + (uint32_t)w->str_len;
-	uint8_t *b = w->blob;
-	memset(b, 0, sizeof(w->blob));
-	uint32_t hdr[10] = {0xd00dfeed, total, off_st, off_str, off_rsv, 17, 16, 0, (uint32_t)w->str_len,
-			    (uint32_t)w->st_len};
-	for (int i = 0; i < 10; i++)
-		put32(b + 4 * i, hdr[i]);
-	memcpy(b + off_st, w->st, w->st_len);
-	memcpy(b + off_str, w->str, w->str_len);
-	return b;
 }
 
 /* Parse @blob into a zeroed #machine, copy the result into @got, restore #machine. */
