@@ -136,7 +136,8 @@ def functions(elf: ELFFile, lo: int, hi: int, ignore: set[str]) -> list[Func]:
 # ---- line table ---------------------------------------------------------------
 
 
-def uleb(data: bytes, pos: int) -> tuple[int, int]:
+def leb128(data: bytes, pos: int, signed: bool = False) -> tuple[int, int]:
+    """The LEB128 number at @p pos (DWARF 5, 7.6): (value, position after it)."""
     value = shift = 0
     while True:
         byte = data[pos]
@@ -144,18 +145,17 @@ def uleb(data: bytes, pos: int) -> tuple[int, int]:
         value |= (byte & 0x7F) << shift
         shift += 7
         if byte < 0x80:
-            return value, pos
+            return value - (1 << shift) if signed and byte & 0x40 else value, pos
+
+
+def uleb(data: bytes, pos: int) -> tuple[int, int]:
+    """An unsigned LEB128 number: (value, position after it)."""
+    return leb128(data, pos)
 
 
 def sleb(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return value - (1 << shift) if byte & 0x40 else value, pos
+    """A signed LEB128 number: (value, position after it)."""
+    return leb128(data, pos, signed=True)
 
 
 def decode_rows(data: bytes, start: int, end: int, header, little: bool) -> list[tuple[int, int, int, bool]]:
