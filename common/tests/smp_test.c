@@ -46,16 +46,17 @@ KTEST(common_smp, spinlock_excludes)
 /*
  * A hart that enters at _start after the boot hart (OpenSBI v1.1's race,
  * entry.S) takes the secondary path: the kernel boots once and every hart
- * comes up. With the bootarg smp_race, smp.c makes that happen to exactly
- * one hart; without it, the race may strike any hart that was started.
+ * comes up. With the bootarg smp_race, smp.c makes that happen to one hart
+ * for sure; the real race may strike any other hart that was started, as it
+ * did once in 600 boots of `make stress` (so: at least one loser, not
+ * exactly one). Without smp_race, only the real race makes losers.
  */
 KTEST(common_smp, late_entry_takes_secondary_path)
 {
 	char v[4];
 	if (bootarg_get("smp_race", v, sizeof(v)) && harts_online() > 1)
-		KEXPECT_EQ(smp_lottery_losers(), 1);
-	else
-		KEXPECT_LT(smp_lottery_losers(), machine.nr_harts);
+		KEXPECT_GE(smp_lottery_losers(), 1);
+	KEXPECT_LT(smp_lottery_losers(), machine.nr_harts);
 	KEXPECT_EQ(harts_online(), machine.nr_harts);
 	uint64_t seen = 0;
 	on_each_hart(count_me, &seen);
