@@ -8,6 +8,7 @@
 #   make stress           boot the 4-hart configurations many times at once (boot races)
 #   make docs             the reference site, into build/docs/html
 #   make handout CH=n OUT=dir   a student tree with chapters n.. stubbed
+#   make initramfs CH=n   the archive of chapter n's user programs (chN/user, ch4 on)
 #   make progress-check   the guides say truly which tests each exercise turns green
 #   make mutants [MUTANTS=id,...] [JOBS=n]   does the grade catch the mistakes
 #                         of grader/mutants.toml? (mutation testing; slow)
@@ -41,12 +42,45 @@ KSRCS := $(wildcard common/boot/*.S common/lib/*.[cS] common/tests/*.c) \
 	$(foreach l,$(LAYERS),$(wildcard $(l)/src/*.[cS] $(l)/tests/*.c))
 KOBJS := $(patsubst %,$(KDIR)/obj/%.o,$(KSRCS))
 KERNEL := $(KDIR)/kernel.elf
+
+# ---- user programs (ch4 on) -------------------------------------------------
+# A chapter adds user programs by adding files, never a rule here: every
+# chN/user/NAME.c of the chapters this kernel is made of is one program, NAME,
+# linked with the user library (every chN/user/lib/*.c and *.S; headers there
+# too), static, at USER_BASE. The programs, stripped, are packed into
+# $(KDIR)/initramfs.cpio (cpio newc, one file per program, named NAME), which
+# common/boot/initramfs.S links into the kernel between _initramfs_start and
+# _initramfs_end (common/include/initramfs.h). Before ch4 the archive is
+# empty: its trailer alone. The unstripped programs stay in $(KDIR)/user/bin
+# for gdb and objdump.
+USER_DIRS := $(wildcard $(addsuffix /user,$(LAYERS)))
+USER_SRCS := $(wildcard $(addsuffix /*.c,$(USER_DIRS)))
+USER_LIB_SRCS := $(wildcard $(addsuffix /lib/*.[cS],$(USER_DIRS)))
+USER_NAMES := $(basename $(notdir $(USER_SRCS)))
+ifneq ($(words $(USER_NAMES)),$(words $(sort $(USER_NAMES))))
+$(error two user programs have the same name in $(USER_DIRS): $(USER_SRCS))
+endif
+UDIR := $(KDIR)/user
+USER_PROGS := $(addprefix $(UDIR)/bin/,$(USER_NAMES))
+USER_LIB_OBJS := $(patsubst %,$(UDIR)/obj/%.o,$(USER_LIB_SRCS))
+USER_BASE ?= 0x10000
+USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -nostdlib -fno-builtin \
+	-fno-common -fno-stack-protector -fno-pie -fno-omit-frame-pointer \
+	-march=rv64imac_zicsr -mabi=lp64 -mcmodel=medany -mno-relax -MMD -MP -DMMLAB_CH=$(KCH) \
+	$(addprefix -I,$(addsuffix /lib,$(USER_DIRS)))
+# Separate pages for text and data (max-page-size), so user pages are W^X too.
+USER_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
+	-Wl,-Ttext-segment=$(USER_BASE)
+INITRAMFS := $(KDIR)/initramfs.cpio
+# The list of programs, rewritten only when it changes (as OBJLIST is).
+USERLIST := $(KDIR)/user.list
+$(shell mkdir -p $(KDIR) && echo '$(USER_PROGS)' | cmp -s - $(USERLIST) || echo '$(USER_PROGS)' > $(USERLIST))
 # The list of objects, rewritten only when it changes: a source file added or
 # deleted relinks the kernel, not only a source file changed.
 OBJLIST := $(KDIR)/objects.list
 $(shell mkdir -p $(KDIR) && echo '$(KOBJS)' | cmp -s - $(OBJLIST) || echo '$(KOBJS)' > $(OBJLIST))
 
-.PHONY: all kernel kernels grade test run gdb bench stress docs handout setup clean host-test host-bench \
+.PHONY: all kernel kernels initramfs grade test run gdb bench stress docs handout setup clean host-test host-bench \
 	grader-test handout-check progress-check docs-check check-rubric mutants mutants-check generated-check \
 	compile_commands.json
 
@@ -101,7 +135,41 @@ $(KDIR)/obj/%.S.o: %.S
 	@echo "  AS      $<"
 	$(Q)$(CC) $(CFLAGS) -D__ASSEMBLER__ -c -o $@ $<
 
--include $(KOBJS:.o=.d) $(KDIR)/ksyms.d $(KDIR)/ksyms0.d
+define user_program
+$(UDIR)/bin/$(basename $(notdir $(1))): $(UDIR)/obj/$(1).o $(USER_LIB_OBJS)
+	@mkdir -p $$(dir $$@)
+	@echo "  LD      $$@"
+	$(Q)$(CC) $(USER_CFLAGS) $(USER_LDFLAGS) -o $$@ $$^
+endef
+$(foreach src,$(USER_SRCS),$(eval $(call user_program,$(src))))
+
+$(UDIR)/obj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (user)"
+	$(Q)$(CC) $(USER_CFLAGS) -c -o $@ $<
+
+$(UDIR)/obj/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $< (user)"
+	$(Q)$(CC) $(USER_CFLAGS) -D__ASSEMBLER__ -c -o $@ $<
+
+# Files in name order, owner 0, time 0: the same programs make the same archive.
+$(INITRAMFS): $(USER_PROGS) $(USERLIST)
+	@echo "  CPIO    $@"
+	$(Q)rm -rf $(UDIR)/root && mkdir -p $(UDIR)/root
+	$(Q)for p in $(USER_PROGS); do $(CROSS)strip -o $(UDIR)/root/$${p##*/} $$p || exit 1; done
+	$(Q)cd $(UDIR)/root && find . -mindepth 1 -exec touch -h -d @0 {} + && \
+		find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort | \
+		cpio --quiet -o -H newc --reproducible -R 0:0 > $(abspath $@).tmp && mv $(abspath $@).tmp $(abspath $@)
+
+# .incbin is not seen by -MMD: the archive is named here.
+$(KDIR)/obj/common/boot/initramfs.S.o: $(INITRAMFS)
+$(KDIR)/obj/common/boot/initramfs.S.o: CFLAGS += -DINITRAMFS='"$(INITRAMFS)"'
+
+initramfs: $(INITRAMFS)
+
+-include $(KOBJS:.o=.d) $(KDIR)/ksyms.d $(KDIR)/ksyms0.d $(USER_LIB_OBJS:.o=.d) \
+	$(patsubst %,$(UDIR)/obj/%.o,$(USER_SRCS:.c=.d))
 
 kernels:
 	@for c in $(CHAPTERS); do $(MAKE) --no-print-directory kernel CH=$$c || exit 1; done

@@ -2,7 +2,7 @@
 # Install what mmlab needs from Debian's packages, and only what is missing.
 #
 #   scripts/setup.sh          what `make grade` needs: the cross compiler, QEMU
-#                             (with OpenSBI), dtc, python3, pyelftools (the
+#                             (with OpenSBI), dtc, cpio, python3, pyelftools (the
 #                             build's symbol table, scripts/ksyms.py), make
 #   scripts/setup.sh --test   also what `make test` needs: pytest, a host C
 #                             compiler with sanitizers, Doxygen and its theme,
@@ -41,6 +41,8 @@ need gcc-riscv64-unknown-elf have riscv64-unknown-elf-gcc
 need qemu-system-misc have qemu-system-riscv64
 need qemu-system-data test -e /usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin
 need device-tree-compiler have dtc
+# The archive of user programs linked into the kernel (Makefile, initramfs.cpio).
+need cpio have cpio
 if [ "$mode" = --test ] || [ "$mode" = --dev ]; then
 	need python3-pytest /usr/bin/python3 -c 'import pytest'
 	need gcc have gcc

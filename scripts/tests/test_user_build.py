@@ -1,0 +1,149 @@
+"""The Makefile's hook for user programs (ch4 on): a chapter adds chN/user/NAME.c
+and gets a program NAME, built with the cross compiler against the chapters'
+chN/user/lib and packed into the kernel image's cpio archive, with no rule of
+its own. Tried on a copy of the tree with made-up ch4/ and ch5/ user folders."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from elftools.elf.constants import P_FLAGS
+from elftools.elf.elffile import ELFFile
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("riscv64-unknown-elf-gcc") is None or shutil.which("cpio") is None,
+    reason="needs the cross compiler and cpio (scripts/setup.sh)",
+)
+
+FILES = {
+    "ch4/user/lib/crt0.S": """
+	.section .text
+	.globl _start
+_start:
+	call	main
+	li	a7, 93		/* exit */
+	ecall
+1:	j	1b
+""",
+    "ch4/user/lib/ulib.h": "int twice(int x);\n",
+    "ch4/user/lib/ulib.c": '#include "ulib.h"\nint twice(int x) { return 2 * x; }\n',
+    "ch4/user/hello.c": '#include "ulib.h"\nint counter = 1;\nint main(void) { counter = twice(counter); return counter; }\n',
+    "ch5/user/lib/more.c": "int thrice(int x) { return 3 * x; }\n",
+    "ch5/user/second.c": '#include "ulib.h"\nint thrice(int x);\nint main(void) { return twice(thrice(1)); }\n',
+}
+
+
+def make(tree, *args, check=True):
+    run = subprocess.run(["make", "-j2", *args], cwd=tree, capture_output=True, text=True)
+    if check and run.returncode != 0:
+        pytest.fail(f"make {' '.join(args)} failed:\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
+    return run
+
+
+def archive_names(cpio):
+    out = subprocess.run(["cpio", "-it", "--quiet"], input=cpio.read_bytes(), capture_output=True, check=True)
+    return out.stdout.decode().split()
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory):
+    """A copy of the tree's files (tracked and new, not build/) with the made-up user folders."""
+    dst = tmp_path_factory.mktemp("tree")
+    names = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode().split("\0")
+    for name in names:
+        if name and not name.startswith("build/") and (ROOT / name).is_file():
+            (dst / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, dst / name)
+    for name, text in FILES.items():
+        (dst / name).parent.mkdir(parents=True, exist_ok=True)
+        (dst / name).write_text(text)
+    for ch in ("ch4", "ch5"):  # a chapter directory with user programs and nothing else
+        (dst / ch / "src").mkdir(exist_ok=True)
+    return dst
+
+
+@pytest.fixture(scope="module")
+def ch5_kernel(tree):
+    make(tree, "kernel", "CH=5")
+    return tree / "build/ch5"
+
+
+def test_every_chapters_programs_are_packed(ch5_kernel):
+    assert archive_names(ch5_kernel / "initramfs.cpio") == ["hello", "second"]
+
+
+def test_a_kernel_packs_only_its_chapters_programs(tree, ch5_kernel):
+    make(tree, "initramfs", "CH=4")
+    assert archive_names(tree / "build/ch4/initramfs.cpio") == ["hello"]
+
+
+def test_programs_are_static_riscv_executables_with_wx_pages(ch5_kernel, tmp_path):
+    subprocess.run(["cpio", "-id", "--quiet"], input=(ch5_kernel / "initramfs.cpio").read_bytes(), cwd=tmp_path, check=True)
+    for name in ("hello", "second"):
+        with open(tmp_path / name, "rb") as f:
+            elf = ELFFile(f)
+            assert elf["e_machine"] == "EM_RISCV" and elf["e_type"] == "ET_EXEC"
+            assert elf.get_section_by_name(".symtab") is None  # stripped in the archive
+            loads = [s for s in elf.iter_segments() if s["p_type"] == "PT_LOAD"]
+            assert not any(s["p_type"] == "PT_INTERP" for s in elf.iter_segments())
+            assert min(s["p_vaddr"] for s in loads) >= 0x10000
+            for seg in loads:
+                assert seg["p_align"] == 4096
+                flags = seg["p_flags"]
+                assert not (flags & P_FLAGS.PF_W and flags & P_FLAGS.PF_X), f"{name}: a W+X segment"
+            if name == "hello":  # int counter = 1: a writable segment of its own
+                assert any(s["p_flags"] & P_FLAGS.PF_W for s in loads), "the data segment is missing"
+        # The unstripped program, for gdb, starts at _start.
+        with open(ch5_kernel / "user/bin" / name, "rb") as f:
+            elf = ELFFile(f)
+            start = elf.get_section_by_name(".symtab").get_symbol_by_name("_start")[0]
+            assert elf["e_entry"] == start["st_value"]
+
+
+def test_the_kernel_holds_the_archive(ch5_kernel):
+    with open(ch5_kernel / "kernel.elf", "rb") as f:
+        elf = ELFFile(f)
+        syms = elf.get_section_by_name(".symtab")
+        lo = syms.get_symbol_by_name("_initramfs_start")[0]["st_value"]
+        hi = syms.get_symbol_by_name("_initramfs_end")[0]["st_value"]
+        rodata = elf.get_section_by_name(".rodata")
+        data = rodata.data()[lo - rodata["sh_addr"] : hi - rodata["sh_addr"]]
+    cpio = (ch5_kernel / "initramfs.cpio").read_bytes()
+    assert data[: len(cpio)] == cpio and len(data) - len(cpio) < 8
+
+
+def test_a_deleted_program_leaves_the_archive(tree, ch5_kernel):
+    extra = tree / "ch5/user/gone.c"
+    extra.write_text("int main(void) { return 0; }\n")
+    make(tree, "initramfs", "CH=5")
+    assert "gone" in archive_names(ch5_kernel / "initramfs.cpio")
+    extra.unlink()
+    make(tree, "initramfs", "CH=5")
+    assert archive_names(ch5_kernel / "initramfs.cpio") == ["hello", "second"]
+
+
+def test_two_programs_of_one_name_are_an_error(tree):
+    dup = tree / "ch5/user/hello.c"
+    dup.write_text("int main(void) { return 0; }\n")
+    try:
+        run = make(tree, "initramfs", "CH=5", check=False)
+    finally:
+        dup.unlink()
+    assert run.returncode != 0
+    assert "two user programs have the same name" in run.stderr
+
+
+def test_a_program_that_does_not_compile_fails_the_build(tree):
+    bad = tree / "ch5/user/broken.c"
+    bad.write_text("int main(void) { return undeclared; }\n")
+    try:
+        run = make(tree, "initramfs", "CH=5", check=False)
+    finally:
+        bad.unlink()
+    assert run.returncode != 0
+    assert "undeclared" in run.stderr
