@@ -24,6 +24,7 @@
 #include "smp.h"
 #include "spinlock.h"
 #include "string.h"
+#include "timer.h"
 #include "trap.h"
 
 #define MAX_TESTS 1024
@@ -50,6 +51,7 @@ static struct {
 unsigned long ktest_checks;
 
 static uint64_t timeout_ticks; /* the watchdog's limit per test; 0: none */
+static int watchdog_timer = -1; /* its timer.h id */
 static bool print_times;       /* bootarg ktest_times: each test's time */
 
 struct totals {
@@ -158,12 +160,11 @@ void ktest_on_fault(struct trap_frame *tf)
 	abandon();
 }
 
-/* The watchdog's timer went off: the test has run too long. */
-static bool on_timer(struct trap_frame *tf)
+/* The watchdog's deadline passed: the test has run too long. */
+static void on_watchdog(struct trap_frame *tf)
 {
-	sbi_set_timer(UINT64_MAX);
 	if (!cur.running || cpuid() != boot_hart())
-		return true; /* a late tick after the test ended */
+		return; /* a late tick after the test ended */
 	printk_end_line();
 	printk("watchdog: the test ran %lu ms without finishing: abandoned\n",
 	       timeout_ticks * 1000 / machine.timebase_hz);
@@ -171,13 +172,12 @@ static bool on_timer(struct trap_frame *tf)
 	abandon();
 }
 
-/* Interrupts on, with only the watchdog's timer (and IPIs) enabled. */
+/* Interrupts on, the watchdog's deadline set (timer.h). */
 static void watchdog_arm(void)
 {
 	if (!timeout_ticks)
 		return;
-	sbi_set_timer(rdtime() + timeout_ticks);
-	csr_set(sie, SIE_STIE);
+	timer_arm(watchdog_timer, rdtime() + timeout_ticks);
 	intr_on();
 }
 
@@ -186,8 +186,7 @@ static void watchdog_disarm(void)
 	intr_off();
 	if (!timeout_ticks)
 		return;
-	csr_clear(sie, SIE_STIE);
-	sbi_set_timer(UINT64_MAX);
+	timer_cancel(watchdog_timer);
 }
 
 /*
@@ -360,8 +359,11 @@ static void watchdog_init(void)
 			ms = ms * 10 + (uint64_t)(*c - '0');
 	}
 	timeout_ticks = ms * machine.timebase_hz / 1000;
-	if (timeout_ticks)
-		trap_register(SCAUSE_INTERRUPT | IRQ_S_TIMER, on_timer);
+	if (timeout_ticks) {
+		watchdog_timer = timer_register(on_watchdog);
+		if (watchdog_timer < 0)
+			timeout_ticks = 0; /* no timer to be had: tests run without a watchdog */
+	}
 	print_times = bootarg_get("ktest_times", v, sizeof(v));
 }
 
