@@ -69,7 +69,7 @@ uint64_t frame_zone_add(pfn_t start, pfn_t end)
 }
 
 void frame_zone_ready(uint64_t ram_frames) { z.ram_frames = ram_frames; }
-uint64_t frames_total_count(void) { return z.total; }
+uint64_t frames_nr_total(void) { return z.total; }
 
 void frames_get_stats(struct frame_stats *out)
 {

@@ -166,11 +166,11 @@ paddr_t frames_alloc_bytes(size_t bytes, unsigned flags);
 int frames_free_bytes(paddr_t pa, size_t bytes);
 
 /** Frames on the free lists. */
-uint64_t frames_free_count(void);
+uint64_t frames_nr_free(void);
 /** Frames handed out. */
-uint64_t frames_used_count(void);
+uint64_t frames_nr_used(void);
 /** Frames managed (free + used). */
-uint64_t frames_total_count(void);
+uint64_t frames_nr_total(void);
 /** Fill @p out with a consistent snapshot of every counter (taken under the lock). */
 void frames_get_stats(struct frame_stats *out);
 /** The watermarks in force. */

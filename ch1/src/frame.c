@@ -419,12 +419,12 @@ int frames_free_bytes(paddr_t pa, size_t bytes)
 
 /* ---- counters and lookups --------------------------------------------------------- */
 
-uint64_t frames_free_count(void)
+uint64_t frames_nr_free(void)
 {
 	return READ_ONCE(zone.buddy.free_frames);
 }
 
-uint64_t frames_used_count(void)
+uint64_t frames_nr_used(void)
 {
 	spin_lock(&zone.lock);
 	uint64_t used = zone.total - zone.buddy.free_frames;
@@ -432,7 +432,7 @@ uint64_t frames_used_count(void)
 	return used;
 }
 
-uint64_t frames_total_count(void)
+uint64_t frames_nr_total(void)
 {
 	return zone.total;
 }

@@ -243,12 +243,12 @@ int frames_init(void)
 	}
 	frame_zone_ready(memmap_ram_bytes() / PAGE_SIZE);
 	frames_print_summary();
-	if (frames_total_count() < usable) {
+	if (frames_nr_total() < usable) {
 		/* Frames go to the buddy through its free path: if that is not
 		 * written yet (or refuses), the allocator starts empty. */
-		printk("frames: only %lu of %lu usable frames reached the free lists\n", frames_total_count(),
+		printk("frames: only %lu of %lu usable frames reached the free lists\n", frames_nr_total(),
 		       usable);
-		if (frames_total_count() == 0)
+		if (frames_nr_total() == 0)
 			return -ENOMEM;
 	}
 	return 0;

@@ -9,10 +9,10 @@ KTEST(ch1_at_range, at_free_frames)
 	KASSERT_NE(run, 0);
 	struct buddy_digest before, after;
 	frames_digest(&before);
-	uint64_t free = frames_free_count();
+	uint64_t free = frames_nr_free();
 	paddr_t pa = run + 3 * PAGE_SIZE;
 	KEXPECT_EQ(frames_alloc_at(pa, 5, 0), 0);
-	KEXPECT_EQ(frames_free_count(), free - 5);
+	KEXPECT_EQ(frames_nr_free(), free - 5);
 	KEXPECT_TRUE(range_taken(pa, 5));
 	KEXPECT_TRUE(range_free(run, 3)); /* what the covering blocks held around it is free again */
 	KEXPECT_TRUE(range_free(pa + 5 * PAGE_SIZE, 8));
@@ -34,9 +34,9 @@ KTEST(ch1_at_range, at_across_largest_blocks)
 	paddr_t pa = ALIGN_UP(run + 3 * PAGE_SIZE, block) - 3 * PAGE_SIZE;
 	size_t n = (2 << MAX_ORDER) + 6;
 	KASSERT_LE(pa + n * PAGE_SIZE, run + (4UL << MAX_ORDER) * PAGE_SIZE);
-	uint64_t free = frames_free_count();
+	uint64_t free = frames_nr_free();
 	KEXPECT_EQ(frames_alloc_at(pa, n, FRAME_ZERO), 0);
-	KEXPECT_EQ(frames_free_count(), free - n);
+	KEXPECT_EQ(frames_nr_free(), free - n);
 	KEXPECT_TRUE(range_taken(pa, n));
 	KEXPECT_TRUE(frames_is_free(pa - PAGE_SIZE));
 	KEXPECT_TRUE(frames_is_free(pa + n * PAGE_SIZE));
@@ -172,11 +172,11 @@ KTEST(ch1_at_range, at_respects_the_reserve)
 	ch1_env_save(&env);
 	paddr_t run = free_run(4);
 	KASSERT_NE(run, 0);
-	uint64_t free = frames_free_count();
+	uint64_t free = frames_nr_free();
 	struct frame_watermarks wm = {.min = free - 2, .low = free - 2, .high = free - 2};
 	KEXPECT_EQ(frames_set_watermarks(wm), 0);
 	KEXPECT_EQ(frames_alloc_at(run, 4, 0), -ENOMEM); /* would leave free - 4 < min */
-	KEXPECT_EQ(frames_free_count(), free);
+	KEXPECT_EQ(frames_nr_free(), free);
 	KEXPECT_EQ(frames_alloc_at(run, 2, 0), 0); /* leaves exactly min */
 	KEXPECT_EQ(frames_free(run, 2), 0);
 	KEXPECT_EQ(frames_alloc_at(run, 4, FRAME_EMERGENCY), 0);

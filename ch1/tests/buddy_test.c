@@ -4,16 +4,16 @@
 KTEST(ch1_buddy, order0_roundtrip)
 {
 	CH1_REQUIRE_FRAMES();
-	uint64_t free = frames_free_count();
+	uint64_t free = frames_nr_free();
 	paddr_t pa = frame_alloc(0);
 	KASSERT_NE(pa, 0);
 	KEXPECT_TRUE(IS_ALIGNED(pa, PAGE_SIZE));
 	KEXPECT_TRUE(memmap_is_ram(pa, PAGE_SIZE));
-	KEXPECT_EQ(frames_free_count(), free - 1);
+	KEXPECT_EQ(frames_nr_free(), free - 1);
 	KEXPECT_FALSE(frames_is_free(pa));
 	*(volatile uint64_t *)pa_to_kva(pa) = 0x1234; /* it is ours to write */
 	KEXPECT_EQ(frame_free(pa), 0);
-	KEXPECT_EQ(frames_free_count(), free);
+	KEXPECT_EQ(frames_nr_free(), free);
 	KEXPECT_TRUE(frames_is_free(pa));
 }
 
@@ -39,17 +39,17 @@ KTEST(ch1_buddy, page_info_states)
 KTEST(ch1_buddy, alignment_every_order)
 {
 	CH1_REQUIRE_FRAMES();
-	uint64_t free = frames_free_count();
+	uint64_t free = frames_nr_free();
 	for (unsigned o = 0; o <= MAX_ORDER; o++) {
 		paddr_t pa = frames_alloc_order(o, 0);
 		KEXPECT_NE(pa, 0);
 		if (!pa)
 			continue;
 		KEXPECT_TRUE(IS_ALIGNED(pa, PAGE_SIZE << o));
-		KEXPECT_EQ(frames_free_count(), free - (1UL << o));
+		KEXPECT_EQ(frames_nr_free(), free - (1UL << o));
 		KEXPECT_EQ(pa_to_page(pa)->order, o);
 		KEXPECT_EQ(frames_free_order(pa, o), 0);
-		KEXPECT_EQ(frames_free_count(), free);
+		KEXPECT_EQ(frames_nr_free(), free);
 	}
 	KEXPECT_EQ(frames_alloc_order(MAX_ORDER + 1, 0), 0);
 }
@@ -63,7 +63,7 @@ static void split_one_block(void)
 {
 	struct held *h = held_begin();
 	drain_all(h);
-	KASSERT_EQ(frames_free_count(), 0);
+	KASSERT_EQ(frames_nr_free(), 0);
 	/* Give back one block of the largest order (they were taken first: the bottom of the stack). */
 	held_reverse(h);
 	unsigned order;

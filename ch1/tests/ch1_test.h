@@ -20,12 +20,12 @@
  */
 #define CH1_REQUIRE_FRAMES()                                                         \
 	do {                                                                         \
-		if (frames_total_count() == 0) {                                     \
+		if (frames_nr_total() == 0) {                                     \
 			paddr_t _pa = frame_alloc(FRAME_EMERGENCY);                  \
 			if (_pa)                                                     \
 				frame_free(_pa);                                     \
 		}                                                                    \
-		KASSERT_GT(frames_total_count(), 0);                                 \
+		KASSERT_GT(frames_nr_total(), 0);                                 \
 	} while (0)
 
 /* Expect two free-list digests to be equal, order by order. */
@@ -130,7 +130,7 @@ static inline int held_release(struct held *h)
  */
 static inline uint64_t drain_all(struct held *h)
 {
-	uint64_t limit = frames_total_count();
+	uint64_t limit = frames_nr_total();
 	for (int o = MAX_ORDER; o >= 0; o--) {
 		for (paddr_t pa; h->frames < limit && (pa = frames_alloc_order(o, FRAME_EMERGENCY));) {
 			if (!held_push(h, pa, o)) {
@@ -151,9 +151,9 @@ static inline uint64_t drain_all(struct held *h)
 static inline void drain_everything(struct held *h, struct buddy_digest *before)
 {
 	frames_digest(before);
-	uint64_t free = frames_free_count();
+	uint64_t free = frames_nr_free();
 	KEXPECT_EQ(drain_all(h), free);
-	KEXPECT_EQ(frames_free_count(), 0);
+	KEXPECT_EQ(frames_nr_free(), 0);
 }
 
 /* What a test may change and must put back: the shrinkers and the watermarks. */

@@ -29,15 +29,15 @@ KTEST(ch1_contig, alloc_n_frames)
 	frames_digest(&before);
 	for (size_t k = 0; k < ARRAY_SIZE(sizes); k++) {
 		size_t n = sizes[k];
-		uint64_t free = frames_free_count();
+		uint64_t free = frames_nr_free();
 		paddr_t pa = frames_alloc(n, 0);
 		KEXPECT_NE(pa, 0);
 		if (!pa)
 			continue;
 		KEXPECT_TRUE(check_and_stamp(pa, n, n << 32));
-		KEXPECT_EQ(frames_free_count(), free - n); /* exactly n: the rest went back */
+		KEXPECT_EQ(frames_nr_free(), free - n); /* exactly n: the rest went back */
 		KEXPECT_EQ(frames_free(pa, n), 0);
-		KEXPECT_EQ(frames_free_count(), free);
+		KEXPECT_EQ(frames_nr_free(), free);
 		KEXPECT_TRUE(range_free(pa, n));
 	}
 	frames_digest(&after);
@@ -112,14 +112,14 @@ static void fragmented(void)
 	/* Keep frames 1..4 of the block free: free blocks of order 0, 1, 0. */
 	KEXPECT_EQ(frames_alloc_at(block, 1, FRAME_EMERGENCY), 0);
 	KEXPECT_EQ(frames_alloc_at(block + 5 * PAGE_SIZE, size - 5, FRAME_EMERGENCY), 0);
-	KEXPECT_EQ(frames_free_count(), 4);
+	KEXPECT_EQ(frames_nr_free(), 4);
 	paddr_t three = frames_alloc(3, FRAME_EMERGENCY);
 	KEXPECT_EQ(three, block + PAGE_SIZE);
-	KEXPECT_EQ(frames_free_count(), 1);
+	KEXPECT_EQ(frames_nr_free(), 1);
 	KEXPECT_EQ(frames_free(three, 3), 0);
 	paddr_t four = frames_alloc(4, FRAME_EMERGENCY);
 	KEXPECT_EQ(four, block + PAGE_SIZE);
-	KEXPECT_EQ(frames_free_count(), 0);
+	KEXPECT_EQ(frames_nr_free(), 0);
 	KEXPECT_EQ(frames_free(four, 4), 0);
 	KEXPECT_EQ(frames_alloc(5, FRAME_EMERGENCY), 0); /* no run of 5 anywhere */
 	KEXPECT_EQ(frames_free(block, 1), 0);
@@ -143,7 +143,7 @@ KTEST(ch1_contig, run_across_small_blocks)
 KTEST(ch1_contig, alloc_bytes)
 {
 	CH1_REQUIRE_FRAMES();
-	uint64_t free = frames_free_count();
+	uint64_t free = frames_nr_free();
 	static const size_t bytes[] = {1, PAGE_SIZE, PAGE_SIZE + 1, 5 * PAGE_SIZE - 7};
 	static const size_t frames[] = {1, 1, 2, 5};
 	for (size_t k = 0; k < ARRAY_SIZE(bytes); k++) {
@@ -151,9 +151,9 @@ KTEST(ch1_contig, alloc_bytes)
 		KEXPECT_NE(pa, 0);
 		if (!pa)
 			continue;
-		KEXPECT_EQ(frames_free_count(), free - frames[k]);
+		KEXPECT_EQ(frames_nr_free(), free - frames[k]);
 		KEXPECT_EQ(frames_free_bytes(pa, bytes[k]), 0);
-		KEXPECT_EQ(frames_free_count(), free);
+		KEXPECT_EQ(frames_nr_free(), free);
 	}
 	KEXPECT_EQ(frames_alloc_bytes(0, 0), 0);
 }

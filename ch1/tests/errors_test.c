@@ -179,7 +179,7 @@ KTEST(ch1_errors, bad_watermarks)
 {
 	CH1_REQUIRE_FRAMES();
 	struct frame_watermarks wm = frames_watermarks(), bad;
-	uint64_t total = frames_total_count();
+	uint64_t total = frames_nr_total();
 	bad = (struct frame_watermarks){.min = 10, .low = 5, .high = 20};
 	KEXPECT_EQ(frames_set_watermarks(bad), -EINVAL);
 	bad = (struct frame_watermarks){.min = 10, .low = 30, .high = 20};

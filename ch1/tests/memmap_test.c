@@ -153,9 +153,9 @@ KTEST(ch1_memmap, counts_add_up)
 	for (unsigned o = 0; o <= MAX_ORDER; o++)
 		listed += st.free_blocks[o] << o;
 	KEXPECT_EQ(listed, st.free);
-	KEXPECT_EQ(frames_free_count(), st.free);
-	KEXPECT_EQ(frames_used_count(), st.used);
-	KEXPECT_EQ(frames_total_count(), st.total);
+	KEXPECT_EQ(frames_nr_free(), st.free);
+	KEXPECT_EQ(frames_nr_used(), st.used);
+	KEXPECT_EQ(frames_nr_total(), st.total);
 	KEXPECT_NULL(frames_check());
 }
 

@@ -9,7 +9,7 @@
 KTEST(ch1_pressure, default_watermarks)
 {
 	CH1_REQUIRE_FRAMES();
-	uint64_t total = frames_total_count();
+	uint64_t total = frames_nr_total();
 	struct frame_watermarks wm = frames_watermarks(), def = frames_default_watermarks(total);
 	KEXPECT_EQ(wm.min, def.min);
 	KEXPECT_EQ(wm.low, def.low);
@@ -28,7 +28,7 @@ KTEST(ch1_pressure, default_watermarks)
 /* With min 8 frames below the free count: 8 frames go, the 9th only as an emergency. */
 static void reserve(void)
 {
-	uint64_t free = frames_free_count();
+	uint64_t free = frames_nr_free();
 	struct frame_watermarks wm = {.min = free - 8, .low = free - 8, .high = free - 8};
 	KASSERT_EQ(frames_set_watermarks(wm), 0);
 	paddr_t got[9] = {0};
@@ -36,7 +36,7 @@ static void reserve(void)
 		got[i] = frame_alloc(0);
 		KEXPECT_NE(got[i], 0);
 	}
-	KEXPECT_EQ(frames_free_count(), wm.min);
+	KEXPECT_EQ(frames_nr_free(), wm.min);
 	paddr_t run = free_run(4); /* free frames to ask for by address */
 	KASSERT_NE(run, 0);
 	struct frame_stats a, b;
@@ -55,7 +55,7 @@ static void reserve(void)
 	for (int i = 0; i < 9; i++)
 		if (got[i])
 			KEXPECT_EQ(frame_free(got[i]), 0);
-	KEXPECT_EQ(frames_free_count(), free);
+	KEXPECT_EQ(frames_nr_free(), free);
 }
 
 KTEST(ch1_pressure, reserve_is_for_emergencies)
@@ -94,7 +94,7 @@ static void give_frames(struct held *h, int n)
 
 static void hysteresis(void)
 {
-	uint64_t f = frames_free_count();
+	uint64_t f = frames_nr_free();
 	struct frame_watermarks wm = {.min = f - 30, .low = f - 20, .high = f - 10};
 	KASSERT_EQ(frames_set_watermarks(wm), 0);
 	KASSERT_EQ(frames_pressure(), PRESSURE_NONE);
@@ -117,7 +117,7 @@ static void hysteresis(void)
 	take_frames(h, 5, 0); /* f - 15: between again, but coming from NONE */
 	KEXPECT_EQ(frames_pressure(), PRESSURE_NONE);
 	KEXPECT_EQ(held_release(h), 0);
-	KEXPECT_EQ(frames_free_count(), f);
+	KEXPECT_EQ(frames_nr_free(), f);
 }
 
 KTEST(ch1_pressure, pressure_states_with_hysteresis)
@@ -169,7 +169,7 @@ static void shrinker_before_failure(void)
 	paddr_t pocket = frame_alloc(FRAME_EMERGENCY);
 	KASSERT_NE(pocket, 0);
 	drain_all(h);
-	KASSERT_EQ(frames_free_count(), 0);
+	KASSERT_EQ(frames_nr_free(), 0);
 	shr = (typeof(shr)){0};
 	shr.pocket = pocket;
 	KASSERT_EQ(frames_register_shrinker(test_shrinker), 0);

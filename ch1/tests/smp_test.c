@@ -245,7 +245,7 @@ static uint64_t nr_drained;
 static void churn_drain(void *arg, int hart)
 {
 	struct smp_run *run = arg;
-	uint64_t limit = frames_total_count();
+	uint64_t limit = frames_nr_total();
 	for (int o = MAX_ORDER; o >= 0; o--) {
 		for (paddr_t pa; run->frames[hart] < limit && (pa = frames_alloc_order(o, FRAME_EMERGENCY));) {
 			uint64_t i = __atomic_fetch_add(&nr_drained, 1, __ATOMIC_RELAXED);
@@ -286,7 +286,7 @@ KTEST(ch1_smp, concurrent_drain)
 	static struct smp_run run;
 	run = (struct smp_run){.ops = 0};
 	nr_drained = 0;
-	uint64_t free = frames_free_count();
+	uint64_t free = frames_nr_free();
 	run_all(churn_drain, &run, true);
 	uint64_t drained = 0;
 	for (int h = 0; h < MAX_HARTS; h++)

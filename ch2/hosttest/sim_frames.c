@@ -156,9 +156,9 @@ int frames_free(paddr_t pa, size_t n)
 	return checked(buddy_free_range(&sim.buddy, pa_to_pfn(pa), n, &why), why, pa, n);
 }
 
-uint64_t frames_free_count(void) { return sim.buddy.free_frames; }
-uint64_t frames_used_count(void) { return sim_frames_used(); }
-uint64_t frames_total_count(void) { return sim.nframes; }
+uint64_t frames_nr_free(void) { return sim.buddy.free_frames; }
+uint64_t frames_nr_used(void) { return sim_frames_used(); }
+uint64_t frames_nr_total(void) { return sim.nframes; }
 struct frame_watermarks frames_watermarks(void) { return sim.wm; }
 
 int frames_set_watermarks(struct frame_watermarks wm)

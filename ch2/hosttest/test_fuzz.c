@@ -124,7 +124,7 @@ static void perturb(unsigned long k, struct frame_watermarks normal)
 		kmalloc_set_debug(!kmalloc_debug());
 		break;
 	case 2: {
-		uint64_t total = frames_total_count();
+		uint64_t total = frames_nr_total();
 		struct frame_watermarks press = {0, total, total};
 		frames_set_watermarks(k & 1 ? press : normal);
 		break;

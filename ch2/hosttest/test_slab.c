@@ -334,7 +334,7 @@ static void test_out_of_memory(void)
 		}
 	}
 	CHECK(got > 0);
-	CHECK_EQ(frames_free_count(), 0);
+	CHECK_EQ(frames_nr_free(), 0);
 	while (head) {
 		void *next = *(void **)head;
 		kfree(head);
@@ -362,7 +362,7 @@ static void test_pressure(void)
 	for (int i = 0; i < 200; i++)
 		objs[i] = kmem_cache_alloc(s, 0);
 	/* Pressure: every slab that empties goes back at once. */
-	uint64_t total = frames_total_count();
+	uint64_t total = frames_nr_total();
 	struct frame_watermarks wm = frames_watermarks(), high = {0, total, total};
 	CHECK_EQ(frames_set_watermarks(high), 0);
 	CHECK(frames_pressure() != PRESSURE_NONE);

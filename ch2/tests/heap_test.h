@@ -19,7 +19,7 @@ static inline uint64_t heap_settled(void)
 static inline uint64_t free_settled(void)
 {
 	kmalloc_shrink();
-	return frames_free_count();
+	return frames_nr_free();
 }
 
 /*

@@ -228,10 +228,10 @@ KTEST(ch2_kmalloc, large_takes_exact_frames)
 	uint64_t free = free_settled();
 	void *p = kmalloc(5 * PAGE_SIZE - 100);
 	KASSERT_NOT_NULL(p);
-	KEXPECT_EQ(frames_free_count(), free - 5);
+	KEXPECT_EQ(frames_nr_free(), free - 5);
 	KEXPECT_EQ(kmalloc_debug() ? ksize(p) : ksize(p) / PAGE_SIZE, kmalloc_debug() ? 5 * PAGE_SIZE - 100 : 5);
 	kfree(p);
-	KEXPECT_EQ(frames_free_count(), free);
+	KEXPECT_EQ(frames_nr_free(), free);
 }
 
 KTEST(ch2_kmalloc, aligned_large_takes_one_block)
@@ -256,15 +256,15 @@ KTEST(ch2_kmalloc, aligned_large_takes_one_block)
 	uint64_t free = free_settled(), held = heap_settled();
 	for (unsigned k = 0; k < ARRAY_SIZE(cases); k++) {
 		size_t size = cases[k].size, align = cases[k].align, want = cases[k].frames;
-		uint64_t f0 = frames_free_count(), h0 = heap_frames_held();
+		uint64_t f0 = frames_nr_free(), h0 = heap_frames_held();
 		uint8_t *p = kmalloc_aligned(size, align);
 		KEXPECT_NOT_NULL(p);
 		if (!p)
 			continue;
-		uint64_t taken = f0 - frames_free_count(), counted = heap_frames_held() - h0;
+		uint64_t taken = f0 - frames_nr_free(), counted = heap_frames_held() - h0;
 		size_t usable = ksize(p);
 		kfree(p);
-		uint64_t back = frames_free_count() - (f0 - taken), uncounted = h0 + counted - heap_frames_held();
+		uint64_t back = frames_nr_free() - (f0 - taken), uncounted = h0 + counted - heap_frames_held();
 		if (!IS_ALIGNED((uintptr_t)p, align) || taken != want || counted != want || back != want ||
 		    uncounted != want || usable != (kmalloc_debug() ? size : want * PAGE_SIZE))
 			printk("kmalloc_aligned(%zu, %zu): %p, took %lu frame(s) (want %zu), heap_frames_held +%lu, "

@@ -11,7 +11,7 @@ static struct frame_watermarks saved_wm;
 
 static bool press(void)
 {
-	uint64_t total = frames_total_count();
+	uint64_t total = frames_nr_total();
 	saved_wm = frames_watermarks();
 	struct frame_watermarks wm = {saved_wm.min, total, total};
 	return frames_set_watermarks(wm) == 0 && frames_pressure() != PRESSURE_NONE;
@@ -72,7 +72,7 @@ KTEST(ch2_pressure, shrinker_called_when_frames_run_out)
 	KEXPECT_GT(st.slabs, 0);
 	/* min = total: every ordinary allocation must fail, after asking the shrinkers. */
 	struct frame_watermarks wm = frames_watermarks();
-	uint64_t total = frames_total_count();
+	uint64_t total = frames_nr_total();
 	struct frame_watermarks none = {total, total, total};
 	KASSERT_EQ(frames_set_watermarks(none), 0);
 	paddr_t pa = frame_alloc(0);
@@ -131,7 +131,7 @@ KTEST(ch2_pressure, exhaustion_and_recovery)
 	/* Memory is gone (down to ch1's emergency reserve): NULL, not a crash. */
 	KEXPECT_NULL(kmalloc(64 * KiB));
 	KEXPECT_NE(frames_pressure(), PRESSURE_NONE);
-	KEXPECT_LE(frames_free_count(), frames_watermarks().min + 8);
+	KEXPECT_LE(frames_nr_free(), frames_watermarks().min + 8);
 	/* The reserve is there for those who may use it. */
 	if (frames_watermarks().min > 0) {
 		void *e = kmalloc_flags(PAGE_SIZE, KMALLOC_EMERGENCY);

@@ -71,11 +71,11 @@ static int build(void)
 int kspace_init(void)
 {
 	report = (struct kspace_init_report){.failat = bootarg_ulong("kspace_failat")};
-	report.frames_before = frames_free_count();
+	report.frames_before = frames_nr_free();
 	printk("kspace: building the kernel page table\n");
 	pt_inject_alloc_failure(report.failat);
 	report.err = build();
-	report.frames_after = frames_free_count();
+	report.frames_after = frames_nr_free();
 	if (report.err) {
 		printk("kspace: building the kernel page table failed (%s); keeping the boot page table\n",
 		       errno_name(report.err));

@@ -38,7 +38,7 @@ struct scratch {
 /* Make scratch table @s for this test; fail the test if there is no frame. */
 #define SCRATCH_BEGIN(s)                                                             \
 	do {                                                                         \
-		(s).free_before = frames_free_count();                               \
+		(s).free_before = frames_nr_free();                               \
 		KASSERT_EQ(pt_init(&(s).pt), 0);                                     \
 	} while (0)
 
@@ -46,7 +46,7 @@ struct scratch {
 #define SCRATCH_END(s)                                                               \
 	do {                                                                         \
 		pt_destroy(&(s).pt);                                                 \
-		KEXPECT_EQ(frames_free_count(), (s).free_before);                    \
+		KEXPECT_EQ(frames_nr_free(), (s).free_before);                    \
 	} while (0)
 
 /*
@@ -141,7 +141,7 @@ static inline void drain_memory(struct drain *d, uint64_t keep)
 	d->wm = frames_watermarks();
 	frames_set_watermarks((struct frame_watermarks){0, 0, 0});
 	for (int order = MAX_ORDER; order >= 0; order--) {
-		while (d->n < DRAIN_MAX && frames_free_count() >= keep + (1UL << order)) {
+		while (d->n < DRAIN_MAX && frames_nr_free() >= keep + (1UL << order)) {
 			paddr_t pa = frames_alloc_order(order, 0);
 			if (!pa)
 				break;

@@ -30,7 +30,7 @@ KTEST(ch3_errors, overlap)
 	SCRATCH_BEGIN(s);
 	KASSERT_EQ(pt_map(&s.pt, T_VA, T_PA, 2 * PAGE_SIZE, RW), 0);
 	KASSERT_EQ(pt_map(&s.pt, T_VA + 2 * MEGAPAGE_SIZE, T_PA, MEGAPAGE_SIZE, RW | PT_MAP_HUGE), 0);
-	uint64_t tables = s.pt.nr_tables, free_now = frames_free_count();
+	uint64_t tables = s.pt.nr_tables, free_now = frames_nr_free();
 	KEXPECT_EQ(pt_map(&s.pt, T_VA, T_PA, PAGE_SIZE, RW), -EEXIST);
 	KEXPECT_EQ(pt_map(&s.pt, T_VA + PAGE_SIZE, T_PA, 4 * PAGE_SIZE, RW), -EEXIST);
 	KEXPECT_EQ(pt_map(&s.pt, T_VA - PAGE_SIZE, T_PA, 2 * PAGE_SIZE, RW), -EEXIST);
@@ -43,7 +43,7 @@ KTEST(ch3_errors, overlap)
 	KEXPECT_EQ(q_size(&s.pt, T_VA + 2 * PAGE_SIZE), -ENOENT);
 	KEXPECT_EQ(q_size(&s.pt, T_VA - PAGE_SIZE), -ENOENT);
 	KEXPECT_EQ(s.pt.nr_tables, tables);
-	KEXPECT_EQ(frames_free_count(), free_now);
+	KEXPECT_EQ(frames_nr_free(), free_now);
 	KEXPECT_EQ(q_pa(&s.pt, T_VA + PAGE_SIZE), T_PA + PAGE_SIZE);
 	SCRATCH_END(s);
 }
@@ -127,14 +127,14 @@ KTEST(ch3_errors, out_of_memory_rolls_back)
 {
 	struct scratch s;
 	SCRATCH_BEGIN(s);
-	uint64_t free_now = frames_free_count();
+	uint64_t free_now = frames_nr_free();
 	for (unsigned long failat = 1; failat <= OOM_TABLES; failat++) {
 		pt_inject_alloc_failure(failat);
 		KEXPECT_EQ(pt_map(&s.pt, OOM_VA, T_PA, OOM_SIZE, RW), -ENOMEM);
 		pt_inject_alloc_failure(0);
 		KEXPECT_TRUE(pt_range_free(&s.pt, OOM_VA, OOM_VA + OOM_SIZE));
 		KEXPECT_EQ(s.pt.nr_tables, 1);
-		KEXPECT_EQ(frames_free_count(), free_now);
+		KEXPECT_EQ(frames_nr_free(), free_now);
 	}
 	pt_inject_alloc_failure(OOM_TABLES + 1);
 	KEXPECT_EQ(pt_map(&s.pt, OOM_VA, T_PA, OOM_SIZE, RW), 0);
@@ -150,13 +150,13 @@ KTEST(ch3_errors, out_of_memory_keeps_existing_tables)
 	SCRATCH_BEGIN(s);
 	KASSERT_EQ(pt_map(&s.pt, OOM_VA - PAGE_SIZE, T_PA, PAGE_SIZE, RW), 0);
 	KASSERT_EQ(s.pt.nr_tables, 3);
-	uint64_t free_now = frames_free_count();
+	uint64_t free_now = frames_nr_free();
 	for (unsigned long failat = 1; failat <= OOM_TABLES - 2; failat++) {
 		pt_inject_alloc_failure(failat);
 		KEXPECT_EQ(pt_map(&s.pt, OOM_VA, T_PA, OOM_SIZE, RW), -ENOMEM);
 		pt_inject_alloc_failure(0);
 		KEXPECT_EQ(s.pt.nr_tables, 3);
-		KEXPECT_EQ(frames_free_count(), free_now);
+		KEXPECT_EQ(frames_nr_free(), free_now);
 		KEXPECT_EQ(q_pa(&s.pt, OOM_VA - PAGE_SIZE), T_PA);
 		KEXPECT_TRUE(pt_range_free(&s.pt, OOM_VA, OOM_VA + OOM_SIZE));
 	}
@@ -171,18 +171,18 @@ KTEST(ch3_errors, out_of_memory_for_real)
 	static struct drain d;
 	const uint64_t keep = 3;
 	drain_memory(&d, keep);
-	uint64_t left = frames_free_count();
+	uint64_t left = frames_nr_free();
 	KEXPECT_EQ(left, keep);
 	/* 64 MiB of small pages in a fresh gigabyte: 1 + 32 tables. */
 	int err = pt_map(&s.pt, 3 * GIGAPAGE_SIZE, T_PA, 64 * MiB, RW);
-	uint64_t after = frames_free_count();
+	uint64_t after = frames_nr_free();
 	size_t tables = s.pt.nr_tables;
 	bool range_free = pt_range_free(&s.pt, 3 * GIGAPAGE_SIZE, 3 * GIGAPAGE_SIZE + 64 * MiB);
 	/* Two tables are there: a small map still works. */
 	int small = pt_map(&s.pt, 3 * GIGAPAGE_SIZE, T_PA, PAGE_SIZE, RW);
 	if (!small)
 		pt_unmap(&s.pt, 3 * GIGAPAGE_SIZE, PAGE_SIZE, NULL);
-	uint64_t after_small = frames_free_count();
+	uint64_t after_small = frames_nr_free();
 	undrain_memory(&d);
 	/* A shrinker (ch2's) may have given frames back meanwhile: never fewer. */
 	KEXPECT_EQ(err, -ENOMEM);
@@ -192,5 +192,5 @@ KTEST(ch3_errors, out_of_memory_for_real)
 	KEXPECT_EQ(small, 0);
 	KEXPECT_GE(after_small, left);
 	pt_destroy(&s.pt);
-	KEXPECT_GE(frames_free_count(), s.free_before);
+	KEXPECT_GE(frames_nr_free(), s.free_before);
 }

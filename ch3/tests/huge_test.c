@@ -106,7 +106,7 @@ KTEST(ch3_huge, split_out_of_memory)
 	struct scratch s;
 	SCRATCH_BEGIN(s);
 	KASSERT_EQ(pt_map(&s.pt, T_VA, T_PA, GIGAPAGE_SIZE, RW | PT_MAP_HUGE), 0);
-	uint64_t free_now = frames_free_count();
+	uint64_t free_now = frames_nr_free();
 	/* The first split (1 GiB -> 2 MiB) works, the second fails: both undone. */
 	for (unsigned long failat = 1; failat <= 2; failat++) {
 		pt_inject_alloc_failure(failat);
@@ -114,13 +114,13 @@ KTEST(ch3_huge, split_out_of_memory)
 		pt_inject_alloc_failure(0);
 		KEXPECT_EQ(q_size(&s.pt, T_VA + 3 * PAGE_SIZE), GIGAPAGE_SIZE);
 		KEXPECT_EQ(s.pt.nr_tables, 1);
-		KEXPECT_EQ(frames_free_count(), free_now);
+		KEXPECT_EQ(frames_nr_free(), free_now);
 		pt_inject_alloc_failure(failat);
 		KEXPECT_EQ(pt_protect(&s.pt, T_VA + MEGAPAGE_SIZE + PAGE_SIZE, PAGE_SIZE, PTE_R, NULL), -ENOMEM);
 		pt_inject_alloc_failure(0);
 		KEXPECT_EQ(q_flags(&s.pt, T_VA + MEGAPAGE_SIZE + PAGE_SIZE), LEAF(RW));
 		KEXPECT_EQ(s.pt.nr_tables, 1);
-		KEXPECT_EQ(frames_free_count(), free_now);
+		KEXPECT_EQ(frames_nr_free(), free_now);
 	}
 	SCRATCH_END(s);
 }
@@ -148,7 +148,7 @@ KTEST(ch3_huge, split_both_edges_out_of_memory)
 	int level;
 	pte_t leaf = leaf_of(&s.pt, T_VA, &level);
 	KASSERT_EQ(level, 2);
-	uint64_t free_now = frames_free_count();
+	uint64_t free_now = frames_nr_free();
 	vaddr_t start = T_VA + 3 * PAGE_SIZE, end = T_VA + 5 * MEGAPAGE_SIZE + 7 * PAGE_SIZE;
 	for (unsigned long failat = 1; failat <= 3; failat++) {
 		for (int protect = 0; protect <= 1; protect++) {
@@ -166,7 +166,7 @@ KTEST(ch3_huge, split_both_edges_out_of_memory)
 			KEXPECT_EQ(leaf_of(&s.pt, end, &level), leaf);
 			KEXPECT_EQ(q_pa(&s.pt, end - PAGE_SIZE + 8), T_PA + (end - T_VA) - PAGE_SIZE + 8);
 			KEXPECT_EQ(s.pt.nr_tables, 1);
-			KEXPECT_EQ(frames_free_count(), free_now);
+			KEXPECT_EQ(frames_nr_free(), free_now);
 		}
 	}
 	/* With memory the same unmap takes those three tables, no more. */

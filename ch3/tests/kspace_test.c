@@ -196,7 +196,7 @@ KTEST(ch3_kspace, nothing_else_mapped)
 KTEST(ch3_kspace, kernel_map_and_access)
 {
 	KSPACE_REQUIRE();
-	uint64_t free_before = frames_free_count();
+	uint64_t free_before = frames_nr_free();
 	paddr_t frame = frame_alloc(FRAME_ZERO);
 	KASSERT_NE(frame, 0);
 	vaddr_t va = KSPACE_VMAP_BASE + 5 * PAGE_SIZE;
@@ -211,13 +211,13 @@ KTEST(ch3_kspace, kernel_map_and_access)
 	KEXPECT_EQ(probe_read64((void *)va, &v), -EFAULT);
 	KEXPECT_EQ(kernel_unmap(va, PAGE_SIZE), -ENOENT);
 	frame_free(frame);
-	KEXPECT_EQ(frames_free_count(), free_before);
+	KEXPECT_EQ(frames_nr_free(), free_before);
 }
 
 KTEST(ch3_kspace, build_failure_frees_everything)
 {
 	/* Fail each table allocation of a full build in turn, on a scratch table. */
-	uint64_t free_before = frames_free_count();
+	uint64_t free_before = frames_nr_free();
 	struct pagetable pt;
 	KASSERT_EQ(pt_init(&pt), 0);
 	int err = kspace_build(&pt);
@@ -227,7 +227,7 @@ KTEST(ch3_kspace, build_failure_frees_everything)
 		KEXPECT_EQ(kspace_check(&pt), 0);
 	pt_destroy(&pt);
 	KASSERT_EQ(err, 0);
-	KEXPECT_EQ(frames_free_count(), free_before);
+	KEXPECT_EQ(frames_nr_free(), free_before);
 	for (unsigned long failat = 2; failat <= tables; failat++) {
 		KASSERT_EQ(pt_init(&pt), 0);
 		pt_inject_alloc_failure(failat - 1); /* the root is taken already */
@@ -235,7 +235,7 @@ KTEST(ch3_kspace, build_failure_frees_everything)
 		pt_inject_alloc_failure(0);
 		pt_destroy(&pt);
 		KEXPECT_EQ(err, -ENOMEM);
-		KEXPECT_EQ(frames_free_count(), free_before);
+		KEXPECT_EQ(frames_nr_free(), free_before);
 	}
 }
 

@@ -179,7 +179,7 @@ KTEST(ch3_map, unmap_frees_empty_tables)
 	KEXPECT_EQ(q_pa(&s.pt, T_VA + MEGAPAGE_SIZE + PAGE_SIZE), T_PA);
 	KEXPECT_EQ(pt_unmap(&s.pt, T_VA + MEGAPAGE_SIZE + PAGE_SIZE, PAGE_SIZE, NULL), 0);
 	KEXPECT_EQ(s.pt.nr_tables, 1);
-	KEXPECT_EQ(frames_free_count(), s.free_before - 1);
+	KEXPECT_EQ(frames_nr_free(), s.free_before - 1);
 	SCRATCH_END(s);
 }
 
@@ -200,7 +200,7 @@ KTEST(ch3_map, no_leak_over_cycles)
 {
 	struct scratch s;
 	SCRATCH_BEGIN(s);
-	uint64_t free_now = frames_free_count();
+	uint64_t free_now = frames_nr_free();
 	for (int i = 0; i < 40; i++) {
 		vaddr_t va = T_VA + (i % 8) * 3 * MEGAPAGE_SIZE - (i % 3) * PAGE_SIZE + GIGAPAGE_SIZE;
 		size_t size = (i % 5 + 1) * MEGAPAGE_SIZE + (i % 4) * PAGE_SIZE;
@@ -210,7 +210,7 @@ KTEST(ch3_map, no_leak_over_cycles)
 		KASSERT_EQ(pt_unmap(&s.pt, va, size, NULL), 0);
 		KASSERT_EQ(pt_unmap(&s.pt, 8 * GIGAPAGE_SIZE, GIGAPAGE_SIZE, NULL), 0);
 		KASSERT_EQ(s.pt.nr_tables, 1);
-		KASSERT_EQ(frames_free_count(), free_now);
+		KASSERT_EQ(frames_nr_free(), free_now);
 	}
 	SCRATCH_END(s);
 }

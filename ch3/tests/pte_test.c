@@ -62,7 +62,7 @@ KTEST(ch3_pte, walk_allocates_tables)
 	KEXPECT_EQ(level, 0);
 	KEXPECT_EQ(*pte, 0);
 	KEXPECT_EQ(s.pt.nr_tables, 3); /* root, a level-1 and a level-0 table */
-	KEXPECT_EQ(frames_free_count(), s.free_before - 3);
+	KEXPECT_EQ(frames_nr_free(), s.free_before - 3);
 	/* The same slot again, now without allocating. */
 	level = 0;
 	KEXPECT_TRUE(pt_walk(&s.pt, T_VA + 0x5fff, &level, false) == pte);

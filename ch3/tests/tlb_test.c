@@ -61,7 +61,7 @@ KTEST(ch3_tlb, tables_freed_after_flush)
 	struct scratch s;
 	SCRATCH_BEGIN(s);
 	KASSERT_EQ(pt_map(&s.pt, T_VA, T_PA, PAGE_SIZE, PTE_R | PTE_W), 0);
-	uint64_t mapped = frames_free_count();
+	uint64_t mapped = frames_nr_free();
 	struct tlb_flusher fl;
 	tlb_flusher_init(&fl, false);
 	struct tlb_stats before = tlb_get_stats();
@@ -69,9 +69,9 @@ KTEST(ch3_tlb, tables_freed_after_flush)
 	KEXPECT_EQ(s.pt.nr_tables, 1);
 	KEXPECT_TRUE(fl.all);
 	KEXPECT_EQ(fl.nr_tables, 2);
-	KEXPECT_EQ(frames_free_count(), mapped); /* not yet */
+	KEXPECT_EQ(frames_nr_free(), mapped); /* not yet */
 	tlb_flusher_finish(&fl);
-	KEXPECT_EQ(frames_free_count(), mapped + 2);
+	KEXPECT_EQ(frames_nr_free(), mapped + 2);
 	struct tlb_stats after = tlb_get_stats();
 	KEXPECT_EQ(after.full_flushes - before.full_flushes, 1);
 	KEXPECT_EQ(after.tables_freed - before.tables_freed, 2);
@@ -106,7 +106,7 @@ KTEST(ch3_tlb, kernel_map_flushes_only_a_rollback)
 	vaddr_t va = KSPACE_VMAP_BASE + 2 * GIGAPAGE_SIZE;
 	paddr_t frame = frame_alloc(FRAME_ZERO);
 	KASSERT_NE(frame, 0);
-	uint64_t free_before = frames_free_count();
+	uint64_t free_before = frames_nr_free();
 	uint64_t calls = harts_online() > 1 ? 1 : 0;
 	/* A new mapping replaces no entry any TLB may hold: no flush anywhere. */
 	struct tlb_stats s0 = tlb_get_stats();
@@ -116,7 +116,7 @@ KTEST(ch3_tlb, kernel_map_flushes_only_a_rollback)
 	KEXPECT_EQ(s1.remote_calls - s0.remote_calls, 0);
 	if (!mapped)
 		KEXPECT_EQ(kernel_unmap(va, PAGE_SIZE), 0);
-	KEXPECT_EQ(frames_free_count(), free_before);
+	KEXPECT_EQ(frames_nr_free(), free_before);
 	/* Out of memory at the second table: the map rolls back, unlinking the
 	 * first, which a hart may have cached: every other hart flushes all. */
 	pt_inject_alloc_failure(2);
@@ -127,7 +127,7 @@ KTEST(ch3_tlb, kernel_map_flushes_only_a_rollback)
 	KEXPECT_EQ(err, -ENOMEM);
 	KEXPECT_EQ(s3.remote_calls - s2.remote_calls, calls);
 	KEXPECT_EQ(s3.remote_full - s2.remote_full, calls);
-	KEXPECT_EQ(frames_free_count(), free_before);
+	KEXPECT_EQ(frames_nr_free(), free_before);
 	KEXPECT_EQ(kernel_unmap(va, PAGE_SIZE), -ENOENT);
 	frame_free(frame);
 }

@@ -86,7 +86,7 @@ def test_colors_only_on_a_terminal(lab, monkeypatch):
 
 
 def test_failed_test_shows_its_diagnostic_and_hint(lab):
-    diag = "ch1/tests/alpha_test.c:42: expected frames_free_count() == before (1234), got 1233"
+    diag = "ch1/tests/alpha_test.c:42: expected frames_nr_free() == before (1234), got 1233"
     lab.qemu(
         {"serial": ktap_log(passing_suites(1))},
         **{BIG: {"serial": with_alpha_two(2, T("two", ok=False, diag=(diag,))), "exit": 1}},

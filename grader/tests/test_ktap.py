@@ -16,7 +16,7 @@ def test_example_from_the_design():
     buddy = run.suites["ch1.buddy"]
     assert buddy.complete and [r.ok for r in buddy.results] == [True, False, False]
     assert buddy.result("exhaustion").explanation() == [
-        "ch1/tests/buddy_test.c:42: expected frames_free_count() == before (1234), got 1233"
+        "ch1/tests/buddy_test.c:42: expected frames_nr_free() == before (1234), got 1233"
     ]
     assert buddy.result("alloc_order").todo() == "buddy split"
     assert buddy.result("split_merge").diagnostics == []
