@@ -20,6 +20,9 @@
  * hart is, stops the work the test left on other harts, releases the locks
  * it held, and goes on.
  *
+ * Suites that are not KTEST functions (ch4's user test programs) join the
+ * run through ktest_add_suite().
+ *
  * Bootargs: `ktest=<glob>[,<glob>...]` runs the suites whose name matches one
  * (default `*`), `ktest=none` runs none, `ktest_timeout=<ms>` sets the
  * watchdog (0: off), `ktest_times` prints each test's time. `bench=<glob>`
@@ -177,6 +180,71 @@ enum ktest_verdict {
  * @return a ::ktest_verdict.
  */
 int ktest_run_nested(void (*fn)(void), uint64_t timeout_ms);
+
+/**
+ * @name External suites
+ * A suite whose tests are not KTEST functions: chapter 4 runs each user test
+ * program as one suite (`ch4.user.fork`), the program printing its own KTAP.
+ * @{
+ */
+
+/** What an external suite's tests came to. */
+struct ktest_counts {
+	int pass; /**< Tests that passed. */
+	int fail; /**< Tests that failed. */
+	int skip; /**< Tests that were skipped. */
+};
+
+/**
+ * An external suite's body: run the suite named @p name (with the @p arg it
+ * was added with), print it as a KTAP subtest (`KTAP version 1`,
+ * `# Subtest: <name>`, `1..<n>`, one `ok`/`not ok <i> <test>` line per test,
+ * as a KTEST suite prints; the runner indents every line by four spaces) and
+ * keep @p out up to date as tests end, so that an abandoned suite still
+ * counts what it ran.
+ * @return 0, or a negative errno if the suite could not run (it then fails).
+ */
+typedef int (*ktest_suite_fn)(const char *name, void *arg, struct ktest_counts *out);
+
+/**
+ * Add an external suite to the run: called before ktest_main(), typically
+ * from an initcall (ch4 adds one suite per user test program of its
+ * initramfs). The suite is numbered in the top-level plan like any other,
+ * runs after the KTEST suites in the order added, only if `ktest=` selects
+ * @p name, on the boot hart under the watchdog (ktest_watchdog_pet()), and
+ * fails if a test failed, it ran no test, @p fn returned an error, or it
+ * faulted in the kernel or overran the watchdog (abandoned as a test is).
+ * The runner prints its `ok`/`not ok` line and counts it in `# Totals`.
+ * @param name "chN.topic" or "chN.user.topic": lower-case letters, digits,
+ *        `.` and `_`, a `.` after the first part, fewer than 64 characters;
+ *        copied.
+ * @param fn   the suite's body (::ktest_suite_fn).
+ * @param arg  passed to @p fn as it is (a program's initramfs entry, say).
+ * @return 0; -EINVAL for a NULL @p fn or a bad name; -EEXIST if a suite of
+ *         that name was added already; -EBUSY once the run has started;
+ *         -ENOSPC past 64 suites.
+ */
+int ktest_add_suite(const char *name, ktest_suite_fn fn, void *arg);
+
+/**
+ * Restart the watchdog's count for the running test or external suite, so
+ * that an external suite's limit applies to each of its tests rather than to
+ * the whole suite: call it as each test of the suite begins. Boot hart only;
+ * does nothing when nothing runs or the watchdog is off.
+ */
+void ktest_watchdog_pet(void);
+
+/**
+ * For the runner's own tests (common.ktest_suite): run @p fn (@p name,
+ * @p arg) as an external suite inside the current test, as
+ * ktest_run_nested() runs a test: its output indented, under a watchdog of
+ * @p timeout_ms (0: none), its counts in @p out.
+ * @return a ::ktest_verdict: KTEST_PASS, or KTEST_FAIL as ktest_add_suite()
+ *         says.
+ */
+int ktest_run_suite_nested(const char *name, ktest_suite_fn fn, void *arg, uint64_t timeout_ms,
+			   struct ktest_counts *out);
+/** @} */
 
 /** Print `# bench <name>: <value> <unit>` (name as "ch1.order0"). */
 void kbench_report(const char *name, uint64_t value, const char *unit);

@@ -13,8 +13,12 @@
  *       # ch1.buddy: pass:P fail:F skip:S total:T
  *   ok 1 ch1.buddy
  *   # Totals: pass:P fail:F skip:S total:T
+ *
+ * External suites (ktest_add_suite(): ch4's user test programs) print their
+ * own subtest; they run after the KTEST suites, numbered in the same plan.
  */
 #include "backtrace.h"
+#include "errno.h"
 #include "fdt.h"
 #include "ksetjmp.h"
 #include "ktest.h"
@@ -28,6 +32,7 @@
 #include "trap.h"
 
 #define MAX_TESTS 1024
+#define MAX_SUITES 64 /* external suites: ktest_add_suite() */
 #define NAME_MAX 64
 /* How long one test may run before the watchdog abandons it, unless the
  * bootarg ktest_timeout=<ms> says otherwise (0: no watchdog). */
@@ -42,6 +47,7 @@ enum verdict { PASS = KTEST_PASS, FAIL = KTEST_FAIL, SKIP = KTEST_SKIPPED };
 /* The test now running (on the boot hart). */
 static struct {
 	volatile bool running;
+	bool external; /* an external suite: its own output is not diagnostics */
 	volatile enum verdict verdict;
 	char skip_reason[NAME_MAX];
 	uint64_t env[KJMP_REGS];
@@ -144,6 +150,8 @@ void ktest_on_fault(struct trap_frame *tf)
 	if (!cur.running)
 		return;
 	printk_end_line(); /* what the test was printing ends where it stopped */
+	if (cur.external)
+		printk_set_line_prefix("    # ");
 	int me = cpuid();
 	if (me != boot_hart()) {
 		/* A fault in a test's work on another hart: that hart gives up its
@@ -166,6 +174,8 @@ static void on_watchdog(struct trap_frame *tf)
 	if (!cur.running || cpuid() != boot_hart())
 		return; /* a late tick after the test ended */
 	printk_end_line();
+	if (cur.external)
+		printk_set_line_prefix("    # ");
 	printk("watchdog: the test ran %lu ms without finishing: abandoned\n",
 	       timeout_ticks * 1000 / machine.timebase_hz);
 	print_where(cpuid(), tf);
@@ -179,6 +189,12 @@ static void watchdog_arm(void)
 		return;
 	timer_arm(watchdog_timer, rdtime() + timeout_ticks);
 	intr_on();
+}
+
+void ktest_watchdog_pet(void)
+{
+	if (cur.running && timeout_ticks && cpuid() == boot_hart())
+		timer_arm(watchdog_timer, rdtime() + timeout_ticks);
 }
 
 static void watchdog_disarm(void)
@@ -225,7 +241,99 @@ static enum verdict run_one(const struct ktest *t)
 	return v;
 }
 
-int ktest_run_nested(void (*fn)(void), uint64_t timeout_ms)
+/* ---- external suites ---------------------------------------------------- */
+
+struct ext_suite {
+	char name[NAME_MAX];
+	ktest_suite_fn fn;
+	void *arg;
+};
+
+static struct ext_suite ext_suites[MAX_SUITES];
+static int nr_ext_suites;
+static bool run_started; /* ktest_main() has begun: no more suites */
+
+/* "ch4.user.fork": [a-z0-9._], a '.' after a first part, short enough. */
+static bool valid_suite_name(const char *name)
+{
+	size_t len = strlen(name);
+	if (len == 0 || len >= NAME_MAX || name[0] == '.' || !strchr(name, '.'))
+		return false;
+	for (const char *c = name; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '.' || *c == '_'))
+			return false;
+	return true;
+}
+
+int ktest_add_suite(const char *name, ktest_suite_fn fn, void *arg)
+{
+	if (!fn || !name || !valid_suite_name(name))
+		return -EINVAL;
+	for (int i = 0; i < nr_ext_suites; i++)
+		if (strcmp(ext_suites[i].name, name) == 0)
+			return -EEXIST;
+	if (run_started)
+		return -EBUSY;
+	if (nr_ext_suites == MAX_SUITES)
+		return -ENOSPC;
+	struct ext_suite *s = &ext_suites[nr_ext_suites++];
+	strlcpy(s->name, name, sizeof(s->name));
+	s->fn = fn;
+	s->arg = arg;
+	return 0;
+}
+
+/* The suite run_external() is running, for ext_body(), which takes no argument. */
+static struct {
+	const struct ext_suite *suite;
+	struct ktest_counts *counts;
+	int err;
+	bool returned; /* its fn returned: not abandoned */
+} ext_now;
+
+static void ext_body(void)
+{
+	ext_now.err = ext_now.suite->fn(ext_now.suite->name, ext_now.suite->arg, ext_now.counts);
+	ext_now.returned = true;
+	KTEST_COUNT_CHECK_(); /* the suite's tests made the checks */
+}
+
+/*
+ * Run external suite @s, its own lines indented into the subtest, the
+ * runner's lines about it diagnostics; @c gets its counts.
+ */
+static enum verdict run_external(const struct ext_suite *s, struct ktest_counts *c)
+{
+	*c = (struct ktest_counts){0};
+	ext_now.suite = s;
+	ext_now.counts = c;
+	ext_now.err = 0;
+	ext_now.returned = false;
+	todo_epoch++;
+	cur.external = true;
+	printk_set_line_prefix("    ");
+	enum verdict v = run_body(ext_body);
+	printk_set_line_prefix("    # ");
+	cur.external = false;
+	if (!ext_now.returned)
+		printk("%s: abandoned after %d test(s)\n", s->name, c->pass + c->fail + c->skip);
+	else if (ext_now.err < 0)
+		printk("%s: could not run: error %d\n", s->name, ext_now.err), v = FAIL;
+	else if (c->pass + c->fail + c->skip == 0)
+		printk("%s: ran no test\n", s->name), v = FAIL;
+	else if (c->fail)
+		v = FAIL;
+	printk("%s: pass:%d fail:%d skip:%d total:%d\n", s->name, c->pass, c->fail, c->skip,
+	       c->pass + c->fail + c->skip);
+	printk_set_line_prefix(NULL);
+	return v;
+}
+
+/* ---- tests inside a test (common.ktest) ----------------------------------- */
+
+/* Run @run(@arg) as a test inside the current one, with a watchdog of
+ * @timeout_ms: the current test's state is saved around it. */
+static enum verdict run_nested(enum verdict (*run)(const void *), const void *arg, uint64_t timeout_ms)
 {
 	uint64_t saved_env[KJMP_REGS], saved_ticks = timeout_ticks;
 	enum verdict saved_verdict = cur.verdict;
@@ -235,16 +343,48 @@ int ktest_run_nested(void (*fn)(void), uint64_t timeout_ms)
 	strlcpy(saved_reason, cur.skip_reason, sizeof(saved_reason));
 	watchdog_disarm(); /* the caller's */
 	timeout_ticks = timeout_ms * machine.timebase_hz / 1000;
-	enum verdict v = run_body(fn);
+	enum verdict v = run(arg);
 	timeout_ticks = saved_ticks;
 	memcpy(cur.env, saved_env, sizeof(saved_env));
 	strlcpy(cur.skip_reason, saved_reason, sizeof(cur.skip_reason));
 	cur.verdict = saved_verdict;
 	ktest_checks = saved_checks;
 	cur.running = true;
+	printk_set_line_prefix("    # "); /* the caller's */
 	watchdog_arm(); /* the caller's again, afresh */
 	return v;
 }
+
+static enum verdict run_fn(const void *fn)
+{
+	return run_body((void (*)(void))fn);
+}
+
+int ktest_run_nested(void (*fn)(void), uint64_t timeout_ms)
+{
+	return run_nested(run_fn, (const void *)fn, timeout_ms);
+}
+
+struct nested_suite {
+	struct ext_suite suite;
+	struct ktest_counts *out;
+};
+
+static enum verdict run_suite_fn(const void *arg)
+{
+	const struct nested_suite *ns = arg;
+	return run_external(&ns->suite, ns->out);
+}
+
+int ktest_run_suite_nested(const char *name, ktest_suite_fn fn, void *arg, uint64_t timeout_ms,
+			   struct ktest_counts *out)
+{
+	struct nested_suite ns = {.suite = {.fn = fn, .arg = arg}, .out = out};
+	strlcpy(ns.suite.name, name, sizeof(ns.suite.name));
+	return run_nested(run_suite_fn, &ns, timeout_ms);
+}
+
+/* ---- selecting and running ------------------------------------------------- */
 
 static const struct ktest *tests[MAX_TESTS];
 
@@ -375,13 +515,33 @@ void ktest_main(void)
 	watchdog_init();
 	if (!bootarg_get("ktest", filter, sizeof(filter)) || !filter[0])
 		strlcpy(filter, "*", sizeof(filter));
-	int n = strcmp(filter, "none") == 0 ? 0 : select_tests(filter);
-	printk("ktest: %d tests, each abandoned after %lu ms\n", n,
+	run_started = true;
+	bool none = strcmp(filter, "none") == 0;
+	int n = none ? 0 : select_tests(filter);
+	int ext = 0;
+	for (int i = 0; i < nr_ext_suites && !none; i++)
+		ext += filter_match(filter, ext_suites[i].name);
+	printk("ktest: %d tests", n);
+	if (ext)
+		printk(" and %d external suite(s)", ext);
+	printk(", each abandoned after %lu ms\n",
 	       machine.timebase_hz ? timeout_ticks * 1000 / machine.timebase_hz : 0);
-	printk("KTAP version 1\n1..%d\n", count_suites(n));
+	printk("KTAP version 1\n1..%d\n", count_suites(n) + ext);
 	struct totals all = {0};
-	for (int i = 0, number = 1; i < n; number++)
+	int number = 1;
+	for (int i = 0; i < n; number++)
 		i = run_suite(i, n, number, &all);
-	printk("# Totals: pass:%d fail:%d skip:%d total:%d\n", all.pass, all.fail, all.skip, n);
+	int total = n;
+	for (int i = 0; i < nr_ext_suites && !none; i++) {
+		if (!filter_match(filter, ext_suites[i].name))
+			continue;
+		struct ktest_counts c;
+		enum verdict v = run_external(&ext_suites[i], &c);
+		printk("%s %d %s\n", v == PASS ? "ok" : "not ok", number++, ext_suites[i].name);
+		all.pass += c.pass, all.skip += c.skip;
+		all.fail += c.fail ? c.fail : v != PASS; /* a suite that failed counts a failure */
+		total += c.pass + c.fail + c.skip + (v != PASS && !c.fail);
+	}
+	printk("# Totals: pass:%d fail:%d skip:%d total:%d\n", all.pass, all.fail, all.skip, total);
 	poweroff(all.fail ? POWEROFF_FAIL : POWEROFF_PASS);
 }

@@ -1,7 +1,7 @@
 """``--check-rubric``: compare the rubric with the tree's KTEST()s and stubs.
 
 Items against the KTEST(...) uses in chN/tests/*.c (see sources.py for how
-a KTEST's printed name is made), and ``[[chN.exercise]]`` entries against
+a KTEST's printed name is made) and the external suites added there, and ``[[chN.exercise]]`` entries against
 the TODO("chN", "<name>: ...") stubs in chN/src.
 """
 
@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from .rubric import Chapter
-from .sources import find_stubs, ktests_in
+from .sources import external_suites_in, find_stubs, ktests_in
 
 TOTAL_POINTS = 100
 STAMP = ".handout"
@@ -43,9 +43,11 @@ def check_chapter(chapter: Chapter, root: Path) -> list[str]:
     item (a 0-point one: they are prerequisites, not this chapter's work).
     """
     tests = declared_tests(root, chapter.number)
+    external = external_suites_in(root, f"ch{chapter.number}/tests")
     for directory in selected_test_dirs(chapter):
         tests.update(declared_tests(root, chapter.number, directory))
-    suites = {key.rsplit(".", 1)[0] for key in tests}
+        external.update(external_suites_in(root, directory))
+    suites = {key.rsplit(".", 1)[0] for key in tests} | set(external)
     where = f"ch{chapter.number}/tests/*.c"
     problems = []
     for item in chapter.items:
@@ -60,6 +62,9 @@ def check_chapter(chapter: Chapter, root: Path) -> list[str]:
     for key, location in tests.items():
         if key not in covered and key.rsplit(".", 1)[0] not in covered:
             problems.append(f"{key} ({location}): KTEST with no rubric item")
+    for suite, location in external.items():
+        if suite not in covered:
+            problems.append(f"{suite} ({location}): external suite (ktest_add_suite) with no rubric item")
     if chapter.max_points != TOTAL_POINTS:
         problems.append(f"{chapter.name}: points add up to {chapter.max_points:g}, not {TOTAL_POINTS}")
     if not _solved_in_handout(root, chapter.number):

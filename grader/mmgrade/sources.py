@@ -12,6 +12,10 @@ the rubric's ``[[chN.exercise]]`` entries use (``todo = "<name>"``). In the
 reference tree the stubs sit in ``LAB STUB`` comments; in a student tree
 they are live code after a ``/* TODO(chN): ... */`` comment. Either way the
 call's text is there, so one scan finds them in both.
+
+An external suite (``ktest_add_suite("common.external", fn, arg)``: a suite
+whose tests are not KTESTs, as ch4's user test programs) is found by the
+name it is added with, when that is a string literal.
 """
 
 import re
@@ -20,6 +24,7 @@ from pathlib import Path
 
 KTEST_RE = re.compile(r"\bKTEST\s*\(\s*(?P<suite>\w+)\s*,\s*(?P<test>\w+)\s*\)")
 COMMENT_RE = re.compile(r"/\*.*?\*/|//[^\n]*", re.DOTALL)
+ADD_SUITE_RE = re.compile(r'\bktest_add_suite\s*\(\s*"(?P<suite>[^"\n]+)"')
 TODO_CALL_RE = re.compile(r'\bTODO\s*\(\s*"ch(?P<chapter>\d+)"\s*,\s*"(?P<what>[^"\n]*)"')
 STUB_SUFFIXES = (".c", ".h", ".S")
 
@@ -77,6 +82,17 @@ def ktests_in(root: Path, directory: str) -> list[Declared]:
         for match in KTEST_RE.finditer(text):
             line = text.count("\n", 0, match.start()) + 1
             found.append(Declared(printed_suite(match["suite"]), match["test"], rel, line))
+    return found
+
+
+def external_suites_in(root: Path, directory: str) -> dict[str, str]:
+    """Every ktest_add_suite("<name>", ...) in <directory>/*.c (comments ignored): name -> ``file:line``."""
+    found = {}
+    for path in sorted((root / directory).glob("*.c")):
+        text = COMMENT_RE.sub(_blank_comment, path.read_text(encoding="utf-8", errors="replace"))
+        rel = path.relative_to(root).as_posix()
+        for match in ADD_SUITE_RE.finditer(text):
+            found.setdefault(match["suite"], f"{rel}:{text.count(chr(10), 0, match.start()) + 1}")
     return found
 
 

@@ -42,6 +42,24 @@ def test_check_rubric_mismatches(lab):
     assert "ch2" not in lab.grade("--check-rubric", "1").out
 
 
+def test_check_rubric_external_suites(lab, tmp_path):
+    """A suite added with ktest_add_suite("...") stands for its rubric item, and needs one."""
+    rubric = tmp_path / "ext.toml"
+    rubric.write_text((DATA / "rubric.toml").read_text() + '\n[[ch1.suite]]\nname = "ch1.user"\npoints = 0\n')
+    (lab.root / "ch1/tests/all_test.c").write_text(MATCHING)
+    graded = lab.grade("--check-rubric", rubric=rubric)
+    assert "check-rubric: ch1.user: whole-suite rubric item with no KTEST(ch1_user, ...) in ch1/tests/*.c" in graded.out
+    added = 'static int init(void)\n{\n\t/* ktest_add_suite("ch1.gone", f, 0) */\n\treturn ktest_add_suite( "ch1.user", f, 0);\n}\n'
+    (lab.root / "ch1/tests/ext_test.c").write_text(added)
+    assert lab.grade("--check-rubric", rubric=rubric).out == "check-rubric: ch1 OK\n"
+    (lab.root / "ch1/tests/ext_test.c").write_text(added + 'int more(void) { return ktest_add_suite("ch1.more", f, 0); }\n')
+    graded = lab.grade("--check-rubric", rubric=rubric)
+    assert graded.out.splitlines() == [
+        "check-rubric: ch1.more (ch1/tests/ext_test.c:6): external suite (ktest_add_suite) with no rubric item",
+        "check-rubric: 1 problem(s)",
+    ]
+
+
 def test_check_rubric_points_and_whole_suites(lab, tmp_path):
     rubric = tmp_path / "short.toml"
     rubric.write_text((DATA / "rubric.toml").read_text().replace("points = 20\n", "points = 15\n", 1))
