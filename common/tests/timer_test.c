@@ -107,8 +107,15 @@ KTEST(common_timer, two_users_share_the_hart_timer)
 	KASSERT_GE(second_id, 0);
 	second_fired = 0;
 	int me = cpuid();
-	KASSERT_EQ(timer_arm(timer_id, rdtime() + ms(6)), 0);
-	KASSERT_EQ(timer_arm(second_id, rdtime() + ms(2)), 0);
+	/* Both armed with interrupts off, from one reading of the clock: on a
+	 * slow host the first could otherwise fire before the second is armed. */
+	bool intr = intr_off();
+	uint64_t now = rdtime();
+	int err1 = timer_arm(timer_id, now + ms(6)), err2 = timer_arm(second_id, now + ms(2));
+	if (intr)
+		intr_on();
+	KASSERT_EQ(err1, 0);
+	KASSERT_EQ(err2, 0);
 	wait_fired(1, 200);
 	KEXPECT_EQ(ev.fired[me], 1);
 	KEXPECT_EQ(second_fired, 1);
