@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../../common/hosttest/host_check.h"
+#include "addr_space.h"
 #include "errno.h"
 #include "pagetable.h"
 #include "ptalloc.h"
@@ -201,8 +202,10 @@ static void test_ptdump_format(void)
 
 static void test_flusher(void)
 {
+	struct addr_space as = {.global = true};
 	struct tlb_flusher fl;
-	tlb_flusher_init(&fl, true);
+	tlb_flusher_init(&fl, &as);
+	CHECK(fl.as == &as);
 	CHECK(tlb_flusher_empty(&fl));
 	for (int i = 0; i < TLB_FLUSH_BATCH; i++)
 		tlb_flusher_add(&fl, 0x1000 * i, PAGE_SIZE);
@@ -324,7 +327,7 @@ static void test_random(int rounds)
 		int op = (int)rnd(3), err;
 		unsigned perm = random_perm();
 		struct tlb_flusher fl;
-		tlb_flusher_init(&fl, false);
+		tlb_flusher_init(&fl, NULL);
 		pt_inject_alloc_failure(failat);
 		if (op == 0) {
 			paddr_t pa = 0x100000000UL + (rnd(64) << 30) + (va & (GIGAPAGE_SIZE - 1));
@@ -380,6 +383,44 @@ static void test_random(int rounds)
 	free(model);
 }
 
+/*
+ * A pinned kernel half keeps its root entries whatever is unmapped or rolled
+ * back; a page table sharing it frees none of its tables.
+ */
+static void test_kernel_half(void)
+{
+	const vaddr_t kva = 0xffffffe000000000UL; /* root slot 384 */
+	pte_t *slot;
+	struct pagetable kpt, upt;
+	CHECK_EQ(pt_init(&kpt), 0);
+	CHECK_EQ(pt_map(&kpt, kva, 0x80000000UL, PAGE_SIZE, RW | PTE_G), 0);
+	kpt.kernel_half = PT_HALF_PINNED;
+	slot = &pt_table_kva(kpt.root)[vpn_index(kva, 2)];
+	pte_t before = *slot;
+	CHECK(pte_is_table(before));
+	CHECK_EQ(pt_unmap(&kpt, kva, PAGE_SIZE, NULL), 0);
+	CHECK_EQ(*slot, before);     /* the level-1 table stays, empty */
+	CHECK_EQ(kpt.nr_tables, 2); /* the level-0 table went */
+	/* A map that runs out of memory under the pinned slot rolls back without unlinking it. */
+	pt_inject_alloc_failure(1);
+	CHECK_EQ(pt_map(&kpt, kva, 0x80000000UL, PAGE_SIZE, RW | PTE_G), -ENOMEM);
+	pt_inject_alloc_failure(0);
+	CHECK_EQ(*slot, before);
+	CHECK_EQ(pt_map(&kpt, kva, 0x80000000UL, PAGE_SIZE, RW | PTE_G), 0);
+	/* Shared: the copy's upper half points into kpt, and destroying it frees only its root. */
+	CHECK_EQ(pt_init(&upt), 0);
+	memcpy(pt_table_kva(upt.root) + PTES_PER_TABLE / 2, pt_table_kva(kpt.root) + PTES_PER_TABLE / 2,
+	       PTES_PER_TABLE / 2 * sizeof(pte_t));
+	upt.kernel_half = PT_HALF_SHARED;
+	CHECK_EQ(q_pa(&upt, kva), 0x80000000UL);
+	long in_use = frames_in_use;
+	pt_destroy(&upt);
+	CHECK_EQ(frames_in_use, in_use - 1);
+	CHECK_EQ(q_pa(&kpt, kva), 0x80000000UL); /* kpt's tables untouched (not poisoned) */
+	pt_destroy(&kpt);
+	CHECK_EQ(frames_in_use, 0);
+}
+
 int main(void)
 {
 	arena = aligned_alloc(PAGE_SIZE, (size_t)NFRAMES * PAGE_SIZE);
@@ -388,6 +429,7 @@ int main(void)
 	test_errors();
 	test_ptdump_format();
 	test_flusher();
+	test_kernel_half();
 	test_random(3000);
 	free(arena);
 	return checks_done("ch3/pagetable");

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../../common/hosttest/host_check.h"
+#include "addr_space.h"
 #include "errno.h"
 #include "pagetable.h"
 #include "ptalloc.h"
@@ -156,7 +157,7 @@ static void test_page_flushes(void)
 		{VA + 9 * PAGE_SIZE, PAGE_SIZE},
 	};
 	struct tlb_flusher fl;
-	tlb_flusher_init(&fl, false);
+	tlb_flusher_init(&fl, NULL);
 	tlb_flusher_finish(&fl); /* empty: nothing to do */
 	CHECK_EQ(nev, 0);
 	struct tlb_stats before = tlb_get_stats();
@@ -191,7 +192,7 @@ static void test_batch_threshold(void)
 		reset(ctx);
 		int failed = checks_failed;
 		struct tlb_flusher fl;
-		tlb_flusher_init(&fl, false);
+		tlb_flusher_init(&fl, NULL);
 		for (unsigned i = 0; i < n; i++) /* from the top down: the lowest is not the first */
 			tlb_flusher_add(&fl, VA + (n - i) * PAGE_SIZE, PAGE_SIZE);
 		struct tlb_stats before = tlb_get_stats();
@@ -213,6 +214,10 @@ static void test_batch_threshold(void)
 	}
 }
 
+/* Address spaces: the kernel's (every hart) and a user one whose mask is set by hand. */
+static struct addr_space kspace = {.global = true};
+static struct addr_space uspace;
+
 /* The other online harts get one remote fence of [lo, hi), or of everything. */
 static void test_shootdown(void)
 {
@@ -221,7 +226,7 @@ static void test_shootdown(void)
 	this_hart = 2;
 	online = 0x27; /* harts 0, 1, 2 and 5 */
 	struct tlb_flusher fl;
-	tlb_flusher_init(&fl, true);
+	tlb_flusher_init(&fl, &kspace);
 	tlb_flusher_add(&fl, VA + 5 * PAGE_SIZE, PAGE_SIZE);
 	tlb_flusher_add(&fl, VA + 2 * MEGAPAGE_SIZE, MEGAPAGE_SIZE);
 	tlb_flusher_add(&fl, VA + PAGE_SIZE, PAGE_SIZE);
@@ -239,14 +244,14 @@ static void test_shootdown(void)
 		CHECK_EQ(ev[r].c, 3 * MEGAPAGE_SIZE - PAGE_SIZE); /* up to the end of the megapage */
 	}
 	CHECK_EQ(tlb_get_stats().remote_calls - before.remote_calls, 1);
-	CHECK(fl.shootdown); /* finish keeps the kind of flusher */
+	CHECK(fl.as == &kspace); /* finish keeps the kind of flusher */
 	if (checks_failed > failed)
 		print_events();
 
 	reset("shootdown past the batch");
 	this_hart = 1;
 	online = 0x3;
-	tlb_flusher_init(&fl, true);
+	tlb_flusher_init(&fl, &kspace);
 	for (unsigned i = 0; i <= TLB_FLUSH_BATCH; i++)
 		tlb_flusher_add(&fl, VA + i * PAGE_SIZE, PAGE_SIZE);
 	before = tlb_get_stats();
@@ -262,19 +267,61 @@ static void test_shootdown(void)
 	reset("shootdown with one hart online");
 	this_hart = 3;
 	online = 1UL << 3;
-	tlb_flusher_init(&fl, true);
+	tlb_flusher_init(&fl, &kspace);
 	tlb_flusher_add(&fl, VA, PAGE_SIZE);
 	tlb_flusher_finish(&fl);
 	CHECK_EQ(nev, 1);
 	CHECK_FENCED(VA, 1);
-	CHECK_EQ(tlb_shootdown(VA, PAGE_SIZE), 0);
+	CHECK_EQ(tlb_shootdown(&kspace, VA, PAGE_SIZE), 0);
 	CHECK_EQ(nev, 1);
 
 	reset("the firmware refuses");
 	online = 0x3;
 	sbi_result = -2;
-	CHECK_EQ(tlb_shootdown(VA, PAGE_SIZE), -EIO);
+	CHECK_EQ(tlb_shootdown(&kspace, VA, PAGE_SIZE), -EIO);
 	CHECK_EQ(count(EV_REMOTE, 0x2), 1);
+}
+
+/* A user address space: only the online harts of its mask, never this one, each counted. */
+static void test_shootdown_mask(void)
+{
+	reset("shootdown to a mask");
+	int failed = checks_failed;
+	this_hart = 2;
+	online = 0x27;       /* harts 0, 1, 2 and 5 */
+	uspace.harts = 0x65; /* 0, 2, 5 and 6 (offline) */
+	struct tlb_stats before = tlb_get_stats();
+	struct tlb_flusher fl;
+	tlb_flusher_init(&fl, &uspace);
+	tlb_flusher_add(&fl, VA, PAGE_SIZE);
+	tlb_flusher_finish(&fl);
+	CHECK_FENCED(VA, 1);
+	CHECK_EQ(count(EV_REMOTE, -1UL), 1);
+	CHECK_EQ(count(EV_REMOTE, 0x21), 1); /* 0 and 5: not 1 (not in the mask), 2 (self), 6 (offline) */
+	struct tlb_stats after = tlb_get_stats();
+	static const uint64_t sent[MAX_HARTS] = {1, 0, 0, 0, 0, 1, 0, 0};
+	for (int h = 0; h < MAX_HARTS; h++)
+		CHECK_EQ(after.remote_fences[h] - before.remote_fences[h], sent[h]);
+	if (checks_failed > failed)
+		print_events();
+
+	reset("shootdown to a mask of this hart alone");
+	this_hart = 5;
+	online = 0x27;
+	uspace.harts = 1UL << 5;
+	CHECK_EQ(tlb_shootdown(&uspace, VA, PAGE_SIZE), 0);
+	CHECK_EQ(nev, 0);
+	uspace.harts = 0;
+	CHECK_EQ(tlb_shootdown(&uspace, VA, PAGE_SIZE), 0);
+	CHECK_EQ(tlb_shootdown(NULL, VA, PAGE_SIZE), 0);
+	CHECK_EQ(nev, 0);
+
+	reset("the kernel space: every online hart, mask or not");
+	this_hart = 0;
+	online = 0xf;
+	kspace.harts = 0x1;
+	CHECK_EQ(tlb_shootdown(&kspace, VA, PAGE_SIZE), 0);
+	CHECK_EQ(count(EV_REMOTE, 0xe), 1);
 }
 
 /* Table frames wait for every flush, local and remote, then go back once each. */
@@ -285,7 +332,7 @@ static void test_tables_after_flush(void)
 		int failed = checks_failed;
 		online = 0x3;
 		struct tlb_flusher fl;
-		tlb_flusher_init(&fl, shootdown);
+		tlb_flusher_init(&fl, shootdown ? &kspace : NULL);
 		tlb_flusher_add(&fl, VA, PAGE_SIZE);
 		tlb_flusher_free_table(&fl, TABLE_PA(1));
 		tlb_flusher_free_table(&fl, TABLE_PA(2));
@@ -324,6 +371,7 @@ int main(void)
 	test_page_flushes();
 	test_batch_threshold();
 	test_shootdown();
+	test_shootdown_mask();
 	test_tables_after_flush();
 	check_context = NULL;
 	return checks_done("ch3/tlb");

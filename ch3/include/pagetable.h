@@ -89,10 +89,29 @@ struct tlb_flusher;
  */
 #define PT_MAP_HUGE (1u << 16)
 
+/**
+ * What the upper-half root entries of a page table are (docs/layout.md, "The
+ * kernel half"). Every address space shares the kernel's level-1 tables
+ * there, so once the kernel space is built those 256 entries never change.
+ */
+enum pt_kernel_half {
+	/** Plain: tables of the upper half are the page table's own, unlinked
+	 *  and freed when empty like any other (scratch tables; the default). */
+	PT_HALF_OWN = 0,
+	/** Its own, linked for good: pt_unlink_table() leaves an upper-half root
+	 *  entry alone (its table stays, empty or not), so no map, unmap or
+	 *  rollback ever changes one. The kernel's page table. */
+	PT_HALF_PINNED,
+	/** The kernel's, copied in by kspace_share_kernel_half(): never
+	 *  unlinked, not counted in nr_tables, and not freed by pt_destroy(). */
+	PT_HALF_SHARED,
+};
+
 /** A page table: its root frame and how many table frames it holds. */
 struct pagetable {
 	paddr_t root;     /**< Physical address of the root (level 2) table; 0 if none. */
-	size_t nr_tables; /**< Table frames in use, the root included. */
+	size_t nr_tables; /**< Table frames in use, the root included (not the kernel's, if shared). */
+	enum pt_kernel_half kernel_half; /**< Whose the upper half's tables are; pt_init() makes it PT_HALF_OWN. */
 };
 
 /** What pt_query() finds for one virtual address. */
@@ -166,7 +185,9 @@ int pt_init(struct pagetable *pt);
 
 /**
  * Free every table frame of @p pt, the root included, and set pt->root to 0.
- * The frames its leaves map are not freed (the page table does not own them).
+ * The frames its leaves map are not freed (the page table does not own them),
+ * nor, in a #PT_HALF_SHARED page table, the kernel's tables its upper half
+ * points to.
  * @pre @p pt is not the active page table of any hart.
  */
 void pt_destroy(struct pagetable *pt);

@@ -17,7 +17,7 @@
 #include "string.h"
 #include "tlb.h"
 
-struct pagetable kernel_pt;
+struct addr_space kernel_as = {.global = true};
 struct spinlock kspace_lock = SPINLOCK_INIT("kspace");
 static bool active;
 static struct kspace_init_report report;
@@ -29,7 +29,7 @@ bool kspace_active(void)
 
 uint64_t kspace_satp(void)
 {
-	return kernel_pt.root ? satp_sv39(kernel_pt.root) : 0;
+	return kernel_as.pt.root ? satp_sv39(kernel_as.pt.root) : 0;
 }
 
 struct kspace_init_report kspace_last_init(void)
@@ -37,13 +37,15 @@ struct kspace_init_report kspace_last_init(void)
 	return report;
 }
 
-/* On each hart: the page-table writes before the switch, no stale entry after. */
+/*
+ * On each hart: the page-table writes before the switch, no stale entry
+ * after, not even a global one: the boot table's entries are global too.
+ */
 static void switch_satp(void *arg, int hart)
 {
-	(void)hart;
-	uint64_t value = *(const uint64_t *)arg;
+	(void)arg, (void)hart;
 	sfence_vma_all();
-	csr_write(satp, value);
+	addr_space_activate(&kernel_as);
 	sfence_vma_all();
 }
 
@@ -55,16 +57,24 @@ static unsigned long bootarg_ulong(const char *key)
 	return strtoul(buf, NULL, 0);
 }
 
-static int build(void)
+static int build(unsigned long failat)
 {
-	int err = pt_init(&kernel_pt);
+	struct pagetable *pt = &kernel_as.pt;
+	int err = pt_init(pt);
 	if (!err)
-		err = kspace_build(&kernel_pt);
-	pt_inject_alloc_failure(0);
+		err = kspace_alloc_kernel_half(pt);
+	if (!err) {
+		kspace_half_snapshot(pt);
+		pt_inject_alloc_failure(failat);
+		err = kspace_build(pt);
+		pt_inject_alloc_failure(0);
+	}
 	if (!err)
-		err = kspace_check(&kernel_pt);
+		err = kspace_check(pt);
+	if (!err)
+		err = kspace_half_unchanged(pt);
 	if (err)
-		pt_destroy(&kernel_pt);
+		pt_destroy(pt);
 	return err;
 }
 
@@ -73,23 +83,21 @@ int kspace_init(void)
 	report = (struct kspace_init_report){.failat = bootarg_ulong("kspace_failat")};
 	report.frames_before = frames_nr_free();
 	printk("kspace: building the kernel page table\n");
-	pt_inject_alloc_failure(report.failat);
-	report.err = build();
+	report.err = build(report.failat);
 	report.frames_after = frames_nr_free();
 	if (report.err) {
 		printk("kspace: building the kernel page table failed (%s); keeping the boot page table\n",
 		       errno_name(report.err));
 		return report.err;
 	}
-	uint64_t satp = kspace_satp();
 	printk("kspace: switching every hart to it\n");
-	on_each_hart(switch_satp, &satp);
+	on_each_hart(switch_satp, NULL);
 	__atomic_store_n(&active, true, __ATOMIC_RELEASE);
-	printk("kspace: %zu table pages, satp 0x%lx, %d hart(s) switched\n", kernel_pt.nr_tables, satp,
-	       harts_online());
+	printk("kspace: %zu table pages, satp 0x%lx, %d hart(s) switched\n", kernel_as.pt.nr_tables,
+	       kspace_satp(), harts_online());
 	char none[1];
 	if (bootarg_get("ptdump", none, sizeof(none)))
-		ptdump(&kernel_pt);
+		ptdump(&kernel_as.pt);
 	return 0;
 }
 initcall(INIT_PAGING, kspace_init);
@@ -99,15 +107,18 @@ void kspace_flush_rollback(int err)
 	if (err != -ENOMEM)
 		return;
 	sfence_vma_all();
-	tlb_shootdown(0, -1UL);
+	tlb_shootdown(&kernel_as, 0, -1UL);
 }
 
 int kernel_map(vaddr_t va, paddr_t pa, size_t size, unsigned flags)
 {
 	if (!kspace_active())
 		return -ENODEV;
+	int err = pt_check_range(va, size);
+	if (err)
+		return err;
 	spin_lock(&kspace_lock);
-	int err = pt_map(&kernel_pt, va, pa, size, flags);
+	err = kspace_in_kernel_half(va, size) ? pt_map(&kernel_as.pt, va, pa, size, flags) : -ERANGE;
 	kspace_flush_rollback(err);
 	spin_unlock(&kspace_lock);
 	return err;
@@ -118,9 +129,9 @@ int kernel_unmap(vaddr_t va, size_t size)
 	if (!kspace_active())
 		return -ENODEV;
 	struct tlb_flusher fl;
-	tlb_flusher_init(&fl, true);
+	tlb_flusher_init(&fl, &kernel_as);
 	spin_lock(&kspace_lock);
-	int err = pt_unmap(&kernel_pt, va, size, &fl);
+	int err = pt_unmap(&kernel_as.pt, va, size, &fl);
 	tlb_flusher_finish(&fl); /* under the lock: see kspace_internal.h */
 	spin_unlock(&kspace_lock);
 	return err;
@@ -131,9 +142,9 @@ int kernel_protect(vaddr_t va, size_t size, unsigned perm)
 	if (!kspace_active())
 		return -ENODEV;
 	struct tlb_flusher fl;
-	tlb_flusher_init(&fl, true);
+	tlb_flusher_init(&fl, &kernel_as);
 	spin_lock(&kspace_lock);
-	int err = pt_protect(&kernel_pt, va, size, perm, &fl);
+	int err = pt_protect(&kernel_as.pt, va, size, perm, &fl);
 	tlb_flusher_finish(&fl); /* under the lock: see kspace_internal.h */
 	spin_unlock(&kspace_lock);
 	return err;

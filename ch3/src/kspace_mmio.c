@@ -42,7 +42,7 @@ int kernel_map_mmio(paddr_t pa, size_t size, void **kva)
 	int err = 0;
 	if (kspace_active()) {
 		spin_lock(&kspace_lock);
-		err = kspace_map_device(&kernel_pt, pa, size);
+		err = kspace_map_device(&kernel_as.pt, pa, size);
 		kspace_flush_rollback(err);
 		spin_unlock(&kspace_lock);
 	}

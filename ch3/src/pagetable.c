@@ -20,8 +20,19 @@ paddr_t pt_new_table(struct pagetable *pt)
 	return pa;
 }
 
+/* True if @pte is one of the 256 upper-half entries of @pt's root. */
+static bool in_root_upper_half(struct pagetable *pt, const pte_t *pte)
+{
+	const pte_t *root = pt_table_kva(pt->root);
+	return pte >= root + PTES_PER_TABLE / 2 && pte < root + PTES_PER_TABLE;
+}
+
 void pt_unlink_table(struct pagetable *pt, pte_t *pte, pte_t replacement, struct tlb_flusher *fl)
 {
+	/* The kernel half's root entries are copied into every address space:
+	 * they stay as boot made them (pagetable.h, enum pt_kernel_half). */
+	if (pt->kernel_half != PT_HALF_OWN && in_root_upper_half(pt, pte))
+		return;
 	paddr_t table = pte_pa(*pte);
 	*pte = replacement;
 	pt->nr_tables--;
@@ -39,6 +50,7 @@ bool pt_table_empty(const pte_t *table)
 int pt_init(struct pagetable *pt)
 {
 	pt->nr_tables = 0;
+	pt->kernel_half = PT_HALF_OWN;
 	pt->root = pt_new_table(pt);
 	return pt->root ? 0 : -ENOMEM;
 }
@@ -57,6 +69,11 @@ void pt_destroy(struct pagetable *pt)
 {
 	if (!pt->root)
 		return;
+	if (pt->kernel_half == PT_HALF_SHARED) { /* the kernel's tables: not ours to free */
+		pte_t *root = pt_table_kva(pt->root);
+		for (int i = PTES_PER_TABLE / 2; i < PTES_PER_TABLE; i++)
+			root[i] = 0;
+	}
 	free_tables(pt, pt->root, PT_LEVELS - 1);
 	pt->root = 0;
 }

@@ -14,7 +14,8 @@ paddr_t pt_new_table(struct pagetable *pt);
 /*
  * Replace non-leaf *@pte by @replacement (one store: 0, or the leaf a split
  * replaced) and free the table it pointed to: through @fl once the TLB is
- * flushed, or at once if @fl is NULL.
+ * flushed, or at once if @fl is NULL. Does nothing to an upper-half root
+ * entry of a page table whose kernel half is pinned or shared (pagetable.h).
  */
 void pt_unlink_table(struct pagetable *pt, pte_t *pte, pte_t replacement, struct tlb_flusher *fl);
 

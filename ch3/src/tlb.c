@@ -1,6 +1,7 @@
 /*
  * TLB flushing on this hart (sfence.vma) and on the others (SBI RFENCE).
  */
+#include "addr_space.h"
 #include "errno.h"
 #include "ptalloc.h"
 #include "riscv.h"
@@ -15,15 +16,21 @@ static void count(uint64_t *counter)
 	__atomic_add_fetch(counter, 1, __ATOMIC_RELAXED);
 }
 
-int tlb_shootdown(vaddr_t va, size_t size)
+int tlb_shootdown(struct addr_space *as, vaddr_t va, size_t size)
 {
-	uint64_t others = harts_online_mask() & ~(1UL << cpuid());
+	/* Our PTE writes before we read who may cache them (a hart joining the
+	 * mask sets its bit before its first walk, addr_space.h), and before
+	 * the other harts' sfence.vma. */
+	mb();
+	uint64_t others = addr_space_harts(as) & ~(1UL << cpuid());
 	if (!others)
 		return 0;
-	mb(); /* our PTE writes before the other harts' sfence.vma */
 	count(&stats.remote_calls);
 	if (size == -1UL)
 		count(&stats.remote_full);
+	for (int h = 0; h < MAX_HARTS; h++)
+		if (others & (1UL << h))
+			count(&stats.remote_fences[h]);
 	return sbi_remote_sfence_vma(others, va, size) == SBI_SUCCESS ? 0 : -EIO;
 }
 
@@ -52,10 +59,10 @@ void tlb_flusher_finish(struct tlb_flusher *fl)
 			count(&stats.page_flushes);
 		}
 	}
-	if (fl->shootdown)
-		tlb_shootdown(fl->all ? 0 : fl->lo, fl->all ? -1UL : fl->hi - fl->lo);
+	if (fl->as)
+		tlb_shootdown(fl->as, fl->all ? 0 : fl->lo, fl->all ? -1UL : fl->hi - fl->lo);
 	free_tables(fl);
-	tlb_flusher_init(fl, fl->shootdown);
+	tlb_flusher_init(fl, fl->as);
 }
 
 struct tlb_stats tlb_get_stats(void)
@@ -66,5 +73,7 @@ struct tlb_stats tlb_get_stats(void)
 	__atomic_load(&stats.remote_calls, &s.remote_calls, __ATOMIC_RELAXED);
 	__atomic_load(&stats.remote_full, &s.remote_full, __ATOMIC_RELAXED);
 	__atomic_load(&stats.tables_freed, &s.tables_freed, __ATOMIC_RELAXED);
+	for (int h = 0; h < MAX_HARTS; h++)
+		__atomic_load(&stats.remote_fences[h], &s.remote_fences[h], __ATOMIC_RELAXED);
 	return s;
 }

@@ -6,9 +6,9 @@
 #include "ptalloc.h"
 #include "tlb.h"
 
-void tlb_flusher_init(struct tlb_flusher *fl, bool shootdown)
+void tlb_flusher_init(struct tlb_flusher *fl, struct addr_space *as)
 {
-	*fl = (struct tlb_flusher){.shootdown = shootdown, .lo = ~0UL, .hi = 0};
+	*fl = (struct tlb_flusher){.as = as, .lo = ~0UL, .hi = 0};
 }
 
 void tlb_flusher_add(struct tlb_flusher *fl, vaddr_t va, size_t size)

@@ -93,11 +93,24 @@ KBENCH(ch3_directmap_pt_pages)
 	}
 	kbench_report("ch3_ram_mib", ram / MiB, "MiB of RAM in this boot");
 	kbench_report("ch3_directmap_pt_pages", tables,
-		      "table pages below the root for the direct map of this RAM (largest pages)");
+		      "table pages below the root for the direct map of this RAM (largest pages, on an empty table)");
 	kbench_report("ch3_directmap_pt_pages_4k", small, "table pages it would take with 4 KiB pages only");
 	paddr_t base = 0x80000000UL;
 	kbench_report("ch3_directmap_pt_pages_2g", direct_map_tables(base, base + 2 * GiB, PT_MAP_HUGE),
 		      "table pages below the root for 2 GiB of RAM at 0x80000000 (gigapages: in the root)");
 	kbench_report("ch3_directmap_pt_pages_2g_4k", tables_4k_only(base, base + 2 * GiB),
 		      "table pages for 2 GiB of RAM at 0x80000000 (4 KiB pages only)");
+	/* What the kernel space takes: the kernel half's level-1 tables, made
+	 * whatever the RAM, then whatever kspace_build() adds below them. */
+	struct pagetable pt;
+	uint64_t half = 0;
+	if (pt_init(&pt) == 0) {
+		if (kspace_alloc_kernel_half(&pt) == 0)
+			half = pt.nr_tables - 1;
+		pt_destroy(&pt);
+	}
+	kbench_report("ch3_kernel_half_pt_pages", half,
+		      "level-1 tables of the kernel half, made at boot (direct map, vmap area, image)");
+	kbench_report("ch3_kspace_pt_pages", kernel_as.pt.nr_tables,
+		      "table pages of the kernel space in this boot, the root and the kernel half included");
 }

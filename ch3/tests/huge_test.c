@@ -153,7 +153,7 @@ KTEST(ch3_huge, split_both_edges_out_of_memory)
 	for (unsigned long failat = 1; failat <= 3; failat++) {
 		for (int protect = 0; protect <= 1; protect++) {
 			struct tlb_flusher fl;
-			tlb_flusher_init(&fl, false);
+			tlb_flusher_init(&fl, NULL);
 			pt_inject_alloc_failure(failat);
 			int err = protect ? pt_protect(&s.pt, start, end - start, PTE_R, &fl)
 					  : pt_unmap(&s.pt, start, end - start, &fl);

@@ -75,7 +75,7 @@ KTEST(ch3_protect, flushes_what_changed)
 	KASSERT_EQ(pt_map(&s.pt, T_VA, T_PA, 8 * PAGE_SIZE, RW), 0);
 	KASSERT_EQ(pt_map(&s.pt, T_VA + MEGAPAGE_SIZE, T_PA, MEGAPAGE_SIZE, RW | PT_MAP_HUGE), 0);
 	struct tlb_flusher fl;
-	tlb_flusher_init(&fl, false);
+	tlb_flusher_init(&fl, NULL);
 	KASSERT_EQ(pt_protect(&s.pt, T_VA + 2 * PAGE_SIZE, 3 * PAGE_SIZE, PTE_R, &fl), 0);
 	KEXPECT_EQ(fl.n, 3);
 	KEXPECT_FALSE(fl.all);

@@ -86,7 +86,7 @@ KTEST(ch3_ptdump, kernel_space)
 	KSPACE_REQUIRE();
 	struct runs r = {.n = 0};
 	/* More runs than MAX_RUNS is fine: the first ones are enough. */
-	int err = ptdump_runs(&kernel_pt, collect, &r);
+	int err = ptdump_runs(&kernel_as.pt, collect, &r);
 	KEXPECT_TRUE(err == 0 || err == -ENOSPC);
 	KASSERT_GT(r.n, 4);
 	bool text = false, direct = false;
@@ -114,5 +114,5 @@ KTEST(ch3_ptdump, kernel_space)
 	}
 	KEXPECT_TRUE(text);
 	KEXPECT_TRUE(direct);
-	KEXPECT_GT(ptdump(&kernel_pt), 4);
+	KEXPECT_GT(ptdump(&kernel_as.pt), 4);
 }
