@@ -51,6 +51,7 @@ if [ "$mode" = --test ] || [ "$mode" = --dev ]; then
 	need graphviz have dot
 	need doxygen-awesome-css test -e /usr/share/doxygen-awesome-css/doxygen-awesome.css
 	need chromium have chromium
+	need clang-format have clang-format
 fi
 if [ "$mode" = --dev ]; then
 	need gdb-multiarch have gdb-multiarch
