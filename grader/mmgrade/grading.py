@@ -91,7 +91,7 @@ def boot_config(
 def _summary(boot: qemu.Boot) -> str:
     """One line about how a boot ended, for -v."""
     failure = boot.failure()
-    ending = f"{failure.status}: {failure.detail}" if failure else f"exit code {boot.exit_code}"
+    ending = f"{failure.status.label}: {failure.detail}" if failure else f"exit code {boot.exit_code}"
     return f"{ending} after {boot.elapsed:.1f} s, {len(boot.ktap.tests())} test results"
 
 
