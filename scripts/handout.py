@@ -68,8 +68,9 @@ The code is the package scripts/handout/: markers.py (reading the markers),
 render.py (a source and the README section of a handout), tree.py (the
 tree's files; writing a handout), rubric.py (the rubric's exercises),
 check.py (--check: builds, then grades in-process with the grader's own
-package, grader/mmgrade), progress.py (--progress) and cli.py (this command
-line). This file only runs it.
+package grader/mmgrade, brought in by grader.py, reading its result objects:
+each item's Status and reason), progress.py (--progress) and cli.py (this
+command line). This file only runs it.
 
 Python 3 standard library only.
 """

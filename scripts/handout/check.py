@@ -1,14 +1,18 @@
-"""The handout check: write every chapter's handout, build it, and grade it."""
+"""The handout check: write every chapter's handout, build it, and grade it.
+
+The grading is the grader's own, in-process: this module imports mmgrade
+from the tree's grader/ and calls mmgrade.grading.grade_chapter with the
+handout's grader/rubric.toml (a copy of the tree's), reading the results
+it returns (each item's Status and reason), not a printed table.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -17,38 +21,61 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import HandoutError
+from .grader import Chapter, ChapterResult, ItemResult, RubricError, Status
+from .grader import grading as mmgrading
+from .grader import load as load_rubric
+from .grader import report as mmreport
 from .markers import CHAPTER_DIR_RE
 from .tree import Tree, write_handout
 
 # The share of a chapter's points its stubs may earn on their own.
 STUB_POINTS_LIMIT = 0.10
-# The grader's Gradescope output starts "<status> (<earned>/<max> points)".
-POINTS_SUFFIX_RE = re.compile(r"\s*\([0-9.]+/[0-9.]+ points\)$")
+# The variables of a parent make that must not leak into the builds (make handout-check runs this).
+MAKE_VARIABLES = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "CH", "OUT", "GRADEFLAGS")
 
 
 def child_env() -> dict[str, str]:
     """The environment for make and the grader: no make variables leaking in from a parent make."""
     env = dict(os.environ)
-    for name in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "CH", "OUT", "GRADEFLAGS"):
+    for name in MAKE_VARIABLES:
         env.pop(name, None)
     return env
 
 
+def grade_chapter(chapter: Chapter, settings: mmgrading.Settings, rubric: dict[int, Chapter]) -> ChapterResult:
+    """Build (unless settings say not), boot and score one chapter: the grader's own grade_chapter.
+
+    The one place the check calls the grader; the tests put a stand-in here.
+    """
+    return mmgrading.grade_chapter(chapter, settings, rubric)
+
+
+def timeout_scale() -> float:
+    """MMLAB_TIMEOUT_SCALE (as grade.py reads it), or 1."""
+    value = os.environ.get("MMLAB_TIMEOUT_SCALE", "1")
+    try:
+        scale = float(value)
+    except ValueError:
+        raise HandoutError(f"MMLAB_TIMEOUT_SCALE={value!r} is not a number") from None
+    if scale <= 0:
+        raise HandoutError("MMLAB_TIMEOUT_SCALE must be positive")
+    return scale
+
+
 @dataclass
 class Grading:
-    """One run of grader/grade.py in a handout tree."""
+    """One chapter of a handout tree graded in one configuration: the grader's item results."""
 
     ch: int
     config: str
     kernel: int  # the chapter whose kernel was booted
-    ok: bool = False  # the grader ran and wrote its JSON
+    ok: bool = False  # the grader ran and returned its results
     score: float = 0.0
     max_score: float = 0.0
-    tests: list[dict] = field(default_factory=list)
-    exit_code: int | None = None
+    items: list[ItemResult] = field(default_factory=list)
     error: str | None = None
     elapsed: float = 0.0
-    output: str = ""
+    output: str = ""  # the grader's report, as grade.py would print it
 
 
 @dataclass
@@ -145,45 +172,49 @@ class Checker:
 
     def grade(self, handout: Path, ch: int, config: str, kernel_of: int | None = None, built: bool = False,
               label: str | None = None) -> Grading:  # fmt: skip
-        """Grade chapter @p ch of @p handout in one configuration; read the grader's JSON.
+        """Grade chapter @p ch of @p handout in one configuration, in one job slot, with the grader's API.
 
         With @p kernel_of, boot chapter @p kernel_of's kernel instead of chapter
         @p ch's (an earlier chapter's tests on a later, unfinished layer): the
         grader then runs on a scratch root that holds that kernel as build/chN.
         With @p built, the kernel is built already (the grader does not run make).
-        @p label names the grader's output files in the work directory.
+        @p label names the grader's report (.out) in the work directory.
         """
         result = Grading(ch, config, kernel_of or ch)
         label = label or f"{handout.name}-grade-ch{ch}" + (f"-on-kernel{kernel_of}" if kernel_of else "")
-        json_path = self.workdir / f"{label}.json"
-        argv = [sys.executable, str(handout / "grader" / "grade.py"), str(ch), "--only", config, "--json", str(json_path)]
-        if built and not kernel_of:
-            argv.append("--no-build")
+        root, build = handout, not built
         if kernel_of:
             kernel = handout / "build" / f"ch{kernel_of}" / "kernel.elf"
             if not kernel.is_file():
                 result.error = f"no kernel of chapter {kernel_of} to boot (its build failed)"
                 return result
-            scratch = self.workdir / label
-            (scratch / "build" / f"ch{ch}").mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(kernel, scratch / "build" / f"ch{ch}" / "kernel.elf")
-            argv += ["--root", str(scratch), "--rubric", str(handout / "grader" / "rubric.toml"), "--no-build"]
-        code, output, elapsed = self.run(argv, handout, self.timeout)
-        result.exit_code, result.output, result.elapsed = code, output, elapsed
-        (self.workdir / f"{label}.out").write_text(output)
-        if code is None:
-            result.error = f"grader/grade.py did not finish within {self.timeout:g} s"
-            return result
+            root, build = self.workdir / label, False
+            (root / "build" / f"ch{ch}").mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(kernel, root / "build" / f"ch{ch}" / "kernel.elf")
+        rubric_path = handout / "grader" / "rubric.toml"
         try:
-            data = json.loads(json_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as err:
-            tail = "\n".join("      " + line for line in output.strip().splitlines()[-8:])
-            result.error = f"grader/grade.py wrote no JSON results (exit code {code}; {err}); it said:\n{tail}"
+            rubric = load_rubric(rubric_path)
+        except RubricError as err:
+            result.error = f"the grader cannot read its rubric: {err}"
             return result
+        chapter = rubric.get(ch)
+        if chapter is None or config not in [c.name for c in chapter.configs]:
+            result.error = f"{rubric_path} has no configuration {config} of chapter {ch}"
+            return result
+        settings = mmgrading.Settings(
+            root=root.resolve(), qemu=os.environ.get("MMLAB_QEMU", "qemu-system-riscv64"), make="make", jobs=1,
+            timeout_scale=timeout_scale(), build=build, only=(config,), verbose=False, env=child_env(),
+        )  # fmt: skip
+        with self.slots:
+            start = time.monotonic()
+            graded = grade_chapter(chapter, settings, rubric)
+            result.elapsed = time.monotonic() - start
+        result.output = mmreport.render([graded], mmreport.Painter(False))
+        (self.workdir / f"{label}.out").write_text(result.output)
         result.ok = True
-        result.tests = [t for t in data.get("tests", []) if isinstance(t, dict)]
-        result.score = sum(item_points(t, "score") for t in result.tests)
-        result.max_score = sum(item_points(t, "max_score") for t in result.tests)
+        result.items = list(graded.items)
+        result.score = sum(item.earned for item in result.items)
+        result.max_score = sum(item.item.points for item in result.items)
         return result
 
     # -- one chapter -------------------------------------------------------------
@@ -254,10 +285,9 @@ class Checker:
         if not grading.ok:
             check.problems.append(f"{what}: {grading.error}")
             return
-        statuses = [(t, status_line(t)) for t in grading.tests]
-        lost = [(t, s) for t, s in statuses if item_points(t, "score") < item_points(t, "max_score")]
-        skipped = [(t, s) for t, s in lost if s.startswith("skipped")]
-        failed = [(t, s) for t, s in lost if not s.startswith("skipped")]
+        lost = [r for r in grading.items if r.earned < r.item.points]
+        skipped = [r for r in lost if r.status is Status.SKIPPED]
+        failed = [r for r in lost if r.status is not Status.SKIPPED]
         if failed:
             check.problems.append(
                 f"{what}: {grading.score:g}/{grading.max_score:g}, not the full score:\n" + by_status(failed)
@@ -265,7 +295,7 @@ class Checker:
             return
         note = f"{what}: {grading.score:g}/{grading.max_score:g}"
         if skipped:
-            note += f" (skipped in this configuration: {', '.join(str(t.get('name')) for t, _ in skipped)})"
+            note += f" (skipped in this configuration: {', '.join(r.item.name for r in skipped)})"
         else:
             note += ", full score"
         check.notes.append(note)
@@ -276,36 +306,38 @@ class Checker:
         if not grading.ok:
             check.problems.append(f"{what}: {grading.error}")
             return
-        statuses = [(t, status_line(t)) for t in grading.tests if item_points(t, "max_score") > 0]
+        scored = [r for r in grading.items if r.item.points > 0]
 
-        def named(pairs, limit: int = 6) -> str:
-            names = [str(t.get("name")) for t, _ in pairs]
+        def named(results: list[ItemResult], limit: int = 6) -> str:
+            names = [r.item.name for r in results]
             more = f" and {len(names) - limit} more" if len(names) > limit else ""
             return ", ".join(names[:limit]) + more
 
-        timeouts = [(t, s) for t, s in statuses if s.startswith("timeout")]
-        panics = [(t, s) for t, s in statuses if s.startswith("panic")]
-        not_impl = [(t, s) for t, s in statuses if s.startswith("not implemented")]
-        earned = [t for t in grading.tests if item_points(t, "score") > 0]
-        skipped = [(t, s) for t, s in statuses if s.startswith("skipped")]
-        others = [(t, s) for t, s in statuses
-                  if item_points(t, "score") < item_points(t, "max_score")
-                  and not s.startswith(("not implemented", "timeout", "panic", "skipped"))]  # fmt: skip
+        def having(*statuses: Status) -> list[ItemResult]:
+            return [r for r in scored if r.status in statuses]
+
+        timeouts = having(Status.TIMEOUT)
+        panics = having(Status.PANIC)
+        not_impl = having(Status.NOT_IMPLEMENTED)
+        earned = [r for r in grading.items if r.earned > 0]
+        skipped = having(Status.SKIPPED)
+        expected = (Status.NOT_IMPLEMENTED, Status.TIMEOUT, Status.PANIC, Status.SKIPPED)
+        others = [r for r in scored if r.earned < r.item.points and r.status not in expected]
         check.notes.insert(
             0,
             f"{what}: {grading.score:g}/{grading.max_score:g} points without the student's code; "
-            f"{len(not_impl)} of its {len(statuses)} scored items \"not implemented\"",
+            f"{len(not_impl)} of its {len(scored)} scored items \"not implemented\"",
         )
-        unbuilt = [(t, s) for t, s in statuses if s.startswith("build failed")]
+        unbuilt = having(Status.BUILD_FAILED)
         if unbuilt:
             check.problems.append(f"{what}: the kernel does not build ({len(unbuilt)} items: build failed)")
             return
         if timeouts:
             check.problems.append(f"{what}: a stub hangs the kernel: timeout in {named(timeouts)}")
         if panics:
-            detail = panics[0][1]
+            detail = panics[0].text
             check.problems.append(f"{what}: a stub crashes the kernel ({detail}) in {named(panics)}")
-        earned_names = ", ".join(f"{t.get('name')} ({item_points(t, 'score'):g})" for t in earned)
+        earned_names = ", ".join(f"{r.item.name} ({r.earned:g})" for r in earned)
         if grading.score > STUB_POINTS_LIMIT * grading.max_score + 1e-9:
             check.problems.append(
                 f"{what}: the stubs earn {grading.score:g} of {grading.max_score:g} points "
@@ -336,18 +368,15 @@ class Checker:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def item_points(test: dict, key: str) -> float:
-    try:
-        return float(test.get(key) or 0)
-    except (TypeError, ValueError):
-        return 0.0
+def by_status(results: list[ItemResult | tuple[str, str]], indent: str = "      ", limit: int = 12) -> str:
+    """Lines `name: status`, or `status: N items (a, b, ...)` where many items share a status.
 
-
-def by_status(pairs: list[tuple[dict, str]], indent: str = "      ", limit: int = 12) -> str:
-    """Lines `name: status`, or `status: N items (a, b, ...)` where many items share a status."""
+    @p results: ItemResults, or (name, status as printed) pairs.
+    """
     groups: dict[str, list[str]] = {}
-    for test, status in pairs:
-        groups.setdefault(status, []).append(str(test.get("name")))
+    for result in results:
+        name, status = (result.item.name, result.text) if isinstance(result, ItemResult) else result
+        groups.setdefault(status, []).append(name)
     lines = []
     for status, names in groups.items():
         if len(names) <= 2:
@@ -358,16 +387,6 @@ def by_status(pairs: list[tuple[dict, str]], indent: str = "      ", limit: int 
     if len(lines) > limit:
         lines = lines[:limit] + [f"{indent}... and {len(lines) - limit} more"]
     return "\n".join(lines)
-
-
-def status_line(test: dict) -> str:
-    """A grader test entry's status line: its `status` field, else the first line of its output."""
-    status = test.get("status")
-    output = str(test.get("output") or "").strip()
-    first = POINTS_SUFFIX_RE.sub("", output.splitlines()[0]) if output else ""
-    if isinstance(status, str) and status not in ("passed", "failed"):
-        return status
-    return first or str(status or "")
 
 
 def cmd_check(tree: Tree, chapters: list[int], jobs: int, keep: bool, timeout: float, configs: dict[int, str]) -> int:

@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="builds and boots at once in --check (default: the number of CPUs)")
     parser.add_argument("--keep", action="store_true", help="keep --check's handouts and logs (their path is printed)")
     parser.add_argument("--timeout", type=float, default=600,
-                        help="seconds one build or one grading may take in --check (default 600)")
+                        help="seconds one build may take in --check and --progress (default 600); a grading's "
+                        "boots have the rubric's timeouts (times MMLAB_TIMEOUT_SCALE)")
     parser.add_argument("--config", action="append", default=[], metavar="chN=NAME",
                         help="the grader configuration --check boots chapter N in (default: the first with 2 harts)")
     parser.add_argument("--root", type=Path, default=None, help="the reference tree (default: this script's tree)")

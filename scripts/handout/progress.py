@@ -10,8 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .check import Checker, Grading, by_status, item_points, status_line
+from .check import Checker, Grading, by_status
 from .errors import HandoutError
+from .grader import Status
 from .markers import Region, stub_names
 from .rubric import RubricExercise, rubric_exercises
 from .tree import Tree, read_text, write_handout
@@ -51,23 +52,27 @@ class StepResult:
 
     solved: int
     items: list[str]  # every rubric item, in rubric order
-    statuses: dict[str, str]  # item -> its status line
+    statuses: dict[str, Status]  # item -> its status
     points: dict[str, float]  # item -> its points
+    reasons: dict[str, str | None] = field(default_factory=dict)  # item -> its status's reason, if any
 
     @classmethod
     def from_grading(cls, solved: int, grading: Grading) -> StepResult:
-        """The step's outcomes from the grader's JSON."""
-        names = [str(t.get("name")) for t in grading.tests]
-        statuses = {
-            name: "passed" if t.get("status") == "passed" else status_line(t) for name, t in zip(names, grading.tests)
-        }
-        points = {name: item_points(t, "max_score") for name, t in zip(names, grading.tests)}
-        return cls(solved, names, statuses, points)
+        """The step's outcomes from the grader's item results."""
+        names = [result.item.name for result in grading.items]
+        statuses = {result.item.name: result.status for result in grading.items}
+        points = {result.item.name: result.item.points for result in grading.items}
+        reasons = {result.item.name: result.reason for result in grading.items}
+        return cls(solved, names, statuses, points, reasons)
+
+    def text(self, item: str) -> str:
+        """@p item's status as the grader prints it: ``passed``, ``skipped: needs 4 harts``, ..."""
+        return self.statuses[item].line(self.reasons.get(item))
 
     @property
     def passed(self) -> set[str]:
         """The items that passed."""
-        return {name for name, status in self.statuses.items() if status == "passed"}
+        return {name for name, status in self.statuses.items() if status is Status.PASSED}
 
 
 @dataclass
@@ -118,16 +123,15 @@ class ChapterProgress:
             if red:
                 what = f"exercise {j}, {self.exercises[j - 1].title}"
                 self.problems.append(f"ch{self.ch}: {len(red)} item(s) pass before {what} and not after it:\n"
-                                     + by_status([({"name": i}, self.steps[j].statuses[i]) for i in red]))  # fmt: skip
+                                     + by_status([(i, self.steps[j].text(i)) for i in red]))  # fmt: skip
         prereq_red = [i for i in self.steps[0].items if not self.own(i) and i not in self.steps[0].passed]
         if prereq_red:
             listed = ", ".join(prereq_red)
             self.problems.append(f"ch{self.ch}: earlier layers fail with no ch{self.ch} exercise done: {listed}")
         last = self.steps[-1]
         for item in self.never_green():
-            status = last.statuses[item]
-            if not status.startswith("skipped"):
-                self.problems.append(f"ch{self.ch}: {item} is not green with every exercise done: {status}")
+            if last.statuses[item] is not Status.SKIPPED:
+                self.problems.append(f"ch{self.ch}: {item} is not green with every exercise done: {last.text(item)}")
 
 
 def _item_groups(names: list[str], all_items: list[str]) -> str:
@@ -184,7 +188,7 @@ def progress_section(progress: ChapterProgress) -> str:
         lines.append(f"| {done} | {cell} | {gained:g} | {total:g} |")
     never = progress.never_green()
     if never:
-        why = "; ".join(f"`{i}` ({steps[-1].statuses[i]})" for i in never)
+        why = "; ".join(f"`{i}` ({steps[-1].text(i)})" for i in never)
         lines += ["", f"Not green in {progress.config} even with every exercise done: {why}; "
                   "the grader's other configurations run it."]  # fmt: skip
     prereqs = [i for i in items if not progress.own(i)]

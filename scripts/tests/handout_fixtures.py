@@ -1,8 +1,11 @@
 """Shared fixtures of the tests of scripts/handout.py: small reference trees, a stand-in rubric, the CLI runner."""
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,7 @@ import pytest
 SCRIPTS = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(SCRIPTS))
 
+from handout.cli import main  # noqa: E402
 from handout.tree import Handout, read_tree, write_handout  # noqa: E402
 
 HAVE_GIT = subprocess.run(["git", "--version"], capture_output=True).returncode == 0
@@ -124,6 +128,27 @@ def run_cli(*args: str, tmp: Path | None = None) -> subprocess.CompletedProcess:
     script = SCRIPTS / "handout.py"
     env = dict(os.environ, TMPDIR=str(tmp)) if tmp else None
     return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, env=env)
+
+
+
+def run_main(*args: str, tmp: Path | None = None) -> subprocess.CompletedProcess:
+    """Run handout.py's main() in this process (so that a test's stand-in grader is the one it calls).
+
+    Its output is captured (from every thread) and returned as run_cli()
+    returns a child's; with @p tmp, its work directories go there.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    saved = tempfile.tempdir
+    tempfile.tempdir = str(tmp) if tmp else saved
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exit:  # argparse's usage errors
+                code = exit.code
+    finally:
+        tempfile.tempdir = saved
+    return subprocess.CompletedProcess(["handout.py", *args], code, out.getvalue(), err.getvalue())
 
 
 FAKE_RUBRIC = "".join(f'[ch{n}]\ntitle = "c{n}"\nconfigs = [{{ name = "smp1", memory = "128M", smp = 1 }}, '

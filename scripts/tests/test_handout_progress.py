@@ -1,12 +1,15 @@
 """Tests of --progress (scripts/handout/progress.py), with a stand-in make and grader (no QEMU)."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-from handout_fixtures import FAKE_MAKEFILE, PROGRESS_RUBRIC, make_tree, needs_make, run_cli
+from handout_fixtures import FAKE_MAKEFILE, PROGRESS_RUBRIC, make_tree, needs_make, run_main
+from handout import check as check_module
 from handout.errors import HandoutError
+from handout.grader import ChapterResult, Item, ItemResult, Status
 from handout.progress import ChapterProgress, PROGRESS_BEGIN, PROGRESS_END, StepResult, current_progress, progress_section, replace_progress
 from handout.rubric import RubricExercise
 
@@ -20,32 +23,40 @@ kernel:
 """
 
 
-# Passes an item when the stubs it "needs" are gone from the kernel, unless one
-# it is "broken_by" is gone too; "flaky" fails an item's first pass once.
-PROGRESS_GRADER = '''\
-import argparse, json, pathlib, re
-p = argparse.ArgumentParser()
-p.add_argument("ch", type=int)
-p.add_argument("--only", action="append")
-p.add_argument("--json")
-p.add_argument("--no-build", action="store_true")
-a = p.parse_args()
-assert a.only == ["smp2"] and a.no_build, (a.only, a.no_build)
-kernel = pathlib.Path(f"build/ch{a.ch}/kernel.elf").read_text()
-left = set(re.findall(r'TODO\\("ch[0-9]+", "([^":]+)', kernel))
-tests = []
-for item in json.loads(pathlib.Path("rules.json").read_text()):
-    ok = not set(item.get("needs", [])) & left and not set(item.get("broken_by", [])) - left
-    ok = ok and not item.get("skipped")
-    mark = pathlib.Path("flaked-" + item["name"])
-    if ok and item.get("flaky") and not mark.exists():
-        mark.write_text("once")
-        ok = False
-    status = "passed" if ok else ("skipped: needs 4 harts" if item.get("skipped") else "not implemented: x")
-    tests.append({"name": item["name"], "score": item["points"] if ok else 0, "max_score": item["points"],
-                  "status": "passed" if ok else "failed", "output": f"{status} (0/1 points)"})
-json.dump({"tests": tests}, open(a.json, "w"))
-'''
+def stand_in_grader(fail_once_after: str | None = None):
+    """The grader's grade_chapter, played from rules.json and the "kernel" (its chapters' sources).
+
+    Passes an item when the stubs it "needs" are gone from the kernel, unless
+    one it is "broken_by" is gone too; "flaky" fails an item's first pass once.
+    With @p fail_once_after (a stub's name), ch1.buddy.given fails once, at
+    the first step where that stub is gone.
+    """
+
+    def grade_chapter(chapter, settings, rubric):
+        assert settings.only == ("smp2",) and not settings.build, (settings.only, settings.build)
+        root = settings.root
+        kernel = (root / f"build/ch{chapter.number}/kernel.elf").read_text()
+        left = set(re.findall(r'TODO\("ch[0-9]+", "([^":]+)', kernel))
+        results = []
+        for item in json.loads((root / "rules.json").read_text()):
+            ok = not set(item.get("needs", [])) & left and not set(item.get("broken_by", [])) - left
+            ok = ok and not item.get("skipped")
+            mark = root / ("flaked-" + item["name"])
+            once = root / "once"
+            if ok and item["name"] == "ch1.buddy.given" and fail_once_after not in left | {None} and not once.exists():
+                once.write_text("")
+                ok = False
+            if ok and item.get("flaky") and not mark.exists():
+                mark.write_text("once")
+                ok = False
+            status, reason = (Status.PASSED, None) if ok else (
+                (Status.SKIPPED, "needs 4 harts") if item.get("skipped") else (Status.NOT_IMPLEMENTED, "x"))
+            suite, test = item["name"].rsplit(".", 1) if item["name"].count(".") > 1 else (item["name"], None)
+            rubric_item = Item(suite, test, item["points"], "", False)
+            results.append(ItemResult(rubric_item, status, item["points"] if ok else 0, reason=reason))
+        return ChapterResult(chapter, results)
+
+    return grade_chapter
 
 
 RULES = [
@@ -63,18 +74,20 @@ RULES = [
 GUIDE = "# ch1\n\n## The exercises\n\n1. merge\n2. split\n\n<!-- progress: begin -->\nold\n<!-- progress: end -->\n\n## More\n"
 
 
-def progress_tree(tmp_path: Path, rules=None, guide: str = GUIDE) -> Path:
+def progress_tree(tmp_path: Path, monkeypatch, rules=None, guide: str = GUIDE, fail_once_after=None) -> Path:
+    """A tree whose exercises --progress solves one by one, graded by stand_in_grader()."""
+    monkeypatch.setattr(check_module, "grade_chapter", stand_in_grader(fail_once_after))
     root = make_tree(tmp_path / "ref", {
-        "Makefile": PROGRESS_MAKEFILE, "grader/grade.py": PROGRESS_GRADER, "grader/rubric.toml": PROGRESS_RUBRIC,
+        "Makefile": PROGRESS_MAKEFILE, "grader/rubric.toml": PROGRESS_RUBRIC,
         "rules.json": json.dumps(RULES if rules is None else rules), "ch1/README.md": guide,
     })  # fmt: skip
     return root
 
 
 @needs_make
-def test_progress_prints_what_each_exercise_turns_green(tmp_path):
-    root = progress_tree(tmp_path)
-    done = run_cli("--progress", "--ch", "1", "--root", str(root), tmp=tmp_path)
+def test_progress_prints_what_each_exercise_turns_green(tmp_path, monkeypatch):
+    root = progress_tree(tmp_path, monkeypatch)
+    done = run_main("--progress", "--ch", "1", "--root", str(root), tmp=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "| no exercise | `ch1.buddy`: given | 5 | 5 |" in done.stdout
     assert "| 1. merge | `ch1.buddy`: free_only | 10 | 15 |" in done.stdout
@@ -86,98 +99,92 @@ def test_progress_prints_what_each_exercise_turns_green(tmp_path):
 
 
 @needs_make
-def test_progress_write_then_check(tmp_path):
-    root = progress_tree(tmp_path)
-    stale = run_cli("--progress", "--ch", "1", "--check", "--root", str(root), tmp=tmp_path)
+def test_progress_write_then_check(tmp_path, monkeypatch):
+    root = progress_tree(tmp_path, monkeypatch)
+    stale = run_main("--progress", "--ch", "1", "--check", "--root", str(root), tmp=tmp_path)
     assert stale.returncode == 1
     assert "ch1/README.md: the progress section is stale (run scripts/handout.py --progress --ch 1 --write)" in stale.stdout
     assert "-old" in stale.stdout and "+| 1. merge | `ch1.buddy`: free_only | 10 | 15 |" in stale.stdout
-    written = run_cli("--progress", "--ch", "1", "--write", "--root", str(root), tmp=tmp_path)
+    written = run_main("--progress", "--ch", "1", "--write", "--root", str(root), tmp=tmp_path)
     assert written.returncode == 0, written.stdout
     assert "ch1/README.md: progress section written" in written.stdout
     guide = (root / "ch1/README.md").read_text()
     assert guide.startswith("# ch1\n\n## The exercises\n\n1. merge\n2. split\n\n<!-- progress: begin -->\n")
     assert guide.endswith("<!-- progress: end -->\n\n## More\n") and "old" not in guide
-    checked = run_cli("--progress", "--ch", "1", "--check", "--root", str(root), tmp=tmp_path)
+    checked = run_main("--progress", "--ch", "1", "--check", "--root", str(root), tmp=tmp_path)
     assert checked.returncode == 0, checked.stdout
     assert "ch1/README.md: progress section up to date" in checked.stdout
 
 
 @needs_make
-def test_progress_write_needs_the_markers(tmp_path):
-    root = progress_tree(tmp_path, guide="# ch1\n")
-    done = run_cli("--progress", "--ch", "1", "--write", "--root", str(root), tmp=tmp_path)
+def test_progress_write_needs_the_markers(tmp_path, monkeypatch):
+    root = progress_tree(tmp_path, monkeypatch, guide="# ch1\n")
+    done = run_main("--progress", "--ch", "1", "--write", "--root", str(root), tmp=tmp_path)
     assert done.returncode == 1
     assert "ch1/README.md has no <!-- progress: begin --> ... <!-- progress: end --> markers" in done.stdout
-    check = run_cli("--progress", "--ch", "1", "--check", "--root", str(root), tmp=tmp_path)
+    check = run_main("--progress", "--ch", "1", "--check", "--root", str(root), tmp=tmp_path)
     assert "ch1/README.md has no progress section" in check.stdout
 
 
 @needs_make
-def test_progress_finds_an_item_that_goes_red_again(tmp_path):
+def test_progress_finds_an_item_that_goes_red_again(tmp_path, monkeypatch):
     rules = RULES + [{"name": "ch1.buddy.fragile", "points": 0, "broken_by": ["buddy alloc"]}]
-    done = run_cli("--progress", "--ch", "1", "--root", str(progress_tree(tmp_path, rules)), tmp=tmp_path)
+    done = run_main("--progress", "--ch", "1", "--root", str(progress_tree(tmp_path, monkeypatch, rules)), tmp=tmp_path)
     assert done.returncode == 1
     assert "**red again (a bug):** `ch1.buddy`: fragile" in done.stdout
     assert "x ch1: 1 item(s) pass before exercise 2, split and not after it:\n      ch1.buddy.fragile: not implemented: x" in done.stdout
 
 
 @needs_make
-def test_progress_reports_a_test_that_fails_once(tmp_path):
+def test_progress_reports_a_test_that_fails_once(tmp_path, monkeypatch):
     # Never graded twice: a result that changes from one grading to the next is a bug to show.
-    root = progress_tree(tmp_path)
-    (root / "flaked-ch1.buddy.given").write_text("")  # given passes at step 0 ...
-    grader = (root / "grader/grade.py").read_text()
-    (root / "grader/grade.py").write_text(grader.replace(
-        'mark = pathlib.Path("flaked-" + item["name"])',
-        'mark = pathlib.Path("flaked-" + item["name"])\n'
-        '    if ok and item["name"] == "ch1.buddy.given" and "buddy free" not in left and not pathlib.Path("once").exists():\n'
-        '        pathlib.Path("once").write_text(""); ok = False',
-    ))  # ... and fails once right after merge
-    done = run_cli("--progress", "--ch", "1", "--root", str(root), tmp=tmp_path)
+    root = progress_tree(tmp_path, monkeypatch, fail_once_after="buddy free")  # given passes at step 0 ...
+    (root / "flaked-ch1.buddy.given").write_text("")  # ... and fails once right after merge
+    done = run_main("--progress", "--ch", "1", "--root", str(root), tmp=tmp_path)
     assert done.returncode == 1, done.stdout
     assert "ch1.buddy.given: not implemented: x" in done.stdout
     assert "warning" not in done.stdout
 
 
 @needs_make
-def test_progress_reports_a_build_failure(tmp_path):
-    root = progress_tree(tmp_path)
+def test_progress_reports_a_build_failure(tmp_path, monkeypatch):
+    root = progress_tree(tmp_path, monkeypatch)
     (root / "fail-build").write_text("")
-    done = run_cli("--progress", "--ch", "1", "--root", str(root), tmp=tmp_path)
+    done = run_main("--progress", "--ch", "1", "--root", str(root), tmp=tmp_path)
     assert done.returncode == 1
     assert "x ch1 with no exercise done: make kernel CH=1 failed (exit code 2):" in done.stdout
     assert "ch1/src/buddy.c:3: error: oops" in done.stdout
 
 
 @needs_make
-def test_progress_needs_an_exercise_per_stub(tmp_path):
-    root = progress_tree(tmp_path)
-    done = run_cli("--progress", "--ch", "3", "--root", str(root), tmp=tmp_path)
+def test_progress_needs_an_exercise_per_stub(tmp_path, monkeypatch):
+    root = progress_tree(tmp_path, monkeypatch)
+    done = run_main("--progress", "--ch", "3", "--root", str(root), tmp=tmp_path)
     assert done.returncode == 1
     assert "lists no [[ch3.exercise]]" in done.stdout
     (root / "grader/rubric.toml").write_text(PROGRESS_RUBRIC + '[[ch3.exercise]]\ntodo = "satp"\ntitle = "t"\nhint = "h"\n')
-    done = run_cli("--progress", "--ch", "3", "--root", str(root), tmp=tmp_path)
+    done = run_main("--progress", "--ch", "3", "--root", str(root), tmp=tmp_path)
     assert "ch3/src/paging.S:5: the stub calls no TODO(): it must name one exercise" in done.stdout
     assert 'exercise "satp" of grader/rubric.toml has no ch3 region' in done.stdout
 
 
 def test_progress_command_line_mistakes(tmp_path):
     root = make_tree(tmp_path / "ref")
-    assert run_cli("--progress", "--write", "--check", "--root", str(root), tmp=tmp_path).returncode == 2
-    assert run_cli("--progress", "--lint", "--root", str(root), tmp=tmp_path).returncode == 2
-    assert run_cli("--write", "--root", str(root)).returncode == 2
+    assert run_main("--progress", "--write", "--check", "--root", str(root), tmp=tmp_path).returncode == 2
+    assert run_main("--progress", "--lint", "--root", str(root), tmp=tmp_path).returncode == 2
+    assert run_main("--write", "--root", str(root)).returncode == 2
     (root / ".handout").write_text("chapter = 1\n")
-    done = run_cli("--progress", "--root", str(root), tmp=tmp_path)
+    done = run_main("--progress", "--root", str(root), tmp=tmp_path)
     assert done.returncode == 1 and "--progress runs in the reference tree" in done.stderr
-    done = run_cli("--progress", "--check", "--root", str(root), tmp=tmp_path)  # make handout-check in a student tree
+    done = run_main("--progress", "--check", "--root", str(root), tmp=tmp_path)  # make handout-check in a student tree
     assert done.returncode == 0 and done.stdout.splitlines()[-1] == "progress: 0 passed, 0 failed"
 
 
-def step(solved: int, passed: dict[str, float], failed: dict[str, float], status: str = "failed") -> "StepResult":
+def step(solved: int, passed: dict[str, float], failed: dict[str, float], status: Status = Status.FAILED,
+         reason: str | None = None) -> StepResult:
     items = list(passed) + list(failed)
-    statuses = {**{i: "passed" for i in passed}, **{i: status for i in failed}}
-    return StepResult(solved, items, statuses, {**passed, **failed})
+    statuses = {**{i: Status.PASSED for i in passed}, **{i: status for i in failed}}
+    return StepResult(solved, items, statuses, {**passed, **failed}, {i: reason for i in failed})
 
 
 def test_progress_section_groups_items_by_suite():
@@ -185,7 +192,7 @@ def test_progress_section_groups_items_by_suite():
     progress = ChapterProgress(4, "cfg", exercises, [
         step(0, {"common.x": 0}, {"ch4.s.one": 1, "ch4.s.two": 2, "ch4.t.x": 3, "ch4.w": 4}),
         step(1, {"common.x": 0, "ch4.s.one": 1, "ch4.s.two": 2}, {"ch4.t.x": 3, "ch4.w": 4}),
-        step(2, {"common.x": 0, "ch4.s.one": 1, "ch4.s.two": 2, "ch4.w": 4}, {"ch4.t.x": 3}, "skipped: why"),
+        step(2, {"common.x": 0, "ch4.s.one": 1, "ch4.s.two": 2, "ch4.w": 4}, {"ch4.t.x": 3}, Status.SKIPPED, "why"),
     ])  # fmt: skip
     progress.analyse()
     assert progress.problems == []
