@@ -5,5 +5,5 @@ build (make the kernel), qemu (boot it with a time limit), ktap (read the
 serial log), score (apply the rubric), exercises (the exercise behind a
 stub that blocked an item), report / export (terminal table, Gradescope
 JSON, JUnit XML), check (--check-rubric), grading and cli (glue); sources
-reads the tree's KTESTs and stubs; status names the statuses an item can have.
+reads the tree's KTESTs and stubs; status is the Status enum (what an item or a boot can end as).
 """

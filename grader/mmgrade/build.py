@@ -29,12 +29,17 @@ def make_command(make: str, root: Path, number: int) -> list[str]:
     return [*shlex.split(make), "-C", str(root), "kernel", f"CH={number}"]
 
 
-def build(make: str, root: Path, number: int, log_path: Path) -> BuildFailure | None:
-    """Build chapter @p number's kernel; log make's output; None if a kernel came out."""
+def build(make: str, root: Path, number: int, log_path: Path, env: dict[str, str] | None = None) -> BuildFailure | None:
+    """Build chapter @p number's kernel; log make's output; None if a kernel came out.
+
+    @p env: make's environment (default: this process's).
+    """
     argv = make_command(make, root, number)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        done = subprocess.run(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
+        )
     except OSError as err:
         return BuildFailure(f"cannot run {argv[0]}: {err.strerror}")
     log_path.write_bytes(done.stdout)

@@ -162,7 +162,7 @@ def _bench_problem(boot: qemu.Boot) -> str | None:
     """Why a benchmark boot does not count, or None if it does."""
     failure = boot.failure(expect_ktap=False)
     if failure is not None:
-        return f"{failure.status}: {failure.detail}"
+        return f"{failure.status.label}: {failure.detail}"
     if not boot.ktap.benches:
         return f"no '# bench' line was printed (exit code {boot.exit_code})"
     if boot.exit_code != 0:

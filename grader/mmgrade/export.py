@@ -21,7 +21,7 @@ XML_INVALID_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ff
 def item_text(result: ItemResult) -> str:
     """What a student reads about one item: status, configurations, details, then what to do
     (the blocking exercise and its hint, or the item's own hint: see report.advice)."""
-    lines = [f"{result.status} ({points(result.earned)}/{points(result.item.points)} points)"]
+    lines = [f"{result.text} ({points(result.earned)}/{points(result.item.points)} points)"]
     if result.configs:
         lines.append(f"configurations: {config_list(result)}")
     if not result.passed:
@@ -80,8 +80,8 @@ def junit(results: list[ChapterResult], elapsed: float) -> ET.ElementTree:
         for result in chapter.items:
             case = ET.SubElement(suite, "testcase", classname=chapter.chapter.name, name=result.item.name)
             if not result.passed:
-                status = xml_safe(result.status)
-                failure = ET.SubElement(case, "failure", message=status, type=status.split(":")[0])
+                status = xml_safe(result.text)
+                failure = ET.SubElement(case, "failure", message=status, type=xml_safe(result.status.label))
                 failure.text = xml_safe(item_text(result))
     root.set("tests", str(sum(len(chapter.items) for chapter in results)))
     root.set("failures", str(sum(1 for chapter in results for result in chapter.items if not result.passed)))

@@ -4,7 +4,7 @@ import shlex
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import build, dtb, exercises, qemu, score, sources
@@ -18,7 +18,12 @@ BENCH_EXTRA = ("-icount", "shift=0")
 
 @dataclass(frozen=True)
 class Settings:
-    """How to grade: where the tree is, which tools to run, and how hard to wait."""
+    """How to grade: where the tree is, which tools to run, and how hard to wait.
+
+    env is make's environment (None: this process's); a caller that grades
+    in-process from under a make (scripts/handout.py) passes one without
+    the parent make's variables.
+    """
 
     root: Path
     qemu: str
@@ -28,6 +33,7 @@ class Settings:
     build: bool
     only: tuple[str, ...]
     verbose: bool
+    env: dict[str, str] | None = field(default=None, hash=False)
 
     @property
     def log_dir(self) -> Path:
@@ -52,7 +58,8 @@ def prepare_kernel(chapter: Chapter, settings: Settings) -> build.BuildFailure |
     if not settings.build:
         return build.check_kernel(settings.root, chapter.number)
     settings.progress(f"{chapter.name}: {shlex.join(build.make_command(settings.make, settings.root, chapter.number))}")
-    return build.build(settings.make, settings.root, chapter.number, settings.log_dir / f"{chapter.name}-build.log")
+    log_path = settings.log_dir / f"{chapter.name}-build.log"
+    return build.build(settings.make, settings.root, chapter.number, log_path, settings.env)
 
 
 def watchdog_bootarg(settings: Settings) -> str:
@@ -91,7 +98,7 @@ def boot_config(
 def _summary(boot: qemu.Boot) -> str:
     """One line about how a boot ended, for -v."""
     failure = boot.failure()
-    ending = f"{failure.status}: {failure.detail}" if failure else f"exit code {boot.exit_code}"
+    ending = f"{failure.status.label}: {failure.detail}" if failure else f"exit code {boot.exit_code}"
     return f"{ending} after {boot.elapsed:.1f} s, {len(boot.ktap.tests())} test results"
 
 

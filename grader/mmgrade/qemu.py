@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .ktap import KtapRun, decode, parse
-from .status import DID_NOT_RUN, PANIC, QEMU_FAILED, TIMEOUT
+from .status import Status
 
 STDERR_MARKER = b"\n--- QEMU stderr ---\n"
 TAIL_LINES = 10
@@ -28,7 +28,7 @@ _live_lock = threading.Lock()
 class Failure:
     """How a boot went wrong: the status every test it did not report gets, and why."""
 
-    status: str
+    status: Status
     detail: str
 
 
@@ -56,17 +56,17 @@ class Boot:
         """
         where = self.ktap.position(self.test_order)
         if self.start_error is not None:
-            return Failure(QEMU_FAILED, self.start_error)
+            return Failure(Status.QEMU_FAILED, self.start_error)
         if self.timed_out:
-            return Failure(TIMEOUT, f"no power-off within {self.timeout:g} s, {where}")
+            return Failure(Status.TIMEOUT, f"no power-off within {self.timeout:g} s, {where}")
         if self.ktap.panic is not None:
-            return Failure(PANIC, self.ktap.panic)
+            return Failure(Status.PANIC, self.ktap.panic)
         if self.exit_code == 2:
-            return Failure(PANIC, f"exit code 2 (panic) with no panic line, {where}")
+            return Failure(Status.PANIC, f"exit code 2 (panic) with no panic line, {where}")
         if self.exit_code not in (0, 1):
-            return Failure(DID_NOT_RUN, f"QEMU died ({_describe_exit(self.exit_code)}), {where}")
+            return Failure(Status.DID_NOT_RUN, f"QEMU died ({_describe_exit(self.exit_code)}), {where}")
         if expect_ktap and not self.ktap.complete:
-            return Failure(DID_NOT_RUN, f"kernel powered off early (exit code {self.exit_code}), {where}")
+            return Failure(Status.DID_NOT_RUN, f"kernel powered off early (exit code {self.exit_code}), {where}")
         return None
 
     def tail(self, count: int = TAIL_LINES) -> list[str]:

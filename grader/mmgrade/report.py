@@ -6,7 +6,7 @@ from pathlib import Path
 from .build import BuildFailure
 from .qemu import Boot
 from .score import ChapterResult, ItemResult
-from .status import BUILD_FAILED, DID_NOT_RUN, PASSED, SKIPPED
+from .status import Status
 
 COLORS = {"green": "32", "red": "31", "yellow": "33", "bold": "1", "dim": "2"}
 INDENT = "  "
@@ -25,13 +25,14 @@ class Painter:
             return text
         return f"\033[{COLORS[color]}m{text}\033[0m"
 
-    def status(self, status: str) -> str:
-        """A status colored by what it means."""
-        if status == PASSED:
-            return self(status, "green")
-        if status.startswith(SKIPPED):
-            return self(status, "yellow")
-        return self(status, "red")
+    def status(self, status: Status, reason: str | None = None) -> str:
+        """A status (and its reason) colored by what it means."""
+        text = status.line(reason)
+        if status is Status.PASSED:
+            return self(text, "green")
+        if status is Status.SKIPPED:
+            return self(text, "yellow")
+        return self(text, "red")
 
 
 def render(results: list[ChapterResult], paint: Painter) -> str:
@@ -68,7 +69,7 @@ def chapter_lines(result: ChapterResult, paint: Painter) -> list[str]:
     configs = ", ".join(boot.label for boot in result.boots)
     lines = [paint(f"{chapter.name}: {chapter.title}", "bold") + (f"  [{configs}]" if configs else "")]
     if result.build_failure is not None:
-        lines.append(f"{INDENT}all {len(result.items)} items: {paint.status(BUILD_FAILED)}")
+        lines.append(f"{INDENT}all {len(result.items)} items: {paint.status(Status.BUILD_FAILED)}")
         lines += build_lines(result.build_failure, paint)
     else:
         width = max((len(item.item.name) for item in result.items), default=0)
@@ -91,7 +92,7 @@ def item_lines(result: ItemResult, width: int, paint: Painter, hinted: set | Non
     remembers those already printed (many items wait for one exercise).
     """
     score = f"{points(result.earned)}/{points(result.item.points)}"
-    row = f"{INDENT}{result.item.name:<{width}}  {score:>7}  {paint.status(result.status)}"
+    row = f"{INDENT}{result.item.name:<{width}}  {score:>7}  {paint.status(result.status, result.reason)}"
     if result.configs:
         row += f"  [{config_list(result)}]"
     lines = [row]
@@ -121,18 +122,19 @@ def advice(result: ItemResult, hinted: set | None = None) -> list[str]:
             if hinted is not None:
                 hinted.add(blocker)
         return lines
-    if result.item.hint and result.status != DID_NOT_RUN:
+    if result.item.hint and result.status is not Status.DID_NOT_RUN:
         return [f"hint: {result.item.hint}"]
     return []
 
 
 def config_list(result: ItemResult) -> str:
     """The configurations an item failed in; those that failed differently say how."""
-    if len(result.configs) == result.boots > 1 and all(status == result.status for _, status in result.configs):
+    own = (result.status, result.reason)
+    if len(result.configs) == result.boots > 1 and all((status, reason) == own for _, status, reason in result.configs):
         return "every configuration"
     names = []
-    for name, status in result.configs:
-        names.append(name if status == result.status else f"{name}: {status}")
+    for name, status, reason in result.configs:
+        names.append(name if (status, reason) == own else f"{name}: {status.line(reason)}")
     return ", ".join(names)
 
 

@@ -9,7 +9,7 @@ are combined:
 * otherwise it passes if it passed in at least one configuration, the
   configurations where it was skipped not counting;
 * skipped in every configuration, it passes only with ``allow_skip = true``,
-  and otherwise is "skipped: <reason>" and earns nothing.
+  and otherwise is skipped (with the first configuration's reason) and earns nothing.
 
 A whole-suite item passes in a configuration when the suite printed every
 test it planned and each passed; any skipped test makes the suite skipped in
@@ -22,60 +22,73 @@ from .build import BuildFailure
 from .ktap import SuiteRun
 from .qemu import Boot
 from .rubric import Chapter, Item
-from .status import BUILD_FAILED, DID_NOT_RUN, FAILED, NOT_IMPLEMENTED, PASSED, SKIPPED
+from .status import Status
 
 MAX_DETAIL_LINES = 5
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """An item's status in one configuration ("failed", "skipped: why", ...) and its details.
+    """An item's status in one configuration, the reason that goes with it, and its details.
 
-    by_boot is True when the status comes from the boot as a whole (a panic,
-    a timeout, an early power-off, a build failure), not from the item's own result.
+    reason is what a stub said (NOT_IMPLEMENTED) or why a test was skipped
+    (SKIPPED), None for the other statuses. by_boot is True when the status
+    comes from the boot as a whole (a panic, a timeout, an early power-off, a build failure), not from the item's own result.
     todo is the stub that made it "not implemented": its chapter and what it printed.
     """
 
-    status: str
+    status: Status
     detail: tuple[str, ...] = ()
     by_boot: bool = False
     todo: tuple[int, str] | None = None
+    reason: str | None = None
 
     @property
     def passed(self) -> bool:
         """True if the item passed in this configuration."""
-        return self.status == PASSED
+        return self.status is Status.PASSED
 
     @property
     def skipped(self) -> bool:
         """True if the item was skipped in this configuration."""
-        return self.status.startswith(SKIPPED)
+        return self.status is Status.SKIPPED
+
+    @property
+    def text(self) -> str:
+        """The status as the report prints it, reason included."""
+        return self.status.line(self.reason)
 
 
 @dataclass
 class ItemResult:
     """An item's final status over every configuration, and the points it earned.
 
-    configs lists the configurations it failed (or was skipped) in, with the
-    status in each; boots is how many configurations were booted in all.
+    reason goes with status (see Outcome). configs lists the configurations
+    it failed (or was skipped) in, with the status and reason in each; boots is how many configurations were booted in all.
     todos are the stubs that blocked it (chapter, what), first seen first;
     blockers the exercises they belong to, once looked up (see exercises.py).
     """
 
     item: Item
-    status: str
+    status: Status
     earned: float
-    configs: list[tuple[str, str]] = field(default_factory=list)
+    configs: list[tuple[str, Status, str | None]] = field(default_factory=list)
     detail: tuple[str, ...] = ()
     by_boot: bool = False
     boots: int = 0
     todos: tuple[tuple[int, str], ...] = ()
     blockers: list = field(default_factory=list)
+    reason: str | None = None
 
     @property
     def passed(self) -> bool:
         """True if the item earned its points."""
-        return self.status == PASSED
+        return self.status is Status.PASSED
+
+    @property
+    def text(self) -> str:
+        """The status as the report prints it, reason included: ``not implemented: unmap: ...``."""
+        return self.status.line(self.reason)
 
 
 @dataclass
@@ -105,7 +118,7 @@ class ChapterResult:
         for boot in self.boots:
             failure = boot.failure()
             if failure is not None:
-                failed.append((boot, f"{failure.status}: {failure.detail}"))
+                failed.append((boot, f"{failure.status.label}: {failure.detail}"))
         return failed
 
 
@@ -120,7 +133,7 @@ def score_chapter(chapter: Chapter, boots: list[Boot]) -> ChapterResult:
 
 def build_failed(chapter: Chapter, failure: BuildFailure) -> ChapterResult:
     """The result of a chapter whose kernel could not be built: every item fails."""
-    items = [ItemResult(item, BUILD_FAILED, 0, detail=(failure.summary,), by_boot=True) for item in chapter.items]
+    items = [ItemResult(item, Status.BUILD_FAILED, 0, detail=(failure.summary,), by_boot=True) for item in chapter.items]
     return ChapterResult(chapter, items, build_failure=failure)
 
 
@@ -131,7 +144,7 @@ def item_outcome(boot: Boot, item: Item) -> Outcome:
     else:
         outcome = test_outcome(boot, item.suite, item.test)
     if outcome.skipped and item.allow_skip:
-        return Outcome(PASSED)
+        return Outcome(Status.PASSED)
     return outcome
 
 
@@ -142,13 +155,13 @@ def test_outcome(boot: Boot, suite: str, test: str) -> Outcome:
     if result is None:
         return missing_outcome(boot, f"{suite}.{test}")
     if result.skipped:
-        return Outcome(f"{SKIPPED}: {result.skip_reason}")
+        return Outcome(Status.SKIPPED, reason=result.skip_reason)
     if result.ok:
-        return Outcome(PASSED)
+        return Outcome(Status.PASSED)
     stub = result.stub()
     if stub is not None:
-        return Outcome(f"{NOT_IMPLEMENTED}: {stub[1]}", todo=stub)
-    return Outcome(FAILED, tuple(result.explanation()) or ("(the test printed no diagnostic)",))
+        return Outcome(Status.NOT_IMPLEMENTED, todo=stub, reason=stub[1])
+    return Outcome(Status.FAILED, tuple(result.explanation()) or ("(the test printed no diagnostic)",))
 
 
 def suite_outcome(boot: Boot, suite: str) -> Outcome:
@@ -156,19 +169,19 @@ def suite_outcome(boot: Boot, suite: str) -> Outcome:
     run = boot.ktap.suites.get(suite)
     if run is None or not run.complete:
         if run is not None and boot.failure() is None:
-            return Outcome(DID_NOT_RUN, (_unfinished(run),))
+            return Outcome(Status.DID_NOT_RUN, (_unfinished(run),))
         return missing_outcome(boot, suite)
     if not run.results:
-        return Outcome(DID_NOT_RUN, (f"{suite} ran no test",))
+        return Outcome(Status.DID_NOT_RUN, (f"{suite} ran no test",))
     outcomes = [(result.name, test_outcome(boot, suite, result.name)) for result in run.results]
     for name, outcome in outcomes:
         if not outcome.passed and not outcome.skipped:
             detail = tuple(f"{name}: {line}" for line in outcome.detail) or (f"test {name}",)
-            return Outcome(outcome.status, detail, todo=outcome.todo)
+            return Outcome(outcome.status, detail, todo=outcome.todo, reason=outcome.reason)
     for name, outcome in outcomes:
         if outcome.skipped:
-            return Outcome(outcome.status, (f"test {name}",))
-    return Outcome(PASSED)
+            return Outcome(outcome.status, (f"test {name}",), reason=outcome.reason)
+    return Outcome(Status.PASSED)
 
 
 def _unfinished(run: SuiteRun) -> str:
@@ -183,7 +196,7 @@ def missing_outcome(boot: Boot, name: str) -> Outcome:
     failure = boot.failure()
     if failure is not None:
         return Outcome(failure.status, (failure.detail,), by_boot=True)
-    return Outcome(DID_NOT_RUN, (f"{name} is not in the output, though the run completed",))
+    return Outcome(Status.DID_NOT_RUN, (f"{name} is not in the output, though the run completed",))
 
 
 def combine(item: Item, outcomes: dict[str, Outcome]) -> ItemResult:
@@ -191,15 +204,17 @@ def combine(item: Item, outcomes: dict[str, Outcome]) -> ItemResult:
     bad = {name: outcome for name, outcome in outcomes.items() if not (outcome.passed or outcome.skipped)}
     if bad:
         first = next(iter(bad.values()))
-        configs = [(name, outcome.status) for name, outcome in bad.items()]
+        configs = [(name, outcome.status, outcome.reason) for name, outcome in bad.items()]
         by_boot = all(outcome.by_boot for outcome in bad.values())
         todos = tuple(dict.fromkeys(outcome.todo for outcome in bad.values() if outcome.todo is not None))
-        return ItemResult(item, first.status, 0, configs, _details(bad), by_boot, len(outcomes), todos)
+        return ItemResult(
+            item, first.status, 0, configs, _details(bad), by_boot, len(outcomes), todos, reason=first.reason
+        )
     if any(outcome.passed for outcome in outcomes.values()):
-        return ItemResult(item, PASSED, item.points)
+        return ItemResult(item, Status.PASSED, item.points)
     first = next(iter(outcomes.values()))
-    configs = [(name, outcome.status) for name, outcome in outcomes.items()]
-    return ItemResult(item, first.status, 0, configs, boots=len(outcomes))
+    configs = [(name, outcome.status, outcome.reason) for name, outcome in outcomes.items()]
+    return ItemResult(item, first.status, 0, configs, boots=len(outcomes), reason=first.reason)
 
 
 def _details(bad: dict[str, Outcome]) -> tuple[str, ...]:
