@@ -52,9 +52,9 @@ Usage:
         chapter N too (the rest stubbed), for j = 0..k, one tree updated in
         place so that each build but the first recompiles one exercise's
         files; build chapter N's kernel (make kernel CH=N) and grade chapter N
-        in one configuration (the first with 2 harts: 256M-2). A step where an
-        item that passed goes red, or whose boot failed, is graded again (twice
-        at most), and called flaky (a warning) if a later grading is clean. Prints, per chapter, a
+        in one configuration (the first with 2 harts: 256M-2), once: a result
+        that would change from one grading to the next is a bug of the kernel
+        or its tests, for this check to show. Prints, per chapter, a
         Markdown section: the items that pass with no exercise done, those
         each exercise turns green, any that go red again (a bug), and those not
         green even when all are done. --write puts it into chN/README.md
