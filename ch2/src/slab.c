@@ -7,7 +7,7 @@
  * This is the bottom of the heap and the file with the exercises: a slab is
  * a block of 2^order frames cut into objects, with its struct slab at the
  * block's end (slab_internal.h has the picture). Its free objects are chained
- * through a free pointer stored inside each of them, s->free_offset bytes from
+ * through a free pointer stored inside each of them, s->offset bytes from
  * the object's start, so a slab needs no memory besides its header. Taking an
  * object pops the head of that chain, giving it back pushes it: nothing here
  * knows about locks, lists or harts (the callers in slab_lists.c hold the
@@ -156,7 +156,7 @@ uint64_t discard_slabs(struct list_head *list)
 
 long slab_obj_index(const struct kmem_cache *s, const struct slab *slab, const void *p)
 {
-	uintptr_t first = (uintptr_t)slab->base + s->offset;
+	uintptr_t first = (uintptr_t)slab->base + s->obj_offset;
 	if ((uintptr_t)p < first)
 		return -1;
 	uintptr_t off = (uintptr_t)p - first;

@@ -72,8 +72,8 @@ int kmem_cache_init(struct kmem_cache *s, const char *name, size_t size, size_t 
 		debug_layout(s);
 	} else {
 		s->size = ALIGN_UP(s->object_size, s->align);
+		s->obj_offset = 0;
 		s->offset = 0;
-		s->free_offset = 0;
 	}
 	if (calculate_order(s))
 		return -EINVAL;

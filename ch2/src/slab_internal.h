@@ -82,8 +82,8 @@ struct kmem_cache {
 	uint32_t object_size;   /**< bytes of an object the user may touch */
 	uint32_t size;          /**< stride: bytes from one object to the next */
 	uint32_t align;         /**< every object address is a multiple of this */
-	uint32_t offset;        /**< object start within its stride (debug: left red zone) */
-	uint32_t free_offset;   /**< where the free pointer is, from the object start */
+	uint32_t obj_offset;    /**< object start in its stride: 0, or debug's left red zone (SLAB's obj_offset) */
+	uint32_t offset;        /**< free pointer offset, from the object start (SLUB's s->offset) */
 	uint32_t meta_offset;   /**< debug: struct obj_meta, from the object start */
 	uint32_t red_left;      /**< debug: bytes of left red zone */
 	uint8_t order;          /**< preferred slab order */
@@ -122,19 +122,19 @@ struct obj_meta {
 /* Address of object @p i of @p slab. */
 static inline void *slab_obj(const struct kmem_cache *s, const struct slab *slab, unsigned i)
 {
-	return (char *)slab->base + (size_t)i * s->size + s->offset;
+	return (char *)slab->base + (size_t)i * s->size + s->obj_offset;
 }
 
 /* The free pointer of free object @p obj: the next free object, or NULL. */
 static inline void *get_freepointer(const struct kmem_cache *s, void *obj)
 {
-	return *(void **)((char *)obj + s->free_offset);
+	return *(void **)((char *)obj + s->offset);
 }
 
 /* Make @p next the object after free object @p obj on its slab's freelist. */
 static inline void set_freepointer(const struct kmem_cache *s, void *obj, void *next)
 {
-	*(void **)((char *)obj + s->free_offset) = next;
+	*(void **)((char *)obj + s->offset) = next;
 }
 
 /* Chain every object of a new slab onto its freelist, object 0 first. */

@@ -112,7 +112,7 @@ static void check_freelist(struct kmem_cache *s, struct slab *slab, void *taken)
 	void *next = slab->freelist;
 	if (!next || (next != taken && slab_obj_index(s, slab, next) >= 0 && obj_meta(s, next)->state == OBJ_FREE))
 		return;
-	heap_report(HEAP_ERR_USE_AFTER_FREE, taken, s, 0, s->free_offset, "free pointer overwritten");
+	heap_report(HEAP_ERR_USE_AFTER_FREE, taken, s, 0, s->offset, "free pointer overwritten");
 	uint32_t lost = slab->objects - slab->inuse;
 	slab->freelist = NULL;
 	slab->inuse += lost;
