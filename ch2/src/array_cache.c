@@ -2,7 +2,8 @@
  * ch2: each hart's array of free objects per cache, and the allocation and
  * free entry points that use it (Bonwick and Adams 2001, "magazines"; Linux
  * mm/slab.c: struct array_cache, ____cache_alloc(), cache_alloc_refill(),
- * ___cache_free(), cache_flusharray(), drain_array()).
+ * ___cache_free(), cache_flusharray(), drain_array(); slab_internal.h says
+ * how our struct array_cache differs from Linux's).
  *
  * kmem_cache_alloc() pops from this hart's array and kmem_cache_free() pushes
  * onto it, with interrupts off and without the cache lock. Only when the
@@ -20,34 +21,40 @@
 
 /* ---- a hart's array ------------------------------------------------------ */
 
-static inline void cpu_lock(struct kmem_cache_cpu *c)
+static inline void ac_lock(struct array_cache *ac)
 {
-	while (__atomic_exchange_n(&c->lock, 1, __ATOMIC_ACQUIRE))
+	while (__atomic_exchange_n(&ac->lock, 1, __ATOMIC_ACQUIRE))
 		;
 }
 
-static inline void cpu_unlock(struct kmem_cache_cpu *c)
+static inline void ac_unlock(struct array_cache *ac)
 {
-	__atomic_store_n(&c->lock, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&ac->lock, 0, __ATOMIC_RELEASE);
+}
+
+/* This hart's array of @p s (interrupts off, so that the hart stays this one). */
+static inline struct array_cache *cpu_cache_get(struct kmem_cache *s)
+{
+	return &s->cpu_cache[heap_cpu()];
 }
 
 /* ---- allocation ---------------------------------------------------------- */
 
-/* This hart's stack is empty: refill it with a batch from the slabs. */
-__attribute__((noinline)) static void *alloc_refill(struct kmem_cache *s, unsigned kflags, uintptr_t caller)
+/* This hart's array is empty: refill it with batchcount objects from the slabs. */
+__attribute__((noinline)) static void *cache_alloc_refill(struct kmem_cache *s, unsigned kflags, uintptr_t caller)
 {
 	bool irq = heap_irq_save();
-	struct kmem_cache_cpu *c = &s->cpu[heap_cpu()];
+	struct array_cache *ac = cpu_cache_get(s);
 	void *obj = NULL;
-	cpu_lock(c);
-	if (!c->avail) {
+	ac_lock(ac);
+	if (!ac->avail) {
 		spin_lock(&s->lock);
-		c->avail = take_objects(s, c->entry, c->batch);
+		ac->avail = take_objects(s, ac->entry, ac->batchcount);
 		spin_unlock(&s->lock);
 	}
-	if (c->avail)
-		obj = c->entry[--c->avail];
-	cpu_unlock(c);
+	if (ac->avail)
+		obj = ac->entry[--ac->avail];
+	ac_unlock(ac);
 	heap_irq_restore(irq);
 	if (obj)
 		return obj;
@@ -62,15 +69,15 @@ void *slab_alloc(struct kmem_cache *s, size_t requested, unsigned kflags, uintpt
 	if (unlikely(s->flags & (SLAB_DEBUG | SLAB_NO_CPU_CACHE))) {
 		obj = alloc_locked(s, kflags, caller, requested);
 	} else {
-		/* The fast path: pop from this hart's stack. */
+		/* The fast path: pop from this hart's array. */
 		bool irq = heap_irq_save();
-		struct kmem_cache_cpu *c = &s->cpu[heap_cpu()];
-		cpu_lock(c);
-		obj = c->avail ? c->entry[--c->avail] : NULL;
-		cpu_unlock(c);
+		struct array_cache *ac = cpu_cache_get(s);
+		ac_lock(ac);
+		obj = ac->avail ? ac->entry[--ac->avail] : NULL;
+		ac_unlock(ac);
 		heap_irq_restore(irq);
 		if (unlikely(!obj))
-			obj = alloc_refill(s, kflags, caller);
+			obj = cache_alloc_refill(s, kflags, caller);
 	}
 	if (obj && (kflags & KMALLOC_ZERO))
 		memset(obj, 0, requested);
@@ -87,44 +94,51 @@ __attribute__((noinline)) void *kmem_cache_alloc(struct kmem_cache *s, unsigned 
 /* ---- freeing ------------------------------------------------------------- */
 
 /*
- * Move the @p n oldest objects of stack @p c back to the slabs. The stack's
- * lock is held (and interrupts are off); takes the cache lock.
+ * Move the @p n oldest objects of array @p ac back to the slabs, and the rest
+ * down. The array's lock is held (and interrupts are off); takes the cache
+ * lock. Linux's cache_flusharray() always moves batchcount; a drain here
+ * moves them all.
  */
-__attribute__((noinline)) static void flush_cpu(struct kmem_cache *s, struct kmem_cache_cpu *c, unsigned n,
-						       struct list_head *release)
+__attribute__((noinline)) static void cache_flusharray(struct kmem_cache *s, struct array_cache *ac, unsigned n,
+							struct list_head *release)
 {
 	spin_lock(&s->lock);
 	for (unsigned i = 0; i < n; i++)
-		put_object(s, c->entry[i], release);
+		put_object(s, ac->entry[i], release);
 	spin_unlock(&s->lock);
-	c->avail -= n;
-	memmove(c->entry, c->entry + n, c->avail * sizeof(void *));
+	ac->avail -= n;
+	memmove(ac->entry, ac->entry + n, ac->avail * sizeof(void *));
 }
 
-/* Empty hart @p hart's stack of @p s into the slabs. */
-void drain_cpu(struct kmem_cache *s, int hart, struct list_head *release)
+/* Empty array @p ac of @p s (any hart's) into the slabs. */
+static void drain_array(struct kmem_cache *s, struct array_cache *ac, struct list_head *release)
 {
-	struct kmem_cache_cpu *c = &s->cpu[hart];
-	if (!READ_ONCE(c->avail))
+	if (!READ_ONCE(ac->avail))
 		return;
 	bool irq = heap_irq_save();
-	cpu_lock(c);
-	flush_cpu(s, c, c->avail, release);
-	cpu_unlock(c);
+	ac_lock(ac);
+	cache_flusharray(s, ac, ac->avail, release);
+	ac_unlock(ac);
 	heap_irq_restore(irq);
 }
 
-/* This hart's stack was full: move its oldest batch to the slabs, then push @p obj. */
+void drain_cpu_caches(struct kmem_cache *s, struct list_head *release)
+{
+	for (int h = 0; h < MAX_HARTS; h++)
+		drain_array(s, &s->cpu_cache[h], release);
+}
+
+/* This hart's array was full: move its oldest batchcount to the slabs, then push @p obj (Linux ___cache_free()). */
 __attribute__((noinline)) static void free_flush_push(struct kmem_cache *s, void *obj)
 {
 	LIST_HEAD_DECL(release);
 	bool irq = heap_irq_save();
-	struct kmem_cache_cpu *c = &s->cpu[heap_cpu()];
-	cpu_lock(c);
-	if (c->avail == c->limit)
-		flush_cpu(s, c, c->batch, &release);
-	c->entry[c->avail++] = obj;
-	cpu_unlock(c);
+	struct array_cache *ac = cpu_cache_get(s);
+	ac_lock(ac);
+	if (ac->avail == ac->limit)
+		cache_flusharray(s, ac, ac->batchcount, &release);
+	ac->entry[ac->avail++] = obj;
+	ac_unlock(ac);
 	heap_irq_restore(irq);
 	discard_slabs(&release);
 }
@@ -138,23 +152,23 @@ int slab_free(struct kmem_cache *s, struct slab *slab, void *obj, uintptr_t call
 	if (unlikely(s->flags & (SLAB_DEBUG | SLAB_NO_CPU_CACHE)))
 		return free_locked(s, slab, obj, caller);
 
-	/* The fast path: push onto this hart's stack. */
+	/* The fast path: push onto this hart's array. */
 	bool irq = heap_irq_save();
-	struct kmem_cache_cpu *c = &s->cpu[heap_cpu()];
-	cpu_lock(c);
-	if (unlikely(c->avail && c->entry[c->avail - 1] == obj)) {
-		cpu_unlock(c);
+	struct array_cache *ac = cpu_cache_get(s);
+	ac_lock(ac);
+	if (unlikely(ac->avail && ac->entry[ac->avail - 1] == obj)) {
+		ac_unlock(ac);
 		heap_irq_restore(irq);
 		heap_report(HEAP_ERR_DOUBLE_FREE, obj, s, caller, 0, "freed twice in a row");
 		return -EINVAL;
 	}
-	if (likely(c->avail < c->limit)) {
-		c->entry[c->avail++] = obj;
-		cpu_unlock(c);
+	if (likely(ac->avail < ac->limit)) {
+		ac->entry[ac->avail++] = obj;
+		ac_unlock(ac);
 		heap_irq_restore(irq);
 		return 0;
 	}
-	cpu_unlock(c);
+	ac_unlock(ac);
 	heap_irq_restore(irq);
 	free_flush_push(s, obj);
 	return 0;

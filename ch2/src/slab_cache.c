@@ -77,11 +77,11 @@ int kmem_cache_init(struct kmem_cache *s, const char *name, size_t size, size_t 
 	}
 	if (calculate_order(s))
 		return -EINVAL;
-	/* Bigger objects: shorter stacks, so a hart does not sit on much memory. */
+	/* Bigger objects: shorter arrays, so a hart does not sit on much memory. */
 	unsigned limit = s->object_size <= 256 ? 32 : s->object_size <= 1024 ? 16 : 8;
 	for (int h = 0; h < MAX_HARTS; h++) {
-		s->cpu[h].limit = limit;
-		s->cpu[h].batch = limit / 2;
+		s->cpu_cache[h].limit = limit;
+		s->cpu_cache[h].batchcount = limit / 2;
 	}
 	spin_lock(&chain_lock);
 	list_add_tail(&s->chain, &cache_chain);
@@ -114,11 +114,10 @@ __attribute__((noinline)) struct kmem_cache *kmem_cache_create(const char *name,
 
 /* ---- shrinking and destroying -------------------------------------------- */
 
-/* Empty every hart's stack of @p s and detach every empty slab onto @p release. */
+/* Empty every hart's array of @p s and detach every empty slab onto @p release. */
 static void shrink_locked_out(struct kmem_cache *s, struct list_head *release)
 {
-	for (int h = 0; h < MAX_HARTS; h++)
-		drain_cpu(s, h, release);
+	drain_cpu_caches(s, release);
 	spin_lock(&s->lock);
 	struct slab *slab, *tmp;
 	list_for_each_entry_safe(slab, tmp, &s->empty, list)

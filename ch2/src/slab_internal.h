@@ -29,7 +29,7 @@
 #include "types.h"
 
 #define SLAB_MAGIC 0x51ab51abu  /* in every live struct slab */
-#define CPU_CACHE_MAX 32        /* largest per-hart stack */
+#define ARRAY_CACHE_MAX 32      /* largest limit of an array_cache */
 #define SLAB_KEEP_EMPTY 2       /* empty slabs a cache keeps when ch1 is not short */
 
 /* Internal cache flags (above the public SLAB_* ones). */
@@ -62,17 +62,29 @@ struct slab {
 };
 
 /**
- * A hart's stack of free objects for one cache (Linux SLAB's array_cache).
- * Only its hart pushes and pops, with interrupts off; `lock` is taken too so
- * that a shrink on another hart can empty it safely. Uncontended, it costs
- * one atomic swap and one store.
+ * A hart's array of free objects for one cache, used as a stack: the objects
+ * kmem_cache_free() pushed last are the first kmem_cache_alloc() pops, warm
+ * in the hart's data cache (Bonwick's magazine).
+ *
+ * Follows Linux SLAB's struct array_cache (mm/slab.c), fields and all. Not
+ * SLUB's struct kmem_cache_cpu, which points at one slab that its CPU
+ * allocates from (the slab and its freelist), not at loose objects of any
+ * slab. Ours differs from SLAB's:
+ * - a fixed entry[ARRAY_CACHE_MAX] in an array of MAX_HARTS inside struct
+ *   kmem_cache (cpu_cache[]), not one per-CPU allocation sized by limit;
+ * - a `lock` word: only its hart pushes and pops, with interrupts off, but it
+ *   takes the lock too so that a shrink on another hart can drain the array
+ *   (Linux sends each CPU an IPI to drain its own, drain_cpu_caches());
+ *   uncontended it costs one atomic swap and one store;
+ * - no `touched` and no periodic reaping (cache_reap()): arrays are drained
+ *   only by a shrink; no shared or alien (NUMA) arrays.
  */
-struct kmem_cache_cpu {
-	uint32_t lock;   /**< 1 while someone works on this stack */
-	uint32_t avail;  /**< objects in entry[] */
-	uint32_t limit;  /**< at most this many */
-	uint32_t batch;  /**< moved to or from the slabs at a time */
-	void *entry[CPU_CACHE_MAX]; /**< the free objects; entry[avail - 1] is the top */
+struct array_cache {
+	uint32_t lock;       /**< 1 while someone works on this array */
+	uint32_t avail;      /**< objects in entry[] */
+	uint32_t limit;      /**< at most this many */
+	uint32_t batchcount; /**< moved to or from the slabs at a time */
+	void *entry[ARRAY_CACHE_MAX]; /**< the free objects; entry[avail - 1] is the top */
 };
 
 /** A cache of objects of one size (see slab.h). */
@@ -97,13 +109,13 @@ struct kmem_cache {
 	uint64_t nr_empty;        /**< Slabs on empty. */
 	uint64_t nr_frames;     /**< frames held by all slabs */
 	uint64_t nr_objects;    /**< capacity of all slabs */
-	uint64_t inuse;         /**< objects out of the slabs (users' + per-hart stacks') */
+	uint64_t inuse;         /**< objects out of the slabs (users' + per-hart arrays') */
 	uint64_t quarantined;   /**< debug: objects refused for good */
 	uint64_t requested_waste; /**< debug kmalloc: class size - request, summed over live objects */
 	uint64_t errors;        /**< misuse detected on this cache */
 	struct list_head chain; /**< on the list of all caches */
 	char name[SLAB_NAME_MAX];  /**< for messages and statistics */
-	struct kmem_cache_cpu cpu[MAX_HARTS]; /**< each hart's stack of free objects */
+	struct array_cache cpu_cache[MAX_HARTS]; /**< each hart's array of free objects (SLAB's cpu_cache) */
 };
 
 /** Debug: what an object is, in its metadata. */
@@ -179,7 +191,7 @@ static inline struct list_head *list_of(struct kmem_cache *s, enum slab_list whi
 void detach_slab(struct kmem_cache *s, struct slab *slab, struct list_head *to);
 /* Move up to @p n free objects from the slabs into @p out. Cache lock held. @return how many. */
 unsigned take_objects(struct kmem_cache *s, void **out, unsigned n);
-/* Give back @p obj (from a hart's array) to its slab; emptied slabs may go onto @p release. Cache lock held. */
+/* Give @p obj (from a hart's array) back to its slab; emptied slabs may go onto @p release. Cache lock held. */
 void put_object(struct kmem_cache *s, void *obj, struct list_head *release);
 /* Get a new slab and take one object from it (no lock held). */
 void *alloc_from_new_slab(struct kmem_cache *s, unsigned kflags, uintptr_t caller, size_t requested);
@@ -194,8 +206,8 @@ int free_locked(struct kmem_cache *s, struct slab *slab, void *obj, uintptr_t ca
 void *slab_alloc(struct kmem_cache *s, size_t requested, unsigned flags, uintptr_t caller);
 /* Free @p p (an object of @p slab of @p s, or not); returns 0 or -EINVAL. */
 int slab_free(struct kmem_cache *s, struct slab *slab, void *p, uintptr_t caller);
-/* Empty hart @p hart's stack of @p s into the slabs; emptied slabs may go onto @p release. */
-void drain_cpu(struct kmem_cache *s, int hart, struct list_head *release);
+/* Empty every hart's array of @p s into the slabs; emptied slabs may go onto @p release. */
+void drain_cpu_caches(struct kmem_cache *s, struct list_head *release);
 
 /* --- slab_cache.c: creating, shrinking, destroying caches ------------------- */
 

@@ -152,7 +152,7 @@ static void *take_from_new(struct kmem_cache *s, struct slab *slab)
 	return obj;
 }
 
-/* Get a new slab and take one object from it, for a cache without stacks or an empty stack. */
+/* Get a new slab and take one object from it, for a cache without arrays or an empty array. */
 __attribute__((noinline)) void *alloc_from_new_slab(struct kmem_cache *s, unsigned kflags, uintptr_t caller, size_t requested)
 {
 	struct slab *slab = new_slab(s, kflags);
@@ -170,7 +170,7 @@ __attribute__((noinline)) void *alloc_from_new_slab(struct kmem_cache *s, unsign
 	return obj;
 }
 
-/* Debug caches and caches without stacks: everything under the cache lock. */
+/* Debug caches and caches without arrays: everything under the cache lock. */
 __attribute__((noinline)) void *alloc_locked(struct kmem_cache *s, unsigned kflags, uintptr_t caller, size_t requested)
 {
 	spin_lock(&s->lock);
@@ -202,7 +202,7 @@ __attribute__((noinline)) void *alloc_locked(struct kmem_cache *s, unsigned kfla
 /* ---- freeing under the cache lock ---------------------------------------- */
 
 /*
- * Give @p obj (from a hart's stack, so already checked) back to its slab.
+ * Give @p obj (from a hart's array, so already checked) back to its slab.
  * Cache lock held. Emptied slabs may be detached onto @p release.
  */
 void put_object(struct kmem_cache *s, void *obj, struct list_head *release)
@@ -211,7 +211,7 @@ void put_object(struct kmem_cache *s, void *obj, struct list_head *release)
 	if (!slab || slab->cache != s)
 		return; /* cannot happen: checked when pushed */
 	if (obj == slab->freelist) {
-		heap_report(HEAP_ERR_DOUBLE_FREE, obj, s, 0, 0, "found twice in a per-hart stack");
+		heap_report(HEAP_ERR_DOUBLE_FREE, obj, s, 0, 0, "found twice in a per-hart array");
 		return;
 	}
 	if (slab_put_object(s, slab, obj))
@@ -220,7 +220,7 @@ void put_object(struct kmem_cache *s, void *obj, struct list_head *release)
 	slab_after_free(s, slab, release);
 }
 
-/* Debug caches and caches without stacks: free under the cache lock. */
+/* Debug caches and caches without arrays: free under the cache lock. */
 __attribute__((noinline)) int free_locked(struct kmem_cache *s, struct slab *slab, void *obj, uintptr_t caller)
 {
 	LIST_HEAD_DECL(release);

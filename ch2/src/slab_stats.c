@@ -22,7 +22,7 @@ void kmem_cache_stats(struct kmem_cache *s, struct kmem_cache_stats *out)
 	memset(out, 0, sizeof(*out));
 	uint64_t cached = 0;
 	for (int h = 0; h < MAX_HARTS; h++)
-		cached += READ_ONCE(s->cpu[h].avail);
+		cached += READ_ONCE(s->cpu_cache[h].avail);
 	spin_lock(&s->lock);
 	strlcpy(out->name, s->name, sizeof(out->name));
 	out->object_size = s->object_size;
