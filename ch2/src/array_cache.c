@@ -1,9 +1,10 @@
 /*
  * ch2: each hart's array of free objects per cache, and the allocation and
  * free entry points that use it (Bonwick and Adams 2001, "magazines"; Linux
- * mm/slab.c: struct array_cache, ____cache_alloc(), cache_alloc_refill(),
- * ___cache_free(), cache_flusharray(), drain_array(); slab_internal.h says
- * how our struct array_cache differs from Linux's).
+ * mm/slab.c, the SLAB allocator up to Linux 6.7: struct array_cache,
+ * ____cache_alloc(), cache_alloc_refill(), ___cache_free(),
+ * cache_flusharray(), drain_array(); slab_internal.h says how our struct
+ * array_cache differs from Linux's).
  *
  * kmem_cache_alloc() pops from this hart's array and kmem_cache_free() pushes
  * onto it, with interrupts off and without the cache lock. Only when the

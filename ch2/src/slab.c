@@ -27,7 +27,10 @@
 
 /* ---- the student's part: one slab's freelist ----------------------------- */
 /*
- * slab_obj(), get_freepointer() and set_freepointer() are in slab_internal.h.
+ * Your tools, in slab_internal.h: slab_obj(s, slab, i) is object i's address;
+ * get_freepointer(s, obj) and set_freepointer(s, obj, next) read and write a
+ * free object's free pointer. slab->freelist is the first free object (NULL:
+ * none), slab->inuse counts the objects not on it.
  */
 
 /* Chain every object of a new slab onto its freelist, object 0 first. */

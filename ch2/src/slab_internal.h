@@ -66,10 +66,10 @@ struct slab {
  * kmem_cache_free() pushed last are the first kmem_cache_alloc() pops, warm
  * in the hart's data cache (Bonwick's magazine).
  *
- * Follows Linux SLAB's struct array_cache (mm/slab.c), fields and all. Not
- * SLUB's struct kmem_cache_cpu, which points at one slab that its CPU
- * allocates from (the slab and its freelist), not at loose objects of any
- * slab. Ours differs from SLAB's:
+ * Follows Linux SLAB's struct array_cache (mm/slab.c, up to Linux 6.7:
+ * avail, limit, batchcount, entry[]). Not SLUB's struct kmem_cache_cpu,
+ * which points at one slab that its CPU allocates from (the slab and its
+ * freelist), not at loose objects of any slab. Ours differs from SLAB's:
  * - a fixed entry[ARRAY_CACHE_MAX] in an array of MAX_HARTS inside struct
  *   kmem_cache (cpu_cache[]), not one per-CPU allocation sized by limit;
  * - a `lock` word: only its hart pushes and pops, with interrupts off, but it

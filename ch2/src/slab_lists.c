@@ -1,6 +1,6 @@
 /*
  * ch2: a cache's slabs on its three lists, and everything done with them
- * under the cache lock (Linux mm/slab.c: struct kmem_cache_node's
+ * under the cache lock (Linux mm/slab.c up to 6.7: struct kmem_cache_node's
  * slabs_partial, slabs_full and slabs_free, cache_alloc_refill() and
  * free_block(); mm/slub.c: get_partial(), add_partial(), discard_slab()).
  *
