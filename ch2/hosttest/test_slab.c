@@ -1,4 +1,4 @@
-// HOSTTEST_SOURCES: ch2/src/slab.c ch2/src/kmalloc.c ch2/src/slab_debug.c ch2/hosttest/sim_frames.c ch1/src/buddy.c common/hosttest/host_kernel.c
+// HOSTTEST_SOURCES: ch2/src/slab.c ch2/src/slab_lists.c ch2/src/array_cache.c ch2/src/slab_cache.c ch2/src/slab_stats.c ch2/src/kmalloc.c ch2/src/slab_debug.c ch2/hosttest/sim_frames.c ch1/src/buddy.c common/hosttest/host_kernel.c
 /*
  * Host unit tests of the heap (slab caches, kmalloc, debug mode) over the
  * simulated frame allocator, under AddressSanitizer and UBSan.

@@ -1,6 +1,6 @@
 /*
  * What the heap needs from the machine, in one place, so that the allocator
- * core (slab.c, kmalloc.c, slab_debug.c) also builds on the host over a
+ * core (slab*.c, array_cache.c, kmalloc.c) also builds on the host over a
  * simulated frame allocator (hosttest/sim_frames.c, under -DMMLAB_HOST) and
  * can be tested there under AddressSanitizer.
  *

@@ -6,7 +6,8 @@
  *
  *   |<- red_left ->|<- object_size ->|<- >= 8 ->|<-- struct obj_meta -->|pad|
  *   | left red zone| object          | right rz | free ptr, callers, ... |   |
- *                  ^ the pointer users get; meta_offset counts from here
+ *                  ^ obj_offset: the pointer users get; meta_offset and the
+ *                    free pointer's offset (in obj_meta) count from here
  *
  * While the object is allocated, both red zones are RED_ACTIVE (0xcc) and so
  * are the bytes between the request and object_size (kmalloc rounds up);
@@ -81,9 +82,9 @@ struct heap_report heap_last_report(void)
 void debug_layout(struct kmem_cache *s)
 {
 	s->red_left = s->align; /* keeps the object aligned: a stride is a multiple of align */
-	s->offset = s->red_left;
+	s->obj_offset = s->red_left;
 	s->meta_offset = s->object_size + 8; /* object_size is a multiple of 8 */
-	s->free_offset = s->meta_offset + offsetof(struct obj_meta, free_next);
+	s->offset = s->meta_offset + offsetof(struct obj_meta, free_next);
 	s->size = ALIGN_UP(s->red_left + s->meta_offset + (uint32_t)sizeof(struct obj_meta), s->align);
 }
 

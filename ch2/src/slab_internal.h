@@ -1,6 +1,7 @@
 /*
  * The inside of the slab allocator: struct kmem_cache, struct slab and the
- * helpers slab.c, kmalloc.c and slab_debug.c share. Not for users of the
+ * functions its files share (slab.c, slab_lists.c, array_cache.c,
+ * slab_cache.c, slab_stats.c, slab_debug.c, kmalloc.c). Not for users of the
  * heap (they have slab.h and kmalloc.h); host tests include it to check
  * invariants.
  *
@@ -28,7 +29,7 @@
 #include "types.h"
 
 #define SLAB_MAGIC 0x51ab51abu  /* in every live struct slab */
-#define CPU_CACHE_MAX 32        /* largest per-hart stack */
+#define ARRAY_CACHE_MAX 32      /* largest limit of an array_cache */
 #define SLAB_KEEP_EMPTY 2       /* empty slabs a cache keeps when ch1 is not short */
 
 /* Internal cache flags (above the public SLAB_* ones). */
@@ -61,17 +62,29 @@ struct slab {
 };
 
 /**
- * A hart's stack of free objects for one cache (Linux SLAB's array_cache).
- * Only its hart pushes and pops, with interrupts off; `lock` is taken too so
- * that a shrink on another hart can empty it safely. Uncontended, it costs
- * one atomic swap and one store.
+ * A hart's array of free objects for one cache, used as a stack: the objects
+ * kmem_cache_free() pushed last are the first kmem_cache_alloc() pops, warm
+ * in the hart's data cache (Bonwick's magazine).
+ *
+ * Follows Linux SLAB's struct array_cache (mm/slab.c, up to Linux 6.7:
+ * avail, limit, batchcount, entry[]). Not SLUB's struct kmem_cache_cpu,
+ * which points at one slab that its CPU allocates from (the slab and its
+ * freelist), not at loose objects of any slab. Ours differs from SLAB's:
+ * - a fixed entry[ARRAY_CACHE_MAX] in an array of MAX_HARTS inside struct
+ *   kmem_cache (cpu_cache[]), not one per-CPU allocation sized by limit;
+ * - a `lock` word: only its hart pushes and pops, with interrupts off, but it
+ *   takes the lock too so that a shrink on another hart can drain the array
+ *   (Linux sends each CPU an IPI to drain its own, drain_cpu_caches());
+ *   uncontended it costs one atomic swap and one store;
+ * - no `touched` and no periodic reaping (cache_reap()): arrays are drained
+ *   only by a shrink; no shared or alien (NUMA) arrays.
  */
-struct kmem_cache_cpu {
-	uint32_t lock;   /**< 1 while someone works on this stack */
-	uint32_t avail;  /**< objects in entry[] */
-	uint32_t limit;  /**< at most this many */
-	uint32_t batch;  /**< moved to or from the slabs at a time */
-	void *entry[CPU_CACHE_MAX]; /**< the free objects; entry[avail - 1] is the top */
+struct array_cache {
+	uint32_t lock;       /**< 1 while someone works on this array */
+	uint32_t avail;      /**< objects in entry[] */
+	uint32_t limit;      /**< at most this many */
+	uint32_t batchcount; /**< moved to or from the slabs at a time */
+	void *entry[ARRAY_CACHE_MAX]; /**< the free objects; entry[avail - 1] is the top */
 };
 
 /** A cache of objects of one size (see slab.h). */
@@ -81,8 +94,8 @@ struct kmem_cache {
 	uint32_t object_size;   /**< bytes of an object the user may touch */
 	uint32_t size;          /**< stride: bytes from one object to the next */
 	uint32_t align;         /**< every object address is a multiple of this */
-	uint32_t offset;        /**< object start within its stride (debug: left red zone) */
-	uint32_t free_offset;   /**< where the free pointer is, from the object start */
+	uint32_t obj_offset;    /**< object start in its stride: 0, or debug's left red zone (SLAB's obj_offset) */
+	uint32_t offset;        /**< free pointer offset, from the object start (SLUB's s->offset) */
 	uint32_t meta_offset;   /**< debug: struct obj_meta, from the object start */
 	uint32_t red_left;      /**< debug: bytes of left red zone */
 	uint8_t order;          /**< preferred slab order */
@@ -96,13 +109,13 @@ struct kmem_cache {
 	uint64_t nr_empty;        /**< Slabs on empty. */
 	uint64_t nr_frames;     /**< frames held by all slabs */
 	uint64_t nr_objects;    /**< capacity of all slabs */
-	uint64_t inuse;         /**< objects out of the slabs (users' + per-hart stacks') */
+	uint64_t inuse;         /**< objects out of the slabs (users' + per-hart arrays') */
 	uint64_t quarantined;   /**< debug: objects refused for good */
 	uint64_t requested_waste; /**< debug kmalloc: class size - request, summed over live objects */
 	uint64_t errors;        /**< misuse detected on this cache */
 	struct list_head chain; /**< on the list of all caches */
 	char name[SLAB_NAME_MAX];  /**< for messages and statistics */
-	struct kmem_cache_cpu cpu[MAX_HARTS]; /**< each hart's stack of free objects */
+	struct array_cache cpu_cache[MAX_HARTS]; /**< each hart's array of free objects (SLAB's cpu_cache) */
 };
 
 /** Debug: what an object is, in its metadata. */
@@ -116,10 +129,40 @@ struct obj_meta {
 	uint32_t requested;     /**< bytes asked for (kmalloc); object_size otherwise */
 };
 
-/* --- slab.c, used by kmalloc.c -------------------------------------------- */
+/* --- slab.c: one slab ------------------------------------------------------ */
 
-/* Set up a cache in memory the caller owns (kmalloc's static size classes). */
-int kmem_cache_init(struct kmem_cache *s, const char *name, size_t size, size_t align, unsigned flags);
+/* Address of object @p i of @p slab. */
+static inline void *slab_obj(const struct kmem_cache *s, const struct slab *slab, unsigned i)
+{
+	return (char *)slab->base + (size_t)i * s->size + s->obj_offset;
+}
+
+/* The free pointer of free object @p obj: the next free object, or NULL. */
+static inline void *get_freepointer(const struct kmem_cache *s, void *obj)
+{
+	return *(void **)((char *)obj + s->offset);
+}
+
+/* Make @p next the object after free object @p obj on its slab's freelist. */
+static inline void set_freepointer(const struct kmem_cache *s, void *obj, void *next)
+{
+	*(void **)((char *)obj + s->offset) = next;
+}
+
+/* Chain every object of a new slab onto its freelist, object 0 first. */
+void slab_init_freelist(struct kmem_cache *s, struct slab *slab);
+/* Take the first free object off @p slab's freelist; NULL if none. */
+void *slab_take_object(struct kmem_cache *s, struct slab *slab);
+/* Put allocated object @p obj back on @p slab's freelist: 0, or -ENOSYS (the stub). */
+int slab_put_object(struct kmem_cache *s, struct slab *slab, void *obj);
+/* Objects a slab of @p order frames holds. */
+unsigned order_objects(const struct kmem_cache *s, unsigned order);
+/* A new slab from ch1, on no list, or NULL (call with no lock held: ch1 may call our shrinker). */
+struct slab *new_slab(struct kmem_cache *s, unsigned kflags);
+/* Give a detached slab's frames back to ch1 (no locks held). */
+void discard_slab(struct slab *slab);
+/* Give back every slab on @p list (no locks held). @return frames freed. */
+uint64_t discard_slabs(struct list_head *list);
 /*
  * The slab that holds @p p, or NULL if @p p is not in a live slab. Any
  * pointer may be passed: page_info.private is checked before it is trusted.
@@ -129,18 +172,65 @@ struct slab *virt_to_slab(const void *p);
 struct slab *page_to_slab(struct page_info *page, const void *p);
 /* Index of object @p p in @p slab, or -1 if @p p is not an object's start. */
 long slab_obj_index(const struct kmem_cache *s, const struct slab *slab, const void *p);
+
+/* --- slab_lists.c: a cache's three lists, under its lock -------------------- */
+
+/* The counter of list @p which of @p s. */
+static inline uint64_t *list_count(struct kmem_cache *s, enum slab_list which)
+{
+	return which == SLAB_PARTIAL ? &s->nr_partial : which == SLAB_FULL ? &s->nr_full : &s->nr_empty;
+}
+
+/* List @p which of @p s. */
+static inline struct list_head *list_of(struct kmem_cache *s, enum slab_list which)
+{
+	return which == SLAB_PARTIAL ? &s->partial : which == SLAB_FULL ? &s->full : &s->empty;
+}
+
+/* Take @p slab off its list and out of the counters onto @p to, to be discarded. Cache lock held. */
+void detach_slab(struct kmem_cache *s, struct slab *slab, struct list_head *to);
+/* Move up to @p n free objects from the slabs into @p out. Cache lock held. @return how many. */
+unsigned take_objects(struct kmem_cache *s, void **out, unsigned n);
+/* Give @p obj (from a hart's array) back to its slab; emptied slabs may go onto @p release. Cache lock held. */
+void put_object(struct kmem_cache *s, void *obj, struct list_head *release);
+/* Get a new slab and take one object from it (no lock held). */
+void *alloc_from_new_slab(struct kmem_cache *s, unsigned kflags, uintptr_t caller, size_t requested);
+/* Allocate one object under the cache lock (debug caches, SLAB_NO_CPU_CACHE). */
+void *alloc_locked(struct kmem_cache *s, unsigned kflags, uintptr_t caller, size_t requested);
+/* Free one object under the cache lock (debug caches, SLAB_NO_CPU_CACHE): 0 or -EINVAL. */
+int free_locked(struct kmem_cache *s, struct slab *slab, void *obj, uintptr_t caller);
+
+/* --- array_cache.c: each hart's array, the alloc and free entry points ------ */
+
 /* Allocate from @p s for a request of @p requested bytes (0: the object size), on behalf of @p caller. */
 void *slab_alloc(struct kmem_cache *s, size_t requested, unsigned flags, uintptr_t caller);
 /* Free @p p (an object of @p slab of @p s, or not); returns 0 or -EINVAL. */
 int slab_free(struct kmem_cache *s, struct slab *slab, void *p, uintptr_t caller);
+/* Empty every hart's array of @p s into the slabs; emptied slabs may go onto @p release. */
+void drain_cpu_caches(struct kmem_cache *s, struct list_head *release);
+
+/* --- slab_cache.c: creating, shrinking, destroying caches ------------------- */
+
+extern struct kmem_cache cache_cache;  /* the cache of struct kmem_cache itself */
+extern struct list_head cache_chain;   /* every cache, by kmem_cache.chain */
+extern struct spinlock chain_lock;     /* protects cache_chain */
+
+/* Set up a cache in memory the caller owns (kmalloc's static size classes). */
+int kmem_cache_init(struct kmem_cache *s, const char *name, size_t size, size_t align, unsigned flags);
 /* Set up the cache of caches (once, before any kmem_cache_create()). */
 void slab_init(void);
-/* kmalloc's initcall (the host tests call it directly). */
-int kmalloc_init(void);
 /* What kmalloc_shrink() does for every cache. */
 uint64_t kmem_shrink_all(void);
+
+/* --- slab_stats.c ----------------------------------------------------------- */
+
 /* Frames held by the heap (slabs + large blocks), and changes to it. */
 void heap_frames_add(int64_t frames);
+
+/* --- kmalloc.c --------------------------------------------------------------- */
+
+/* kmalloc's initcall (the host tests call it directly). */
+int kmalloc_init(void);
 
 /* --- slab_debug.c ---------------------------------------------------------- */
 

@@ -1,0 +1,195 @@
+/*
+ * ch2: each hart's array of free objects per cache, and the allocation and
+ * free entry points that use it (Bonwick and Adams 2001, "magazines"; Linux
+ * mm/slab.c, the SLAB allocator up to Linux 6.7: struct array_cache,
+ * ____cache_alloc(), cache_alloc_refill(), ___cache_free(),
+ * cache_flusharray(), drain_array(); slab_internal.h says how our struct
+ * array_cache differs from Linux's).
+ *
+ * kmem_cache_alloc() pops from this hart's array and kmem_cache_free() pushes
+ * onto it, with interrupts off and without the cache lock. Only when the
+ * array runs empty (or full) does the hart take the cache lock and move a
+ * batch of objects between it and the slabs (slab_lists.c). Debug caches and
+ * SLAB_NO_CPU_CACHE ones skip the arrays: every operation goes to the slabs
+ * under the lock.
+ *
+ * Locks, in the order they nest: a hart's array lock, then the cache lock,
+ * then (inside heap_report) the report lock and the console's.
+ */
+#include "errno.h"
+#include "slab_internal.h"
+#include "string.h"
+
+/* ---- a hart's array ------------------------------------------------------ */
+
+static inline void ac_lock(struct array_cache *ac)
+{
+	while (__atomic_exchange_n(&ac->lock, 1, __ATOMIC_ACQUIRE))
+		;
+}
+
+static inline void ac_unlock(struct array_cache *ac)
+{
+	__atomic_store_n(&ac->lock, 0, __ATOMIC_RELEASE);
+}
+
+/* This hart's array of @p s (interrupts off, so that the hart stays this one). */
+static inline struct array_cache *cpu_cache_get(struct kmem_cache *s)
+{
+	return &s->cpu_cache[heap_cpu()];
+}
+
+/* ---- allocation ---------------------------------------------------------- */
+
+/* This hart's array is empty: refill it with batchcount objects from the slabs. */
+__attribute__((noinline)) static void *cache_alloc_refill(struct kmem_cache *s, unsigned kflags, uintptr_t caller)
+{
+	bool irq = heap_irq_save();
+	struct array_cache *ac = cpu_cache_get(s);
+	void *obj = NULL;
+	ac_lock(ac);
+	if (!ac->avail) {
+		spin_lock(&s->lock);
+		ac->avail = take_objects(s, ac->entry, ac->batchcount);
+		spin_unlock(&s->lock);
+	}
+	if (ac->avail)
+		obj = ac->entry[--ac->avail];
+	ac_unlock(ac);
+	heap_irq_restore(irq);
+	if (obj)
+		return obj;
+	return alloc_from_new_slab(s, kflags, caller, 0);
+}
+
+void *slab_alloc(struct kmem_cache *s, size_t requested, unsigned kflags, uintptr_t caller)
+{
+	void *obj;
+	if (!requested)
+		requested = s->object_size;
+	if (unlikely(s->flags & (SLAB_DEBUG | SLAB_NO_CPU_CACHE))) {
+		obj = alloc_locked(s, kflags, caller, requested);
+	} else {
+		/* The fast path: pop from this hart's array. */
+		bool irq = heap_irq_save();
+		struct array_cache *ac = cpu_cache_get(s);
+		ac_lock(ac);
+		obj = ac->avail ? ac->entry[--ac->avail] : NULL;
+		ac_unlock(ac);
+		heap_irq_restore(irq);
+		if (unlikely(!obj))
+			obj = cache_alloc_refill(s, kflags, caller);
+	}
+	if (obj && (kflags & KMALLOC_ZERO))
+		memset(obj, 0, requested);
+	return obj;
+}
+
+__attribute__((noinline)) void *kmem_cache_alloc(struct kmem_cache *s, unsigned flags)
+{
+	if (!s)
+		return NULL;
+	return slab_alloc(s, 0, flags, RET_IP);
+}
+
+/* ---- freeing ------------------------------------------------------------- */
+
+/*
+ * Move the @p n oldest objects of array @p ac back to the slabs, and the rest
+ * down. The array's lock is held (and interrupts are off); takes the cache
+ * lock. Linux's cache_flusharray() always moves batchcount; a drain here
+ * moves them all.
+ */
+__attribute__((noinline)) static void cache_flusharray(struct kmem_cache *s, struct array_cache *ac, unsigned n,
+							struct list_head *release)
+{
+	spin_lock(&s->lock);
+	for (unsigned i = 0; i < n; i++)
+		put_object(s, ac->entry[i], release);
+	spin_unlock(&s->lock);
+	ac->avail -= n;
+	memmove(ac->entry, ac->entry + n, ac->avail * sizeof(void *));
+}
+
+/* Empty array @p ac of @p s (any hart's) into the slabs. */
+static void drain_array(struct kmem_cache *s, struct array_cache *ac, struct list_head *release)
+{
+	if (!READ_ONCE(ac->avail))
+		return;
+	bool irq = heap_irq_save();
+	ac_lock(ac);
+	cache_flusharray(s, ac, ac->avail, release);
+	ac_unlock(ac);
+	heap_irq_restore(irq);
+}
+
+void drain_cpu_caches(struct kmem_cache *s, struct list_head *release)
+{
+	for (int h = 0; h < MAX_HARTS; h++)
+		drain_array(s, &s->cpu_cache[h], release);
+}
+
+/* This hart's array was full: move its oldest batchcount to the slabs, then push @p obj (Linux ___cache_free()). */
+__attribute__((noinline)) static void free_flush_push(struct kmem_cache *s, void *obj)
+{
+	LIST_HEAD_DECL(release);
+	bool irq = heap_irq_save();
+	struct array_cache *ac = cpu_cache_get(s);
+	ac_lock(ac);
+	if (ac->avail == ac->limit)
+		cache_flusharray(s, ac, ac->batchcount, &release);
+	ac->entry[ac->avail++] = obj;
+	ac_unlock(ac);
+	heap_irq_restore(irq);
+	discard_slabs(&release);
+}
+
+int slab_free(struct kmem_cache *s, struct slab *slab, void *obj, uintptr_t caller)
+{
+	if (unlikely(slab_obj_index(s, slab, obj) < 0)) {
+		heap_report(HEAP_ERR_INVALID_FREE, obj, s, caller, 0, "not the start of an object");
+		return -EINVAL;
+	}
+	if (unlikely(s->flags & (SLAB_DEBUG | SLAB_NO_CPU_CACHE)))
+		return free_locked(s, slab, obj, caller);
+
+	/* The fast path: push onto this hart's array. */
+	bool irq = heap_irq_save();
+	struct array_cache *ac = cpu_cache_get(s);
+	ac_lock(ac);
+	if (unlikely(ac->avail && ac->entry[ac->avail - 1] == obj)) {
+		ac_unlock(ac);
+		heap_irq_restore(irq);
+		heap_report(HEAP_ERR_DOUBLE_FREE, obj, s, caller, 0, "freed twice in a row");
+		return -EINVAL;
+	}
+	if (likely(ac->avail < ac->limit)) {
+		ac->entry[ac->avail++] = obj;
+		ac_unlock(ac);
+		heap_irq_restore(irq);
+		return 0;
+	}
+	ac_unlock(ac);
+	heap_irq_restore(irq);
+	free_flush_push(s, obj);
+	return 0;
+}
+
+__attribute__((noinline)) int kmem_cache_free(struct kmem_cache *s, void *obj)
+{
+	uintptr_t caller = RET_IP;
+	if (!obj)
+		return 0;
+	if (!s)
+		return -EINVAL;
+	struct slab *slab = virt_to_slab(obj);
+	if (!slab) {
+		heap_report(HEAP_ERR_INVALID_FREE, obj, s, caller, 0, "not in any slab");
+		return -EINVAL;
+	}
+	if (slab->cache != s) {
+		heap_report(HEAP_ERR_WRONG_CACHE, obj, s, caller, 0, slab->cache->name);
+		return -EINVAL;
+	}
+	return slab_free(s, slab, obj, caller);
+}
