@@ -8,9 +8,10 @@
  * Build by hand:
  *   cc -std=gnu11 -g -O1 -fsanitize=address,undefined -DMMLAB_HOST \
  *      -iquote common/include -iquote ch1/include -iquote ch1/src \
- *      ch1/hosttest/test_buddy.c ch1/src/buddy.c -o build/host/test_buddy
+ *      ch1/hosttest/test_buddy.c ch1/src/buddy.c common/hosttest/host_kernel.c \
+ *      -o build/host/test_buddy
  */
-// HOSTTEST_SOURCES: ch1/src/buddy.c
+// HOSTTEST_SOURCES: ch1/src/buddy.c common/hosttest/host_kernel.c
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
