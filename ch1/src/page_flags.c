@@ -36,7 +36,10 @@ static const char *flag_problem(const struct page_info *page, uint16_t flag)
 static int refuse(const char *what, const struct page_info *page, uint16_t flag, const char *why)
 {
 	paddr_t pa = page_to_pa(page);
-	printk("frames: refused %s 0x%x of 0x%lx: %s\n", what, flag, pa ? pa : (uint64_t)(uintptr_t)page, why);
+	if (pa)
+		printk("frames: refused %s 0x%x of 0x%lx: %s\n", what, flag, pa, why);
+	else
+		printk("frames: refused %s 0x%x of page_info %p: %s\n", what, flag, (const void *)page, why);
 	return -EINVAL;
 }
 

@@ -24,7 +24,10 @@
 static int refuse(const char *what, const struct page_info *page, const char *why, int err)
 {
 	paddr_t pa = page_to_pa(page);
-	printk("frames: refused %s of 0x%lx: %s\n", what, pa ? pa : (uint64_t)(uintptr_t)page, why);
+	if (pa)
+		printk("frames: refused %s of 0x%lx: %s\n", what, pa, why);
+	else
+		printk("frames: refused %s of page_info %p: %s\n", what, (const void *)page, why);
 	return err;
 }
 
