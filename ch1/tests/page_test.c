@@ -178,7 +178,7 @@ KTEST(ch1_page, refused_unless_a_block_head)
 
 /* ---- every hart at once ------------------------------------------------------ */
 
-enum { SHARED = 8, ROUNDS = 8000 };
+enum { SHARED = 8, ROUNDS = 40000 };
 
 struct ref_run {
 	paddr_t pa[SHARED];
@@ -186,17 +186,17 @@ struct ref_run {
 };
 
 /* Every hart takes and drops references to one frame at a time, the same
- * one, 1000 rounds each: the more the harts collide, the likelier a lost
+ * one, 5000 rounds each: the more the harts collide, the likelier a lost
  * update shows. */
 static void churn_refs(void *arg, int hart)
 {
 	struct ref_run *run = arg;
 	for (int r = 0; r < ROUNDS; r++) {
-		paddr_t pa = run->pa[r / (ROUNDS / SHARED)];
-		run->errors[hart] += frame_get(pa) != 0;
-		run->errors[hart] += frame_get(pa) != 0;
-		run->errors[hart] += frame_put(pa) != 0;
-		run->errors[hart] += frame_put(pa) != 0;
+		struct page_info *pg = pa_to_page(run->pa[r / (ROUNDS / SHARED)]);
+		run->errors[hart] += get_page(pg) != 0;
+		run->errors[hart] += get_page(pg) != 0;
+		run->errors[hart] += put_page(pg) != 0;
+		run->errors[hart] += put_page(pg) != 0;
 	}
 }
 
