@@ -8,9 +8,10 @@
  * Build by hand:
  *   cc -std=gnu11 -g -O1 -fsanitize=address,undefined -DMMLAB_HOST \
  *      -iquote common/include -iquote ch1/include -iquote ch1/src \
- *      ch1/hosttest/test_buddy.c ch1/src/buddy.c -o build/host/test_buddy
+ *      ch1/hosttest/test_buddy.c ch1/src/buddy.c common/hosttest/host_kernel.c \
+ *      -o build/host/test_buddy
  */
-// HOSTTEST_SOURCES: ch1/src/buddy.c
+// HOSTTEST_SOURCES: ch1/src/buddy.c common/hosttest/host_kernel.c
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,6 +315,51 @@ static void test_exhaust_and_restore(void)
 	CHECK(digest_eq(&d, &d0));
 	CHECK_SANE(&b);
 	free(got);
+	free_buddy(&b);
+}
+
+/* A shared block (refcount above 1) is refused by every free, with nothing
+ * changed; freed, the count is 0 and the invariants hold. */
+static void test_shared_block(void)
+{
+	struct buddy b;
+	new_buddy(&b, 0, 1024);
+	buddy_add_range(&b, 0, 1024);
+	pfn_t p = buddy_alloc(&b, 2);
+	CHECK_EQ(p, 0);
+	struct page_info *pg = page_of(&b, p);
+	pg->refcount = 2; /* get_page() */
+	CHECK_SANE(&b);
+	struct buddy_digest d0, d;
+	buddy_digest(&b, &d0);
+	const char *why = NULL;
+	CHECK_EQ(buddy_free(&b, p, 2, &why), -EBUSY);
+	CHECK(why != NULL);
+	CHECK_EQ(buddy_free_range(&b, p, 4, &why), -EBUSY);
+	buddy_digest(&b, &d);
+	CHECK(digest_eq(&d, &d0));
+	CHECK_EQ(pg->refcount, 2);
+	CHECK_EQ(pg->state, PAGE_ALLOC_HEAD);
+	pg->refcount = 1; /* put_page() */
+	CHECK_EQ(buddy_free(&b, p, 2, &why), 0);
+	CHECK_EQ(pg->refcount, 0);
+	CHECK_EQ(b.nr_free[MAX_ORDER], 1);
+	/* A run: every block's count goes to 0, or none does. */
+	p = buddy_alloc_run(&b, 3);
+	CHECK_EQ(p, 0);
+	page_of(&b, p + 2)->refcount = 2;
+	CHECK_EQ(buddy_free_range(&b, p, 3, &why), -EBUSY);
+	CHECK_EQ(page_of(&b, p)->refcount, 1);
+	CHECK_EQ(page_of(&b, p + 2)->refcount, 2);
+	page_of(&b, p + 2)->refcount = 1;
+	CHECK_EQ(buddy_free_range(&b, p, 3, &why), 0);
+	CHECK_EQ(b.nr_free[MAX_ORDER], 1);
+	/* A count of 0 in an allocated head breaks an invariant. */
+	p = buddy_alloc(&b, 0);
+	page_of(&b, p)->refcount = 0;
+	CHECK(buddy_check(&b) != NULL);
+	page_of(&b, p)->refcount = 1;
+	CHECK_SANE(&b);
 	free_buddy(&b);
 }
 
@@ -626,6 +672,7 @@ int main(void)
 	test_runs();
 	test_exhaust_and_restore();
 	test_hole();
+	test_shared_block();
 	/* Small spaces, invariants checked at every step. */
 	for (uint64_t seed = 1; seed <= 20; seed++)
 		run_random(seed, seed * 37, seed * 37 + 2500, 1 + (int)(seed % 4), 2000, 1);

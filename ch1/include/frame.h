@@ -14,7 +14,9 @@
  * address 0 is never handed out. Functions that return int return 0 or a
  * negative errno and change nothing when they fail.
  *
- * Every function here is safe to call on every hart at once.
+ * Every function here is safe to call on every hart at once. The metadata
+ * of a frame, struct page_info, and the references, flags and private word
+ * later chapters keep in it are in page.h.
  *
  * Reference: rCore frame_allocator, Theseus allocate_frames*, Redox
  * allocate_p2frame and PageInfo.
@@ -22,6 +24,7 @@
 #ifndef MMLAB_FRAME_H
 #define MMLAB_FRAME_H
 
+#include "page.h"
 #include "types.h"
 
 /** Largest order the buddy allocator keeps: blocks of 2^MAX_ORDER frames (4 MiB). */
@@ -30,44 +33,6 @@
 /** Allocation flags (an OR of these, or 0). */
 #define FRAME_ZERO 0x1u      /**< Fill the frames with zeros. */
 #define FRAME_EMERGENCY 0x2u /**< May dip into the emergency reserve (below the min watermark). */
-
-/** What a frame is being used for, kept in its struct page_info. */
-enum page_state {
-	PAGE_RESERVED = 0, /**< Never handed out: firmware, kernel, DTB, metadata, holes. */
-	PAGE_FREE_HEAD,    /**< First frame of a free block on free list `order`. */
-	PAGE_ALLOC_HEAD,   /**< First frame of an allocated block of 2^order frames. */
-	PAGE_TAIL,         /**< Any other frame of a block (free or allocated). */
-};
-
-/**
- * Per-frame metadata, one for every frame of each 4 MiB section that holds
- * some RAM (a sparse array, as Linux's sparsemem: see ch1/src/buddy.h):
- * 16 bytes per 4 KiB frame, 0.39% of RAM (Linux's struct page).
- */
-struct page_info {
-	uint8_t state;    /**< enum page_state. */
-	uint8_t order;    /**< Block order, valid in a head frame. */
-	uint16_t flags;   /**< For later chapters (e.g. ch4 marks COW frames). */
-	int32_t refcount; /**< Owners of the frame; 1 when allocated (ch4: shared frames). */
-	union {
-		struct {
-			uint32_t next; /**< Next free block on the list (index into the array). */
-			uint32_t prev; /**< Previous free block. */
-		} free;                /**< Links while the block is free. */
-		uint64_t private;      /**< The owner's word while allocated (ch2: the slab). */
-	};
-};
-
-/**
- * Bits of page_info.flags that ch1 keeps in the heads of a multi-block
- * allocation: frames_alloc() of n frames hands out the run of aligned blocks
- * n decomposes into (3 frames: a block of 2, then a block of 1), and these
- * bits tie the run together so that frames_free() with a different n, or
- * frames_free_order() of one block of it, is refused. Later chapters keep
- * their own flags in the other bits and must leave these alone.
- */
-#define PAGE_RUN_PREV 0x4000u /**< A block of the same allocation comes before this one. */
-#define PAGE_RUN_NEXT 0x8000u /**< A block of the same allocation follows this one. */
 
 /** Watermarks, in frames (Linux's WMARK_MIN/LOW/HIGH). */
 struct frame_watermarks {
@@ -103,8 +68,9 @@ struct frame_stats {
  */
 paddr_t frame_alloc(unsigned flags);
 /**
- * Free the frame at @p pa from frame_alloc() (a block of order 0).
- * @return 0, or -EINVAL as frames_free_order() says.
+ * Free the frame at @p pa from frame_alloc() (a block of order 0). The
+ * caller must hold its only reference (page.h).
+ * @return 0, or -EINVAL / -EBUSY as frames_free_order() says.
  */
 int frame_free(paddr_t pa);
 
@@ -115,11 +81,16 @@ int frame_free(paddr_t pa);
  */
 paddr_t frames_alloc_order(unsigned order, unsigned flags);
 /**
- * Free 2^@p order frames from frames_alloc_order().
+ * Free 2^@p order frames from frames_alloc_order(). The caller must hold
+ * the block's only reference: a free takes its count from 1 to 0 (Linux
+ * frees a page only at 0); a shared block goes back with its last
+ * put_page() instead (page.h).
  * @return 0; -EINVAL if @p pa is not page-aligned, outside RAM, not the start
- *         of an allocated block, or the block's order is not @p order. A
- *         refused free changes nothing, counts in frame_stats.bad_frees and
- *         prints one line `frames: refused free of 0x... (n frames): why`.
+ *         of an allocated block, or the block's order is not @p order;
+ *         -EBUSY if the block is still shared (get_page() took a reference
+ *         that no put_page() has dropped). A refused free changes nothing,
+ *         counts in frame_stats.bad_frees and prints one line
+ *         `frames: refused free of 0x... (n frames): why`.
  */
 int frames_free_order(paddr_t pa, unsigned order);
 
@@ -136,7 +107,8 @@ paddr_t frames_alloc(size_t n, unsigned flags);
  * Free the @p n frames at @p pa from frames_alloc(), frames_alloc_at() or
  * frames_alloc_in_range() (or a block of frames_alloc_order() of that size).
  * @return 0; -EINVAL (nothing freed, counted as a bad free) if [pa, pa + n
- *         frames) is not exactly one such allocation.
+ *         frames) is not exactly one such allocation; -EBUSY (the same) if
+ *         it is one block that is still shared (frames_free_order()).
  */
 int frames_free(paddr_t pa, size_t n);
 
@@ -200,7 +172,10 @@ int frames_unregister_shrinker(frame_shrinker_fn fn);
 
 /** The metadata of the frame holding @p pa, or NULL if @p pa is not RAM. */
 struct page_info *pa_to_page(paddr_t pa);
-/** Physical address of the frame that @p page describes. */
+/**
+ * Physical address of the frame that @p page describes, or 0 if @p page is
+ * not a page_info of the allocator's array (any pointer may be passed).
+ */
 paddr_t page_to_pa(const struct page_info *page);
 
 /** Print the memory map summary (ranges, reserved regions, free frames, metadata). */

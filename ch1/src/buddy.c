@@ -14,20 +14,14 @@
 #include "buddy.h"
 #include "errno.h"
 #include "frame.h"
-#include "types.h"
-
-#ifdef MMLAB_HOST
-#define TODO(ch, what) ((void)0) /* host builds of a handout: stubs stay silent */
-#else
 #include "panic.h"
-#endif
+#include "types.h"
 
 #define RUN_FLAGS (PAGE_RUN_PREV | PAGE_RUN_NEXT)
 
 static inline uint64_t order_size(unsigned order) { return 1UL << order; }
 
-/* ---- free lists (static inline: small, and a stubbed handout that no
- * longer calls one builds without an unused-function warning) ------------- */
+/* ---- free lists ------------------------------------------------------------ */
 
 /* Put the block at @idx on free list @order: it becomes a free head. */
 static inline void free_list_add(struct buddy *b, uint64_t idx, unsigned order)
@@ -311,6 +305,31 @@ static const char *check_run(const struct buddy *b, uint64_t idx, uint64_t n, bo
 	return NULL;
 }
 
+/*
+ * The last reference of each allocated head of [idx, idx + n) goes: its
+ * count from 1 to 0 by compare-and-swap, all or none. A get_page() (which
+ * takes no lock) either comes first, and the free is refused, or finds 0 and
+ * is refused itself. Only a block on its own can be shared (get_page()
+ * refuses a block of a multi-block run), so undoing the first ones is rare.
+ */
+static bool drop_last_refs(struct buddy *b, uint64_t idx, uint64_t n)
+{
+	uint64_t end = idx + n, i;
+	for (i = idx; i < end; i += order_size(buddy_page(b, i)->order)) {
+		int32_t one = 1;
+		if (!__atomic_compare_exchange_n(&buddy_page(b, i)->refcount, &one, 0, false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_RELAXED))
+			break;
+	}
+	if (i == end)
+		return true;
+	for (uint64_t j = idx; j < i; j += order_size(buddy_page(b, j)->order))
+		__atomic_store_n(&buddy_page(b, j)->refcount, 1, __ATOMIC_RELEASE);
+	return false;
+}
+
+#define STILL_SHARED "still shared: get_page() took a reference no put_page() dropped"
+
 int buddy_free(struct buddy *b, pfn_t pfn, unsigned order, const char **why)
 {
 	const char *problem = NULL;
@@ -327,6 +346,10 @@ int buddy_free(struct buddy *b, pfn_t pfn, unsigned order, const char **why)
 		*why = problem;
 		return -EINVAL;
 	}
+	if (!drop_last_refs(b, pfn - b->base_pfn, order_size(order))) {
+		*why = STILL_SHARED;
+		return -EBUSY;
+	}
 	return free_block(b, pfn - b->base_pfn, order);
 }
 
@@ -341,6 +364,10 @@ int buddy_free_range(struct buddy *b, pfn_t pfn, uint64_t n, const char **why)
 	if (problem) {
 		*why = problem;
 		return -EINVAL;
+	}
+	if (!drop_last_refs(b, idx, n)) {
+		*why = STILL_SHARED;
+		return -EBUSY;
 	}
 	/* Every block checked: now free them all (none can fail but a stub). */
 	uint64_t freed = give_back(b, idx, idx + n);
@@ -522,6 +549,8 @@ const char *buddy_check(const struct buddy *b)
 		for (uint64_t t = i + 1; t < i + order_size(pg->order); t++)
 			if (buddy_page(b, t)->state != PAGE_TAIL)
 				return "frame inside a block is not a tail";
+		if (pg->state == PAGE_FREE_HEAD ? page_ref_count(pg) != 0 : page_ref_count(pg) < 1)
+			return "reference count wrong: 0 in a free head, 1 or more in an allocated one";
 		bool has_prev = pg->state == PAGE_ALLOC_HEAD && (pg->flags & PAGE_RUN_PREV);
 		if (has_prev != want_prev)
 			return "run flags do not link up";

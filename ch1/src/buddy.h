@@ -24,7 +24,8 @@
  *   to 2^order frames; the block's first frame (its head) is PAGE_FREE_HEAD
  *   or PAGE_ALLOC_HEAD and holds the order, every other frame is PAGE_TAIL;
  * - free blocks of order k sit on free list k, and no two free blocks of the
- *   same order are buddies (they would have been merged).
+ *   same order are buddies (they would have been merged);
+ * - an allocated head holds 1 reference or more (page.h), a free head none.
  *
  * Free lists are doubly linked through page_info.free.next/prev, which hold
  * indices into the page_info array (BUDDY_NONE ends a list): 4-byte links
@@ -126,7 +127,10 @@ pfn_t buddy_alloc(struct buddy *b, unsigned order);
  * @return 0; -EINVAL (nothing changed, *@p why says why) if @p pfn is not
  *         the head of an allocated block of exactly that order on its own
  *         (a block that is part of a multi-block run must be freed with
- *         buddy_free_range()); -ENOSYS from a handout stub.
+ *         buddy_free_range()); -EBUSY (nothing changed, *@p why says
+ *         why) if the block is still shared: the free takes its reference
+ *         count from 1 to 0, and any other count refuses it; -ENOSYS from a
+ *         handout stub.
  */
 int buddy_free(struct buddy *b, pfn_t pfn, unsigned order, const char **why);
 
@@ -165,7 +169,8 @@ int buddy_claim(struct buddy *b, pfn_t pfn, uint64_t n);
  * block the range decomposes into is checked first: it must be an allocated
  * head of exactly that order, and the run must start and end where the
  * allocation did, so a wrong n or a double free is refused as a whole.
- * @return 0; -EINVAL (nothing changed, *@p why says why); -ENOSYS from a stub.
+ * @return 0; -EINVAL (nothing changed, *@p why says why); -EBUSY if a
+ *         block is still shared, as for buddy_free(); -ENOSYS from a stub.
  */
 int buddy_free_range(struct buddy *b, pfn_t pfn, uint64_t n, const char **why);
 

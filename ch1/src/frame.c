@@ -28,6 +28,7 @@ static struct {
 	struct buddy buddy;
 	struct page_info *first_page; /* the first section's page_info: the others follow */
 	const uint32_t *present;      /* the sections that have page_info, in order */
+	uint64_t nr_present;          /* how many: the array holds nr_present << SECTION_ORDER */
 	bool ready;                  /* frame_zone_ready() ran: the API works */
 	uint64_t total;              /* frames given to the buddy */
 	uint64_t reserved;           /* frames of RAM kept out */
@@ -68,6 +69,7 @@ void frame_zone_init(void *meta, pfn_t lo, pfn_t hi, bool (*has_ram)(pfn_t start
 	buddy_init(&zone.buddy, sections, lo, hi);
 	zone.first_page = pages;
 	zone.present = present;
+	zone.nr_present = nr_present;
 	zone.metadata_bytes = metadata_bytes;
 }
 
@@ -362,9 +364,11 @@ paddr_t frames_alloc_bytes(size_t bytes, unsigned flags)
 /*
  * Free @n frames at @pa: the block of order @order, or (order < 0) the run
  * of n frames. Checked whole before anything changes; a refused free is
- * counted and reported with its reason, and the caller gets -EINVAL.
+ * counted and reported with its reason, and the caller gets -EINVAL, or
+ * -EBUSY for a block still shared. @quiet_busy: the last put_page(), which
+ * retries when a get_page() got in first, neither counts nor reports that.
  */
-static int free_checked(paddr_t pa, uint64_t n, int order)
+static int free_checked(paddr_t pa, uint64_t n, int order, bool quiet_busy)
 {
 	const char *why = NULL;
 	int err = -EINVAL;
@@ -388,7 +392,7 @@ static int free_checked(paddr_t pa, uint64_t n, int order)
 			update_pressure();
 		spin_unlock(&zone.lock);
 	}
-	if (err == -EINVAL) {
+	if (err == -EINVAL || (err == -EBUSY && !quiet_busy)) {
 		__atomic_add_fetch(&zone.bad_frees, 1, __ATOMIC_RELAXED);
 		printk("frames: refused free of 0x%lx (%lu frames): %s\n", pa, n, why);
 	}
@@ -397,19 +401,29 @@ static int free_checked(paddr_t pa, uint64_t n, int order)
 
 int frame_free(paddr_t pa)
 {
-	return free_checked(pa, 1, 0);
+	return free_checked(pa, 1, 0, false);
 }
 
 int frames_free_order(paddr_t pa, unsigned order)
 {
 	if (order > MAX_ORDER)
-		return free_checked(pa, 1, MAX_ORDER + 1);
-	return free_checked(pa, 1UL << order, (int)order);
+		return free_checked(pa, 1, MAX_ORDER + 1, false);
+	return free_checked(pa, 1UL << order, (int)order, false);
 }
 
 int frames_free(paddr_t pa, size_t n)
 {
-	return free_checked(pa, n, -1);
+	return free_checked(pa, n, -1, false);
+}
+
+int frames_free_last_ref(paddr_t pa, unsigned order)
+{
+	return free_checked(pa, 1UL << order, (int)order, true);
+}
+
+void frames_count_bad_free(void)
+{
+	__atomic_add_fetch(&zone.bad_frees, 1, __ATOMIC_RELAXED);
 }
 
 int frames_free_bytes(paddr_t pa, size_t bytes)
@@ -461,8 +475,12 @@ struct page_info *pa_to_page(paddr_t pa)
 
 paddr_t page_to_pa(const struct page_info *page)
 {
+	uintptr_t off = (uintptr_t)page - (uintptr_t)zone.first_page;
+	if (!zone.ready || (uintptr_t)page < (uintptr_t)zone.first_page || off % sizeof(*page) ||
+	    off / sizeof(*page) >= zone.nr_present << SECTION_ORDER)
+		return 0; /* not one of ours */
 	/* The sections' page_info lie one after the other: which one, then where in it. */
-	uint64_t at = (uint64_t)(page - zone.first_page);
+	uint64_t at = off / sizeof(*page);
 	uint64_t section = zone.present[at >> SECTION_ORDER];
 	return pfn_to_pa(zone.buddy.base_pfn + (section << SECTION_ORDER) + (at & (SECTION_FRAMES - 1)));
 }

@@ -64,6 +64,37 @@ struct frame_watermarks frames_default_watermarks(uint64_t total);
  */
 int frames_init(void);
 
+/**
+ * Why @p page is not the page_info of the head of an allocated block, or
+ * NULL if it is; any pointer may be passed. Read without the lock: for
+ * page_ref.c and page_flags.c, whose callers own the block they name.
+ */
+static inline const char *page_not_allocated_head(const struct page_info *page)
+{
+	if (!page_to_pa(page))
+		return "not a page_info of the frame allocator";
+	switch (__atomic_load_n(&page->state, __ATOMIC_RELAXED)) {
+	case PAGE_ALLOC_HEAD:
+		return NULL;
+	case PAGE_RESERVED:
+		return "reserved frame, never handed out";
+	case PAGE_FREE_HEAD:
+		return "free frame";
+	default:
+		return "not the first frame of an allocated block";
+	}
+}
+
+/**
+ * For put_page() (page_ref.c): free the block of 2^@p order frames at @p pa
+ * as frames_free_order() does, but when the block is still shared (a
+ * get_page() came in after the put read a count of 1) return -EBUSY
+ * without counting or reporting it: the put tries again.
+ */
+int frames_free_last_ref(paddr_t pa, unsigned order);
+/** Count one refused free in frame_stats.bad_frees (a refused put_page()). */
+void frames_count_bad_free(void);
+
 /** Tests: the free lists' digest (per-order counts, sums, xors of pfns). */
 void frames_digest(struct buddy_digest *d);
 /** Tests: buddy_check() under the lock; NULL if every invariant holds. */
