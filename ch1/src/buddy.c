@@ -481,13 +481,13 @@ void buddy_digest(const struct buddy *b, struct buddy_digest *d)
 {
 	d->free_frames = b->free_frames;
 	for (unsigned o = 0; o <= MAX_ORDER; o++) {
-		d->blocks[o] = d->sum[o] = d->xor[o] = 0;
+		d->blocks[o] = d->pfn_sum[o] = d->pfn_xor[o] = 0;
 		uint64_t guard = b->nr_pages; /* a cycle in a broken list must not hang us */
 		for (uint32_t i = b->free_list[o]; i != BUDDY_NONE && buddy_has(b, i) && guard--;
 		     i = buddy_page(b, i)->free.next) {
 			d->blocks[o]++;
-			d->sum[o] += b->base_pfn + i;
-			d->xor[o] ^= b->base_pfn + i;
+			d->pfn_sum[o] += b->base_pfn + i;
+			d->pfn_xor[o] ^= b->base_pfn + i;
 		}
 	}
 }

@@ -63,8 +63,8 @@ struct buddy {
 /** A summary of the free lists, to compare two states of a buddy cheaply. */
 struct buddy_digest {
 	uint64_t blocks[MAX_ORDER + 1]; /**< Free blocks of each order. */
-	uint64_t sum[MAX_ORDER + 1];    /**< Sum of their first pfns. */
-	uint64_t xor[MAX_ORDER + 1];    /**< Xor of their first pfns. */
+	uint64_t pfn_sum[MAX_ORDER + 1]; /**< Sum of their first pfns. */
+	uint64_t pfn_xor[MAX_ORDER + 1]; /**< Xor of their first pfns. */
 	uint64_t free_frames;           /**< Frames on the free lists. */
 };
 

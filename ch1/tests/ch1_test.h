@@ -34,8 +34,8 @@
 		KEXPECT_EQ((a).free_frames, (b).free_frames);                        \
 		for (unsigned _o = 0; _o <= MAX_ORDER; _o++) {                       \
 			KEXPECT_EQ((a).blocks[_o], (b).blocks[_o]);                  \
-			KEXPECT_EQ((a).sum[_o], (b).sum[_o]);                        \
-			KEXPECT_EQ((a).xor[_o], (b).xor[_o]);                        \
+			KEXPECT_EQ((a).pfn_sum[_o], (b).pfn_sum[_o]);                        \
+			KEXPECT_EQ((a).pfn_xor[_o], (b).pfn_xor[_o]);                        \
 		}                                                                    \
 	} while (0)
 
