@@ -23,15 +23,15 @@
 #include "types.h"
 
 /* buddy_check() with the reason printed on failure. */
-#define CHECK_SANE(b)                                                                \
-	do {                                                                         \
-		const char *_why = buddy_check(b);                                   \
-		if (!_why) {                                                         \
-			check_pass();                                                \
-		} else {                                                             \
-			check_fail(__FILE__, __LINE__, "buddy_check: %s", _why);     \
-			exit(1);                                                     \
-		}                                                                    \
+#define CHECK_SANE(b)                                                                                        \
+	do {                                                                                                 \
+		const char *_why = buddy_check(b);                                                           \
+		if (!_why) {                                                                                 \
+			check_pass();                                                                        \
+		} else {                                                                                     \
+			check_fail(__FILE__, __LINE__, "buddy_check: %s", _why);                             \
+			exit(1);                                                                             \
+		}                                                                                            \
 	} while (0)
 
 static uint64_t rng_state;
@@ -71,10 +71,7 @@ static void new_sparse_buddy(struct buddy *b, pfn_t lo, pfn_t hi, const pfn_t (*
 }
 
 /* A buddy over [lo, hi) with page_info for every frame. */
-static void new_buddy(struct buddy *b, pfn_t lo, pfn_t hi)
-{
-	new_sparse_buddy(b, lo, hi, NULL, 0);
-}
+static void new_buddy(struct buddy *b, pfn_t lo, pfn_t hi) { new_sparse_buddy(b, lo, hi, NULL, 0); }
 
 static void free_buddy(struct buddy *b)
 {
@@ -213,7 +210,7 @@ static void test_runs(void)
 	buddy_digest(&b, &d);
 	CHECK_EQ(buddy_claim(&b, 990, 11), -EBUSY);
 	CHECK_EQ(buddy_claim(&b, 3999, 1), -EBUSY);
-	CHECK_EQ(buddy_claim(&b, 0, 1), -EBUSY); /* reserved */
+	CHECK_EQ(buddy_claim(&b, 0, 1), -EBUSY);     /* reserved */
 	CHECK_EQ(buddy_claim(&b, 8190, 3), -EINVAL); /* past the end */
 	CHECK_EQ(buddy_claim(&b, 5, 0), -EINVAL);
 	buddy_digest(&b, &d2);
@@ -258,9 +255,9 @@ static void test_hole(void)
 	const char *why;
 	CHECK(!buddy_is_free(&b, 2048));
 	CHECK(!buddy_is_free(&b, 1100));
-	CHECK_EQ(buddy_claim(&b, 1090, 20), -EBUSY);   /* past RAM, in a section that has page_info */
-	CHECK_EQ(buddy_claim(&b, 2040, 20), -EINVAL);  /* runs into the section without */
-	CHECK_EQ(buddy_claim(&b, 2500, 1), -EINVAL);   /* in it */
+	CHECK_EQ(buddy_claim(&b, 1090, 20), -EBUSY);	/* past RAM, in a section that has page_info */
+	CHECK_EQ(buddy_claim(&b, 2040, 20), -EINVAL);	/* runs into the section without */
+	CHECK_EQ(buddy_claim(&b, 2500, 1), -EINVAL);	/* in it */
 	CHECK_EQ(buddy_claim(&b, 1000, 3000), -EINVAL); /* across it */
 	CHECK_EQ(buddy_free(&b, 2048, 0, &why), -EINVAL);
 	CHECK_EQ(buddy_free_range(&b, 1099, 2, &why), -EINVAL);
@@ -375,9 +372,9 @@ struct alloc {
 
 struct model {
 	struct buddy b;
-	pfn_t lo, hi;           /* frames described: [b.base_pfn, hi) */
-	uint8_t *managed;       /* per frame (index from base): given to the buddy */
-	int32_t *owner;         /* per frame: index into allocs, or -1 */
+	pfn_t lo, hi;	  /* frames described: [b.base_pfn, hi) */
+	uint8_t *managed; /* per frame (index from base): given to the buddy */
+	int32_t *owner;	  /* per frame: index into allocs, or -1 */
 	struct alloc *allocs;
 	int nr_allocs, max_allocs;
 	uint64_t free_frames;
@@ -556,7 +553,7 @@ static void random_step(struct model *m)
 	uint64_t r = rnd_below(100);
 	const char *why;
 	if (m->nr_allocs == m->max_allocs)
-		r = 0; /* full: free something */
+		r = 0;		      /* full: free something */
 	if (r < 35 && m->nr_allocs) { /* free */
 		int id = (int)rnd_below(m->nr_allocs);
 		struct alloc a = m->allocs[id];

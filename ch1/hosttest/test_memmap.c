@@ -27,7 +27,7 @@
 #include "memmap.h"
 
 #define KSTART 0x80200000UL
-#define KEND 0x8023a000UL
+#define KEND   0x8023a000UL
 
 /* ---- what memmap.c needs from the rest of the kernel ------------------------ */
 
@@ -126,7 +126,8 @@ static bool given(paddr_t pa)
 static void check_kept_out(paddr_t base, uint64_t size)
 {
 	paddr_t end = base + size < base ? UINT64_MAX : base + size;
-	for (paddr_t pa = ALIGN_DOWN(base, PAGE_SIZE); pa < end && pa >= ALIGN_DOWN(base, PAGE_SIZE); pa += PAGE_SIZE) {
+	for (paddr_t pa = ALIGN_DOWN(base, PAGE_SIZE); pa < end && pa >= ALIGN_DOWN(base, PAGE_SIZE);
+	     pa += PAGE_SIZE) {
 		if (!memmap_is_ram(pa, 1))
 			continue;
 		if (usable(pa) || given(pa)) {
@@ -193,8 +194,10 @@ static void check_map(void)
 	uint64_t ranges = 1;
 	for (int i = 1; i < n; i++)
 		ranges += memmap_region(i - 1)->base + memmap_region(i - 1)->size != memmap_region(i)->base;
-	CHECK(z.metadata_bytes <= ALIGN_UP(z.ram_frames * sizeof(struct page_info) + ranges * 2 * SECTION_FRAMES *
-					       sizeof(struct page_info) + nr_sections * 12, PAGE_SIZE));
+	CHECK(z.metadata_bytes <=
+	      ALIGN_UP(z.ram_frames * sizeof(struct page_info) +
+			       ranges * 2 * SECTION_FRAMES * sizeof(struct page_info) + nr_sections * 12,
+		       PAGE_SIZE));
 	CHECK(pfn_to_pa(z.lo) == memmap_region(0)->base);
 	CHECK(pfn_to_pa(z.hi) == memmap_region(n - 1)->base + memmap_region(n - 1)->size);
 	/* Everything reserved stays out. */
@@ -217,7 +220,7 @@ static void qemu_like(void)
 	check_map();
 	CHECK(memmap_count() == 7);
 	CHECK(z.metadata_bytes == 1 * MiB + 4 * KiB); /* 65536 frames x 16 bytes, and the table */
-	CHECK(usable(0x80080000 + MiB + 4 * KiB));     /* the metadata goes right after the firmware */
+	CHECK(usable(0x80080000 + MiB + 4 * KiB));    /* the metadata goes right after the firmware */
 	CHECK(!usable(0x80080000));
 	enum mem_kind k;
 	CHECK(memmap_kind_of(KSTART, &k) && k == MEM_KERNEL);
@@ -234,19 +237,19 @@ static void qemu_like(void)
 static void several_ranges(void)
 {
 	reset("several RAM ranges, unsorted, overlapping, touching");
-	add_ram(0xc0000000, 64 * MiB);               /* a second bank, after a hole */
+	add_ram(0xc0000000, 64 * MiB); /* a second bank, after a hole */
 	add_ram(0x80000000, 64 * MiB);
-	add_ram(0x83000000, 32 * MiB);               /* overlaps the first, extends it */
-	add_ram(0x85000000, 16 * MiB);               /* touches it */
-	add_ram(0x90000000 + 123, 4 * MiB);          /* unaligned: trimmed to whole frames */
+	add_ram(0x83000000, 32 * MiB);	    /* overlaps the first, extends it */
+	add_ram(0x85000000, 16 * MiB);	    /* touches it */
+	add_ram(0x90000000 + 123, 4 * MiB); /* unaligned: trimmed to whole frames */
 	machine.fdt_pa = 0xc3f00000;
 	CHECK(frames_init() == 0);
 	check_map();
 	CHECK(memmap_is_ram(0x80000000, 0x6000000)); /* merged into one range */
 	CHECK(!memmap_is_ram(0x86000000, 1));
-	CHECK(!memmap_is_ram(0x90000000, 1));        /* the partial first frame is dropped */
+	CHECK(!memmap_is_ram(0x90000000, 1)); /* the partial first frame is dropped */
 	CHECK(memmap_is_ram(0x90001000, 1));
-	CHECK(!memmap_is_ram(0x90400000, 1));        /* and so is the partial last one */
+	CHECK(!memmap_is_ram(0x90400000, 1)); /* and so is the partial last one */
 	CHECK(memmap_is_ram(0xc0000000, 64 * MiB));
 	/* The span covers the hole, but the sections wholly inside it have no page_info. */
 	CHECK(z.hi - z.lo == (0xc4000000UL - 0x80000000UL) / PAGE_SIZE);

@@ -31,7 +31,7 @@
 #define MAX_ORDER 10
 
 /** Allocation flags (an OR of these, or 0). */
-#define FRAME_ZERO 0x1u      /**< Fill the frames with zeros. */
+#define FRAME_ZERO	0x1u /**< Fill the frames with zeros. */
 #define FRAME_EMERGENCY 0x2u /**< May dip into the emergency reserve (below the min watermark). */
 
 /** Watermarks, in frames (Linux's WMARK_MIN/LOW/HIGH). */
@@ -43,20 +43,21 @@ struct frame_watermarks {
 
 /** How short of memory the allocator is (Redox's PressureState). */
 enum frame_pressure {
-	PRESSURE_NONE,     /**< Free frames above low (or back above high). */
-	PRESSURE_LOW,      /**< Between min and low: give memory back if you can. */
+	PRESSURE_NONE,	   /**< Free frames above low (or back above high). */
+	PRESSURE_LOW,	   /**< Between min and low: give memory back if you can. */
 	PRESSURE_CRITICAL, /**< Below min: only the emergency reserve is left. */
 };
 
 /** Counters, in frames. */
 struct frame_stats {
-	uint64_t total;       /**< Frames the allocator manages (free + used). */
-	uint64_t free;        /**< Frames on the free lists. */
-	uint64_t used;        /**< Frames handed out. */
-	uint64_t reserved;    /**< Frames of RAM never managed (firmware, kernel, DTB, metadata). */
-	uint64_t bad_frees;   /**< Frees refused as invalid since boot. */
+	uint64_t total;		/**< Frames the allocator manages (free + used). */
+	uint64_t free;		/**< Frames on the free lists. */
+	uint64_t used;		/**< Frames handed out. */
+	uint64_t reserved;	/**< Frames of RAM never managed (firmware, kernel, DTB, metadata). */
+	uint64_t bad_frees;	/**< Frees refused as invalid since boot. */
 	uint64_t failed_allocs; /**< Allocations that returned nothing since boot. */
-	uint64_t metadata_bytes; /**< Bytes taken by the page_info of every section, and the sections table. */
+	/** Bytes taken by the page_info of every section, and the sections table. */
+	uint64_t metadata_bytes;
 	uint64_t free_blocks[MAX_ORDER + 1]; /**< Free blocks per order. */
 };
 

@@ -17,17 +17,17 @@
 
 /** What a region of RAM holds. */
 enum mem_kind {
-	MEM_USABLE,        /**< Free RAM: given to the frame allocator. */
-	MEM_FIRMWARE,      /**< Firmware or other reserved memory (/reserved-memory, /memreserve/, PA 0). */
-	MEM_KERNEL,        /**< The kernel image, [_kernel_start, _kernel_end). */
+	MEM_USABLE,	   /**< Free RAM: given to the frame allocator. */
+	MEM_FIRMWARE,	   /**< Firmware or other reserved memory (/reserved-memory, /memreserve/, PA 0). */
+	MEM_KERNEL,	   /**< The kernel image, [_kernel_start, _kernel_end). */
 	MEM_DEVICE_TREE,   /**< The device tree blob OpenSBI passed. */
 	MEM_PAGE_METADATA, /**< The struct page_info array. */
 };
 
 /** One region of the map: [base, base + size), page-aligned. */
 struct mem_region {
-	paddr_t base;       /**< First byte. */
-	uint64_t size;      /**< Length in bytes, a multiple of PAGE_SIZE. */
+	paddr_t base;	    /**< First byte. */
+	uint64_t size;	    /**< Length in bytes, a multiple of PAGE_SIZE. */
 	enum mem_kind kind; /**< What it holds. */
 	const char *name;   /**< Where it came from: "RAM", "kernel image", a DT node name... */
 };

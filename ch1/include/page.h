@@ -38,9 +38,9 @@
 /** What a frame is being used for, kept in its struct page_info. */
 enum page_state {
 	PAGE_RESERVED = 0, /**< Never handed out: firmware, kernel, DTB, metadata, holes. */
-	PAGE_FREE_HEAD,    /**< First frame of a free block on free list `order`. */
+	PAGE_FREE_HEAD,	   /**< First frame of a free block on free list `order`. */
 	PAGE_ALLOC_HEAD,   /**< First frame of an allocated block of 2^order frames. */
-	PAGE_TAIL,         /**< Any other frame of a block (free or allocated). */
+	PAGE_TAIL,	   /**< Any other frame of a block (free or allocated). */
 };
 
 /**
@@ -54,8 +54,8 @@ enum page_state {
 struct page_info {
 	union {
 		struct {
-			uint8_t state;  /**< enum page_state. */
-			uint8_t order;  /**< Block order, valid in a head frame. */
+			uint8_t state;	/**< enum page_state. */
+			uint8_t order;	/**< Block order, valid in a head frame. */
 			uint16_t flags; /**< PAGE_FLAGS_CH1 and the later chapters' bits. */
 		};
 		/** state, order and flags as one word: the flags are changed with
@@ -67,7 +67,7 @@ struct page_info {
 		struct {
 			uint32_t next; /**< Next free block on the list (index into the array). */
 			uint32_t prev; /**< Previous free block. */
-		} free;                /**< Links while the block is free. */
+		} free;		       /**< Links while the block is free. */
 		uint64_t private;      /**< The owner's word while allocated (page_private()). */
 	};
 };
@@ -88,9 +88,9 @@ struct page_info {
  * frames_free_order() of one block of it, is refused. page_set_flag() and
  * page_clear_flag() refuse them.
  */
-#define PAGE_FLAGS_CH1 (PAGE_RUN_PREV | PAGE_RUN_NEXT)
-#define PAGE_FLAGS_CH4 0x00ffu   /**< Bits 0-7: ch4's (copy-on-write and the like). */
-#define PAGE_FLAGS_CH5 0x0f00u   /**< Bits 8-11: ch5's. */
+#define PAGE_FLAGS_CH1	 (PAGE_RUN_PREV | PAGE_RUN_NEXT)
+#define PAGE_FLAGS_CH4	 0x00ffu /**< Bits 0-7: ch4's (copy-on-write and the like). */
+#define PAGE_FLAGS_CH5	 0x0f00u /**< Bits 8-11: ch5's. */
 #define PAGE_FLAGS_SPARE 0x3000u /**< Bits 12-13: not given to anyone yet. */
 /** @} */
 
@@ -151,15 +151,9 @@ bool page_test_flag(const struct page_info *page, uint16_t flag);
  * The private word of @p page (Linux page_private()): its owner's, while
  * the block it belongs to is allocated; 0 in the head of a new block.
  */
-static inline uint64_t page_private(const struct page_info *page)
-{
-	return page->private;
-}
+static inline uint64_t page_private(const struct page_info *page) { return page->private; }
 
 /** Set the private word of @p page to @p value (Linux set_page_private()). @pre the caller owns the block. */
-static inline void set_page_private(struct page_info *page, uint64_t value)
-{
-	page->private = value;
-}
+static inline void set_page_private(struct page_info *page, uint64_t value) { page->private = value; }
 
 #endif

@@ -81,7 +81,8 @@ static inline bool range_described(const struct buddy *b, pfn_t pfn, uint64_t n)
 {
 	if (!n || pfn < b->base_pfn || n > b->nr_pages || pfn - b->base_pfn > b->nr_pages - n)
 		return false;
-	for (uint64_t idx = pfn - b->base_pfn; idx < pfn - b->base_pfn + n; idx = ALIGN_DOWN(idx, SECTION_FRAMES) + SECTION_FRAMES)
+	for (uint64_t idx = pfn - b->base_pfn; idx < pfn - b->base_pfn + n;
+	     idx = ALIGN_DOWN(idx, SECTION_FRAMES) + SECTION_FRAMES)
 		if (!buddy_has(b, idx))
 			return false;
 	return true;
@@ -317,8 +318,8 @@ static bool drop_last_refs(struct buddy *b, uint64_t idx, uint64_t n)
 	uint64_t end = idx + n, i;
 	for (i = idx; i < end; i += order_size(buddy_page(b, i)->order)) {
 		int32_t one = 1;
-		if (!__atomic_compare_exchange_n(&buddy_page(b, i)->refcount, &one, 0, false, __ATOMIC_ACQ_REL,
-						 __ATOMIC_RELAXED))
+		if (!__atomic_compare_exchange_n(&buddy_page(b, i)->refcount, &one, 0, false,
+						 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 			break;
 	}
 	if (i == end)
@@ -338,8 +339,9 @@ int buddy_free(struct buddy *b, pfn_t pfn, unsigned order, const char **why)
 	else if (!range_described(b, pfn, order_size(order)))
 		problem = "outside the frames managed";
 	else if (!IS_ALIGNED(pfn, order_size(order)))
-		problem = buddy_page(b, pfn - b->base_pfn)->state == PAGE_ALLOC_HEAD ? "wrong order"
-										     : not_allocated(b, pfn - b->base_pfn);
+		problem = buddy_page(b, pfn - b->base_pfn)->state == PAGE_ALLOC_HEAD
+				  ? "wrong order"
+				  : not_allocated(b, pfn - b->base_pfn);
 	else
 		problem = check_run(b, pfn - b->base_pfn, order_size(order), true);
 	if (problem) {
@@ -385,7 +387,8 @@ static inline void mark_run(struct buddy *b, uint64_t idx, uint64_t n)
 	uint64_t end = idx + n;
 	for (uint64_t i = idx; i < end;) {
 		unsigned o = chunk_order(i, end - i);
-		uint16_t flags = (i > idx ? PAGE_RUN_PREV : 0) | (i + order_size(o) < end ? PAGE_RUN_NEXT : 0);
+		uint16_t flags =
+			(i > idx ? PAGE_RUN_PREV : 0) | (i + order_size(o) < end ? PAGE_RUN_NEXT : 0);
 		mark_alloc(b, i, o, flags);
 		i += order_size(o);
 	}
@@ -500,7 +503,8 @@ static const char *check_lists(const struct buddy *b, uint64_t *heads)
 	for (unsigned o = 0; o <= MAX_ORDER; o++) {
 		uint64_t count = 0;
 		uint32_t prev = BUDDY_NONE;
-		for (uint32_t i = b->free_list[o]; i != BUDDY_NONE; prev = i, i = buddy_page(b, i)->free.next) {
+		for (uint32_t i = b->free_list[o]; i != BUDDY_NONE;
+		     prev = i, i = buddy_page(b, i)->free.next) {
 			if (!buddy_has(b, i) || count > b->nr_pages)
 				return "free list runs off the frames described or loops";
 			const struct page_info *pg = buddy_page(b, i);

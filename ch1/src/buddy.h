@@ -52,20 +52,20 @@
 
 /** One buddy allocator over a sparse page_info array. */
 struct buddy {
-	struct page_info **sections;            /**< sections[s]: the SECTION_FRAMES page_info of section s, or NULL. */
-	pfn_t base_pfn;                         /**< First frame of the span; aligned to SECTION_FRAMES. */
-	uint64_t nr_pages;                      /**< Frames in the span: a whole number of sections. */
-	uint32_t free_list[MAX_ORDER + 1];      /**< First free block of each order (an index), or BUDDY_NONE. */
-	uint64_t nr_free[MAX_ORDER + 1];        /**< Free blocks of each order. */
-	uint64_t free_frames;                   /**< Frames on all the free lists. */
+	struct page_info **sections; /**< sections[s]: the SECTION_FRAMES page_info of section s, or NULL. */
+	pfn_t base_pfn;		     /**< First frame of the span; aligned to SECTION_FRAMES. */
+	uint64_t nr_pages;	     /**< Frames in the span: a whole number of sections. */
+	uint32_t free_list[MAX_ORDER + 1]; /**< First free block of each order (an index), or BUDDY_NONE. */
+	uint64_t nr_free[MAX_ORDER + 1];   /**< Free blocks of each order. */
+	uint64_t free_frames;		   /**< Frames on all the free lists. */
 };
 
 /** A summary of the free lists, to compare two states of a buddy cheaply. */
 struct buddy_digest {
-	uint64_t blocks[MAX_ORDER + 1]; /**< Free blocks of each order. */
+	uint64_t blocks[MAX_ORDER + 1];	 /**< Free blocks of each order. */
 	uint64_t pfn_sum[MAX_ORDER + 1]; /**< Sum of their first pfns. */
 	uint64_t pfn_xor[MAX_ORDER + 1]; /**< Xor of their first pfns. */
-	uint64_t free_frames;           /**< Frames on the free lists. */
+	uint64_t free_frames;		 /**< Frames on the free lists. */
 };
 
 /** The first frame of the span of a buddy over [@p lo, ...): @p lo aligned down to a section. */

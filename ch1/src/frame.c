@@ -28,10 +28,10 @@ static struct {
 	struct buddy buddy;
 	struct page_info *first_page; /* the first section's page_info: the others follow */
 	const uint32_t *present;      /* the sections that have page_info, in order */
-	uint64_t nr_present;          /* how many: the array holds nr_present << SECTION_ORDER */
-	bool ready;                  /* frame_zone_ready() ran: the API works */
-	uint64_t total;              /* frames given to the buddy */
-	uint64_t reserved;           /* frames of RAM kept out */
+	uint64_t nr_present;	      /* how many: the array holds nr_present << SECTION_ORDER */
+	bool ready;		      /* frame_zone_ready() ran: the API works */
+	uint64_t total;		      /* frames given to the buddy */
+	uint64_t reserved;	      /* frames of RAM kept out */
 	uint64_t metadata_bytes;
 	uint64_t bad_frees;
 	uint64_t failed_allocs;
@@ -144,10 +144,7 @@ int frames_set_watermarks(struct frame_watermarks wm)
 	return err;
 }
 
-enum frame_pressure frames_pressure(void)
-{
-	return READ_ONCE(zone.pressure);
-}
+enum frame_pressure frames_pressure(void) { return READ_ONCE(zone.pressure); }
 
 /* ---- shrinkers ----------------------------------------------------------------- */
 
@@ -206,10 +203,10 @@ enum request_kind { BY_ORDER, BY_COUNT, AT, IN_RANGE };
 /* One allocation request, as the public functions phrase it. */
 struct request {
 	enum request_kind kind;
-	uint64_t n;     /* frames */
+	uint64_t n;	/* frames */
 	unsigned order; /* BY_ORDER */
-	pfn_t pfn;      /* AT: the first frame wanted */
-	pfn_t lo, hi;   /* IN_RANGE: frames [lo, hi) */
+	pfn_t pfn;	/* AT: the first frame wanted */
+	pfn_t lo, hi;	/* IN_RANGE: frames [lo, hi) */
 	unsigned flags; /* FRAME_* */
 };
 
@@ -307,10 +304,7 @@ static paddr_t refuse(void)
 	return 0;
 }
 
-paddr_t frame_alloc(unsigned flags)
-{
-	return frames_alloc_order(0, flags);
-}
+paddr_t frame_alloc(unsigned flags) { return frames_alloc_order(0, flags); }
 
 paddr_t frames_alloc_order(unsigned order, unsigned flags)
 {
@@ -349,10 +343,7 @@ paddr_t frames_alloc_in_range(size_t n, paddr_t lo, paddr_t hi, unsigned flags)
 }
 
 /* Frames that @bytes takes, rounded up. */
-static size_t bytes_to_frames(size_t bytes)
-{
-	return bytes / PAGE_SIZE + (bytes % PAGE_SIZE != 0);
-}
+static size_t bytes_to_frames(size_t bytes) { return bytes / PAGE_SIZE + (bytes % PAGE_SIZE != 0); }
 
 paddr_t frames_alloc_bytes(size_t bytes, unsigned flags)
 {
@@ -399,10 +390,7 @@ static int free_checked(paddr_t pa, uint64_t n, int order, bool quiet_busy)
 	return err;
 }
 
-int frame_free(paddr_t pa)
-{
-	return free_checked(pa, 1, 0, false);
-}
+int frame_free(paddr_t pa) { return free_checked(pa, 1, 0, false); }
 
 int frames_free_order(paddr_t pa, unsigned order)
 {
@@ -411,32 +399,20 @@ int frames_free_order(paddr_t pa, unsigned order)
 	return free_checked(pa, 1UL << order, (int)order, false);
 }
 
-int frames_free(paddr_t pa, size_t n)
-{
-	return free_checked(pa, n, -1, false);
-}
+int frames_free(paddr_t pa, size_t n) { return free_checked(pa, n, -1, false); }
 
 int frames_free_last_ref(paddr_t pa, unsigned order)
 {
 	return free_checked(pa, 1UL << order, (int)order, true);
 }
 
-void frames_count_bad_free(void)
-{
-	__atomic_add_fetch(&zone.bad_frees, 1, __ATOMIC_RELAXED);
-}
+void frames_count_bad_free(void) { __atomic_add_fetch(&zone.bad_frees, 1, __ATOMIC_RELAXED); }
 
-int frames_free_bytes(paddr_t pa, size_t bytes)
-{
-	return frames_free(pa, bytes_to_frames(bytes));
-}
+int frames_free_bytes(paddr_t pa, size_t bytes) { return frames_free(pa, bytes_to_frames(bytes)); }
 
 /* ---- counters and lookups --------------------------------------------------------- */
 
-uint64_t frames_nr_free(void)
-{
-	return READ_ONCE(zone.buddy.free_frames);
-}
+uint64_t frames_nr_free(void) { return READ_ONCE(zone.buddy.free_frames); }
 
 uint64_t frames_nr_used(void)
 {
@@ -446,10 +422,7 @@ uint64_t frames_nr_used(void)
 	return used;
 }
 
-uint64_t frames_nr_total(void)
-{
-	return zone.total;
-}
+uint64_t frames_nr_total(void) { return zone.total; }
 
 void frames_get_stats(struct frame_stats *out)
 {

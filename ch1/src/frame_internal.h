@@ -25,7 +25,8 @@
 static inline uint64_t frame_zone_metadata_bytes(pfn_t lo, pfn_t hi, uint64_t nr_present)
 {
 	return ALIGN_UP(nr_present * SECTION_FRAMES * sizeof(struct page_info) +
-				buddy_nr_sections(lo, hi) * sizeof(struct page_info *) + nr_present * sizeof(uint32_t),
+				buddy_nr_sections(lo, hi) * sizeof(struct page_info *) +
+				nr_present * sizeof(uint32_t),
 			PAGE_SIZE);
 }
 

@@ -46,15 +46,9 @@ static paddr_t metadata_pa;
 
 /* ---- queries ------------------------------------------------------------------ */
 
-int memmap_count(void)
-{
-	return nr_map;
-}
+int memmap_count(void) { return nr_map; }
 
-const struct mem_region *memmap_region(int i)
-{
-	return i >= 0 && i < nr_map ? &map[i] : NULL;
-}
+const struct mem_region *memmap_region(int i) { return i >= 0 && i < nr_map ? &map[i] : NULL; }
 
 bool memmap_kind_of(paddr_t pa, enum mem_kind *kind)
 {
@@ -282,11 +276,12 @@ void frames_print_summary(void)
 	}
 	for (int i = 0; i < machine.nr_reserved; i++) {
 		const struct phys_range *r = &machine.reserved[i];
-		printk("frames: reserved %s: [0x%lx, 0x%lx)%s\n", r->name, r->base, r->base + r->size, placement(r));
+		printk("frames: reserved %s: [0x%lx, 0x%lx)%s\n", r->name, r->base, r->base + r->size,
+		       placement(r));
 	}
 	printk("frames: %lu free frames (%lu MiB) of %lu managed; %lu frames of RAM reserved\n", st.free,
 	       st.free * PAGE_SIZE / MiB, st.total, st.reserved);
 	uint64_t hundredths = ram_bytes ? st.metadata_bytes * 10000 / ram_bytes : 0;
-	printk("frames: page metadata: %lu KiB at 0x%lx, %lu.%02lu%% of %lu MiB of RAM\n", st.metadata_bytes / KiB,
-	       metadata_pa, hundredths / 100, hundredths % 100, ram_bytes / MiB);
+	printk("frames: page metadata: %lu KiB at 0x%lx, %lu.%02lu%% of %lu MiB of RAM\n",
+	       st.metadata_bytes / KiB, metadata_pa, hundredths / 100, hundredths % 100, ram_bytes / MiB);
 }

@@ -48,10 +48,12 @@ int get_page(struct page_info *page)
 	int32_t n = __atomic_load_n(&page->refcount, __ATOMIC_RELAXED);
 	do {
 		if (n < 1)
-			return refuse("get_page", page, "no reference held: the block is being freed", -EINVAL);
+			return refuse("get_page", page, "no reference held: the block is being freed",
+				      -EINVAL);
 		if (n == INT32_MAX)
 			return refuse("get_page", page, "reference count at INT32_MAX", -EOVERFLOW);
-	} while (!__atomic_compare_exchange_n(&page->refcount, &n, n + 1, true, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
+	} while (!__atomic_compare_exchange_n(&page->refcount, &n, n + 1, true, __ATOMIC_ACQUIRE,
+					      __ATOMIC_RELAXED));
 	return 0;
 }
 

@@ -86,15 +86,15 @@ KTEST(ch1_at_range, at_outside_ram_or_bad_arguments)
 	struct frame_stats a, b;
 	frames_get_stats(&a);
 	paddr_t end = ram_end();
-	KEXPECT_EQ(frames_alloc_at(end, 1, 0), -EINVAL);                  /* past the end of RAM */
-	KEXPECT_EQ(frames_alloc_at(end - PAGE_SIZE, 2, 0), -EINVAL);      /* runs past it */
-	KEXPECT_EQ(frames_alloc_at(0x1000, 1, 0), -EINVAL);               /* below RAM */
+	KEXPECT_EQ(frames_alloc_at(end, 1, 0), -EINVAL);		      /* past the end of RAM */
+	KEXPECT_EQ(frames_alloc_at(end - PAGE_SIZE, 2, 0), -EINVAL);	      /* runs past it */
+	KEXPECT_EQ(frames_alloc_at(0x1000, 1, 0), -EINVAL);		      /* below RAM */
 	KEXPECT_EQ(frames_alloc_at(ram_start(), (size_t)-1 / 2, 0), -EINVAL); /* size overflows */
-	KEXPECT_EQ(frames_alloc_at(-PAGE_SIZE, 2, 0), -EINVAL);           /* address wraps */
+	KEXPECT_EQ(frames_alloc_at(-PAGE_SIZE, 2, 0), -EINVAL);		      /* address wraps */
 	paddr_t run = free_run(2);
 	KASSERT_NE(run, 0);
-	KEXPECT_EQ(frames_alloc_at(run + 8, 1, 0), -EINVAL);              /* misaligned */
-	KEXPECT_EQ(frames_alloc_at(run, 0, 0), -EINVAL);                  /* no frames */
+	KEXPECT_EQ(frames_alloc_at(run + 8, 1, 0), -EINVAL); /* misaligned */
+	KEXPECT_EQ(frames_alloc_at(run, 0, 0), -EINVAL);     /* no frames */
 	frames_get_stats(&b);
 	KEXPECT_STATS_SAME(a, b, 0, 7);
 }
@@ -243,13 +243,13 @@ KTEST(ch1_at_range, in_range_empty_or_outside)
 	ch1_env_save(&env); /* no shrinker may move the counts */
 	struct frame_stats a, b;
 	frames_get_stats(&a);
-	KEXPECT_EQ(frames_alloc_in_range(1, run, run, 0), 0);                     /* empty */
-	KEXPECT_EQ(frames_alloc_in_range(1, run + PAGE_SIZE, run, 0), 0);         /* backwards */
+	KEXPECT_EQ(frames_alloc_in_range(1, run, run, 0), 0);			  /* empty */
+	KEXPECT_EQ(frames_alloc_in_range(1, run + PAGE_SIZE, run, 0), 0);	  /* backwards */
 	KEXPECT_EQ(frames_alloc_in_range(1, run + 1, run + PAGE_SIZE + 1, 0), 0); /* no whole frame */
-	KEXPECT_EQ(frames_alloc_in_range(0, run, run + 8 * PAGE_SIZE, 0), 0);    /* no frames */
-	KEXPECT_EQ(frames_alloc_in_range(9, run, run + 8 * PAGE_SIZE, 0), 0);    /* too small */
-	KEXPECT_EQ(frames_alloc_in_range(1, 0, PAGE_SIZE, 0), 0);                 /* not RAM */
-	KEXPECT_EQ(frames_alloc_in_range(1, ram_end(), -PAGE_SIZE, 0), 0);        /* above RAM */
+	KEXPECT_EQ(frames_alloc_in_range(0, run, run + 8 * PAGE_SIZE, 0), 0);	  /* no frames */
+	KEXPECT_EQ(frames_alloc_in_range(9, run, run + 8 * PAGE_SIZE, 0), 0);	  /* too small */
+	KEXPECT_EQ(frames_alloc_in_range(1, 0, PAGE_SIZE, 0), 0);		  /* not RAM */
+	KEXPECT_EQ(frames_alloc_in_range(1, ram_end(), -PAGE_SIZE, 0), 0);	  /* above RAM */
 	frames_get_stats(&b);
 	KEXPECT_STATS_SAME(a, b, 0, 7);
 	ch1_env_restore(&env);
@@ -298,8 +298,8 @@ KTEST(ch1_at_range, claim_refuses_busy_frames_itself)
 	buddy_digest(&b, &before);
 	KEXPECT_EQ(buddy_claim(&b, taken - 1, 3), -EBUSY); /* around an allocated frame */
 	KEXPECT_EQ(buddy_claim(&b, taken, 1), -EBUSY);
-	KEXPECT_EQ(buddy_claim(&b, lo, 2), -EBUSY);        /* a reserved frame */
-	KEXPECT_EQ(buddy_claim(&b, hi - 1, 2), -EINVAL);   /* past the end */
+	KEXPECT_EQ(buddy_claim(&b, lo, 2), -EBUSY);	 /* a reserved frame */
+	KEXPECT_EQ(buddy_claim(&b, hi - 1, 2), -EINVAL); /* past the end */
 	KEXPECT_EQ(buddy_claim(&b, lo + 8, 0), -EINVAL);
 	buddy_digest(&b, &after);
 	KEXPECT_DIGEST_EQ(before, after);

@@ -24,15 +24,9 @@ static uint64_t pair_cost(unsigned order)
 	return (rdinstret() - start) / PAIRS;
 }
 
-KBENCH(ch1_order0)
-{
-	kbench_report("ch1_order0", pair_cost(0), "instructions per frame_alloc+frame_free");
-}
+KBENCH(ch1_order0) { kbench_report("ch1_order0", pair_cost(0), "instructions per frame_alloc+frame_free"); }
 
-KBENCH(ch1_order9)
-{
-	kbench_report("ch1_order9", pair_cost(9), "instructions per order-9 alloc+free");
-}
+KBENCH(ch1_order9) { kbench_report("ch1_order9", pair_cost(9), "instructions per order-9 alloc+free"); }
 
 KBENCH(ch1_metadata)
 {

@@ -93,7 +93,8 @@ static void split_one_block(void)
 		KEXPECT_EQ(pg->order, o);
 	}
 	/* Three more frames come from the smallest blocks: pa+1, then pa+2 and pa+3 (a split order 1). */
-	paddr_t f1 = frame_alloc(FRAME_EMERGENCY), f2 = frame_alloc(FRAME_EMERGENCY), f3 = frame_alloc(FRAME_EMERGENCY);
+	paddr_t f1 = frame_alloc(FRAME_EMERGENCY), f2 = frame_alloc(FRAME_EMERGENCY),
+		f3 = frame_alloc(FRAME_EMERGENCY);
 	KEXPECT_EQ(f1, block + PAGE_SIZE);
 	KEXPECT_EQ(f2, block + 2 * PAGE_SIZE);
 	KEXPECT_EQ(f3, block + 3 * PAGE_SIZE);
@@ -222,7 +223,9 @@ KTEST(ch1_buddy, mixed_workload_keeps_invariants)
 			slot_pa[s] = 0;
 		} else {
 			unsigned r = (unsigned)(lcg_next(&rng) % 16);
-			unsigned o = r < 8 ? 0 : r < 14 ? r - 7 : (unsigned)(lcg_next(&rng) % (MAX_ORDER + 1));
+			unsigned o = r < 8    ? 0
+				     : r < 14 ? r - 7
+					      : (unsigned)(lcg_next(&rng) % (MAX_ORDER + 1));
 			slot_pa[s] = frames_alloc_order(o, 0);
 			slot_order[s] = o;
 			fails += slot_pa[s] == 0 || !IS_ALIGNED(slot_pa[s], PAGE_SIZE << o);

@@ -18,40 +18,40 @@
  * not written yet, the emergency allocation first runs into the stub, so the
  * test reports which TODO it lacks.
  */
-#define CH1_REQUIRE_FRAMES()                                                         \
-	do {                                                                         \
-		if (frames_nr_total() == 0) {                                     \
-			paddr_t _pa = frame_alloc(FRAME_EMERGENCY);                  \
-			if (_pa)                                                     \
-				frame_free(_pa);                                     \
-		}                                                                    \
-		KASSERT_GT(frames_nr_total(), 0);                                 \
+#define CH1_REQUIRE_FRAMES()                                                                                 \
+	do {                                                                                                 \
+		if (frames_nr_total() == 0) {                                                                \
+			paddr_t _pa = frame_alloc(FRAME_EMERGENCY);                                          \
+			if (_pa)                                                                             \
+				frame_free(_pa);                                                             \
+		}                                                                                            \
+		KASSERT_GT(frames_nr_total(), 0);                                                            \
 	} while (0)
 
 /* Expect two free-list digests to be equal, order by order. */
-#define KEXPECT_DIGEST_EQ(a, b)                                                      \
-	do {                                                                         \
-		KEXPECT_EQ((a).free_frames, (b).free_frames);                        \
-		for (unsigned _o = 0; _o <= MAX_ORDER; _o++) {                       \
-			KEXPECT_EQ((a).blocks[_o], (b).blocks[_o]);                  \
-			KEXPECT_EQ((a).pfn_sum[_o], (b).pfn_sum[_o]);                        \
-			KEXPECT_EQ((a).pfn_xor[_o], (b).pfn_xor[_o]);                        \
-		}                                                                    \
+#define KEXPECT_DIGEST_EQ(a, b)                                                                              \
+	do {                                                                                                 \
+		KEXPECT_EQ((a).free_frames, (b).free_frames);                                                \
+		for (unsigned _o = 0; _o <= MAX_ORDER; _o++) {                                               \
+			KEXPECT_EQ((a).blocks[_o], (b).blocks[_o]);                                          \
+			KEXPECT_EQ((a).pfn_sum[_o], (b).pfn_sum[_o]);                                        \
+			KEXPECT_EQ((a).pfn_xor[_o], (b).pfn_xor[_o]);                                        \
+		}                                                                                            \
 	} while (0)
 
 /* Expect the statistics to match but for bad_frees and failed_allocs, which
  * grew by the amounts given. */
-#define KEXPECT_STATS_SAME(a, b, more_bad_frees, more_failed_allocs)                 \
-	do {                                                                         \
-		KEXPECT_EQ((b).total, (a).total);                                    \
-		KEXPECT_EQ((b).free, (a).free);                                      \
-		KEXPECT_EQ((b).used, (a).used);                                      \
-		KEXPECT_EQ((b).reserved, (a).reserved);                              \
-		KEXPECT_EQ((b).metadata_bytes, (a).metadata_bytes);                  \
-		KEXPECT_EQ((b).bad_frees, (a).bad_frees + (more_bad_frees));         \
-		KEXPECT_EQ((b).failed_allocs, (a).failed_allocs + (more_failed_allocs)); \
-		for (unsigned _o = 0; _o <= MAX_ORDER; _o++)                         \
-			KEXPECT_EQ((b).free_blocks[_o], (a).free_blocks[_o]);        \
+#define KEXPECT_STATS_SAME(a, b, more_bad_frees, more_failed_allocs)                                         \
+	do {                                                                                                 \
+		KEXPECT_EQ((b).total, (a).total);                                                            \
+		KEXPECT_EQ((b).free, (a).free);                                                              \
+		KEXPECT_EQ((b).used, (a).used);                                                              \
+		KEXPECT_EQ((b).reserved, (a).reserved);                                                      \
+		KEXPECT_EQ((b).metadata_bytes, (a).metadata_bytes);                                          \
+		KEXPECT_EQ((b).bad_frees, (a).bad_frees + (more_bad_frees));                                 \
+		KEXPECT_EQ((b).failed_allocs, (a).failed_allocs + (more_failed_allocs));                     \
+		for (unsigned _o = 0; _o <= MAX_ORDER; _o++)                                                 \
+			KEXPECT_EQ((b).free_blocks[_o], (a).free_blocks[_o]);                                \
 	} while (0)
 
 /*
@@ -62,10 +62,10 @@
  */
 #define HELD_MAX 8192
 struct held {
-	uint64_t blocks;          /* blocks held */
-	uint64_t frames;          /* frames held */
-	paddr_t pa[HELD_MAX];     /* each block's first frame */
-	uint8_t order[HELD_MAX];  /* and its order */
+	uint64_t blocks;	 /* blocks held */
+	uint64_t frames;	 /* frames held */
+	paddr_t pa[HELD_MAX];	 /* each block's first frame */
+	uint8_t order[HELD_MAX]; /* and its order */
 };
 extern struct held ch1_held; /* defined in ch1_test.c */
 
@@ -185,10 +185,7 @@ static inline paddr_t ram_end(void)
 }
 
 /* The first byte of RAM. */
-static inline paddr_t ram_start(void)
-{
-	return memmap_count() ? memmap_region(0)->base : 0;
-}
+static inline paddr_t ram_start(void) { return memmap_count() ? memmap_region(0)->base : 0; }
 
 /* True if every frame of [pa, pa + n frames) is free. */
 static inline bool range_free(paddr_t pa, uint64_t n)

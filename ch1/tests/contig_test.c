@@ -78,7 +78,8 @@ KTEST(ch1_contig, runs_do_not_overlap)
 	}
 	for (size_t a = 0; a < ARRAY_SIZE(sizes); a++)
 		for (size_t b = a + 1; b < ARRAY_SIZE(sizes); b++)
-			KEXPECT_TRUE(pa[a] + sizes[a] * PAGE_SIZE <= pa[b] || pa[b] + sizes[b] * PAGE_SIZE <= pa[a]);
+			KEXPECT_TRUE(pa[a] + sizes[a] * PAGE_SIZE <= pa[b] ||
+				     pa[b] + sizes[b] * PAGE_SIZE <= pa[a]);
 	/* Free the middle ones first, then the ends. */
 	static const int free_order[] = {2, 3, 0, 5, 1, 4};
 	for (size_t i = 0; i < ARRAY_SIZE(free_order); i++) {

@@ -19,14 +19,14 @@ static void take(struct snap *s)
 }
 
 /* Expect @call to be refused with -EINVAL, one more bad free, nothing else changed. */
-#define EXPECT_REFUSED(call)                                                         \
-	do {                                                                         \
-		struct snap _a, _b;                                                  \
-		take(&_a);                                                           \
-		KEXPECT_EQ(call, -EINVAL);                                           \
-		take(&_b);                                                           \
-		KEXPECT_STATS_SAME(_a.st, _b.st, 1, 0);                              \
-		KEXPECT_DIGEST_EQ(_a.d, _b.d);                                       \
+#define EXPECT_REFUSED(call)                                                                                 \
+	do {                                                                                                 \
+		struct snap _a, _b;                                                                          \
+		take(&_a);                                                                                   \
+		KEXPECT_EQ(call, -EINVAL);                                                                   \
+		take(&_b);                                                                                   \
+		KEXPECT_STATS_SAME(_a.st, _b.st, 1, 0);                                                      \
+		KEXPECT_DIGEST_EQ(_a.d, _b.d);                                                               \
 	} while (0)
 
 KTEST(ch1_errors, free_of_unallocated_frame)
@@ -34,8 +34,8 @@ KTEST(ch1_errors, free_of_unallocated_frame)
 	CH1_REQUIRE_FRAMES();
 	paddr_t run = free_run(16);
 	KASSERT_NE(run, 0);
-	EXPECT_REFUSED(frame_free(run));                    /* a free block's head, or inside one */
-	EXPECT_REFUSED(frame_free(run + 5 * PAGE_SIZE));    /* inside a free block */
+	EXPECT_REFUSED(frame_free(run));		 /* a free block's head, or inside one */
+	EXPECT_REFUSED(frame_free(run + 5 * PAGE_SIZE)); /* inside a free block */
 	EXPECT_REFUSED(frames_free_order(run, 2));
 	EXPECT_REFUSED(frames_free(run + PAGE_SIZE, 3));
 }

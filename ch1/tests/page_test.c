@@ -24,14 +24,14 @@ static void take(struct snap *s)
 }
 
 /* Expect @call to return @err with nothing changed but @bad more bad frees. */
-#define EXPECT_REFUSED(call, err, bad)                                               \
-	do {                                                                         \
-		struct snap _a, _b;                                                  \
-		take(&_a);                                                           \
-		KEXPECT_EQ(call, err);                                               \
-		take(&_b);                                                           \
-		KEXPECT_STATS_SAME(_a.st, _b.st, bad, 0);                            \
-		KEXPECT_DIGEST_EQ(_a.d, _b.d);                                       \
+#define EXPECT_REFUSED(call, err, bad)                                                                       \
+	do {                                                                                                 \
+		struct snap _a, _b;                                                                          \
+		take(&_a);                                                                                   \
+		KEXPECT_EQ(call, err);                                                                       \
+		take(&_b);                                                                                   \
+		KEXPECT_STATS_SAME(_a.st, _b.st, bad, 0);                                                    \
+		KEXPECT_DIGEST_EQ(_a.d, _b.d);                                                               \
 	} while (0)
 
 KTEST(ch1_page, get_and_put_count_references)

@@ -148,7 +148,7 @@ static struct {
 	int calls;
 	uint64_t asked;
 	paddr_t pocket; /* one frame, or 0 */
-	bool lock_free;  /* it could allocate while called: the allocator's lock was not held */
+	bool lock_free; /* it could allocate while called: the allocator's lock was not held */
 } shr;
 
 static uint64_t test_shrinker(uint64_t frames)

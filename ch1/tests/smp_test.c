@@ -9,19 +9,16 @@
 
 /* Shared by the harts of one run; each hart writes only its own slots. */
 struct smp_run {
-	int ops;                      /* operations per hart */
-	paddr_t area;                 /* churn_at: the free run the harts fight over */
+	int ops;      /* operations per hart */
+	paddr_t area; /* churn_at: the free run the harts fight over */
 	uint64_t area_frames;
 	uint64_t errors[MAX_HARTS];   /* stamps overwritten, frees refused, wrong errors */
 	uint64_t failures[MAX_HARTS]; /* allocations that returned nothing */
 	uint64_t successes[MAX_HARTS];
-	uint64_t frames[MAX_HARTS];   /* churn_drain: frames drained */
+	uint64_t frames[MAX_HARTS]; /* churn_drain: frames drained */
 };
 
-static uint64_t stamp_of(int hart, paddr_t pa)
-{
-	return ((uint64_t)(hart + 1) << 56) ^ pa;
-}
+static uint64_t stamp_of(int hart, paddr_t pa) { return ((uint64_t)(hart + 1) << 56) ^ pa; }
 
 /* Stamp word 2 of every frame (any word would do; not 0, the one most likely to be written by mistake). */
 static void stamp(paddr_t pa, uint64_t n, int hart)
@@ -115,7 +112,8 @@ static void run_all(void (*fn)(void *, int), struct smp_run *run, bool failures_
 		failures += run->failures[h];
 		successes += run->successes[h];
 	}
-	printk("%d harts: %lu allocations, %lu failed, %lu errors\n", harts_online(), successes, failures, errors);
+	printk("%d harts: %lu allocations, %lu failed, %lu errors\n", harts_online(), successes, failures,
+	       errors);
 	KEXPECT_EQ(errors, 0);
 	if (!failures_allowed)
 		KEXPECT_EQ(failures, 0);
@@ -155,7 +153,9 @@ static void churn_runs(void *arg, int hart)
 			continue;
 		}
 		/* 1025 frames only in slot 0 and 100 only in slots 0-3: a few MiB per hart at most. */
-		size_t choices = s == 0 ? ARRAY_SIZE(sizes) : s < 4 ? ARRAY_SIZE(sizes) - 1 : ARRAY_SIZE(sizes) - 2;
+		size_t choices = s == 0	 ? ARRAY_SIZE(sizes)
+				 : s < 4 ? ARRAY_SIZE(sizes) - 1
+					 : ARRAY_SIZE(sizes) - 2;
 		n[s] = sizes[lcg_next(&rng) % choices];
 		pa[s] = lcg_next(&rng) % 4 ? frames_alloc(n[s], 0) : frames_alloc_in_range(n[s], lo, hi, 0);
 		if (!pa[s]) {
@@ -247,7 +247,8 @@ static void churn_drain(void *arg, int hart)
 	struct smp_run *run = arg;
 	uint64_t limit = frames_nr_total();
 	for (int o = MAX_ORDER; o >= 0; o--) {
-		for (paddr_t pa; run->frames[hart] < limit && (pa = frames_alloc_order(o, FRAME_EMERGENCY));) {
+		for (paddr_t pa;
+		     run->frames[hart] < limit && (pa = frames_alloc_order(o, FRAME_EMERGENCY));) {
 			uint64_t i = __atomic_fetch_add(&nr_drained, 1, __ATOMIC_RELAXED);
 			if (i >= HELD_MAX) { /* no room to note it: give it back and count an error */
 				frames_free_order(pa, o);

@@ -103,8 +103,8 @@ int main(void)
 		return 1;
 	}
 	printf("ch2 host benchmark: the traces, kmalloc (over simulated frames) vs glibc malloc\n");
-	printf("%-10s %7s %10s | %12s %8s | %12s %8s\n", "trace", "ops", "peak live", "kmalloc Mop/s", "util", "glibc Mop/s",
-	       "util");
+	printf("%-10s %7s %10s | %12s %8s | %12s %8s\n", "trace", "ops", "peak live", "kmalloc Mop/s", "util",
+	       "glibc Mop/s", "util");
 	int failed = 0;
 	for (unsigned i = 0; i < heap_nr_traces; i++) {
 		const struct heap_trace *t = heap_traces[i];

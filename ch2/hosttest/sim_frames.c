@@ -63,15 +63,9 @@ void sim_frames_fini(void)
 	memset(&sim, 0, sizeof(sim));
 }
 
-uint64_t sim_frames_used(void)
-{
-	return sim.nframes - sim.buddy.free_frames;
-}
+uint64_t sim_frames_used(void) { return sim.nframes - sim.buddy.free_frames; }
 
-void sim_frames_fail_after(long n)
-{
-	sim.fail_after = n;
-}
+void sim_frames_fail_after(long n) { sim.fail_after = n; }
 
 /* ---- frame.h ----------------------------------------------------------------- */
 
@@ -79,7 +73,8 @@ void sim_frames_fail_after(long n)
 static pfn_t try_alloc(uint64_t n, int order, unsigned flags)
 {
 	struct buddy *b = &sim.buddy;
-	if (sim.fail_after == 0 || (!(flags & FRAME_EMERGENCY) && (n > b->free_frames || b->free_frames - n < sim.wm.min)))
+	if (sim.fail_after == 0 ||
+	    (!(flags & FRAME_EMERGENCY) && (n > b->free_frames || b->free_frames - n < sim.wm.min)))
 		return BUDDY_NO_PFN;
 	if (order >= 0)
 		return buddy_alloc(b, (unsigned)order);
@@ -117,8 +112,8 @@ static paddr_t alloc(uint64_t n, int order, unsigned flags)
 static int checked(int err, const char *why, paddr_t pa, uint64_t n)
 {
 	if (err) {
-		fprintf(stderr, "sim_frames: bad free of %#lx (%lu frames): %s\n", (unsigned long)pa, (unsigned long)n,
-			why ? why : "?");
+		fprintf(stderr, "sim_frames: bad free of %#lx (%lu frames): %s\n", (unsigned long)pa,
+			(unsigned long)n, why ? why : "?");
 		abort();
 	}
 	return 0;
@@ -129,15 +124,9 @@ paddr_t frames_alloc_order(unsigned order, unsigned flags)
 	return order > MAX_ORDER ? 0 : alloc(1UL << order, (int)order, flags);
 }
 
-paddr_t frame_alloc(unsigned flags)
-{
-	return frames_alloc_order(0, flags);
-}
+paddr_t frame_alloc(unsigned flags) { return frames_alloc_order(0, flags); }
 
-paddr_t frames_alloc(size_t n, unsigned flags)
-{
-	return n == 0 || n > sim.nframes ? 0 : alloc(n, -1, flags);
-}
+paddr_t frames_alloc(size_t n, unsigned flags) { return n == 0 || n > sim.nframes ? 0 : alloc(n, -1, flags); }
 
 int frames_free_order(paddr_t pa, unsigned order)
 {
@@ -145,10 +134,7 @@ int frames_free_order(paddr_t pa, unsigned order)
 	return checked(buddy_free(&sim.buddy, pa_to_pfn(pa), order, &why), why, pa, 1UL << order);
 }
 
-int frame_free(paddr_t pa)
-{
-	return frames_free_order(pa, 0);
-}
+int frame_free(paddr_t pa) { return frames_free_order(pa, 0); }
 
 int frames_free(paddr_t pa, size_t n)
 {
@@ -197,5 +183,6 @@ struct page_info *pa_to_page(paddr_t pa)
 
 paddr_t page_to_pa(const struct page_info *page)
 {
-	return pfn_to_pa(sim.buddy.base_pfn + (pfn_t)(page - sim.pages)); /* every section present, in order */
+	return pfn_to_pa(sim.buddy.base_pfn +
+			 (pfn_t)(page - sim.pages)); /* every section present, in order */
 }

@@ -173,10 +173,7 @@ static void test_fragmentation_stats(void)
 	CHECK_EQ(kmem_cache_destroy(s), 0);
 }
 
-static uint64_t errs(enum heap_error k)
-{
-	return heap_debug_count(k);
-}
+static uint64_t errs(enum heap_error k) { return heap_debug_count(k); }
 
 static void test_debug(void)
 {
@@ -237,7 +234,9 @@ static void test_debug(void)
 	struct kmem_cache_stats st;
 	kmem_cache_stats(virt_to_slab(k)->cache, &st);
 	CHECK_EQ(st.active_objs, 1);
-	CHECK_EQ(st.wasted_bytes - (st.frames * PAGE_SIZE - st.total_objs * st.stride + (st.stride - st.object_size)), 12);
+	CHECK_EQ(st.wasted_bytes -
+			 (st.frames * PAGE_SIZE - st.total_objs * st.stride + (st.stride - st.object_size)),
+		 12);
 	e = errs(HEAP_ERR_REDZONE);
 	k[20] = 'x';
 	kfree(k);

@@ -37,35 +37,35 @@
 
 #include "types.h"
 
-#define POISON_FREE 0x6b   /**< Byte of a free object. */
-#define POISON_END 0xa5    /**< Last byte of a free object. */
-#define RED_ACTIVE 0xcc    /**< Red-zone byte of an allocated object. */
-#define RED_INACTIVE 0xbb  /**< Red-zone byte of a free object. */
+#define POISON_FREE  0x6b /**< Byte of a free object. */
+#define POISON_END   0xa5 /**< Last byte of a free object. */
+#define RED_ACTIVE   0xcc /**< Red-zone byte of an allocated object. */
+#define RED_INACTIVE 0xbb /**< Red-zone byte of a free object. */
 
 /** Kinds of misuse. */
 enum heap_error {
-	HEAP_ERR_NONE = 0,       /**< Nothing yet. */
-	HEAP_ERR_DOUBLE_FREE,    /**< The object was free already. */
-	HEAP_ERR_INVALID_FREE,   /**< Not the start of an object or block the heap gave out. */
-	HEAP_ERR_WRONG_CACHE,    /**< kmem_cache_free() to a cache the object is not from. */
-	HEAP_ERR_REDZONE,        /**< A red zone was overwritten (overflow or underflow). */
+	HEAP_ERR_NONE = 0,	 /**< Nothing yet. */
+	HEAP_ERR_DOUBLE_FREE,	 /**< The object was free already. */
+	HEAP_ERR_INVALID_FREE,	 /**< Not the start of an object or block the heap gave out. */
+	HEAP_ERR_WRONG_CACHE,	 /**< kmem_cache_free() to a cache the object is not from. */
+	HEAP_ERR_REDZONE,	 /**< A red zone was overwritten (overflow or underflow). */
 	HEAP_ERR_USE_AFTER_FREE, /**< A free object was written to (found when handed out). */
-	HEAP_ERR_KINDS,          /**< Number of kinds. */
+	HEAP_ERR_KINDS,		 /**< Number of kinds. */
 };
 
 /** Counters of every misuse detected since boot (by kind). */
 struct heap_debug_counts {
 	uint64_t count[HEAP_ERR_KINDS]; /**< Detections of each enum heap_error. */
-	uint64_t total;                 /**< Sum over kinds. */
+	uint64_t total;			/**< Sum over kinds. */
 };
 
 /** The last misuse detected. */
 struct heap_report {
-	enum heap_error kind;     /**< What it was. */
-	const void *ptr;          /**< The pointer concerned. */
-	uintptr_t caller;         /**< Return address in the code that called the heap. */
-	long offset;              /**< Red zone, use after free: first bad byte, from the object start (negative: before it). */
-	char cache[24];           /**< The cache involved, or "" if none. */
+	enum heap_error kind; /**< What it was. */
+	const void *ptr;      /**< The pointer concerned. */
+	uintptr_t caller;     /**< Return address in the code that called the heap. */
+	long offset; /**< Red zone, use after free: first bad byte, from the object start (negative: before it). */
+	char cache[24]; /**< The cache involved, or "" if none. */
 };
 
 /** Copy a snapshot of the counters into @p out. */

@@ -32,7 +32,7 @@
 #include "types.h"
 
 /** Flags for kmalloc_flags() and kmem_cache_alloc() (an OR of these, or 0). */
-#define KMALLOC_ZERO 0x1u      /**< Fill the memory with zeros. */
+#define KMALLOC_ZERO	  0x1u /**< Fill the memory with zeros. */
 #define KMALLOC_EMERGENCY 0x2u /**< New frames may come from ch1's emergency reserve. */
 
 /** Largest request served by a slab cache; larger ones take whole frames. */

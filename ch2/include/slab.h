@@ -27,7 +27,7 @@
 #include "types.h"
 
 /** Cache flags for kmem_cache_create() (an OR of these, or 0). */
-#define SLAB_DEBUG 0x1u        /**< Red zones, poisoning, caller tracking: see heap_debug.h. */
+#define SLAB_DEBUG	  0x1u /**< Red zones, poisoning, caller tracking: see heap_debug.h. */
 #define SLAB_NO_CPU_CACHE 0x2u /**< No per-hart object stacks: every call takes the cache lock. */
 
 /** Longest cache name kept (longer names are cut). */
@@ -40,19 +40,19 @@ struct kmem_cache;
 /** A snapshot of one cache's counters (kmem_cache_stats()). */
 struct kmem_cache_stats {
 	char name[SLAB_NAME_MAX];  /**< The cache's name. */
-	size_t object_size;        /**< Bytes of an object, as created (rounded up to 8). */
-	size_t stride;             /**< Bytes from one object to the next (with padding, red zones). */
-	unsigned order;            /**< Frames per slab, log2 (the preferred order). */
+	size_t object_size;	   /**< Bytes of an object, as created (rounded up to 8). */
+	size_t stride;		   /**< Bytes from one object to the next (with padding, red zones). */
+	unsigned order;		   /**< Frames per slab, log2 (the preferred order). */
 	unsigned objects_per_slab; /**< Objects in a slab of that order. */
-	uint64_t active_objs;      /**< Objects handed out and not freed (not counting quarantined). */
-	uint64_t cached_objs;      /**< Free objects waiting in the per-hart stacks. */
-	uint64_t total_objs;       /**< Objects all slabs could hold. */
-	uint64_t quarantined;      /**< Objects refused by debug checks, never reused. */
-	uint64_t slabs;            /**< Slabs held. */
-	uint64_t partial_slabs;    /**< ... of which partly used. */
-	uint64_t full_slabs;       /**< ... of which full. */
-	uint64_t empty_slabs;      /**< ... of which empty. */
-	uint64_t frames;           /**< Frames held by the slabs. */
+	uint64_t active_objs;	   /**< Objects handed out and not freed (not counting quarantined). */
+	uint64_t cached_objs;	   /**< Free objects waiting in the per-hart stacks. */
+	uint64_t total_objs;	   /**< Objects all slabs could hold. */
+	uint64_t quarantined;	   /**< Objects refused by debug checks, never reused. */
+	uint64_t slabs;		   /**< Slabs held. */
+	uint64_t partial_slabs;	   /**< ... of which partly used. */
+	uint64_t full_slabs;	   /**< ... of which full. */
+	uint64_t empty_slabs;	   /**< ... of which empty. */
+	uint64_t frames;	   /**< Frames held by the slabs. */
 	/**
 	 * Bytes lost to internal fragmentation: the slab headers and unusable
 	 * tails, the padding and red zones of every allocated object, and (for
@@ -60,7 +60,7 @@ struct kmem_cache_stats {
 	 * to the size class.
 	 */
 	uint64_t wasted_bytes;
-	uint64_t errors;           /**< Misuses detected on this cache. */
+	uint64_t errors; /**< Misuses detected on this cache. */
 };
 
 /**

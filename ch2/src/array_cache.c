@@ -28,21 +28,16 @@ static inline void ac_lock(struct array_cache *ac)
 		;
 }
 
-static inline void ac_unlock(struct array_cache *ac)
-{
-	__atomic_store_n(&ac->lock, 0, __ATOMIC_RELEASE);
-}
+static inline void ac_unlock(struct array_cache *ac) { __atomic_store_n(&ac->lock, 0, __ATOMIC_RELEASE); }
 
 /* This hart's array of @p s (interrupts off, so that the hart stays this one). */
-static inline struct array_cache *cpu_cache_get(struct kmem_cache *s)
-{
-	return &s->cpu_cache[heap_cpu()];
-}
+static inline struct array_cache *cpu_cache_get(struct kmem_cache *s) { return &s->cpu_cache[heap_cpu()]; }
 
 /* ---- allocation ---------------------------------------------------------- */
 
 /* This hart's array is empty: refill it with batchcount objects from the slabs. */
-__attribute__((noinline)) static void *cache_alloc_refill(struct kmem_cache *s, unsigned kflags, uintptr_t caller)
+__attribute__((noinline)) static void *cache_alloc_refill(struct kmem_cache *s, unsigned kflags,
+							  uintptr_t caller)
 {
 	bool irq = heap_irq_save();
 	struct array_cache *ac = cpu_cache_get(s);
@@ -100,8 +95,8 @@ __attribute__((noinline)) void *kmem_cache_alloc(struct kmem_cache *s, unsigned 
  * lock. Linux's cache_flusharray() always moves batchcount; a drain here
  * moves them all.
  */
-__attribute__((noinline)) static void cache_flusharray(struct kmem_cache *s, struct array_cache *ac, unsigned n,
-							struct list_head *release)
+__attribute__((noinline)) static void cache_flusharray(struct kmem_cache *s, struct array_cache *ac,
+						       unsigned n, struct list_head *release)
 {
 	spin_lock(&s->lock);
 	for (unsigned i = 0; i < n; i++)

@@ -42,12 +42,12 @@ static bool heap_up;
  * The tag's top byte can never be that of a struct slab address (kernel
  * addresses start 0xff) nor of ch1's free-list links (small indices).
  */
-#define LARGE_TAG 0xa1UL
-#define LARGE_REFUSED 0xa2UL
-#define LARGE_DEBUG 0x80u
-#define LARGE_BY_ORDER 0x40u
+#define LARGE_TAG	 0xa1UL
+#define LARGE_REFUSED	 0xa2UL
+#define LARGE_DEBUG	 0x80u
+#define LARGE_BY_ORDER	 0x40u
 #define LARGE_ORDER_MASK 0x3fu
-#define LARGE_MAX_SIZE ((1UL << 48) - 1)
+#define LARGE_MAX_SIZE	 ((1UL << 48) - 1)
 
 static inline uint64_t large_encode(size_t size, unsigned mode)
 {
@@ -73,7 +73,8 @@ static bool page_allocated(const struct page_info *page)
 /* True if @p p is the start of a live large block whose first frame is @p page. */
 static bool is_large(const struct page_info *page, const void *p)
 {
-	return page_allocated(page) && (page->private >> 56) == LARGE_TAG && IS_ALIGNED((uintptr_t)p, PAGE_SIZE);
+	return page_allocated(page) && (page->private >> 56) == LARGE_TAG &&
+	       IS_ALIGNED((uintptr_t)p, PAGE_SIZE);
 }
 
 /* ---- the student's part: size classes and the large path ------------------- */
@@ -149,7 +150,8 @@ static int large_free(struct page_info *page, const void *p)
 	size_t frames = large_frames(priv);
 	paddr_t pa = heap_kva_to_pa(p);
 	page->private = 0;
-	int err = (mode & LARGE_BY_ORDER) ? frames_free_order(pa, mode & LARGE_ORDER_MASK) : frames_free(pa, frames);
+	int err = (mode & LARGE_BY_ORDER) ? frames_free_order(pa, mode & LARGE_ORDER_MASK)
+					  : frames_free(pa, frames);
 	if (err) {
 		page->private = priv;
 		return err;
@@ -208,15 +210,9 @@ static void *kmalloc_caller(size_t size, size_t align, unsigned flags, uintptr_t
 	return kmalloc_large(size, align, flags);
 }
 
-__attribute__((noinline)) void *kmalloc(size_t size)
-{
-	return kmalloc_caller(size, 0, 0, RET_IP);
-}
+__attribute__((noinline)) void *kmalloc(size_t size) { return kmalloc_caller(size, 0, 0, RET_IP); }
 
-__attribute__((noinline)) void *kzalloc(size_t size)
-{
-	return kmalloc_caller(size, 0, KMALLOC_ZERO, RET_IP);
-}
+__attribute__((noinline)) void *kzalloc(size_t size) { return kmalloc_caller(size, 0, KMALLOC_ZERO, RET_IP); }
 
 __attribute__((noinline)) void *kmalloc_flags(size_t size, unsigned flags)
 {
@@ -243,11 +239,11 @@ __attribute__((noinline)) void *kmalloc_aligned(size_t size, size_t align)
 /* What a pointer is, as far as the heap can tell. */
 struct kblock {
 	struct page_info *page; /* its frame's metadata (NULL: not RAM) */
-	struct slab *slab;      /* a small object's slab, or NULL */
-	bool large;             /* the start of a large block */
-	size_t usable;          /* bytes the user may use */
-	size_t capacity;        /* bytes it could grow to in place */
-	bool debug;             /* allocated in debug mode */
+	struct slab *slab;	/* a small object's slab, or NULL */
+	bool large;		/* the start of a large block */
+	size_t usable;		/* bytes the user may use */
+	size_t capacity;	/* bytes it could grow to in place */
+	bool debug;		/* allocated in debug mode */
 };
 
 static bool kblock_lookup(const void *p, struct kblock *b)
@@ -282,7 +278,8 @@ static void bad_free(const struct page_info *page, const void *p, uintptr_t call
 	if (page && (page->private >> 56) == LARGE_REFUSED && IS_ALIGNED((uintptr_t)p, PAGE_SIZE))
 		heap_report(HEAP_ERR_DOUBLE_FREE, p, NULL, caller, 0, "large block refused before");
 	else if (page && page->state == PAGE_FREE_HEAD && IS_ALIGNED((uintptr_t)p, PAGE_SIZE))
-		heap_report(HEAP_ERR_DOUBLE_FREE, p, NULL, caller, 0, "its frames are free: a large block freed twice?");
+		heap_report(HEAP_ERR_DOUBLE_FREE, p, NULL, caller, 0,
+			    "its frames are free: a large block freed twice?");
 	else
 		heap_report(HEAP_ERR_INVALID_FREE, p, NULL, caller, 0,
 			    page ? "not the start of an object or block from the heap" : "not a RAM address");
@@ -292,7 +289,8 @@ static void bad_free(const struct page_info *page, const void *p, uintptr_t call
 static long large_redzone_mismatch(uint64_t priv, const void *p)
 {
 	size_t size = large_size(priv);
-	long bad = debug_first_mismatch((const char *)p + size, RED_ACTIVE, large_frames(priv) * PAGE_SIZE - size);
+	long bad = debug_first_mismatch((const char *)p + size, RED_ACTIVE,
+					large_frames(priv) * PAGE_SIZE - size);
 	return bad < 0 ? -1 : bad + (long)size;
 }
 
@@ -377,7 +375,8 @@ __attribute__((noinline)) void *krealloc(void *p, size_t size)
 	if (b.large && !(large_mode(b.page->private) & LARGE_BY_ORDER))
 		fits = ALIGN_UP(size, PAGE_SIZE) == b.capacity;
 	if (fits && b.debug)
-		fits = b.large ? large_set_requested(b.page, p, size) : debug_set_requested(b.slab->cache, p, size);
+		fits = b.large ? large_set_requested(b.page, p, size)
+			       : debug_set_requested(b.slab->cache, p, size);
 	if (fits)
 		return p;
 	void *q = kmalloc_caller(size, 0, 0, caller);
@@ -390,20 +389,11 @@ __attribute__((noinline)) void *krealloc(void *p, size_t size)
 
 /* ---- modes, shrinking, start-up ------------------------------------------------ */
 
-bool kmalloc_set_debug(bool on)
-{
-	return __atomic_exchange_n(&debug_mode, on ? 1u : 0u, __ATOMIC_ACQ_REL);
-}
+bool kmalloc_set_debug(bool on) { return __atomic_exchange_n(&debug_mode, on ? 1u : 0u, __ATOMIC_ACQ_REL); }
 
-bool kmalloc_debug(void)
-{
-	return READ_ONCE(debug_mode);
-}
+bool kmalloc_debug(void) { return READ_ONCE(debug_mode); }
 
-uint64_t kmalloc_shrink(void)
-{
-	return kmem_shrink_all();
-}
+uint64_t kmalloc_shrink(void) { return kmem_shrink_all(); }
 
 /* ch1 calls this when an allocation is about to fail. */
 static uint64_t heap_shrinker(uint64_t frames)
@@ -429,8 +419,8 @@ int kmalloc_init(void)
 	for (int d = 0; d < 2; d++) {
 		for (int i = 0; i < KMALLOC_NR_CLASSES; i++) {
 			snprintf(name, sizeof(name), d ? "kmalloc-dbg-%u" : "kmalloc-%u", kmalloc_sizes[i]);
-			int err = kmem_cache_init(&kmalloc_caches[d][i], name, kmalloc_sizes[i], class_align(i),
-						  SLAB_KMALLOC | (d ? SLAB_DEBUG : 0));
+			int err = kmem_cache_init(&kmalloc_caches[d][i], name, kmalloc_sizes[i],
+						  class_align(i), SLAB_KMALLOC | (d ? SLAB_DEBUG : 0));
 			if (err)
 				return err;
 		}

@@ -101,7 +101,8 @@ unsigned order_objects(const struct kmem_cache *s, unsigned order)
 /* A new slab from ch1 (no locks held: ch1 may call our shrinker). */
 struct slab *new_slab(struct kmem_cache *s, unsigned kflags)
 {
-	unsigned order = s->order, fflags = to_frame_flags(kflags & ~KMALLOC_ZERO); /* zero the object, not the slab */
+	unsigned order = s->order,
+		 fflags = to_frame_flags(kflags & ~KMALLOC_ZERO); /* zero the object, not the slab */
 	paddr_t pa = frames_alloc_order(order, fflags);
 	if (!pa && s->min_order < order) {
 		order = s->min_order; /* fragmented: a smaller slab still works */
@@ -147,7 +148,8 @@ uint64_t discard_slabs(struct list_head *list)
 {
 	struct slab *slab, *tmp;
 	uint64_t frames = 0;
-	list_for_each_entry_safe(slab, tmp, list, list) {
+	list_for_each_entry_safe(slab, tmp, list, list)
+	{
 		list_del(&slab->list);
 		frames += 1u << slab->order;
 		discard_slab(slab);

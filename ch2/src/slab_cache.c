@@ -120,8 +120,7 @@ static void shrink_locked_out(struct kmem_cache *s, struct list_head *release)
 	drain_cpu_caches(s, release);
 	spin_lock(&s->lock);
 	struct slab *slab, *tmp;
-	list_for_each_entry_safe(slab, tmp, &s->empty, list)
-		detach_slab(s, slab, release);
+	list_for_each_entry_safe(slab, tmp, &s->empty, list) detach_slab(s, slab, release);
 	spin_unlock(&s->lock);
 }
 
@@ -145,17 +144,15 @@ int kmem_cache_destroy(struct kmem_cache *s)
 	if (live) {
 		spin_unlock(&s->lock);
 		discard_slabs(&release);
-		printk("heap: kmem_cache_destroy(%s): %lu object(s) still allocated; not destroyed\n", s->name,
-		       (unsigned long)live);
+		printk("heap: kmem_cache_destroy(%s): %lu object(s) still allocated; not destroyed\n",
+		       s->name, (unsigned long)live);
 		kmem_cache_leak_report(s);
 		return -EBUSY;
 	}
 	/* Only quarantined objects are left: the heap's own, and it is done with them. */
 	struct slab *slab, *tmp;
-	list_for_each_entry_safe(slab, tmp, &s->partial, list)
-		detach_slab(s, slab, &release);
-	list_for_each_entry_safe(slab, tmp, &s->full, list)
-		detach_slab(s, slab, &release);
+	list_for_each_entry_safe(slab, tmp, &s->partial, list) detach_slab(s, slab, &release);
+	list_for_each_entry_safe(slab, tmp, &s->full, list) detach_slab(s, slab, &release);
 	spin_unlock(&s->lock);
 	spin_lock(&chain_lock);
 	list_del(&s->chain);
@@ -165,18 +162,14 @@ int kmem_cache_destroy(struct kmem_cache *s)
 	return 0;
 }
 
-const char *kmem_cache_name(const struct kmem_cache *s)
-{
-	return s ? s->name : "(null)";
-}
+const char *kmem_cache_name(const struct kmem_cache *s) { return s ? s->name : "(null)"; }
 
 uint64_t kmem_shrink_all(void)
 {
 	LIST_HEAD_DECL(release);
 	struct kmem_cache *s;
 	spin_lock(&chain_lock);
-	list_for_each_entry(s, &cache_chain, chain)
-		shrink_locked_out(s, &release);
+	list_for_each_entry(s, &cache_chain, chain) shrink_locked_out(s, &release);
 	spin_unlock(&chain_lock);
 	return discard_slabs(&release);
 }

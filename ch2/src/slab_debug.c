@@ -34,10 +34,7 @@ static const char *const error_names[HEAP_ERR_KINDS] = {
 	[HEAP_ERR_USE_AFTER_FREE] = "write after free",
 };
 
-const char *heap_error_name(enum heap_error kind)
-{
-	return kind < HEAP_ERR_KINDS ? error_names[kind] : "?";
-}
+const char *heap_error_name(enum heap_error kind) { return kind < HEAP_ERR_KINDS ? error_names[kind] : "?"; }
 
 void heap_report(enum heap_error kind, const void *ptr, const struct kmem_cache *s, uintptr_t caller,
 		 long offset, const char *detail)
@@ -212,7 +209,8 @@ int debug_check_free(struct kmem_cache *s, void *obj, uintptr_t caller)
 		return 1;
 	}
 	if ((bad = active_redzone_mismatch(s, obj, m->requested)) < 0) {
-		snprintf(detail, sizeof(detail), "underflow: left red zone overwritten (allocated by %p); quarantined",
+		snprintf(detail, sizeof(detail),
+			 "underflow: left red zone overwritten (allocated by %p); quarantined",
 			 (void *)m->alloc_caller);
 		heap_report(HEAP_ERR_REDZONE, obj, s, caller, bad, detail);
 		return 1;

@@ -28,12 +28,12 @@
 #include "spinlock.h"
 #include "types.h"
 
-#define SLAB_MAGIC 0x51ab51abu  /* in every live struct slab */
-#define ARRAY_CACHE_MAX 32      /* largest limit of an array_cache */
-#define SLAB_KEEP_EMPTY 2       /* empty slabs a cache keeps when ch1 is not short */
+#define SLAB_MAGIC	0x51ab51abu /* in every live struct slab */
+#define ARRAY_CACHE_MAX 32	    /* largest limit of an array_cache */
+#define SLAB_KEEP_EMPTY 2	    /* empty slabs a cache keeps when ch1 is not short */
 
 /* Internal cache flags (above the public SLAB_* ones). */
-#define SLAB_KMALLOC 0x100u     /* a kmalloc size class: never destroyed */
+#define SLAB_KMALLOC 0x100u /* a kmalloc size class: never destroyed */
 
 /* A local, empty list called @p name. */
 #define LIST_HEAD_DECL(name) struct list_head name = LIST_HEAD_INIT(name)
@@ -41,7 +41,8 @@
 /* ch1's flags for frames taken on behalf of a request with KMALLOC_* @p kflags. */
 static inline unsigned to_frame_flags(unsigned kflags)
 {
-	return ((kflags & KMALLOC_ZERO) ? FRAME_ZERO : 0) | ((kflags & KMALLOC_EMERGENCY) ? FRAME_EMERGENCY : 0);
+	return ((kflags & KMALLOC_ZERO) ? FRAME_ZERO : 0) |
+	       ((kflags & KMALLOC_EMERGENCY) ? FRAME_EMERGENCY : 0);
 }
 
 /* Which list a slab is on. */
@@ -49,16 +50,16 @@ enum slab_list { SLAB_PARTIAL, SLAB_FULL, SLAB_EMPTY };
 
 /** One slab: lives in the last bytes of its own block of frames. */
 struct slab {
-	struct list_head list;  /**< on cache->partial, ->full or ->empty */
+	struct list_head list;	  /**< on cache->partial, ->full or ->empty */
 	struct kmem_cache *cache; /**< the cache it belongs to */
-	void *freelist;         /**< first free object, NULL if none */
-	void *base;             /**< first byte of the block (2^order frames) */
-	uint32_t inuse;         /**< objects not on the freelist (with quarantined ones) */
-	uint32_t objects;       /**< objects the slab holds */
-	uint16_t quarantined;   /**< debug: objects refused for good */
-	uint8_t order;          /**< the block is 2^order frames */
-	uint8_t on_list;        /**< enum slab_list */
-	uint32_t magic;         /**< SLAB_MAGIC while the slab is live */
+	void *freelist;		  /**< first free object, NULL if none */
+	void *base;		  /**< first byte of the block (2^order frames) */
+	uint32_t inuse;		  /**< objects not on the freelist (with quarantined ones) */
+	uint32_t objects;	  /**< objects the slab holds */
+	uint16_t quarantined;	  /**< debug: objects refused for good */
+	uint8_t order;		  /**< the block is 2^order frames */
+	uint8_t on_list;	  /**< enum slab_list */
+	uint32_t magic;		  /**< SLAB_MAGIC while the slab is live */
 };
 
 /**
@@ -80,41 +81,42 @@ struct slab {
  *   only by a shrink; no shared or alien (NUMA) arrays.
  */
 struct array_cache {
-	uint32_t lock;       /**< 1 while someone works on this array */
-	uint32_t avail;      /**< objects in entry[] */
-	uint32_t limit;      /**< at most this many */
-	uint32_t batchcount; /**< moved to or from the slabs at a time */
+	uint32_t lock;		      /**< 1 while someone works on this array */
+	uint32_t avail;		      /**< objects in entry[] */
+	uint32_t limit;		      /**< at most this many */
+	uint32_t batchcount;	      /**< moved to or from the slabs at a time */
 	void *entry[ARRAY_CACHE_MAX]; /**< the free objects; entry[avail - 1] is the top */
 };
 
 /** A cache of objects of one size (see slab.h). */
 struct kmem_cache {
-	struct spinlock lock;   /**< protects the lists, the slabs and the counters */
-	unsigned flags;         /**< SLAB_* */
-	uint32_t object_size;   /**< bytes of an object the user may touch */
-	uint32_t size;          /**< stride: bytes from one object to the next */
-	uint32_t align;         /**< every object address is a multiple of this */
-	uint32_t obj_offset;    /**< object start in its stride: 0, or debug's left red zone (SLAB's obj_offset) */
-	uint32_t offset;        /**< free pointer offset, from the object start (SLUB's s->offset) */
-	uint32_t meta_offset;   /**< debug: struct obj_meta, from the object start */
-	uint32_t red_left;      /**< debug: bytes of left red zone */
-	uint8_t order;          /**< preferred slab order */
-	uint8_t min_order;      /**< smallest order that holds one object (fallback) */
-	uint16_t objects;       /**< objects per slab of the preferred order */
+	struct spinlock lock; /**< protects the lists, the slabs and the counters */
+	unsigned flags;	      /**< SLAB_* */
+	uint32_t object_size; /**< bytes of an object the user may touch */
+	uint32_t size;	      /**< stride: bytes from one object to the next */
+	uint32_t align;	      /**< every object address is a multiple of this */
+	/** object start in its stride: 0, or debug's left red zone (SLAB's obj_offset) */
+	uint32_t obj_offset;
+	uint32_t offset;	  /**< free pointer offset, from the object start (SLUB's s->offset) */
+	uint32_t meta_offset;	  /**< debug: struct obj_meta, from the object start */
+	uint32_t red_left;	  /**< debug: bytes of left red zone */
+	uint8_t order;		  /**< preferred slab order */
+	uint8_t min_order;	  /**< smallest order that holds one object (fallback) */
+	uint16_t objects;	  /**< objects per slab of the preferred order */
 	struct list_head partial; /**< Slabs with some objects free (allocations come from here first). */
-	struct list_head full;    /**< Slabs with no object free. */
-	struct list_head empty;   /**< Slabs with every object free. */
-	uint64_t nr_partial;      /**< Slabs on partial. */
-	uint64_t nr_full;         /**< Slabs on full. */
-	uint64_t nr_empty;        /**< Slabs on empty. */
-	uint64_t nr_frames;     /**< frames held by all slabs */
-	uint64_t nr_objects;    /**< capacity of all slabs */
-	uint64_t inuse;         /**< objects out of the slabs (users' + per-hart arrays') */
-	uint64_t quarantined;   /**< debug: objects refused for good */
+	struct list_head full;	  /**< Slabs with no object free. */
+	struct list_head empty;	  /**< Slabs with every object free. */
+	uint64_t nr_partial;	  /**< Slabs on partial. */
+	uint64_t nr_full;	  /**< Slabs on full. */
+	uint64_t nr_empty;	  /**< Slabs on empty. */
+	uint64_t nr_frames;	  /**< frames held by all slabs */
+	uint64_t nr_objects;	  /**< capacity of all slabs */
+	uint64_t inuse;		  /**< objects out of the slabs (users' + per-hart arrays') */
+	uint64_t quarantined;	  /**< debug: objects refused for good */
 	uint64_t requested_waste; /**< debug kmalloc: class size - request, summed over live objects */
-	uint64_t errors;        /**< misuse detected on this cache */
-	struct list_head chain; /**< on the list of all caches */
-	char name[SLAB_NAME_MAX];  /**< for messages and statistics */
+	uint64_t errors;	  /**< misuse detected on this cache */
+	struct list_head chain;	  /**< on the list of all caches */
+	char name[SLAB_NAME_MAX]; /**< for messages and statistics */
 	struct array_cache cpu_cache[MAX_HARTS]; /**< each hart's array of free objects (SLAB's cpu_cache) */
 };
 
@@ -122,11 +124,11 @@ struct kmem_cache {
 enum obj_state { OBJ_FREE = 0x0f4ee0f4, OBJ_ALLOC = 0xa110ca7e, OBJ_QUARANTINE = 0x0bad0bad };
 /** Debug metadata after an object's right red zone. */
 struct obj_meta {
-	void *free_next;        /**< the free pointer, kept out of the poisoned object */
+	void *free_next;	/**< the free pointer, kept out of the poisoned object */
 	uintptr_t alloc_caller; /**< who allocated it last */
-	uintptr_t free_caller;  /**< who freed it last */
-	uint32_t state;         /**< enum obj_state */
-	uint32_t requested;     /**< bytes asked for (kmalloc); object_size otherwise */
+	uintptr_t free_caller;	/**< who freed it last */
+	uint32_t state;		/**< enum obj_state */
+	uint32_t requested;	/**< bytes asked for (kmalloc); object_size otherwise */
 };
 
 /* --- slab.c: one slab ------------------------------------------------------ */
@@ -211,9 +213,9 @@ void drain_cpu_caches(struct kmem_cache *s, struct list_head *release);
 
 /* --- slab_cache.c: creating, shrinking, destroying caches ------------------- */
 
-extern struct kmem_cache cache_cache;  /* the cache of struct kmem_cache itself */
-extern struct list_head cache_chain;   /* every cache, by kmem_cache.chain */
-extern struct spinlock chain_lock;     /* protects cache_chain */
+extern struct kmem_cache cache_cache; /* the cache of struct kmem_cache itself */
+extern struct list_head cache_chain;  /* every cache, by kmem_cache.chain */
+extern struct spinlock chain_lock;    /* protects cache_chain */
 
 /* Set up a cache in memory the caller owns (kmalloc's static size classes). */
 int kmem_cache_init(struct kmem_cache *s, const char *name, size_t size, size_t align, unsigned flags);

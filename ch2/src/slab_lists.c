@@ -49,8 +49,7 @@ void detach_slab(struct kmem_cache *s, struct slab *slab, struct list_head *to)
  */
 static void slab_update_list(struct kmem_cache *s, struct slab *slab)
 {
-	enum slab_list to = slab->inuse == 0 ? SLAB_EMPTY
-			    : slab->freelist == NULL ? SLAB_FULL : SLAB_PARTIAL;
+	enum slab_list to = slab->inuse == 0 ? SLAB_EMPTY : slab->freelist == NULL ? SLAB_FULL : SLAB_PARTIAL;
 	list_del(&slab->list);
 	if (to != slab->on_list) {
 		(*list_count(s, slab->on_list))--;
@@ -70,10 +69,7 @@ static struct slab *slab_with_free(struct kmem_cache *s)
 	return NULL;
 }
 
-static bool under_pressure(void)
-{
-	return frames_pressure() != PRESSURE_NONE;
-}
+static bool under_pressure(void) { return frames_pressure() != PRESSURE_NONE; }
 
 /*
  * After an object went back to @p slab: keep the slab, or detach it onto
@@ -110,7 +106,8 @@ static void quarantine(struct kmem_cache *s, struct slab *slab, void *obj)
 static void check_freelist(struct kmem_cache *s, struct slab *slab, void *taken)
 {
 	void *next = slab->freelist;
-	if (!next || (next != taken && slab_obj_index(s, slab, next) >= 0 && obj_meta(s, next)->state == OBJ_FREE))
+	if (!next ||
+	    (next != taken && slab_obj_index(s, slab, next) >= 0 && obj_meta(s, next)->state == OBJ_FREE))
 		return;
 	heap_report(HEAP_ERR_USE_AFTER_FREE, taken, s, 0, s->offset, "free pointer overwritten");
 	uint32_t lost = slab->objects - slab->inuse;
@@ -153,7 +150,8 @@ static void *take_from_new(struct kmem_cache *s, struct slab *slab)
 }
 
 /* Get a new slab and take one object from it, for a cache without arrays or an empty array. */
-__attribute__((noinline)) void *alloc_from_new_slab(struct kmem_cache *s, unsigned kflags, uintptr_t caller, size_t requested)
+__attribute__((noinline)) void *alloc_from_new_slab(struct kmem_cache *s, unsigned kflags, uintptr_t caller,
+						    size_t requested)
 {
 	struct slab *slab = new_slab(s, kflags);
 	if (!slab)
@@ -171,7 +169,8 @@ __attribute__((noinline)) void *alloc_from_new_slab(struct kmem_cache *s, unsign
 }
 
 /* Debug caches and caches without arrays: everything under the cache lock. */
-__attribute__((noinline)) void *alloc_locked(struct kmem_cache *s, unsigned kflags, uintptr_t caller, size_t requested)
+__attribute__((noinline)) void *alloc_locked(struct kmem_cache *s, unsigned kflags, uintptr_t caller,
+					     size_t requested)
 {
 	spin_lock(&s->lock);
 	struct slab *slab;
@@ -221,7 +220,8 @@ void put_object(struct kmem_cache *s, void *obj, struct list_head *release)
 }
 
 /* Debug caches and caches without arrays: free under the cache lock. */
-__attribute__((noinline)) int free_locked(struct kmem_cache *s, struct slab *slab, void *obj, uintptr_t caller)
+__attribute__((noinline)) int free_locked(struct kmem_cache *s, struct slab *slab, void *obj,
+					  uintptr_t caller)
 {
 	LIST_HEAD_DECL(release);
 	spin_lock(&s->lock);

@@ -61,7 +61,8 @@ uint64_t kmem_cache_leak_report(struct kmem_cache *s)
 	struct list_head *lists[2] = {&s->partial, &s->full};
 	for (int l = 0; l < 2 && shown < 8; l++) {
 		struct slab *slab;
-		list_for_each_entry(slab, lists[l], list) {
+		list_for_each_entry(slab, lists[l], list)
+		{
 			for (unsigned i = 0; i < slab->objects && shown < 8; i++) {
 				void *obj = slab_obj(s, slab, i);
 				struct obj_meta *m = obj_meta(s, obj);
@@ -82,9 +83,7 @@ uint64_t kmem_leak_report(void)
 	uint64_t total = 0;
 	struct kmem_cache *s;
 	spin_lock(&chain_lock);
-	list_for_each_entry(s, &cache_chain, chain)
-		if (s != &cache_cache)
-			total += kmem_cache_leak_report(s);
+	list_for_each_entry(s, &cache_chain, chain) if (s != &cache_cache) total += kmem_cache_leak_report(s);
 	spin_unlock(&chain_lock);
 	return total;
 }
@@ -132,7 +131,8 @@ int kmem_cache_check(struct kmem_cache *s)
 	spin_lock(&s->lock);
 	for (int l = SLAB_PARTIAL; l <= SLAB_EMPTY && !err; l++) {
 		struct slab *slab;
-		list_for_each_entry(slab, list_of(s, l), list) {
+		list_for_each_entry(slab, list_of(s, l), list)
+		{
 			n[l]++;
 			if ((err = check_slab(s, slab, l, sum)))
 				break;
@@ -152,9 +152,7 @@ int kmem_check_all(void)
 	int err = 0;
 	struct kmem_cache *s;
 	spin_lock(&chain_lock);
-	list_for_each_entry(s, &cache_chain, chain)
-		if (kmem_cache_check(s))
-			err = -EINVAL;
+	list_for_each_entry(s, &cache_chain, chain) if (kmem_cache_check(s)) err = -EINVAL;
 	spin_unlock(&chain_lock);
 	return err;
 }
@@ -166,7 +164,8 @@ void kmalloc_print_stats(void)
 	printk("heap: %-20s %8s %8s %6s %6s %8s %9s\n", "cache", "objsize", "active", "slabs", "frames",
 	       "cached", "wasted");
 	spin_lock(&chain_lock);
-	list_for_each_entry(s, &cache_chain, chain) {
+	list_for_each_entry(s, &cache_chain, chain)
+	{
 		kmem_cache_stats(s, &st);
 		if (!st.slabs)
 			continue;
@@ -180,12 +179,6 @@ void kmalloc_print_stats(void)
 
 /* ---- the heap's frame count ---------------------------------------------- */
 
-void heap_frames_add(int64_t frames)
-{
-	__atomic_add_fetch(&heap_frames, (uint64_t)frames, __ATOMIC_RELAXED);
-}
+void heap_frames_add(int64_t frames) { __atomic_add_fetch(&heap_frames, (uint64_t)frames, __ATOMIC_RELAXED); }
 
-uint64_t heap_frames_held(void)
-{
-	return __atomic_load_n(&heap_frames, __ATOMIC_RELAXED);
-}
+uint64_t heap_frames_held(void) { return __atomic_load_n(&heap_frames, __ATOMIC_RELAXED); }

@@ -11,11 +11,11 @@
 
 /* Run the statements with kmalloc in debug mode, then put the mode back
  * (so no KASSERT inside: it would return before that). */
-#define WITH_KMALLOC_DEBUG(...)                                                      \
-	do {                                                                         \
-		bool _was = kmalloc_set_debug(true);                                 \
-		__VA_ARGS__;                                                         \
-		kmalloc_set_debug(_was);                                             \
+#define WITH_KMALLOC_DEBUG(...)                                                                              \
+	do {                                                                                                 \
+		bool _was = kmalloc_set_debug(true);                                                         \
+		__VA_ARGS__;                                                                                 \
+		kmalloc_set_debug(_was);                                                                     \
 	} while (0)
 
 KTEST(ch2_debug, poison_on_free)
@@ -78,7 +78,7 @@ KTEST(ch2_debug, underflow_into_red_zone)
 KTEST(ch2_debug, kmalloc_red_zone_starts_at_request)
 {
 	WITH_KMALLOC_DEBUG({
-		uint8_t *p = kmalloc(20); /* from the 32-byte class */
+		uint8_t *p = kmalloc(20);		    /* from the 32-byte class */
 		uint8_t *big = kmalloc(2 * PAGE_SIZE + 10); /* large: the rest of the last frame */
 		KEXPECT_TRUE(p && big);
 		KEXPECT_EQ(ksize(p), 20);
@@ -211,13 +211,13 @@ KTEST(ch2_debug, invalid_free)
 	uint8_t *p = kmalloc(64), *big = kmalloc(3 * PAGE_SIZE);
 	KASSERT_NOT_NULL(p);
 	KASSERT_NOT_NULL(big);
-	kfree(&local);                /* the stack */
-	kfree(&a_static_variable);    /* the kernel image */
-	kfree(p + 8);                 /* the middle of an object */
-	kfree(big + PAGE_SIZE);       /* the middle of a large block */
+	kfree(&local);		   /* the stack */
+	kfree(&a_static_variable); /* the kernel image */
+	kfree(p + 8);		   /* the middle of an object */
+	kfree(big + PAGE_SIZE);	   /* the middle of a large block */
 	kfree(big + 16);
-	kfree((void *)0x1234);        /* not even mapped */
-	paddr_t pa = frame_alloc(0);  /* a frame the heap never had */
+	kfree((void *)0x1234);	     /* not even mapped */
+	paddr_t pa = frame_alloc(0); /* a frame the heap never had */
 	KASSERT_NE(pa, 0);
 	kfree(pa_to_kva(pa));
 	frame_free(pa);
@@ -295,8 +295,10 @@ KTEST(ch2_debug, free_past_last_object)
 			int err = kmem_cache_free(s, past);
 			kfree(past);
 			if (err != -EINVAL || heap_debug_count(HEAP_ERR_INVALID_FREE) != before + 2)
-				printk("%zu-byte objects: a free of %p, one past the last object (%u) of slab %p, "
-				       "returned %d\n", sizes[k], past, st.objects_per_slab, base, err);
+				printk("%zu-byte objects: a free of %p, one past the last object (%u) of "
+				       "slab %p, "
+				       "returned %d\n",
+				       sizes[k], past, st.objects_per_slab, base, err);
 			KEXPECT_EQ(err, -EINVAL);
 			KEXPECT_EQ(heap_debug_count(HEAP_ERR_INVALID_FREE), before + 2);
 			kmem_cache_stats(s, &st);
@@ -396,7 +398,8 @@ KTEST(ch2_debug, report_names_the_caller)
 		free_from_here(p);
 		struct heap_report r = heap_last_report();
 		KEXPECT_EQ(r.kind, HEAP_ERR_DOUBLE_FREE);
-		KEXPECT_TRUE(r.caller > (uintptr_t)free_from_here && r.caller < (uintptr_t)free_from_here + 64);
+		KEXPECT_TRUE(r.caller > (uintptr_t)free_from_here &&
+			     r.caller < (uintptr_t)free_from_here + 64);
 		KEXPECT_TRUE(r.caller >= (uintptr_t)_text_start && r.caller < (uintptr_t)_text_end);
 	});
 }

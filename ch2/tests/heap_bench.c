@@ -30,15 +30,9 @@ static uint64_t pair_cost(size_t size)
 	return cost;
 }
 
-KBENCH(ch2_kmalloc32)
-{
-	kbench_report("ch2_kmalloc32", pair_cost(32), "insn/pair");
-}
+KBENCH(ch2_kmalloc32) { kbench_report("ch2_kmalloc32", pair_cost(32), "insn/pair"); }
 
-KBENCH(ch2_kmalloc4k)
-{
-	kbench_report("ch2_kmalloc4k", pair_cost(4096), "insn/pair");
-}
+KBENCH(ch2_kmalloc4k) { kbench_report("ch2_kmalloc4k", pair_cost(4096), "insn/pair"); }
 
 /* Instructions per kmem_cache_alloc+kmem_cache_free of 32 bytes, cache made with @p flags. */
 static uint64_t cache_pair_cost(unsigned flags)

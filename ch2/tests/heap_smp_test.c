@@ -8,7 +8,7 @@
 #include "string.h"
 
 #define ROUNDS 40
-#define LIVE 48
+#define LIVE   48
 
 static uint64_t smp_errors[MAX_HARTS];
 

@@ -27,8 +27,7 @@ static inline uint64_t free_settled(void)
  * and given them all back, so its slabs are empty or hold objects parked in a
  * hart's stack; *@p st gets its statistics then. NULL if it cannot be made.
  */
-static inline struct kmem_cache *cache_after_churn(const char *name, size_t size,
-						   struct kmem_cache_stats *st)
+static inline struct kmem_cache *cache_after_churn(const char *name, size_t size, struct kmem_cache_stats *st)
 {
 	struct kmem_cache *s = kmem_cache_create(name, size, 0, 0);
 	if (!s)

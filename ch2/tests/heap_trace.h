@@ -25,11 +25,11 @@ enum trace_kind { TRACE_ALLOC = 0, TRACE_REALLOC = 1, TRACE_FREE = 2 };
 
 /** One trace. */
 struct heap_trace {
-	const char *name;   /**< "small", "tree", ... (also the .rep file's name). */
-	const char *what;   /**< One line saying what pattern it is. */
-	uint32_t nr_ids;    /**< Block ids are 0 .. nr_ids-1. */
-	uint32_t nr_ops;    /**< Operations. */
-	uint64_t peak_live; /**< Largest sum of live block sizes, in bytes. */
+	const char *name;    /**< "small", "tree", ... (also the .rep file's name). */
+	const char *what;    /**< One line saying what pattern it is. */
+	uint32_t nr_ids;     /**< Block ids are 0 .. nr_ids-1. */
+	uint32_t nr_ops;     /**< Operations. */
+	uint64_t peak_live;  /**< Largest sum of live block sizes, in bytes. */
 	const uint32_t *ops; /**< 2 words per operation: (kind << 28) | id, size. */
 };
 
@@ -40,22 +40,22 @@ extern const unsigned heap_nr_traces;
 
 /** An allocator to replay against. */
 struct heap_ops {
-	void *(*alloc)(size_t size);              /**< malloc / kmalloc. */
-	void *(*realloc)(void *p, size_t size);   /**< realloc / krealloc. */
-	void (*free)(void *p);                    /**< free / kfree. */
-	uint64_t (*held)(void);                   /**< Bytes taken from below now (NULL: not measured). */
+	void *(*alloc)(size_t size);		/**< malloc / kmalloc. */
+	void *(*realloc)(void *p, size_t size); /**< realloc / krealloc. */
+	void (*free)(void *p);			/**< free / kfree. */
+	uint64_t (*held)(void);			/**< Bytes taken from below now (NULL: not measured). */
 };
 
 #define REPLAY_CHECK 0x1u /**< Stamp every block and check the stamps before realloc and free. */
-#define REPLAY_HELD 0x2u  /**< Sample held() after every operation for the utilization. */
+#define REPLAY_HELD  0x2u /**< Sample held() after every operation for the utilization. */
 
 /** What a replay saw. */
 struct replay_stats {
-	uint64_t ops;        /**< Operations done. */
-	uint64_t peak_live;  /**< Peak live bytes. */
-	uint64_t peak_held;  /**< Peak of held() minus held() at the start (REPLAY_HELD). */
-	uint64_t failed;     /**< Allocations that returned NULL. */
-	uint64_t corrupted;  /**< Blocks whose stamps were wrong (REPLAY_CHECK). */
+	uint64_t ops;	    /**< Operations done. */
+	uint64_t peak_live; /**< Peak live bytes. */
+	uint64_t peak_held; /**< Peak of held() minus held() at the start (REPLAY_HELD). */
+	uint64_t failed;    /**< Allocations that returned NULL. */
+	uint64_t corrupted; /**< Blocks whose stamps were wrong (REPLAY_CHECK). */
 };
 
 /**

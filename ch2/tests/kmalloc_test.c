@@ -184,11 +184,11 @@ KTEST(ch2_kmalloc, kcalloc_overflow)
 	 * would happily give: only the overflow check refuses them.
 	 */
 	static const size_t wrap[][2] = {
-		{(SIZE_MAX >> 6) + 2, 64},      /* 2^64 + 64: 64 B */
-		{(1UL << 63) + 1, 2},           /* 2^64 + 2: 2 B */
-		{(1UL << 52) + 1, 1UL << 12},   /* 2^64 + 4096: one frame */
-		{SIZE_MAX / 2, 3},              /* 2^64 + 2^63 - 3: too big anyway */
-		{1UL << 33, 1UL << 33},         /* 2^66: 0 */
+		{(SIZE_MAX >> 6) + 2, 64},    /* 2^64 + 64: 64 B */
+		{(1UL << 63) + 1, 2},	      /* 2^64 + 2: 2 B */
+		{(1UL << 52) + 1, 1UL << 12}, /* 2^64 + 4096: one frame */
+		{SIZE_MAX / 2, 3},	      /* 2^64 + 2^63 - 3: too big anyway */
+		{1UL << 33, 1UL << 33},	      /* 2^66: 0 */
 	};
 	for (unsigned k = 0; k < ARRAY_SIZE(wrap); k++) {
 		void *p = kcalloc(wrap[k][0], wrap[k][1]);
@@ -229,7 +229,8 @@ KTEST(ch2_kmalloc, large_takes_exact_frames)
 	void *p = kmalloc(5 * PAGE_SIZE - 100);
 	KASSERT_NOT_NULL(p);
 	KEXPECT_EQ(frames_nr_free(), free - 5);
-	KEXPECT_EQ(kmalloc_debug() ? ksize(p) : ksize(p) / PAGE_SIZE, kmalloc_debug() ? 5 * PAGE_SIZE - 100 : 5);
+	KEXPECT_EQ(kmalloc_debug() ? ksize(p) : ksize(p) / PAGE_SIZE,
+		   kmalloc_debug() ? 5 * PAGE_SIZE - 100 : 5);
 	kfree(p);
 	KEXPECT_EQ(frames_nr_free(), free);
 }
@@ -246,12 +247,12 @@ KTEST(ch2_kmalloc, aligned_large_takes_one_block)
 	static const struct {
 		size_t size, align, frames;
 	} cases[] = {
-		{5 * PAGE_SIZE, 2 * PAGE_SIZE, 8},   /* the size decides: 5 frames need a block of 8 */
-		{4 * PAGE_SIZE, 4 * PAGE_SIZE, 4},   /* exactly one block: no more */
-		{PAGE_SIZE + 1, 8 * PAGE_SIZE, 8},   /* the alignment decides */
-		{100, 4 * PAGE_SIZE, 4},             /* small, but no size class is that aligned */
+		{5 * PAGE_SIZE, 2 * PAGE_SIZE, 8}, /* the size decides: 5 frames need a block of 8 */
+		{4 * PAGE_SIZE, 4 * PAGE_SIZE, 4}, /* exactly one block: no more */
+		{PAGE_SIZE + 1, 8 * PAGE_SIZE, 8}, /* the alignment decides */
+		{100, 4 * PAGE_SIZE, 4},	   /* small, but no size class is that aligned */
 		{9 * PAGE_SIZE + 8, 64 * KiB, 16},
-		{3 * PAGE_SIZE, PAGE_SIZE, 3},       /* a page's alignment: a run of exactly 3 */
+		{3 * PAGE_SIZE, PAGE_SIZE, 3}, /* a page's alignment: a run of exactly 3 */
 	};
 	uint64_t free = free_settled(), held = heap_settled();
 	for (unsigned k = 0; k < ARRAY_SIZE(cases); k++) {
@@ -264,10 +265,12 @@ KTEST(ch2_kmalloc, aligned_large_takes_one_block)
 		uint64_t taken = f0 - frames_nr_free(), counted = heap_frames_held() - h0;
 		size_t usable = ksize(p);
 		kfree(p);
-		uint64_t back = frames_nr_free() - (f0 - taken), uncounted = h0 + counted - heap_frames_held();
+		uint64_t back = frames_nr_free() - (f0 - taken),
+			 uncounted = h0 + counted - heap_frames_held();
 		if (!IS_ALIGNED((uintptr_t)p, align) || taken != want || counted != want || back != want ||
 		    uncounted != want || usable != (kmalloc_debug() ? size : want * PAGE_SIZE))
-			printk("kmalloc_aligned(%zu, %zu): %p, took %lu frame(s) (want %zu), heap_frames_held +%lu, "
+			printk("kmalloc_aligned(%zu, %zu): %p, took %lu frame(s) (want %zu), "
+			       "heap_frames_held +%lu, "
 			       "ksize %zu; kfree gave back %lu, heap_frames_held -%lu\n",
 			       size, align, p, (unsigned long)taken, want, (unsigned long)counted, usable,
 			       (unsigned long)back, (unsigned long)uncounted);

@@ -17,10 +17,7 @@ static bool press(void)
 	return frames_set_watermarks(wm) == 0 && frames_pressure() != PRESSURE_NONE;
 }
 
-static void release_press(void)
-{
-	frames_set_watermarks(saved_wm);
-}
+static void release_press(void) { frames_set_watermarks(saved_wm); }
 
 KTEST(ch2_pressure, empty_slabs_kept_without_pressure)
 {

@@ -225,8 +225,8 @@ KTEST(ch2_slab, new_slab_objects_in_order)
 		while (i < n && idx[i] == (long)i)
 			i++;
 		if (flags[f] && i < n) {
-			printk("a fresh cache (%s) gave object %ld of its slab as allocation %u\n", flag_names[f],
-			       idx[i], i);
+			printk("a fresh cache (%s) gave object %ld of its slab as allocation %u\n",
+			       flag_names[f], idx[i], i);
 			KEXPECT_EQ(idx[i], (long)i);
 		}
 		for (i = 0; i <= n; i++)
@@ -265,8 +265,8 @@ static bool same_slab(const void *a, const void *b, size_t block)
  * where n = *@p per objects fit a slab (at most @p max objects in all), and
  * *@p block gets the bytes of a slab. NULL if it cannot be made so.
  */
-static struct kmem_cache *filled_slabs(const char *name, void **p, unsigned max, unsigned slabs, unsigned *per,
-				       size_t *block)
+static struct kmem_cache *filled_slabs(const char *name, void **p, unsigned max, unsigned slabs,
+				       unsigned *per, size_t *block)
 {
 	struct kmem_cache *s = kmem_cache_create(name, 512, 0, SLAB_NO_CPU_CACHE);
 	if (!s)
@@ -304,7 +304,7 @@ KTEST(ch2_slab, partial_slab_before_empty)
 	void *b = s ? kmem_cache_alloc(s, 0) : NULL; /* the first object of slab B */
 	bool calm_ok = frames_pressure() == PRESSURE_NONE;
 	if (b) {
-		KEXPECT_EQ(kmem_cache_free(s, b), 0); /* B is empty (and kept) */
+		KEXPECT_EQ(kmem_cache_free(s, b), 0);	 /* B is empty (and kept) */
 		KEXPECT_EQ(kmem_cache_free(s, p[1]), 0); /* A is partial */
 	}
 	frames_set_watermarks(wm);
@@ -365,10 +365,7 @@ KTEST(ch2_slab, last_freed_slab_first)
 }
 
 /* Bytes a slab of @p block bytes loses, holding @p n objects of @p stride bytes. */
-static size_t slab_waste(size_t block, size_t n, size_t stride)
-{
-	return block - n * stride;
-}
+static size_t slab_waste(size_t block, size_t n, size_t stride) { return block - n * stride; }
 
 KTEST(ch2_slab, order_wastes_at_most_an_eighth)
 {
@@ -396,20 +393,24 @@ KTEST(ch2_slab, order_wastes_at_most_an_eighth)
 			KASSERT_NOT_NULL(s);
 			kmem_cache_stats(s, &st);
 			KEXPECT_EQ(kmem_cache_destroy(s), 0);
-			size_t block = PAGE_SIZE << st.order, waste = slab_waste(block, st.objects_per_slab, st.stride);
+			size_t block = PAGE_SIZE << st.order,
+			       waste = slab_waste(block, st.objects_per_slab, st.stride);
 			bool ok = st.order <= SLAB_MAX_ORDER && st.objects_per_slab > 0 &&
 				  (waste <= block / 8 || st.stride > PAGE_SIZE - header);
 			/* The smallest such order: one less would lose more than 1/8
 			 * (counted with the header's upper bound, so at least as much
 			 * as the real header would lose). */
 			if (ok && waste <= block / 8 && st.order > 0) {
-				size_t lower = block / 2, n = lower > header ? (lower - header) / st.stride : 0;
+				size_t lower = block / 2,
+				       n = lower > header ? (lower - header) / st.stride : 0;
 				ok = slab_waste(lower, n, st.stride) > lower / 8;
 			}
 			if (!ok && bad++ < 4)
-				printk("%zu-byte objects (align %zu, stride %zu): order %u holds %u and loses %zu of %zu B; "
+				printk("%zu-byte objects (align %zu, stride %zu): order %u holds %u and "
+				       "loses %zu of %zu B; "
 				       "want the smallest order losing at most 1/8\n",
-				       size, aligns[a], st.stride, st.order, st.objects_per_slab, waste, block);
+				       size, aligns[a], st.stride, st.order, st.objects_per_slab, waste,
+				       block);
 		}
 	}
 	KEXPECT_EQ(bad, 0);

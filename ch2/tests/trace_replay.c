@@ -7,10 +7,7 @@
 
 /* The byte a block stamps at offset @p off: depends on the id, so a block
  * handed out twice, or data that did not move with a realloc, shows. */
-static inline uint8_t stamp_byte(uint32_t id, size_t off)
-{
-	return (uint8_t)(id * 131u + off * 7u + 1u);
-}
+static inline uint8_t stamp_byte(uint32_t id, size_t off) { return (uint8_t)(id * 131u + off * 7u + 1u); }
 
 /* Stamp (or check) the first and last up-to-8 bytes of [p, p+n). */
 static bool stamp(uint8_t *p, uint32_t id, size_t n, bool check)

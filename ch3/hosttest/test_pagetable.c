@@ -22,7 +22,7 @@
 
 /* ---- fake physical memory ------------------------------------------------ */
 
-#define NFRAMES 2048
+#define NFRAMES	  2048
 #define PHYS_BASE 0x80000000UL
 
 static pte_t (*arena)[PTES_PER_TABLE];
@@ -66,14 +66,11 @@ void pt_table_free(paddr_t pa)
 	memset(arena[i], 0xa5, PAGE_SIZE); /* poison: a use after free shows */
 }
 
-pte_t *pt_table_kva(paddr_t pa)
-{
-	return arena[frame_index(pa)];
-}
+pte_t *pt_table_kva(paddr_t pa) { return arena[frame_index(pa)]; }
 
 /* What common/ provides in the kernel (printk, todo_epoch) is common/hosttest/host_kernel.c's. */
 
-#define RW (PTE_R | PTE_W)
+#define RW	   (PTE_R | PTE_W)
 #define LEAF(perm) ((perm) | PTE_V | PTE_A | PTE_D)
 
 static long q_size(struct pagetable *pt, vaddr_t va)
@@ -180,7 +177,8 @@ static void test_errors(void)
 	CHECK_EQ(pt_query(&pt, 0x0000008000000000, &m), -ERANGE);
 	for (unsigned long k = 1; k <= 5; k++) {
 		pt_inject_alloc_failure(k);
-		CHECK_EQ(pt_map(&pt, 2 * GIGAPAGE_SIZE - PAGE_SIZE, 0, MEGAPAGE_SIZE + 2 * PAGE_SIZE, RW), -ENOMEM);
+		CHECK_EQ(pt_map(&pt, 2 * GIGAPAGE_SIZE - PAGE_SIZE, 0, MEGAPAGE_SIZE + 2 * PAGE_SIZE, RW),
+			 -ENOMEM);
 		pt_inject_alloc_failure(0);
 		CHECK_EQ(pt.nr_tables, 3);
 		check_invariants(&pt);
@@ -220,7 +218,7 @@ static void test_flusher(void)
 /* ---- random calls against a model -------------------------------------- */
 
 /* The window: [1 GiB, 4 GiB), so gigapages, megapages and splits all happen. */
-#define WIN_BASE GIGAPAGE_SIZE
+#define WIN_BASE  GIGAPAGE_SIZE
 #define WIN_PAGES (3 * GIGAPAGE_SIZE / PAGE_SIZE)
 
 struct model_page {
@@ -261,7 +259,8 @@ static void random_range(vaddr_t *va, size_t *size)
 
 static unsigned random_perm(void)
 {
-	static const unsigned perms[] = {PTE_R, RW, PTE_R | PTE_X, PTE_X, RW | PTE_X, RW | PTE_G, PTE_R | PTE_U};
+	static const unsigned perms[] = {PTE_R,	     RW,	 PTE_R | PTE_X, PTE_X,
+					 RW | PTE_X, RW | PTE_G, PTE_R | PTE_U};
 	return perms[rnd(sizeof(perms) / sizeof(perms[0]))];
 }
 
@@ -369,15 +368,16 @@ static void test_random(int rounds)
 		if (r % 16 == 0 || err == -ENOMEM)
 			check_invariants(&pt);
 		if (!match || checks_failed) {
-			printf("round %d: op %d va 0x%lx size 0x%zx failat %lu -> %d\n", r, op, va, size, failat, err);
+			printf("round %d: op %d va 0x%lx size 0x%zx failat %lu -> %d\n", r, op, va, size,
+			       failat, err);
 			break;
 		}
 		if (r % 500 == 499)
 			CHECK(model_matches(&pt, WIN_BASE, WIN_PAGES * PAGE_SIZE));
 	}
 	check_invariants(&pt);
-	printf("random: %d maps, %d unmaps, %d protects succeeded, %d ran out of memory\n", ok[0], ok[1], ok[2],
-	       nomem);
+	printf("random: %d maps, %d unmaps, %d protects succeeded, %d ran out of memory\n", ok[0], ok[1],
+	       ok[2], nomem);
 	pt_destroy(&pt);
 	CHECK_EQ(frames_in_use, 0);
 	free(model);
@@ -399,7 +399,7 @@ static void test_kernel_half(void)
 	pte_t before = *slot;
 	CHECK(pte_is_table(before));
 	CHECK_EQ(pt_unmap(&kpt, kva, PAGE_SIZE, NULL), 0);
-	CHECK_EQ(*slot, before);     /* the level-1 table stays, empty */
+	CHECK_EQ(*slot, before);    /* the level-1 table stays, empty */
 	CHECK_EQ(kpt.nr_tables, 2); /* the level-0 table went */
 	/* A map that runs out of memory under the pinned slot rolls back without unlinking it. */
 	pt_inject_alloc_failure(1);

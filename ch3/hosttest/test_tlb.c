@@ -51,8 +51,8 @@ static void record(enum ev_kind kind, uint64_t a, uint64_t b, uint64_t c)
 {
 	if (nev == (int)(sizeof(ev) / sizeof(ev[0]))) {
 		/* No case here makes this many: a loop that never ends. Stop now. */
-		check_fail(__FILE__, __LINE__, "more than %d fences and frees in one case: a loop that never ends?",
-			   nev);
+		check_fail(__FILE__, __LINE__,
+			   "more than %d fences and frees in one case: a loop that never ends?", nev);
 		print_events();
 		exit(checks_done("ch3/tlb"));
 	}
@@ -71,8 +71,8 @@ long sbi_remote_sfence_vma(unsigned long hart_mask, vaddr_t start, unsigned long
 }
 
 /* Table frames: a few, at made-up physical addresses. */
-#define NTABLES 4
-#define TABLE_PA(i) (0x80000000UL + (paddr_t)(i) * PAGE_SIZE)
+#define NTABLES	    4
+#define TABLE_PA(i) (0x80000000UL + (paddr_t)(i)*PAGE_SIZE)
 static pte_t tables[NTABLES][PTES_PER_TABLE];
 
 pte_t *pt_table_kva(paddr_t pa)
@@ -111,14 +111,14 @@ static int count(enum ev_kind kind, uint64_t a)
 }
 
 /* Check that @va was fenced (sfence.vma va) exactly @times times. */
-#define CHECK_FENCED(va, times)                                                              \
-	do {                                                                                 \
-		int _n = count(EV_FENCE_VA, (va));                                           \
-		if (_n == (times))                                                           \
-			check_pass();                                                        \
-		else                                                                         \
-			check_fail(__FILE__, __LINE__, "sfence.vma 0x%lx: %d times, expected %d", \
-				   (unsigned long)(va), _n, (times));                        \
+#define CHECK_FENCED(va, times)                                                                              \
+	do {                                                                                                 \
+		int _n = count(EV_FENCE_VA, (va));                                                           \
+		if (_n == (times))                                                                           \
+			check_pass();                                                                        \
+		else                                                                                         \
+			check_fail(__FILE__, __LINE__, "sfence.vma 0x%lx: %d times, expected %d",            \
+				   (unsigned long)(va), _n, (times));                                        \
 	} while (0)
 
 /* Index of the first / last event of @kind, or -1. */
@@ -288,7 +288,7 @@ static void test_shootdown_mask(void)
 	reset("shootdown to a mask");
 	int failed = checks_failed;
 	this_hart = 2;
-	online = 0x27;       /* harts 0, 1, 2 and 5 */
+	online = 0x27;	     /* harts 0, 1, 2 and 5 */
 	uspace.harts = 0x65; /* 0, 2, 5 and 6 (offline) */
 	struct tlb_stats before = tlb_get_stats();
 	struct tlb_flusher fl;
@@ -351,7 +351,8 @@ static void test_tables_after_flush(void)
 		if (flushed >= 0 && first(EV_TABLE_FREE) > flushed)
 			check_pass();
 		else
-			check_fail(__FILE__, __LINE__, "a table was freed (event %d) before the last flush (event %d)",
+			check_fail(__FILE__, __LINE__,
+				   "a table was freed (event %d) before the last flush (event %d)",
 				   first(EV_TABLE_FREE), flushed);
 		CHECK_EQ(tlb_get_stats().tables_freed - before.tables_freed, 2);
 		CHECK_EQ(fl.tables, 0);

@@ -39,8 +39,8 @@
 /** An address space: a page table and the harts that may cache its translations. */
 struct addr_space {
 	struct pagetable pt; /**< Its page table; the upper half is the kernel's (kspace.h). */
-	uint64_t harts;      /**< Bit h set: hart h may cache its translations (the rule above). */
-	bool global;         /**< Its mappings are global: every hart may cache them (#kernel_as only). */
+	uint64_t harts;	     /**< Bit h set: hart h may cache its translations (the rule above). */
+	bool global;	     /**< Its mappings are global: every hart may cache them (#kernel_as only). */
 };
 
 /**

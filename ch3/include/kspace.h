@@ -174,10 +174,10 @@ int kernel_map_mmio(paddr_t pa, size_t size, void **kva);
 
 /** Why kspace_init() failed, or 0; and whether it left frames behind. */
 struct kspace_init_report {
-	int err;                 /**< kspace_init()'s result. */
-	uint64_t frames_before;  /**< Free frames before building. */
-	uint64_t frames_after;   /**< Free frames after (equal if the failure cleaned up). */
-	unsigned long failat;    /**< The `kspace_failat=` value, 0 if none. */
+	int err;		/**< kspace_init()'s result. */
+	uint64_t frames_before; /**< Free frames before building. */
+	uint64_t frames_after;	/**< Free frames after (equal if the failure cleaned up). */
+	unsigned long failat;	/**< The `kspace_failat=` value, 0 if none. */
 };
 
 /** What the last kspace_init() did (tests read it). */

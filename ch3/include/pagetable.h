@@ -50,29 +50,29 @@ struct tlb_flusher;
 
 /** @name Sv39 geometry
  *  @{ */
-#define PT_LEVELS 3          /**< Levels of tables: 2 (root), 1, 0. */
-#define PTES_PER_TABLE 512   /**< Entries in one table (one 4 KiB frame). */
-#define VPN_BITS 9           /**< Bits of the virtual page number per level. */
-#define VA_BITS 39           /**< Significant bits of an Sv39 virtual address. */
-#define PA_BITS 56           /**< Bits of a physical address (44-bit PPN). */
+#define PT_LEVELS      3   /**< Levels of tables: 2 (root), 1, 0. */
+#define PTES_PER_TABLE 512 /**< Entries in one table (one 4 KiB frame). */
+#define VPN_BITS       9   /**< Bits of the virtual page number per level. */
+#define VA_BITS	       39  /**< Significant bits of an Sv39 virtual address. */
+#define PA_BITS	       56  /**< Bits of a physical address (44-bit PPN). */
 /** @} */
 
 /** @name PTE layout (spec 4.4.1, figure 4.21)
  *  PTE_V .. PTE_D (bits 0-7) come from asmdefs.h.
  *  @{ */
-#define PTE_RSW (3UL << 8)         /**< Bits 8-9, reserved for software; we leave them 0. */
-#define PTE_PPN_SHIFT 10           /**< The PPN starts at bit 10. */
-#define PTE_PPN_MASK (((1UL << 44) - 1) << PTE_PPN_SHIFT) /**< PPN[2..0], bits 10-53. */
-#define PTE_FLAGS_MASK 0x3ffUL     /**< Bits 0-9: V R W X U G A D and RSW. */
-#define PTE_PERM_MASK (PTE_R | PTE_W | PTE_X | PTE_U | PTE_G) /**< What callers choose. */
+#define PTE_RSW	       (3UL << 8) /**< Bits 8-9, reserved for software; we leave them 0. */
+#define PTE_PPN_SHIFT  10	  /**< The PPN starts at bit 10. */
+#define PTE_PPN_MASK   (((1UL << 44) - 1) << PTE_PPN_SHIFT)    /**< PPN[2..0], bits 10-53. */
+#define PTE_FLAGS_MASK 0x3ffUL				       /**< Bits 0-9: V R W X U G A D and RSW. */
+#define PTE_PERM_MASK  (PTE_R | PTE_W | PTE_X | PTE_U | PTE_G) /**< What callers choose. */
 /** @} */
 
 /** @name Permission sets for pt_map() and pt_protect()
  *  Kernel mappings are global (in every address space, spec 4.4.1).
  *  @{ */
-#define PT_KERNEL_TEXT (PTE_R | PTE_X | PTE_G)  /**< Kernel code: R-X. */
-#define PT_KERNEL_RO (PTE_R | PTE_G)            /**< Kernel read-only data: R--. */
-#define PT_KERNEL_RW (PTE_R | PTE_W | PTE_G)    /**< Kernel data, bss, direct map: RW-. */
+#define PT_KERNEL_TEXT (PTE_R | PTE_X | PTE_G) /**< Kernel code: R-X. */
+#define PT_KERNEL_RO   (PTE_R | PTE_G)	       /**< Kernel read-only data: R--. */
+#define PT_KERNEL_RW   (PTE_R | PTE_W | PTE_G) /**< Kernel data, bss, direct map: RW-. */
 /**
  * Device (MMIO) registers: RW-, never executable, global. With the Svpbmt
  * extension these would also carry PBMT=IO (bits 61-62); QEMU 7.2's virt does
@@ -109,19 +109,20 @@ enum pt_kernel_half {
 
 /** A page table: its root frame and how many table frames it holds. */
 struct pagetable {
-	paddr_t root;     /**< Physical address of the root (level 2) table; 0 if none. */
+	paddr_t root;	  /**< Physical address of the root (level 2) table; 0 if none. */
 	size_t nr_tables; /**< Table frames in use, the root included (not the kernel's, if shared). */
-	enum pt_kernel_half kernel_half; /**< Whose the upper half's tables are; pt_init() makes it PT_HALF_OWN. */
+	/** Whose the upper half's tables are; pt_init() makes it PT_HALF_OWN. */
+	enum pt_kernel_half kernel_half;
 };
 
 /** What pt_query() finds for one virtual address. */
 struct pt_mapping {
-	paddr_t pa;        /**< The physical address the virtual address translates to. */
-	vaddr_t page_va;   /**< First virtual address of the page (of its size) holding it. */
-	paddr_t page_pa;   /**< First physical address of that page. */
-	size_t page_size;  /**< PAGE_SIZE, MEGAPAGE_SIZE or GIGAPAGE_SIZE. */
-	int level;         /**< Level of the leaf PTE: 0, 1 or 2. */
-	unsigned flags;    /**< The leaf's flag bits (PTE_V .. PTE_D). */
+	paddr_t pa;	  /**< The physical address the virtual address translates to. */
+	vaddr_t page_va;  /**< First virtual address of the page (of its size) holding it. */
+	paddr_t page_pa;  /**< First physical address of that page. */
+	size_t page_size; /**< PAGE_SIZE, MEGAPAGE_SIZE or GIGAPAGE_SIZE. */
+	int level;	  /**< Level of the leaf PTE: 0, 1 or 2. */
+	unsigned flags;	  /**< The leaf's flag bits (PTE_V .. PTE_D). */
 };
 
 /** @name PTE and address helpers (pure; spec 4.4.1)

@@ -33,11 +33,11 @@
 
 /** A run of pages, contiguous in virtual and physical memory, same size and flags. */
 struct pt_run {
-	vaddr_t va;       /**< First virtual address. */
-	paddr_t pa;       /**< First physical address. */
+	vaddr_t va;	  /**< First virtual address. */
+	paddr_t pa;	  /**< First physical address. */
 	size_t page_size; /**< Size of each page, bytes. */
-	size_t pages;     /**< Number of pages. */
-	unsigned flags;   /**< PTE flag bits, the same for every page. */
+	size_t pages;	  /**< Number of pages. */
+	unsigned flags;	  /**< PTE flag bits, the same for every page. */
 };
 
 /** Called for each run by ptdump_runs(); return non-zero to stop. */

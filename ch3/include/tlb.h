@@ -42,23 +42,24 @@ struct addr_space;
 /** A batch of TLB flushes to do (make one on the stack per change). */
 struct tlb_flusher {
 	vaddr_t va[TLB_FLUSH_BATCH]; /**< Leaves to flush, one address each. */
-	unsigned n;                  /**< Entries in va[]. */
-	bool all;                    /**< Past the threshold: flush everything. */
-	struct addr_space *as;       /**< Whose other harts to flush too; NULL: this hart only. */
-	vaddr_t lo;                  /**< Lowest address added (for the remote range). */
-	vaddr_t hi;                  /**< One past the highest byte added. */
-	paddr_t tables;              /**< Table frames to free after the flush, linked through their entry 0. */
-	size_t nr_tables;            /**< How many. */
+	unsigned n;		     /**< Entries in va[]. */
+	bool all;		     /**< Past the threshold: flush everything. */
+	struct addr_space *as;	     /**< Whose other harts to flush too; NULL: this hart only. */
+	vaddr_t lo;		     /**< Lowest address added (for the remote range). */
+	vaddr_t hi;		     /**< One past the highest byte added. */
+	paddr_t tables;	  /**< Table frames to free after the flush, linked through their entry 0. */
+	size_t nr_tables; /**< How many. */
 };
 
 /** Counters since boot, for tests and benchmarks. */
 struct tlb_stats {
-	uint64_t page_flushes;   /**< Local `sfence.vma va` executed. */
-	uint64_t full_flushes;   /**< Local `sfence.vma zero, zero` executed. */
-	uint64_t remote_calls;   /**< SBI remote_sfence_vma calls made. */
-	uint64_t remote_full;    /**< ... of which flushed the whole TLB. */
-	uint64_t remote_fences[MAX_HARTS]; /**< Remote fences each hart was sent (one per call that named it). */
-	uint64_t tables_freed;   /**< Table frames freed after a flush. */
+	uint64_t page_flushes; /**< Local `sfence.vma va` executed. */
+	uint64_t full_flushes; /**< Local `sfence.vma zero, zero` executed. */
+	uint64_t remote_calls; /**< SBI remote_sfence_vma calls made. */
+	uint64_t remote_full;  /**< ... of which flushed the whole TLB. */
+	/** Remote fences each hart was sent (one per call that named it). */
+	uint64_t remote_fences[MAX_HARTS];
+	uint64_t tables_freed; /**< Table frames freed after a flush. */
 };
 
 /**

@@ -58,7 +58,4 @@ int addr_space_activate(struct addr_space *as)
 	return 0;
 }
 
-struct addr_space *addr_space_current(void)
-{
-	return current[cpuid()];
-}
+struct addr_space *addr_space_current(void) { return current[cpuid()]; }

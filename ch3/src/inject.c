@@ -7,10 +7,7 @@
 
 static unsigned long fail_countdown; /* 0: off; 1: the next allocation fails */
 
-void pt_inject_alloc_failure(unsigned long n)
-{
-	__atomic_store_n(&fail_countdown, n, __ATOMIC_RELAXED);
-}
+void pt_inject_alloc_failure(unsigned long n) { __atomic_store_n(&fail_countdown, n, __ATOMIC_RELAXED); }
 
 bool pt_alloc_should_fail(void)
 {

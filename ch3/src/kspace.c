@@ -22,20 +22,11 @@ struct spinlock kspace_lock = SPINLOCK_INIT("kspace");
 static bool active;
 static struct kspace_init_report report;
 
-bool kspace_active(void)
-{
-	return __atomic_load_n(&active, __ATOMIC_ACQUIRE);
-}
+bool kspace_active(void) { return __atomic_load_n(&active, __ATOMIC_ACQUIRE); }
 
-uint64_t kspace_satp(void)
-{
-	return kernel_as.pt.root ? satp_sv39(kernel_as.pt.root) : 0;
-}
+uint64_t kspace_satp(void) { return kernel_as.pt.root ? satp_sv39(kernel_as.pt.root) : 0; }
 
-struct kspace_init_report kspace_last_init(void)
-{
-	return report;
-}
+struct kspace_init_report kspace_last_init(void) { return report; }
 
 /*
  * On each hart: the page-table writes before the switch, no stale entry

@@ -52,7 +52,8 @@ static int map_direct(struct pagetable *pt)
 		kspace_ram_pages(machine.memory[i].base, machine.memory[i].size, &start, &end);
 		if (end == start)
 			continue;
-		int err = pt_map(pt, (vaddr_t)pa_to_kva(start), start, end - start, PT_KERNEL_RW | PT_MAP_HUGE);
+		int err =
+			pt_map(pt, (vaddr_t)pa_to_kva(start), start, end - start, PT_KERNEL_RW | PT_MAP_HUGE);
 		if (err)
 			return err;
 	}

@@ -38,8 +38,10 @@ static int expect(struct pagetable *pt, const char *what, vaddr_t start, vaddr_t
 		int hart = guard_of(va);
 		if (hart >= 0) {
 			if (!err) {
-				printk("kspace: the guard page below hart %d's stack (0x%lx) is mapped: an overflow "
-				       "of that stack would go unnoticed\n", hart, va);
+				printk("kspace: the guard page below hart %d's stack (0x%lx) is mapped: an "
+				       "overflow "
+				       "of that stack would go unnoticed\n",
+				       hart, va);
 				return -EACCES;
 			}
 			va += PAGE_SIZE;
@@ -53,8 +55,8 @@ static int expect(struct pagetable *pt, const char *what, vaddr_t start, vaddr_t
 			char got[4], want[4];
 			perm_string(m.flags, got);
 			perm_string(perm, want);
-			printk("kspace: %s page 0x%lx -> 0x%lx is %s, should be %s -> 0x%lx\n", what, va, m.pa, got,
-			       want, kva_to_pa((void *)va));
+			printk("kspace: %s page 0x%lx -> 0x%lx is %s, should be %s -> 0x%lx\n", what, va,
+			       m.pa, got, want, kva_to_pa((void *)va));
 			return -EACCES;
 		}
 		va = m.page_va + m.page_size;
@@ -84,7 +86,8 @@ int kspace_check(struct pagetable *pt)
 	for (int i = 0; !err && i < machine.nr_memory; i++) {
 		paddr_t start, end;
 		kspace_ram_pages(machine.memory[i].base, machine.memory[i].size, &start, &end);
-		err = expect(pt, "direct map", (vaddr_t)pa_to_kva(start), (vaddr_t)pa_to_kva(end), PT_KERNEL_RW);
+		err = expect(pt, "direct map", (vaddr_t)pa_to_kva(start), (vaddr_t)pa_to_kva(end),
+			     PT_KERNEL_RW);
 	}
 	for (int i = 0; !err && i < machine.nr_devices; i++) {
 		paddr_t base = machine.devices[i].base;

@@ -110,8 +110,8 @@ static int visit(pte_t *table, int level, vaddr_t base, vaddr_t start, vaddr_t l
 			break;
 		int r;
 		if (level > 0 && pte_is_table(table[i]))
-			r = visit(pt_table_kva(pte_pa(table[i])), level - 1, va, va > start ? va : start, last,
-				  fn, arg);
+			r = visit(pt_table_kva(pte_pa(table[i])), level - 1, va, va > start ? va : start,
+				  last, fn, arg);
 		else
 			r = fn(&table[i], level, va, arg);
 		if (r)

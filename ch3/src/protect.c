@@ -27,8 +27,7 @@ static int set_perm(pte_t *pte, int level, vaddr_t va, void *arg)
 	return 0;
 }
 
-static int protect_range(struct pagetable *pt, vaddr_t va, size_t size, unsigned perm,
-			 struct tlb_flusher *fl)
+static int protect_range(struct pagetable *pt, vaddr_t va, size_t size, unsigned perm, struct tlb_flusher *fl)
 {
 	if (!pt_range_mapped(pt, va, va + size))
 		return -ENOENT;

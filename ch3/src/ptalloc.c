@@ -11,7 +11,4 @@ paddr_t pt_table_alloc(void)
 	return frame_alloc(FRAME_ZERO);
 }
 
-void pt_table_free(paddr_t pa)
-{
-	frame_free(pa);
-}
+void pt_table_free(paddr_t pa) { frame_free(pa); }

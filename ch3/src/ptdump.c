@@ -61,7 +61,9 @@ int ptdump_format_run(const struct pt_run *run, char *buf, size_t len)
 	for (int i = 0; i < 7; i++)
 		flags[i] = run->flags & bits[i] ? letters[i] : '-';
 	flags[7] = '\0';
-	const char *size = run->page_size == GIGAPAGE_SIZE ? "1G" : run->page_size == MEGAPAGE_SIZE ? "2M" : "4K";
+	const char *size = run->page_size == GIGAPAGE_SIZE   ? "1G"
+			   : run->page_size == MEGAPAGE_SIZE ? "2M"
+							     : "4K";
 	size_t bytes = run->pages * run->page_size;
 	return snprintf(buf, len, "%016lx-%016lx %016lx-%016lx %s %6zu %s", run->va, run->va + bytes, run->pa,
 			run->pa + bytes, size, run->pages, flags);

@@ -11,10 +11,7 @@
 
 static struct tlb_stats stats;
 
-static void count(uint64_t *counter)
-{
-	__atomic_add_fetch(counter, 1, __ATOMIC_RELAXED);
-}
+static void count(uint64_t *counter) { __atomic_add_fetch(counter, 1, __ATOMIC_RELAXED); }
 
 int tlb_shootdown(struct addr_space *as, vaddr_t va, size_t size)
 {

@@ -31,7 +31,8 @@ static uint64_t map4k_cost(bool warm)
 
 KBENCH(ch3_map4k)
 {
-	kbench_report("ch3_map4k", map4k_cost(true), "instructions per 4 KiB pt_map+pt_unmap (tables present)");
+	kbench_report("ch3_map4k", map4k_cost(true),
+		      "instructions per 4 KiB pt_map+pt_unmap (tables present)");
 	kbench_report("ch3_map4k_cold", map4k_cost(false),
 		      "instructions per 4 KiB pt_map+pt_unmap (2 tables allocated and freed)");
 }
@@ -93,7 +94,8 @@ KBENCH(ch3_directmap_pt_pages)
 	}
 	kbench_report("ch3_ram_mib", ram / MiB, "MiB of RAM in this boot");
 	kbench_report("ch3_directmap_pt_pages", tables,
-		      "table pages below the root for the direct map of this RAM (largest pages, on an empty table)");
+		      "table pages below the root for the direct map of this RAM (largest pages, on an empty "
+		      "table)");
 	kbench_report("ch3_directmap_pt_pages_4k", small, "table pages it would take with 4 KiB pages only");
 	paddr_t base = 0x80000000UL;
 	kbench_report("ch3_directmap_pt_pages_2g", direct_map_tables(base, base + 2 * GiB, PT_MAP_HUGE),

@@ -36,17 +36,17 @@ struct scratch {
 };
 
 /* Make scratch table @s for this test; fail the test if there is no frame. */
-#define SCRATCH_BEGIN(s)                                                             \
-	do {                                                                         \
-		(s).free_before = frames_nr_free();                               \
-		KASSERT_EQ(pt_init(&(s).pt), 0);                                     \
+#define SCRATCH_BEGIN(s)                                                                                     \
+	do {                                                                                                 \
+		(s).free_before = frames_nr_free();                                                          \
+		KASSERT_EQ(pt_init(&(s).pt), 0);                                                             \
 	} while (0)
 
 /* Destroy scratch table @s and expect every frame it took back. */
-#define SCRATCH_END(s)                                                               \
-	do {                                                                         \
-		pt_destroy(&(s).pt);                                                 \
-		KEXPECT_EQ(frames_nr_free(), (s).free_before);                    \
+#define SCRATCH_END(s)                                                                                       \
+	do {                                                                                                 \
+		pt_destroy(&(s).pt);                                                                         \
+		KEXPECT_EQ(frames_nr_free(), (s).free_before);                                               \
 	} while (0)
 
 /*
@@ -67,13 +67,13 @@ static inline void kspace_explain(void)
 }
 
 /* Fail the test unless the kernel space is up; skip it when a failure was asked for. */
-#define KSPACE_REQUIRE()                                                             \
-	do {                                                                         \
-		if (kspace_last_init().failat)                                       \
-			KTEST_SKIP("kspace_failat= given: the boot page table is in use"); \
-		if (!kspace_active())                                                \
-			kspace_explain();                                            \
-		KASSERT_TRUE(kspace_active());                                       \
+#define KSPACE_REQUIRE()                                                                                     \
+	do {                                                                                                 \
+		if (kspace_last_init().failat)                                                               \
+			KTEST_SKIP("kspace_failat= given: the boot page table is in use");                   \
+		if (!kspace_active())                                                                        \
+			kspace_explain();                                                                    \
+		KASSERT_TRUE(kspace_active());                                                               \
 	} while (0)
 
 /* Page size mapping @va in @pt, or a negative errno. */

@@ -86,9 +86,9 @@ KTEST(ch3_errors, bad_permissions)
 {
 	struct scratch s;
 	SCRATCH_BEGIN(s);
-	KEXPECT_EQ(pt_map(&s.pt, T_VA, T_PA, PAGE_SIZE, PTE_W), -EINVAL);        /* reserved */
+	KEXPECT_EQ(pt_map(&s.pt, T_VA, T_PA, PAGE_SIZE, PTE_W), -EINVAL);	  /* reserved */
 	KEXPECT_EQ(pt_map(&s.pt, T_VA, T_PA, PAGE_SIZE, PTE_W | PTE_X), -EINVAL); /* reserved */
-	KEXPECT_EQ(pt_map(&s.pt, T_VA, T_PA, PAGE_SIZE, 0), -EINVAL);            /* a table pointer */
+	KEXPECT_EQ(pt_map(&s.pt, T_VA, T_PA, PAGE_SIZE, 0), -EINVAL);		  /* a table pointer */
 	KEXPECT_EQ(pt_map(&s.pt, T_VA, T_PA, PAGE_SIZE, PTE_G | PTE_U), -EINVAL);
 	KEXPECT_EQ(pt_map(&s.pt, T_VA, T_PA, PAGE_SIZE, PTE_R | PTE_V), -EINVAL); /* not a permission */
 	KEXPECT_EQ(pt_map(&s.pt, T_VA, T_PA, PAGE_SIZE, PTE_R | (1u << 8)), -EINVAL);
@@ -119,8 +119,8 @@ KTEST(ch3_errors, not_mapped)
 }
 
 /* A range whose 4 KiB pages need 5 tables: 2 for the end of one gigabyte, 3 for the next. */
-#define OOM_VA (T_VA + GIGAPAGE_SIZE - PAGE_SIZE)
-#define OOM_SIZE (MEGAPAGE_SIZE + 2 * PAGE_SIZE)
+#define OOM_VA	   (T_VA + GIGAPAGE_SIZE - PAGE_SIZE)
+#define OOM_SIZE   (MEGAPAGE_SIZE + 2 * PAGE_SIZE)
 #define OOM_TABLES 5
 
 KTEST(ch3_errors, out_of_memory_rolls_back)

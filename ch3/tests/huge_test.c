@@ -116,7 +116,8 @@ KTEST(ch3_huge, split_out_of_memory)
 		KEXPECT_EQ(s.pt.nr_tables, 1);
 		KEXPECT_EQ(frames_nr_free(), free_now);
 		pt_inject_alloc_failure(failat);
-		KEXPECT_EQ(pt_protect(&s.pt, T_VA + MEGAPAGE_SIZE + PAGE_SIZE, PAGE_SIZE, PTE_R, NULL), -ENOMEM);
+		KEXPECT_EQ(pt_protect(&s.pt, T_VA + MEGAPAGE_SIZE + PAGE_SIZE, PAGE_SIZE, PTE_R, NULL),
+			   -ENOMEM);
 		pt_inject_alloc_failure(0);
 		KEXPECT_EQ(q_flags(&s.pt, T_VA + MEGAPAGE_SIZE + PAGE_SIZE), LEAF(RW));
 		KEXPECT_EQ(s.pt.nr_tables, 1);

@@ -38,7 +38,8 @@ KTEST(ch3_kernel_half, tables_from_boot)
 	const pte_t *root = pa_to_kva(kernel_as.pt.root);
 	static const struct {
 		vaddr_t start, size;
-	} ranges[] = {{DIRECT_MAP_BASE, DIRECT_MAP_SIZE}, {KSPACE_VMAP_BASE, KSPACE_VMAP_SIZE}, {KERNEL_BASE, 1}};
+	} ranges[] = {
+		{DIRECT_MAP_BASE, DIRECT_MAP_SIZE}, {KSPACE_VMAP_BASE, KSPACE_VMAP_SIZE}, {KERNEL_BASE, 1}};
 	for (unsigned r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++) {
 		unsigned bad = 0;
 		for (vaddr_t va = ranges[r].start; va - ranges[r].start < ranges[r].size; va += GIGAPAGE_SIZE)
@@ -82,7 +83,8 @@ KTEST(ch3_kernel_half, root_entries_never_change)
 	/* Outside the kernel half: refused, the root untouched. */
 	KEXPECT_EQ(kernel_map(0xfffffff000000000UL, frame, PAGE_SIZE, PT_KERNEL_RW), -ERANGE);
 	KEXPECT_EQ(kernel_map(T_VA, frame, PAGE_SIZE, PT_KERNEL_RW), -ERANGE);
-	KEXPECT_EQ(kernel_map(KSPACE_VMAP_BASE + KSPACE_VMAP_SIZE - PAGE_SIZE, frame, 2 * PAGE_SIZE, PT_KERNEL_RW),
+	KEXPECT_EQ(kernel_map(KSPACE_VMAP_BASE + KSPACE_VMAP_SIZE - PAGE_SIZE, frame, 2 * PAGE_SIZE,
+			      PT_KERNEL_RW),
 		   -ERANGE);
 	KEXPECT_EQ(changed_slots(before), 0);
 	KEXPECT_EQ(kspace_check_kernel_half(&kernel_as.pt), 0);

@@ -15,10 +15,7 @@ static uint16_t data_ret[2] __attribute__((aligned(4))) = {0x8082, 0x0001};
 void ch3_text_ret(void);
 __asm__(".section .text\n.globl ch3_text_ret\n.balign 4\nch3_text_ret: ret\n.previous\n");
 
-static void read_satp(void *arg, int hart)
-{
-	((uint64_t *)arg)[hart] = csr_read(satp);
-}
+static void read_satp(void *arg, int hart) { ((uint64_t *)arg)[hart] = csr_read(satp); }
 
 KTEST(ch3_kspace, every_hart_switched)
 {
@@ -145,7 +142,8 @@ KTEST(ch3_kspace, direct_map_huge_pages)
 		KEXPECT_EQ(m.pa, start);
 		uint64_t v;
 		KEXPECT_EQ(probe_read64(pa_to_kva(end - 8), &v), 0);
-		printk("RAM [0x%lx, 0x%lx): %lu x 1G, %lu x 2M, %lu x 4K\n", start, end, c.n[2], c.n[1], c.n[0]);
+		printk("RAM [0x%lx, 0x%lx): %lu x 1G, %lu x 2M, %lu x 4K\n", start, end, c.n[2], c.n[1],
+		       c.n[0]);
 	}
 }
 

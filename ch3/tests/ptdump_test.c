@@ -32,7 +32,8 @@ KTEST(ch3_ptdump, coalesces_runs)
 	KASSERT_EQ(pt_map(&s.pt, T_VA + 7 * PAGE_SIZE, T_PA + 50 * PAGE_SIZE, PAGE_SIZE, PTE_R), 0);
 	/* Three megapages and a gigapage in the upper half. */
 	KASSERT_EQ(pt_map(&s.pt, T_VA + MEGAPAGE_SIZE, T_PA + MEGAPAGE_SIZE, 3 * MEGAPAGE_SIZE,
-			  PTE_R | PTE_X | PT_MAP_HUGE), 0);
+			  PTE_R | PTE_X | PT_MAP_HUGE),
+		   0);
 	KASSERT_EQ(pt_map(&s.pt, KSPACE_VMAP_BASE, T_PA, GIGAPAGE_SIZE, PTE_R | PTE_G | PT_MAP_HUGE), 0);
 	struct runs r = {.n = 0};
 	KASSERT_EQ(ptdump_runs(&s.pt, collect, &r), 0);

@@ -30,14 +30,11 @@ static int checks_passed, checks_failed;
 static const char *check_context;
 static int check_max_failures;
 
-static inline void check_pass(void)
-{
-	checks_passed++;
-}
+static inline void check_pass(void) { checks_passed++; }
 
 /* Count a failure and print `FAIL [context: ]file:line: <message>`. */
-static inline __attribute__((format(printf, 3, 4))) void check_fail(const char *file, int line, const char *fmt,
-								     ...)
+static inline __attribute__((format(printf, 3, 4))) void check_fail(const char *file, int line,
+								    const char *fmt, ...)
 {
 	checks_failed++;
 	if (check_context)
@@ -66,39 +63,39 @@ static inline const char *check_format_value(char *buf, size_t len, long long v)
 	return buf;
 }
 
-static inline void check_fail_eq(const char *file, int line, const char *a_text, const char *b_text, long long a,
-				 long long b)
+static inline void check_fail_eq(const char *file, int line, const char *a_text, const char *b_text,
+				 long long a, long long b)
 {
 	char av[48], bv[48];
 	check_fail(file, line, "expected %s == %s (%s), got %s", a_text, b_text,
 		   check_format_value(bv, sizeof(bv), b), check_format_value(av, sizeof(av), a));
 }
 
-#define CHECK(cond)                                                                  \
-	do {                                                                         \
-		if (cond)                                                            \
-			check_pass();                                                \
-		else                                                                 \
-			check_fail(__FILE__, __LINE__, "%s", #cond);                 \
+#define CHECK(cond)                                                                                          \
+	do {                                                                                                 \
+		if (cond)                                                                                    \
+			check_pass();                                                                        \
+		else                                                                                         \
+			check_fail(__FILE__, __LINE__, "%s", #cond);                                         \
 	} while (0)
 
-#define CHECK_EQ(a, b)                                                               \
-	do {                                                                         \
-		long long _ca = (long long)(a), _cb = (long long)(b);                \
-		if (_ca == _cb)                                                      \
-			check_pass();                                                \
-		else                                                                 \
-			check_fail_eq(__FILE__, __LINE__, #a, #b, _ca, _cb);         \
+#define CHECK_EQ(a, b)                                                                                       \
+	do {                                                                                                 \
+		long long _ca = (long long)(a), _cb = (long long)(b);                                        \
+		if (_ca == _cb)                                                                              \
+			check_pass();                                                                        \
+		else                                                                                         \
+			check_fail_eq(__FILE__, __LINE__, #a, #b, _ca, _cb);                                 \
 	} while (0)
 
-#define CHECK_STR(a, b)                                                              \
-	do {                                                                         \
-		const char *_csa = (a), *_csb = (b);                                 \
-		if (_csa == _csb || (_csa && _csb && strcmp(_csa, _csb) == 0))       \
-			check_pass();                                                \
-		else                                                                 \
-			check_fail(__FILE__, __LINE__, "expected %s == %s (\"%s\"), got \"%s\"", #a, #b, \
-				   _csb ? _csb : "(null)", _csa ? _csa : "(null)");  \
+#define CHECK_STR(a, b)                                                                                      \
+	do {                                                                                                 \
+		const char *_csa = (a), *_csb = (b);                                                         \
+		if (_csa == _csb || (_csa && _csb && strcmp(_csa, _csb) == 0))                               \
+			check_pass();                                                                        \
+		else                                                                                         \
+			check_fail(__FILE__, __LINE__, "expected %s == %s (\"%s\"), got \"%s\"", #a, #b,     \
+				   _csb ? _csb : "(null)", _csa ? _csa : "(null)");                          \
 	} while (0)
 
 /* Print `<name>: N passed, N failed`; the exit status: 0 if nothing failed. */

@@ -46,10 +46,7 @@ WEAK int printk(const char *fmt, ...)
 
 /* ---- panic ------------------------------------------------------------------- */
 
-void host_expect_panic(jmp_buf *env)
-{
-	panic_target = env;
-}
+void host_expect_panic(jmp_buf *env) { panic_target = env; }
 
 WEAK void panic(const char *fmt, ...)
 {
@@ -96,10 +93,7 @@ WEAK void spin_unlock(struct spinlock *lk)
 	lk->hart = -1;
 }
 
-WEAK bool spin_holding(const struct spinlock *lk)
-{
-	return lk->locked;
-}
+WEAK bool spin_holding(const struct spinlock *lk) { return lk->locked; }
 
 WEAK void intr_push(void) {}
 WEAK void intr_pop(void) {}

@@ -222,7 +222,8 @@ static void test_too_many_ranges(void)
 	CHECK_EQ(machine.memory[MAX_MEM_RANGES - 1].base, 0x80000000UL + (MAX_MEM_RANGES - 1) * 0x10000000UL);
 	CHECK_EQ(machine.nr_reserved, MAX_RESERVED);
 	CHECK_EQ(machine.reserved[0].base, 0x80000000);
-	CHECK_EQ(machine.reserved[MAX_RESERVED - 1].base, 0x90000000UL + 6 * 0x1000); /* the 7th /memreserve/ */
+	CHECK_EQ(machine.reserved[MAX_RESERVED - 1].base,
+		 0x90000000UL + 6 * 0x1000); /* the 7th /memreserve/ */
 	CHECK_EQ(machine.nr_devices, MAX_DEVICES);
 	CHECK_EQ(machine.devices[MAX_DEVICES - 1].base, 0xc000000UL + (MAX_DEVICES - 2) * 0x1000000UL);
 	CHECK_EQ(machine.uart, 0x10000000);

@@ -16,13 +16,13 @@
 
 #include "host_check.h"
 
-#define vsnprintf k_vsnprintf
-#define snprintf k_snprintf
-#define printk k_printk
-#define vprintk k_vprintk
+#define vsnprintf	       k_vsnprintf
+#define snprintf	       k_snprintf
+#define printk		       k_printk
+#define vprintk		       k_vprintk
 #define printk_set_line_prefix k_printk_set_line_prefix
-#define printk_panic_mode k_printk_panic_mode
-#define printk_end_line k_printk_end_line
+#define printk_panic_mode      k_printk_panic_mode
+#define printk_end_line	       k_printk_end_line
 #include "../lib/printk.c"
 #undef vsnprintf
 #undef snprintf
@@ -35,8 +35,16 @@
 /* What printk.c needs from the rest of the kernel. */
 void spin_lock(struct spinlock *lk) { (void)lk; }
 void spin_unlock(struct spinlock *lk) { (void)lk; }
-bool spin_trylock(struct spinlock *lk) { (void)lk; return true; }
-bool spin_holding(const struct spinlock *lk) { (void)lk; return false; }
+bool spin_trylock(struct spinlock *lk)
+{
+	(void)lk;
+	return true;
+}
+bool spin_holding(const struct spinlock *lk)
+{
+	(void)lk;
+	return false;
+}
 void intr_push(void) {}
 void intr_pop(void) {}
 void console_write(const char *s, size_t len) { fwrite(s, 1, len, stdout); }
@@ -44,16 +52,16 @@ bool console_at_line_start(void) { return true; }
 
 /* Compare one format with one integer argument of type T (its own check: two
  * formatters, one format; the counting and closing line are host_check.h's). */
-#define CHECK_FMT(fmt, T, v)                                                         \
-	do {                                                                         \
-		char a[128], b[128];                                                 \
-		int na = k_snprintf(a, sizeof(a), fmt, (T)(v));                      \
-		int nb = snprintf(b, sizeof(b), fmt, (T)(v));                        \
-		if (na == nb && strcmp(a, b) == 0)                                   \
-			check_pass();                                                \
-		else                                                                 \
-			check_fail(__FILE__, __LINE__, "%s: kernel \"%s\" (%d), glibc \"%s\" (%d)", fmt, a, na, \
-				   b, nb);                                           \
+#define CHECK_FMT(fmt, T, v)                                                                                 \
+	do {                                                                                                 \
+		char a[128], b[128];                                                                         \
+		int na = k_snprintf(a, sizeof(a), fmt, (T)(v));                                              \
+		int nb = snprintf(b, sizeof(b), fmt, (T)(v));                                                \
+		if (na == nb && strcmp(a, b) == 0)                                                           \
+			check_pass();                                                                        \
+		else                                                                                         \
+			check_fail(__FILE__, __LINE__, "%s: kernel \"%s\" (%d), glibc \"%s\" (%d)", fmt, a,  \
+				   na, b, nb);                                                               \
 	} while (0)
 
 static void check_value(long long v)
@@ -102,13 +110,27 @@ static void check_strings(void)
 
 int main(void)
 {
-	static const long long edges[] = {0, 1, -1, 9, 10, 255, 256, 65535, 65536, -32768, 2147483647LL,
-					  -2147483648LL, 4294967295LL, INT64_MAX, INT64_MIN};
+	static const long long edges[] = {0,
+					  1,
+					  -1,
+					  9,
+					  10,
+					  255,
+					  256,
+					  65535,
+					  65536,
+					  -32768,
+					  2147483647LL,
+					  -2147483648LL,
+					  4294967295LL,
+					  INT64_MAX,
+					  INT64_MIN};
 	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
 		check_value(edges[i]);
 	srand(1);
 	for (int i = 0; i < 20000; i++) {
-		long long v = (long long)(((unsigned long long)rand() << 33) ^ ((unsigned long long)rand() << 11) ^ (unsigned)rand());
+		long long v = (long long)(((unsigned long long)rand() << 33) ^
+					  ((unsigned long long)rand() << 11) ^ (unsigned)rand());
 		check_value(v >> (rand() % 64));
 	}
 	check_strings();

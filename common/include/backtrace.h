@@ -48,10 +48,10 @@ void backtrace_print(const char *prefix, vaddr_t pc, vaddr_t ra, vaddr_t fp, vad
  * the three vaddr_t lvalues given: for backtrace_collect() and
  * backtrace_print() of the current function (with ra = 0).
  */
-#define BACKTRACE_HERE(pc, fp, sp)                                                   \
-	do {                                                                         \
-		__asm__ volatile("auipc %0, 0\n\tmv %1, sp" : "=r"(pc), "=r"(sp));   \
-		(fp) = (vaddr_t)__builtin_frame_address(0);                          \
+#define BACKTRACE_HERE(pc, fp, sp)                                                                           \
+	do {                                                                                                 \
+		__asm__ volatile("auipc %0, 0\n\tmv %1, sp" : "=r"(pc), "=r"(sp));                           \
+		(fp) = (vaddr_t)__builtin_frame_address(0);                                                  \
 	} while (0)
 
 /**

@@ -13,10 +13,10 @@
 #include "asmdefs.h"
 #include "types.h"
 
-#define MAX_MEM_RANGES 8     /**< Memory nodes we keep. */
-#define MAX_RESERVED 16      /**< Reserved regions we keep. */
-#define MAX_DEVICES 8        /**< MMIO devices we keep. */
-#define BOOTARGS_MAX 256     /**< Longest bootargs string kept. */
+#define MAX_MEM_RANGES 8   /**< Memory nodes we keep. */
+#define MAX_RESERVED   16  /**< Reserved regions we keep. */
+#define MAX_DEVICES    8   /**< MMIO devices we keep. */
+#define BOOTARGS_MAX   256 /**< Longest bootargs string kept. */
 
 /** A physical range [base, base + size), in bytes. */
 struct phys_range {
@@ -27,20 +27,20 @@ struct phys_range {
 
 /** Everything the kernel knows about the machine it runs on. */
 struct machine {
-	struct phys_range memory[MAX_MEM_RANGES];  /**< RAM (/memory nodes). */
-	int nr_memory;                              /**< Entries in memory[]. */
-	struct phys_range reserved[MAX_RESERVED];  /**< /reserved-memory and /memreserve/. */
-	int nr_reserved;                            /**< Entries in reserved[]. */
-	struct phys_range devices[MAX_DEVICES];    /**< UART, test finisher, PLIC, CLINT. */
-	int nr_devices;                             /**< Entries in devices[]. */
-	paddr_t uart;                               /**< ns16550a base, 0 if none. */
-	paddr_t finisher;                           /**< sifive,test0 base, 0 if none. */
-	uint64_t hart_mask;                         /**< Bit i set: hart i exists (and i < MAX_HARTS). */
-	int nr_harts;                               /**< Harts in hart_mask. */
-	uint64_t timebase_hz;                       /**< /cpus/timebase-frequency. */
-	char bootargs[BOOTARGS_MAX];                /**< /chosen/bootargs (QEMU -append). */
-	paddr_t fdt_pa;                             /**< Where the DTB is. */
-	uint64_t fdt_size;                          /**< Its totalsize, in bytes. */
+	struct phys_range memory[MAX_MEM_RANGES]; /**< RAM (/memory nodes). */
+	int nr_memory;				  /**< Entries in memory[]. */
+	struct phys_range reserved[MAX_RESERVED]; /**< /reserved-memory and /memreserve/. */
+	int nr_reserved;			  /**< Entries in reserved[]. */
+	struct phys_range devices[MAX_DEVICES];	  /**< UART, test finisher, PLIC, CLINT. */
+	int nr_devices;				  /**< Entries in devices[]. */
+	paddr_t uart;				  /**< ns16550a base, 0 if none. */
+	paddr_t finisher;			  /**< sifive,test0 base, 0 if none. */
+	uint64_t hart_mask;			  /**< Bit i set: hart i exists (and i < MAX_HARTS). */
+	int nr_harts;				  /**< Harts in hart_mask. */
+	uint64_t timebase_hz;			  /**< /cpus/timebase-frequency. */
+	char bootargs[BOOTARGS_MAX];		  /**< /chosen/bootargs (QEMU -append). */
+	paddr_t fdt_pa;				  /**< Where the DTB is. */
+	uint64_t fdt_size;			  /**< Its totalsize, in bytes. */
 };
 
 /** The machine, filled by fdt_parse(). Read-only after boot. */

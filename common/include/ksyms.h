@@ -34,19 +34,19 @@ struct ksym_block {
 
 /** The whole table, as scripts/ksyms.py generates it (all offsets in bytes). */
 struct ksym_table {
-	uint64_t base;                   /**< Address that every code offset counts from (_text_start). */
-	uint32_t text_size;              /**< Bytes of code the table covers, from base. */
-	uint32_t nfuncs;                 /**< Entries of funcs. */
-	uint32_t nrows;                  /**< Line rows in the row stream. */
-	uint32_t nblocks;                /**< Entries of blocks: (nrows + 31) / 32. */
-	uint32_t nfiles;                 /**< Entries of files. */
-	uint32_t rows_size;              /**< Bytes of the row stream. */
-	uint32_t strings_size;           /**< Bytes of strings. */
-	const struct ksym_func *funcs;   /**< Functions, sorted by off, not overlapping. */
+	uint64_t base;			 /**< Address that every code offset counts from (_text_start). */
+	uint32_t text_size;		 /**< Bytes of code the table covers, from base. */
+	uint32_t nfuncs;		 /**< Entries of funcs. */
+	uint32_t nrows;			 /**< Line rows in the row stream. */
+	uint32_t nblocks;		 /**< Entries of blocks: (nrows + 31) / 32. */
+	uint32_t nfiles;		 /**< Entries of files. */
+	uint32_t rows_size;		 /**< Bytes of the row stream. */
+	uint32_t strings_size;		 /**< Bytes of strings. */
+	const struct ksym_func *funcs;	 /**< Functions, sorted by off, not overlapping. */
 	const struct ksym_block *blocks; /**< Blocks of KSYM_BLOCK_ROWS rows, sorted by off. */
-	const uint8_t *rows;             /**< The row stream. */
-	const uint32_t *files;           /**< File names: offsets in strings. */
-	const char *strings;             /**< NUL-terminated names, back to back. */
+	const uint8_t *rows;		 /**< The row stream. */
+	const uint32_t *files;		 /**< File names: offsets in strings. */
+	const char *strings;		 /**< NUL-terminated names, back to back. */
 };
 
 /** Line rows per block (scripts/ksyms.py BLOCK_ROWS). */
@@ -57,11 +57,11 @@ extern const struct ksym_table ksym_table;
 
 /** What the table says about one address. */
 struct ksym {
-	const char *name;  /**< The function that contains it. */
-	vaddr_t start;     /**< The function's first byte. */
-	uint64_t offset;   /**< Address - start, in bytes. */
-	const char *file;  /**< Source file (relative to the tree), or NULL if unknown. */
-	int line;          /**< Source line (from 1), or 0 if unknown. */
+	const char *name; /**< The function that contains it. */
+	vaddr_t start;	  /**< The function's first byte. */
+	uint64_t offset;  /**< Address - start, in bytes. */
+	const char *file; /**< Source file (relative to the tree), or NULL if unknown. */
+	int line;	  /**< Source line (from 1), or 0 if unknown. */
 };
 
 /** A buffer large enough for any ksym_snprint() of this kernel's names. */

@@ -50,7 +50,7 @@ struct ktest {
 	const char *suite; /**< "ch1_buddy" (printed "ch1.buddy"). */
 	const char *name;  /**< "order0_roundtrip". */
 	void (*fn)(void);  /**< The test body. */
-	int line;          /**< Where it is defined: tests run in source order. */
+	int line;	   /**< Where it is defined: tests run in source order. */
 };
 
 /** One registered benchmark (section .kbench); it reports with kbench_report(). */
@@ -60,18 +60,18 @@ struct kbench {
 };
 
 /** Define a test called @p name in suite @p suite (both bare identifiers). */
-#define KTEST(suite, name)                                                           \
-	static void ktest_##suite##__##name(void);                                   \
-	static const struct ktest ktest_desc_##suite##__##name                       \
-	    __attribute__((used, section(".ktest"), aligned(8))) = {                 \
-		#suite, #name, ktest_##suite##__##name, __LINE__};                   \
+#define KTEST(suite, name)                                                                                   \
+	static void ktest_##suite##__##name(void);                                                           \
+	static const struct ktest ktest_desc_##suite##__##name                                               \
+		__attribute__((used, section(".ktest"), aligned(8))) = {#suite, #name,                       \
+									ktest_##suite##__##name, __LINE__};  \
 	static void ktest_##suite##__##name(void)
 
 /** Define a benchmark called @p name (an identifier like ch1_order0). */
-#define KBENCH(name)                                                                 \
-	static void kbench_##name(void);                                             \
-	static const struct kbench kbench_desc_##name                                \
-	    __attribute__((used, section(".kbench"), aligned(8))) = {#name, kbench_##name}; \
+#define KBENCH(name)                                                                                         \
+	static void kbench_##name(void);                                                                     \
+	static const struct kbench kbench_desc_##name                                                        \
+		__attribute__((used, section(".kbench"), aligned(8))) = {#name, kbench_##name};              \
 	static void kbench_##name(void)
 
 /* The runner's side of a check; tests use the macros below. */
@@ -102,25 +102,25 @@ extern unsigned long ktest_checks;
 /** @cond INTERNAL */
 #define KTEST_COUNT_CHECK_() __atomic_add_fetch(&ktest_checks, 1, __ATOMIC_RELAXED)
 
-#define KTEST_CHECK_BOOL_(cond, text, on_fail)                                       \
-	do {                                                                         \
-		KTEST_COUNT_CHECK_();                                                \
-		if (!(cond)) {                                                       \
-			ktest_fail_bool(__FILE__, __LINE__, text);                   \
-			on_fail;                                                     \
-		}                                                                    \
+#define KTEST_CHECK_BOOL_(cond, text, on_fail)                                                               \
+	do {                                                                                                 \
+		KTEST_COUNT_CHECK_();                                                                        \
+		if (!(cond)) {                                                                               \
+			ktest_fail_bool(__FILE__, __LINE__, text);                                           \
+			on_fail;                                                                             \
+		}                                                                                            \
 	} while (0)
 
 /* The texts of a and b come stringized by the caller, before its arguments
  * are macro-expanded: `expected nr == PAGE_SIZE`, not `... == (1UL << 12)`. */
-#define KTEST_CHECK_CMP_(a, op, b, a_text, b_text, on_fail)                          \
-	do {                                                                         \
-		KTEST_COUNT_CHECK_();                                                \
-		long long _ka = (long long)(a), _kb = (long long)(b);                \
-		if (!(_ka op _kb)) {                                                 \
-			ktest_fail_cmp(__FILE__, __LINE__, a_text, #op, b_text, _ka, _kb); \
-			on_fail;                                                     \
-		}                                                                    \
+#define KTEST_CHECK_CMP_(a, op, b, a_text, b_text, on_fail)                                                  \
+	do {                                                                                                 \
+		KTEST_COUNT_CHECK_();                                                                        \
+		long long _ka = (long long)(a), _kb = (long long)(b);                                        \
+		if (!(_ka op _kb)) {                                                                         \
+			ktest_fail_cmp(__FILE__, __LINE__, a_text, #op, b_text, _ka, _kb);                   \
+			on_fail;                                                                             \
+		}                                                                                            \
 	} while (0)
 
 /** @endcond */
@@ -128,40 +128,40 @@ extern unsigned long ktest_checks;
 /** Expect @p c to be true; carry on if not. */
 #define KEXPECT_TRUE(c) KTEST_CHECK_BOOL_(c, #c, (void)0)
 /** Expect @p c to be false. */
-#define KEXPECT_FALSE(c) KTEST_CHECK_BOOL_(!(c), "!(" #c ")", (void)0)
-#define KEXPECT_EQ(a, b) KTEST_CHECK_CMP_(a, ==, b, #a, #b, (void)0) /**< Expect a == b. */
-#define KEXPECT_NE(a, b) KTEST_CHECK_CMP_(a, !=, b, #a, #b, (void)0) /**< Expect a != b. */
-#define KEXPECT_LT(a, b) KTEST_CHECK_CMP_(a, <, b, #a, #b, (void)0)  /**< Expect a < b (signed). */
-#define KEXPECT_LE(a, b) KTEST_CHECK_CMP_(a, <=, b, #a, #b, (void)0) /**< Expect a <= b (signed). */
-#define KEXPECT_GT(a, b) KTEST_CHECK_CMP_(a, >, b, #a, #b, (void)0)  /**< Expect a > b (signed). */
-#define KEXPECT_GE(a, b) KTEST_CHECK_CMP_(a, >=, b, #a, #b, (void)0) /**< Expect a >= b (signed). */
-#define KEXPECT_NULL(p) KTEST_CHECK_BOOL_((p) == NULL, #p " == NULL", (void)0) /**< Expect NULL. */
+#define KEXPECT_FALSE(c)    KTEST_CHECK_BOOL_(!(c), "!(" #c ")", (void)0)
+#define KEXPECT_EQ(a, b)    KTEST_CHECK_CMP_(a, ==, b, #a, #b, (void)0) /**< Expect a == b. */
+#define KEXPECT_NE(a, b)    KTEST_CHECK_CMP_(a, !=, b, #a, #b, (void)0) /**< Expect a != b. */
+#define KEXPECT_LT(a, b)    KTEST_CHECK_CMP_(a, <, b, #a, #b, (void)0)	/**< Expect a < b (signed). */
+#define KEXPECT_LE(a, b)    KTEST_CHECK_CMP_(a, <=, b, #a, #b, (void)0) /**< Expect a <= b (signed). */
+#define KEXPECT_GT(a, b)    KTEST_CHECK_CMP_(a, >, b, #a, #b, (void)0)	/**< Expect a > b (signed). */
+#define KEXPECT_GE(a, b)    KTEST_CHECK_CMP_(a, >=, b, #a, #b, (void)0) /**< Expect a >= b (signed). */
+#define KEXPECT_NULL(p)	    KTEST_CHECK_BOOL_((p) == NULL, #p " == NULL", (void)0) /**< Expect NULL. */
 #define KEXPECT_NOT_NULL(p) KTEST_CHECK_BOOL_((p) != NULL, #p " != NULL", (void)0) /**< Expect non-NULL. */
 
 /** Assert @p c; return from the test if false. */
-#define KASSERT_TRUE(c) KTEST_CHECK_BOOL_(c, #c, return)
-#define KASSERT_FALSE(c) KTEST_CHECK_BOOL_(!(c), "!(" #c ")", return) /**< Assert !c. */
-#define KASSERT_EQ(a, b) KTEST_CHECK_CMP_(a, ==, b, #a, #b, return) /**< Assert a == b. */
-#define KASSERT_NE(a, b) KTEST_CHECK_CMP_(a, !=, b, #a, #b, return) /**< Assert a != b. */
-#define KASSERT_LT(a, b) KTEST_CHECK_CMP_(a, <, b, #a, #b, return)  /**< Assert a < b. */
-#define KASSERT_LE(a, b) KTEST_CHECK_CMP_(a, <=, b, #a, #b, return) /**< Assert a <= b. */
-#define KASSERT_GT(a, b) KTEST_CHECK_CMP_(a, >, b, #a, #b, return)  /**< Assert a > b. */
-#define KASSERT_GE(a, b) KTEST_CHECK_CMP_(a, >=, b, #a, #b, return) /**< Assert a >= b. */
-#define KASSERT_NULL(p) KTEST_CHECK_BOOL_((p) == NULL, #p " == NULL", return) /**< Assert NULL. */
-#define KASSERT_NOT_NULL(p) KTEST_CHECK_BOOL_((p) != NULL, #p " != NULL", return) /**< Assert non-NULL. */
+#define KASSERT_TRUE(c)	    KTEST_CHECK_BOOL_(c, #c, return )
+#define KASSERT_FALSE(c)    KTEST_CHECK_BOOL_(!(c), "!(" #c ")", return )	   /**< Assert !c. */
+#define KASSERT_EQ(a, b)    KTEST_CHECK_CMP_(a, ==, b, #a, #b, return )		   /**< Assert a == b. */
+#define KASSERT_NE(a, b)    KTEST_CHECK_CMP_(a, !=, b, #a, #b, return )		   /**< Assert a != b. */
+#define KASSERT_LT(a, b)    KTEST_CHECK_CMP_(a, <, b, #a, #b, return )		   /**< Assert a < b. */
+#define KASSERT_LE(a, b)    KTEST_CHECK_CMP_(a, <=, b, #a, #b, return )		   /**< Assert a <= b. */
+#define KASSERT_GT(a, b)    KTEST_CHECK_CMP_(a, >, b, #a, #b, return )		   /**< Assert a > b. */
+#define KASSERT_GE(a, b)    KTEST_CHECK_CMP_(a, >=, b, #a, #b, return )		   /**< Assert a >= b. */
+#define KASSERT_NULL(p)	    KTEST_CHECK_BOOL_((p) == NULL, #p " == NULL", return ) /**< Assert NULL. */
+#define KASSERT_NOT_NULL(p) KTEST_CHECK_BOOL_((p) != NULL, #p " != NULL", return ) /**< Assert non-NULL. */
 
 /** End the test now as skipped, saying @p reason. */
-#define KTEST_SKIP(reason)                                                           \
-	do {                                                                         \
-		ktest_skip(reason);                                                  \
-		return;                                                              \
+#define KTEST_SKIP(reason)                                                                                   \
+	do {                                                                                                 \
+		ktest_skip(reason);                                                                          \
+		return;                                                                                      \
 	} while (0)
 
 /** Skip the test unless at least @p n harts are online. */
-#define KTEST_REQUIRE_HARTS(n)                                                       \
-	do {                                                                         \
-		if (harts_online() < (n))                                            \
-			KTEST_SKIP("needs " #n " harts");                            \
+#define KTEST_REQUIRE_HARTS(n)                                                                               \
+	do {                                                                                                 \
+		if (harts_online() < (n))                                                                    \
+			KTEST_SKIP("needs " #n " harts");                                                    \
 	} while (0)
 
 /** How a test ended. */

@@ -14,7 +14,10 @@ struct list_head {
 };
 
 /** Static initialiser for an empty list headed by @p name. */
-#define LIST_HEAD_INIT(name) { &(name), &(name) }
+#define LIST_HEAD_INIT(name)                                                                                 \
+	{                                                                                                    \
+		&(name), &(name)                                                                             \
+	}
 
 /** Make @p h an empty list. */
 static inline void list_init(struct list_head *h) { h->next = h->prev = h; }
@@ -32,7 +35,10 @@ static inline void list_insert_between(struct list_head *n, struct list_head *pr
 /** Insert @p n right after @p h (at the front when @p h is the head). */
 static inline void list_add(struct list_head *n, struct list_head *h) { list_insert_between(n, h, h->next); }
 /** Insert @p n right before @p h (at the back when @p h is the head). */
-static inline void list_add_tail(struct list_head *n, struct list_head *h) { list_insert_between(n, h->prev, h); }
+static inline void list_add_tail(struct list_head *n, struct list_head *h)
+{
+	list_insert_between(n, h->prev, h);
+}
 /** Unlink @p n from its list and make it an empty list of its own. */
 static inline void list_del(struct list_head *n)
 {
@@ -44,14 +50,14 @@ static inline void list_del(struct list_head *n)
 /** The element of type @p type whose member @p member is node @p ptr. */
 #define list_entry(ptr, type, member) container_of(ptr, type, member)
 /** Iterate @p pos over the elements of the list @p head (linked through @p member). */
-#define list_for_each_entry(pos, head, member)                                       \
-	for (pos = list_entry((head)->next, __typeof__(*pos), member);               \
-	     &pos->member != (head); pos = list_entry(pos->member.next, __typeof__(*pos), member))
+#define list_for_each_entry(pos, head, member)                                                               \
+	for (pos = list_entry((head)->next, __typeof__(*pos), member); &pos->member != (head);               \
+	     pos = list_entry(pos->member.next, __typeof__(*pos), member))
 /** As list_for_each_entry, but @p pos may be removed inside the loop. */
-#define list_for_each_entry_safe(pos, tmp, head, member)                             \
-	for (pos = list_entry((head)->next, __typeof__(*pos), member),               \
-	    tmp = list_entry(pos->member.next, __typeof__(*pos), member);            \
-	     &pos->member != (head);                                                 \
+#define list_for_each_entry_safe(pos, tmp, head, member)                                                     \
+	for (pos = list_entry((head)->next, __typeof__(*pos), member),                                       \
+	    tmp = list_entry(pos->member.next, __typeof__(*pos), member);                                    \
+	     &pos->member != (head);                                                                         \
 	     pos = tmp, tmp = list_entry(tmp->member.next, __typeof__(*tmp), member))
 
 #endif

@@ -28,10 +28,10 @@ void panic_regs(vaddr_t pc, vaddr_t ra, vaddr_t fp, vaddr_t sp, const char *fmt,
 	__attribute__((noreturn, format(printf, 5, 6)));
 
 /** Panic with the expression's text if @p cond is false (a kernel invariant). */
-#define BUG_ON(cond)                                                                 \
-	do {                                                                         \
-		if (unlikely(cond))                                                  \
-			panic("BUG_ON(%s) at %s:%d", #cond, __FILE__, __LINE__);     \
+#define BUG_ON(cond)                                                                                         \
+	do {                                                                                                 \
+		if (unlikely(cond))                                                                          \
+			panic("BUG_ON(%s) at %s:%d", #cond, __FILE__, __LINE__);                             \
 	} while (0)
 
 /** Bumped by the test runner before each test, so TODO() speaks once per test. */
@@ -42,13 +42,13 @@ extern unsigned long todo_epoch;
  * and go on. The grader turns a failed test that printed it into
  * "not implemented: what"; the stub then returns its error as usual.
  */
-#define TODO(ch, what)                                                               \
-	do {                                                                         \
-		static unsigned long _todo_epoch = -1UL;                             \
-		if (_todo_epoch != todo_epoch) {                                     \
-			_todo_epoch = todo_epoch;                                    \
-			printk("TODO(" ch "): " what "\n");                           \
-		}                                                                    \
+#define TODO(ch, what)                                                                                       \
+	do {                                                                                                 \
+		static unsigned long _todo_epoch = -1UL;                                                     \
+		if (_todo_epoch != todo_epoch) {                                                             \
+			_todo_epoch = todo_epoch;                                                            \
+			printk("TODO(" ch "): " what "\n");                                                  \
+		}                                                                                            \
 	} while (0)
 
 /** Exit codes of QEMU's test finisher, as the grader reads them. */

@@ -15,8 +15,8 @@
 /** What the last probe that faulted on this hart saw. */
 struct fault_info {
 	uint64_t scause; /**< Cause of the fault. */
-	uint64_t stval;  /**< Faulting address. */
-	uint64_t sepc;   /**< Faulting instruction. */
+	uint64_t stval;	 /**< Faulting address. */
+	uint64_t sepc;	 /**< Faulting instruction. */
 };
 
 /** Load 8 bytes from @p addr into *@p out. @return 0, or -EFAULT if it faulted. */

@@ -11,7 +11,12 @@
 #include "types.h"
 
 /** Read CSR @p csr (a bare name such as sstatus). */
-#define csr_read(csr) ({ uint64_t _v; __asm__ volatile("csrr %0, " #csr : "=r"(_v)); _v; })
+#define csr_read(csr)                                                                                        \
+	({                                                                                                   \
+		uint64_t _v;                                                                                 \
+		__asm__ volatile("csrr %0, " #csr : "=r"(_v));                                               \
+		_v;                                                                                          \
+	})
 /** Write @p val to CSR @p csr. */
 #define csr_write(csr, val) __asm__ volatile("csrw " #csr ", %0" ::"rK"((uint64_t)(val)) : "memory")
 /** Set the bits @p bits in CSR @p csr. */
@@ -20,10 +25,10 @@
 #define csr_clear(csr, bits) __asm__ volatile("csrc " #csr ", %0" ::"rK"((uint64_t)(bits)) : "memory")
 
 /* sstatus (spec 4.1.1) */
-#define SSTATUS_SIE (1UL << 1)  /**< Supervisor interrupts enabled. */
-#define SSTATUS_SPIE (1UL << 5) /**< SIE before the trap. */
-#define SSTATUS_SPP (1UL << 8)  /**< Trapped from S-mode (1) or U-mode (0). */
-#define SSTATUS_SUM (1UL << 18) /**< S-mode may touch U pages. */
+#define SSTATUS_SIE  (1UL << 1)	 /**< Supervisor interrupts enabled. */
+#define SSTATUS_SPIE (1UL << 5)	 /**< SIE before the trap. */
+#define SSTATUS_SPP  (1UL << 8)	 /**< Trapped from S-mode (1) or U-mode (0). */
+#define SSTATUS_SUM  (1UL << 18) /**< S-mode may touch U pages. */
 
 /* sie / sip (spec 4.1.3) */
 #define SIE_SSIE (1UL << 1) /**< Supervisor software interrupt (IPI). */
@@ -31,24 +36,24 @@
 #define SIE_SEIE (1UL << 9) /**< Supervisor external interrupt. */
 
 /* scause (spec 4.1.9) */
-#define SCAUSE_INTERRUPT (1UL << 63) /**< Set for interrupts, clear for exceptions. */
-#define CAUSE_MISALIGNED_FETCH 0     /**< Instruction address misaligned. */
-#define CAUSE_FETCH_ACCESS 1         /**< Instruction access fault. */
-#define CAUSE_ILLEGAL_INSTRUCTION 2  /**< Illegal instruction. */
-#define CAUSE_BREAKPOINT 3           /**< ebreak. */
-#define CAUSE_MISALIGNED_LOAD 4      /**< Load address misaligned. */
-#define CAUSE_LOAD_ACCESS 5          /**< Load access fault. */
-#define CAUSE_MISALIGNED_STORE 6     /**< Store/AMO address misaligned. */
-#define CAUSE_STORE_ACCESS 7         /**< Store/AMO access fault. */
-#define CAUSE_USER_ECALL 8           /**< ecall from U-mode. */
-#define CAUSE_SUPERVISOR_ECALL 9     /**< ecall from S-mode. */
-#define CAUSE_FETCH_PAGE_FAULT 12    /**< Instruction page fault. */
-#define CAUSE_LOAD_PAGE_FAULT 13     /**< Load page fault. */
-#define CAUSE_STORE_PAGE_FAULT 15    /**< Store/AMO page fault. */
-#define CAUSE_EXCEPTION_COUNT 16     /**< Exception causes that may get a handler. */
-#define IRQ_S_SOFT 1                 /**< Supervisor software interrupt. */
-#define IRQ_S_TIMER 5                /**< Supervisor timer interrupt. */
-#define IRQ_S_EXT 9                  /**< Supervisor external interrupt. */
+#define SCAUSE_INTERRUPT	  (1UL << 63) /**< Set for interrupts, clear for exceptions. */
+#define CAUSE_MISALIGNED_FETCH	  0	      /**< Instruction address misaligned. */
+#define CAUSE_FETCH_ACCESS	  1	      /**< Instruction access fault. */
+#define CAUSE_ILLEGAL_INSTRUCTION 2	      /**< Illegal instruction. */
+#define CAUSE_BREAKPOINT	  3	      /**< ebreak. */
+#define CAUSE_MISALIGNED_LOAD	  4	      /**< Load address misaligned. */
+#define CAUSE_LOAD_ACCESS	  5	      /**< Load access fault. */
+#define CAUSE_MISALIGNED_STORE	  6	      /**< Store/AMO address misaligned. */
+#define CAUSE_STORE_ACCESS	  7	      /**< Store/AMO access fault. */
+#define CAUSE_USER_ECALL	  8	      /**< ecall from U-mode. */
+#define CAUSE_SUPERVISOR_ECALL	  9	      /**< ecall from S-mode. */
+#define CAUSE_FETCH_PAGE_FAULT	  12	      /**< Instruction page fault. */
+#define CAUSE_LOAD_PAGE_FAULT	  13	      /**< Load page fault. */
+#define CAUSE_STORE_PAGE_FAULT	  15	      /**< Store/AMO page fault. */
+#define CAUSE_EXCEPTION_COUNT	  16	      /**< Exception causes that may get a handler. */
+#define IRQ_S_SOFT		  1	      /**< Supervisor software interrupt. */
+#define IRQ_S_TIMER		  5	      /**< Supervisor timer interrupt. */
+#define IRQ_S_EXT		  9	      /**< Supervisor external interrupt. */
 
 /* satp (spec 4.1.11) */
 #define SATP_MODE_SV39 (8UL << 60) /**< satp.MODE for Sv39. */
@@ -64,9 +69,19 @@ static inline void mb(void) { __asm__ volatile("fence rw, rw" ::: "memory"); }
 /** Wait for an interrupt; a no-op as far as correctness goes. */
 static inline void wfi(void) { __asm__ volatile("wfi" ::: "memory"); }
 /** Instructions retired so far (all harts together under QEMU -icount). */
-static inline uint64_t rdinstret(void) { uint64_t v; __asm__ volatile("rdinstret %0" : "=r"(v)); return v; }
+static inline uint64_t rdinstret(void)
+{
+	uint64_t v;
+	__asm__ volatile("rdinstret %0" : "=r"(v));
+	return v;
+}
 /** The time CSR, in timebase ticks. */
-static inline uint64_t rdtime(void) { uint64_t v; __asm__ volatile("rdtime %0" : "=r"(v)); return v; }
+static inline uint64_t rdtime(void)
+{
+	uint64_t v;
+	__asm__ volatile("rdtime %0" : "=r"(v));
+	return v;
+}
 
 /** Disable supervisor interrupts on this hart; returns whether they were on. */
 static inline bool intr_off(void)

@@ -11,14 +11,14 @@
 
 #include "types.h"
 
-#define SBI_EXT_LEGACY_PUTCHAR 0x01 /**< Legacy console putchar (SBI v0.1). */
-#define SBI_EXT_IPI 0x735049        /**< "sPI": inter-processor interrupts. */
-#define SBI_EXT_RFENCE 0x52464E43   /**< "RFNC": remote fences. */
-#define SBI_EXT_HSM 0x48534D        /**< "HSM": hart state management. */
-#define SBI_EXT_SRST 0x53525354     /**< "SRST": system reset. */
-#define SBI_EXT_TIME 0x54494D45     /**< "TIME": the supervisor timer. */
+#define SBI_EXT_LEGACY_PUTCHAR 0x01	  /**< Legacy console putchar (SBI v0.1). */
+#define SBI_EXT_IPI	       0x735049	  /**< "sPI": inter-processor interrupts. */
+#define SBI_EXT_RFENCE	       0x52464E43 /**< "RFNC": remote fences. */
+#define SBI_EXT_HSM	       0x48534D	  /**< "HSM": hart state management. */
+#define SBI_EXT_SRST	       0x53525354 /**< "SRST": system reset. */
+#define SBI_EXT_TIME	       0x54494D45 /**< "TIME": the supervisor timer. */
 
-#define SBI_SUCCESS 0                /**< The call succeeded. */
+#define SBI_SUCCESS		  0  /**< The call succeeded. */
 #define SBI_ERR_ALREADY_AVAILABLE -6 /**< HSM: the hart is already started. */
 
 /** Result of an SBI call: error code (SBI_SUCCESS or SBI_ERR_*) and value. */

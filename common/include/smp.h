@@ -30,7 +30,7 @@ static inline int cpuid(void)
  * its hart's region says whether it lies in the guard page.
  */
 struct hart_stack {
-	uint8_t guard[4096];        /**< Below the stack: an overflow lands here. */
+	uint8_t guard[4096];	    /**< Below the stack: an overflow lands here. */
 	uint8_t stack[KSTACK_SIZE]; /**< The stack; sp starts at its top. */
 };
 /** Stacks of every hart, indexed by hart id (entry.S sets sp from here). */

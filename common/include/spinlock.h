@@ -21,12 +21,15 @@
 /** A spinlock. Initialise with SPINLOCK_INIT(name) or spin_init(). */
 struct spinlock {
 	volatile uint32_t locked; /**< 1 while held. */
-	int32_t hart;             /**< Holder's hart id, -1 when free. */
-	const char *name;         /**< For messages. */
+	int32_t hart;		  /**< Holder's hart id, -1 when free. */
+	const char *name;	  /**< For messages. */
 };
 
 /** Static initialiser for a spinlock called @p n. */
-#define SPINLOCK_INIT(n) { .locked = 0, .hart = -1, .name = (n) }
+#define SPINLOCK_INIT(n)                                                                                     \
+	{                                                                                                    \
+		.locked = 0, .hart = -1, .name = (n)                                                         \
+	}
 
 /** Initialise @p lk, free, called @p name. */
 void spin_init(struct spinlock *lk, const char *name);

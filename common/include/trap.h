@@ -36,13 +36,14 @@
  * steps over the ecall.
  */
 struct trap_frame {
-	uint64_t regs[32];  /**< x0..x31; regs[2] is sp, regs[10] is a0, regs[17] is a7. */
-	uint64_t sepc;      /**< Where the trap happened; sret returns here. */
-	uint64_t sstatus;   /**< sstatus at the trap; SPP clear: from user mode. */
-	uint64_t scause;    /**< Why (riscv.h CAUSE_* / SCAUSE_INTERRUPT). */
-	uint64_t stval;     /**< The faulting address, for faults. */
-	uint64_t kernel_tp; /**< The kernel's tp (the hart id) for the next trap from user mode; trapvec.S's. */
-	uint64_t reserved;  /**< Keeps the frame a multiple of 16 bytes (the stack's alignment). */
+	uint64_t regs[32]; /**< x0..x31; regs[2] is sp, regs[10] is a0, regs[17] is a7. */
+	uint64_t sepc;	   /**< Where the trap happened; sret returns here. */
+	uint64_t sstatus;  /**< sstatus at the trap; SPP clear: from user mode. */
+	uint64_t scause;   /**< Why (riscv.h CAUSE_* / SCAUSE_INTERRUPT). */
+	uint64_t stval;	   /**< The faulting address, for faults. */
+	/** The kernel's tp (the hart id) for the next trap from user mode; trapvec.S's. */
+	uint64_t kernel_tp;
+	uint64_t reserved; /**< Keeps the frame a multiple of 16 bytes (the stack's alignment). */
 };
 
 /** True if the trap of @p tf came from user mode (sstatus.SPP clear; spec 4.1.1). */

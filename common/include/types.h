@@ -15,34 +15,44 @@
 
 typedef uint64_t paddr_t; /**< A physical address, in bytes. */
 typedef uint64_t vaddr_t; /**< A virtual address, in bytes. */
-typedef uint64_t pfn_t;   /**< A physical frame number: paddr >> PAGE_SHIFT. */
-typedef uint64_t vpn_t;   /**< A virtual page number: vaddr >> PAGE_SHIFT. */
-typedef uint64_t pte_t;   /**< An Sv39 page-table entry (RISC-V privileged spec 4.4.1). */
+typedef uint64_t pfn_t;	  /**< A physical frame number: paddr >> PAGE_SHIFT. */
+typedef uint64_t vpn_t;	  /**< A virtual page number: vaddr >> PAGE_SHIFT. */
+typedef uint64_t pte_t;	  /**< An Sv39 page-table entry (RISC-V privileged spec 4.4.1). */
 typedef int64_t ssize_t;  /**< A size or a negative errno. */
 
-#define PAGE_SHIFT 12                    /**< log2 of the base page size. */
-#define PAGE_SIZE (1UL << PAGE_SHIFT)    /**< 4 KiB, the base page and frame size. */
-#define MEGAPAGE_SIZE (1UL << 21)        /**< 2 MiB, an Sv39 level-1 leaf. */
-#define GIGAPAGE_SIZE (1UL << 30)        /**< 1 GiB, an Sv39 level-2 leaf. */
+#define PAGE_SHIFT    12		  /**< log2 of the base page size. */
+#define PAGE_SIZE     (1UL << PAGE_SHIFT) /**< 4 KiB, the base page and frame size. */
+#define MEGAPAGE_SIZE (1UL << 21)	  /**< 2 MiB, an Sv39 level-1 leaf. */
+#define GIGAPAGE_SIZE (1UL << 30)	  /**< 1 GiB, an Sv39 level-2 leaf. */
 
 #define KiB (1UL << 10) /**< Bytes in a kibibyte. */
 #define MiB (1UL << 20) /**< Bytes in a mebibyte. */
 #define GiB (1UL << 30) /**< Bytes in a gibibyte. */
 
 /** Round @p x down to a multiple of @p a (a power of two). */
-#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a)-1))
 /** Round @p x up to a multiple of @p a (a power of two). */
-#define ALIGN_UP(x, a) ALIGN_DOWN((x) + ((__typeof__(x))(a) - 1), (a))
+#define ALIGN_UP(x, a) ALIGN_DOWN((x) + ((__typeof__(x))(a)-1), (a))
 /** True if @p x is a multiple of @p a (a power of two). */
-#define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a) - 1)) == 0)
+#define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a)-1)) == 0)
 /** Number of elements of a true array (not a pointer). */
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 /** The smaller of two values (each evaluated once). */
-#define MIN(a, b) ({ __typeof__(a) _a = (a); __typeof__(b) _b = (b); _a < _b ? _a : _b; })
+#define MIN(a, b)                                                                                            \
+	({                                                                                                   \
+		__typeof__(a) _a = (a);                                                                      \
+		__typeof__(b) _b = (b);                                                                      \
+		_a < _b ? _a : _b;                                                                           \
+	})
 /** The larger of two values (each evaluated once). */
-#define MAX(a, b) ({ __typeof__(a) _a = (a); __typeof__(b) _b = (b); _a > _b ? _a : _b; })
+#define MAX(a, b)                                                                                            \
+	({                                                                                                   \
+		__typeof__(a) _a = (a);                                                                      \
+		__typeof__(b) _b = (b);                                                                      \
+		_a > _b ? _a : _b;                                                                           \
+	})
 /** The struct that contains @p ptr as its member @p member. */
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /** Frame number of the frame that holds physical address @p pa. */
 static inline pfn_t pa_to_pfn(paddr_t pa) { return pa >> PAGE_SHIFT; }

@@ -66,10 +66,7 @@ bool backtrace_stack_bounds(vaddr_t sp, vaddr_t *lo, vaddr_t *hi)
 	return false;
 }
 
-static bool is_text(vaddr_t pc)
-{
-	return pc >= (vaddr_t)_text_start && pc < (vaddr_t)_text_end;
-}
+static bool is_text(vaddr_t pc) { return pc >= (vaddr_t)_text_start && pc < (vaddr_t)_text_end; }
 
 /*
  * A frame pointer fp is believable if its frame record [fp - 16, fp) lies in

@@ -7,11 +7,11 @@
 #include "sbi.h"
 
 /* ns16550a registers, reg-shift 0 (as QEMU virt's /soc/serial). */
-#define UART_RBR 0 /* receive buffer (read) */
-#define UART_THR 0 /* transmit holding (write) */
-#define UART_IER 1 /* interrupt enable */
-#define UART_LSR 5 /* line status */
-#define LSR_DR 0x01   /* a byte is waiting */
+#define UART_RBR 0    /* receive buffer (read) */
+#define UART_THR 0    /* transmit holding (write) */
+#define UART_IER 1    /* interrupt enable */
+#define UART_LSR 5    /* line status */
+#define LSR_DR	 0x01 /* a byte is waiting */
 #define LSR_THRE 0x20 /* transmit holding register empty */
 
 static volatile uint8_t *uart;
@@ -50,15 +50,9 @@ void console_write(const char *s, size_t len)
 		at_line_start = s[len - 1] == '\n';
 }
 
-void console_capture(void (*fn)(const char *s, size_t len))
-{
-	capture = fn;
-}
+void console_capture(void (*fn)(const char *s, size_t len)) { capture = fn; }
 
-bool console_at_line_start(void)
-{
-	return at_line_start;
-}
+bool console_at_line_start(void) { return at_line_start; }
 
 int console_getc(void)
 {

@@ -13,15 +13,15 @@
 
 struct machine machine;
 
-#define FDT_MAGIC 0xd00dfeed
+#define FDT_MAGIC      0xd00dfeed
 #define FDT_BEGIN_NODE 1
-#define FDT_END_NODE 2
-#define FDT_PROP 3
-#define FDT_NOP 4
-#define FDT_END 9
-#define FDT_MAX_DEPTH 8
-#define FDT_MAX_CELLS 4 /* #address-cells, #size-cells: 2 is the most a 64-bit value needs */
-#define FDT_MAX_SIZE (16 * MiB)
+#define FDT_END_NODE   2
+#define FDT_PROP       3
+#define FDT_NOP	       4
+#define FDT_END	       9
+#define FDT_MAX_DEPTH  8
+#define FDT_MAX_CELLS  4 /* #address-cells, #size-cells: 2 is the most a 64-bit value needs */
+#define FDT_MAX_SIZE   (16 * MiB)
 
 struct fdt_header {
 	uint32_t magic, totalsize, off_dt_struct, off_dt_strings, off_mem_rsvmap;
@@ -31,10 +31,10 @@ struct fdt_header {
 /* What we collect about one node while inside it. */
 struct node {
 	const char *name;
-	int addr_cells, size_cells;    /* for this node's children */
-	const uint32_t *reg;           /* raw reg property */
+	int addr_cells, size_cells; /* for this node's children */
+	const uint32_t *reg;	    /* raw reg property */
 	uint32_t reg_len;
-	const char *compatible;        /* a list of NUL-separated strings */
+	const char *compatible; /* a list of NUL-separated strings */
 	uint32_t compatible_len;
 	const char *device_type;
 	bool disabled;
@@ -90,8 +90,8 @@ static void add_range(struct phys_range *arr, int *count, int max, paddr_t base,
 }
 
 /* Every (base, size) pair of a reg property, e.g. several RAM banks. */
-static void add_all_regs(const struct node *n, const struct node *parent, struct phys_range *arr,
-			 int *count, int max, const char *what)
+static void add_all_regs(const struct node *n, const struct node *parent, struct phys_range *arr, int *count,
+			 int max, const char *what)
 {
 	int ac = parent->addr_cells, sc = parent->size_cells;
 	uint32_t step = (uint32_t)(ac + sc);
@@ -119,7 +119,8 @@ static void add_hart(const struct node *n, const struct node *parent)
 	if (parent->size_cells != 0 || !first_reg(n, parent, &id, &unused))
 		return;
 	if (id >= MAX_HARTS) {
-		printk("fdt: ignoring hart %lu (this kernel runs harts 0..%d)\n", (unsigned long)id, MAX_HARTS - 1);
+		printk("fdt: ignoring hart %lu (this kernel runs harts 0..%d)\n", (unsigned long)id,
+		       MAX_HARTS - 1);
 		return;
 	}
 	machine.hart_mask |= 1UL << id;
@@ -151,10 +152,7 @@ static void node_done(struct node *stack, int depth)
 }
 
 /* A property value is a string if it ends in its NUL. */
-static bool is_string(const char *val, uint32_t len)
-{
-	return len > 0 && val[len - 1] == '\0';
-}
+static bool is_string(const char *val, uint32_t len) { return len > 0 && val[len - 1] == '\0'; }
 
 /* A #address-cells or #size-cells value: 0..FDT_MAX_CELLS, so that reg sizes cannot overflow. */
 static int cells_value(const char *val, const char *what)
@@ -182,7 +180,8 @@ static void node_prop(struct node *n, const char *name, const char *val, uint32_
 		n->disabled = strcmp(val, "okay") != 0 && strcmp(val, "ok") != 0;
 	else if (strcmp(name, "bootargs") == 0 && strcmp(n->name, "chosen") == 0 && is_string(val, len))
 		strlcpy(machine.bootargs, val, sizeof(machine.bootargs));
-	else if (strcmp(name, "timebase-frequency") == 0 && strcmp(n->name, "cpus") == 0 && (len == 4 || len == 8))
+	else if (strcmp(name, "timebase-frequency") == 0 && strcmp(n->name, "cpus") == 0 &&
+		 (len == 4 || len == 8))
 		machine.timebase_hz = len == 8 ? read_cells((const uint32_t *)val, 2) : be32(val);
 }
 
@@ -199,7 +198,8 @@ static void walk_structure(const uint8_t *fdt, const struct fdt_header *h)
 		p += 4;
 		if (tok == FDT_BEGIN_NODE) {
 			if (++depth > FDT_MAX_DEPTH)
-				panic("fdt: nodes nested deeper than %d: malformed device tree", FDT_MAX_DEPTH);
+				panic("fdt: nodes nested deeper than %d: malformed device tree",
+				      FDT_MAX_DEPTH);
 			const char *name = (const char *)p;
 			size_t len = strnlen(name, (size_t)(end - p));
 			if (p + len == end)

@@ -31,9 +31,9 @@
 #include "timer.h"
 #include "trap.h"
 
-#define MAX_TESTS 1024
+#define MAX_TESTS  1024
 #define MAX_SUITES 64 /* external suites: ktest_add_suite() */
-#define NAME_MAX 64
+#define NAME_MAX   64
 /* How long one test may run before the watchdog abandons it, unless the
  * bootarg ktest_timeout=<ms> says otherwise (0: no watchdog). */
 #define DEFAULT_TIMEOUT_MS 8000
@@ -56,9 +56,9 @@ static struct {
 /* Checks (KEXPECT_*, KASSERT_*) the current test made, passed or not. */
 unsigned long ktest_checks;
 
-static uint64_t timeout_ticks; /* the watchdog's limit per test; 0: none */
+static uint64_t timeout_ticks;	/* the watchdog's limit per test; 0: none */
 static int watchdog_timer = -1; /* its timer.h id */
-static bool print_times;       /* bootarg ktest_times: each test's time */
+static bool print_times;	/* bootarg ktest_times: each test's time */
 
 struct totals {
 	int pass, fail, skip;
@@ -105,10 +105,7 @@ void ktest_skip(const char *reason)
 	strlcpy(cur.skip_reason, reason, sizeof(cur.skip_reason));
 }
 
-bool ktest_failed(void)
-{
-	return cur.verdict == FAIL;
-}
+bool ktest_failed(void) { return cur.verdict == FAIL; }
 
 /* Where hart @hart was when it stopped: its pc, and the calls that led there. */
 static void print_where(int hart, const struct trap_frame *tf)
@@ -351,14 +348,11 @@ static enum verdict run_nested(enum verdict (*run)(const void *), const void *ar
 	ktest_checks = saved_checks;
 	cur.running = true;
 	printk_set_line_prefix("    # "); /* the caller's */
-	watchdog_arm(); /* the caller's again, afresh */
+	watchdog_arm();			  /* the caller's again, afresh */
 	return v;
 }
 
-static enum verdict run_fn(const void *fn)
-{
-	return run_body((void (*)(void))fn);
-}
+static enum verdict run_fn(const void *fn) { return run_body((void (*)(void))fn); }
 
 int ktest_run_nested(void (*fn)(void), uint64_t timeout_ms)
 {
@@ -460,7 +454,8 @@ static int run_suite(int first, int n, int number, struct totals *all)
 			v == PASS ? st.pass++ : st.fail++;
 		}
 	}
-	printk("    # %s: pass:%d fail:%d skip:%d total:%d\n", suite, st.pass, st.fail, st.skip, last - first);
+	printk("    # %s: pass:%d fail:%d skip:%d total:%d\n", suite, st.pass, st.fail, st.skip,
+	       last - first);
 	printk("%s %d %s\n", st.fail ? "not ok" : "ok", number, suite);
 	all->pass += st.pass, all->fail += st.fail, all->skip += st.skip;
 	return last;

@@ -18,10 +18,7 @@ void smp_boot_secondaries(int boot_hartid);
 
 static bool level_failed[INIT_LEVELS];
 
-bool initcall_level_ok(int level)
-{
-	return level >= 0 && level < INIT_LEVELS && !level_failed[level];
-}
+bool initcall_level_ok(int level) { return level >= 0 && level < INIT_LEVELS && !level_failed[level]; }
 
 static void run_initcalls(void)
 {

@@ -51,7 +51,7 @@ static int panic_enter(void)
 /* The message, where (@p where, already symbolized), the backtrace from
  * @p pc, @p ra, @p fp, @p sp; then power off. */
 static void __attribute__((noreturn)) panic_report(int hart, const char *where, vaddr_t pc, vaddr_t ra,
-						    vaddr_t fp, vaddr_t sp, const char *fmt, va_list ap)
+						   vaddr_t fp, vaddr_t sp, const char *fmt, va_list ap)
 {
 	printk("panic: ");
 	vprintk(fmt, ap);

@@ -70,7 +70,8 @@ static void out_num(struct out *o, unsigned long long v, struct numfmt f)
 static unsigned long long arg_int(va_list *ap, int lng, bool is_signed)
 {
 	if (lng >= 1)
-		return lng == 1 ? (is_signed ? (unsigned long long)va_arg(*ap, long) : va_arg(*ap, unsigned long))
+		return lng == 1 ? (is_signed ? (unsigned long long)va_arg(*ap, long)
+					     : va_arg(*ap, unsigned long))
 				: va_arg(*ap, unsigned long long);
 	if (is_signed) {
 		int v = va_arg(*ap, int);
@@ -133,7 +134,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 			break;
 		case 'p':
 			out_str(&o, "0x", 0, false);
-			out_num(&o, (uintptr_t)va_arg(ap, void *), (struct numfmt){.base = 16, .width = 16, .zero_pad = true});
+			out_num(&o, (uintptr_t)va_arg(ap, void *),
+				(struct numfmt){.base = 16, .width = 16, .zero_pad = true});
 			break;
 		case 's': {
 			const char *s = va_arg(ap, const char *);
@@ -182,7 +184,7 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
  * writes without waiting for the lock, and only once the lock's holder has
  * had time to finish its line.
  */
-#define LINE_MAX 240
+#define LINE_MAX	 240
 #define PANIC_LOCK_TRIES 10000000L
 
 struct line {
@@ -195,10 +197,7 @@ static struct spinlock printk_lock = SPINLOCK_INIT("printk");
 static const char *volatile line_prefix;
 static volatile int panic_hart = -1; /* the hart that took the console for good */
 
-void printk_set_line_prefix(const char *prefix)
-{
-	line_prefix = prefix;
-}
+void printk_set_line_prefix(const char *prefix) { line_prefix = prefix; }
 
 /* Write this hart's line @p l, a newline after it, and empty it. */
 static void emit_line(struct line *l)

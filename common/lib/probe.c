@@ -6,7 +6,7 @@
 #include "trap.h"
 
 struct extable_entry {
-	uint64_t insn;  /* the instruction that may fault */
+	uint64_t insn;	/* the instruction that may fault */
 	uint64_t fixup; /* where to resume, with a0 = -EFAULT */
 };
 
@@ -35,7 +35,4 @@ bool probe_fixup(struct trap_frame *tf)
 	return true;
 }
 
-struct fault_info probe_last_fault(void)
-{
-	return last_fault[cpuid()];
-}
+struct fault_info probe_last_fault(void) { return last_fault[cpuid()]; }

@@ -14,20 +14,14 @@ struct sbiret sbi_call(long ext, long fid, unsigned long a0, unsigned long a1, u
 	return (struct sbiret){.error = (long)r0, .value = (long)r1};
 }
 
-void sbi_console_putchar(int ch)
-{
-	sbi_call(SBI_EXT_LEGACY_PUTCHAR, 0, ch, 0, 0, 0);
-}
+void sbi_console_putchar(int ch) { sbi_call(SBI_EXT_LEGACY_PUTCHAR, 0, ch, 0, 0, 0); }
 
 long sbi_hart_start(unsigned long hartid, paddr_t start_pa, unsigned long opaque)
 {
 	return sbi_call(SBI_EXT_HSM, 0, hartid, start_pa, opaque, 0).error;
 }
 
-long sbi_send_ipi(unsigned long hart_mask)
-{
-	return sbi_call(SBI_EXT_IPI, 0, hart_mask, 0, 0, 0).error;
-}
+long sbi_send_ipi(unsigned long hart_mask) { return sbi_call(SBI_EXT_IPI, 0, hart_mask, 0, 0, 0).error; }
 
 long sbi_remote_sfence_vma(unsigned long hart_mask, vaddr_t start, unsigned long size)
 {
@@ -35,7 +29,4 @@ long sbi_remote_sfence_vma(unsigned long hart_mask, vaddr_t start, unsigned long
 	return sbi_call(SBI_EXT_RFENCE, 1, hart_mask, 0, start, size).error;
 }
 
-long sbi_set_timer(uint64_t stime)
-{
-	return sbi_call(SBI_EXT_TIME, 0, stime, 0, 0, 0).error;
-}
+long sbi_set_timer(uint64_t stime) { return sbi_call(SBI_EXT_TIME, 0, stime, 0, 0, 0).error; }

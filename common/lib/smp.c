@@ -34,8 +34,8 @@ static struct {
 	void (*fn)(void *arg, int hart);
 	void *arg;
 	volatile uint64_t generation; /* bumped for each new piece of work */
-	volatile int arrived;          /* barrier: harts ready to start */
-	volatile int remaining;        /* harts still running it */
+	volatile int arrived;	      /* barrier: harts ready to start */
+	volatile int remaining;	      /* harts still running it */
 } work;
 
 /* Per hart: running work now; the last generation it took; where its idle
@@ -154,10 +154,7 @@ void on_each_hart(void (*fn)(void *arg, int hart), void *arg)
 }
 
 /* One second in timebase ticks (QEMU virt's 10 MHz if the device tree does not say). */
-static uint64_t seconds(void)
-{
-	return machine.timebase_hz ? machine.timebase_hz : 10000000;
-}
+static uint64_t seconds(void) { return machine.timebase_hz ? machine.timebase_hz : 10000000; }
 
 /* Wait until hart @h answers a stop request or finishes its work, or @deadline. */
 static bool answered(int h, uint64_t deadline)

@@ -52,18 +52,15 @@ void spin_init(struct spinlock *lk, const char *name)
 	lk->name = name;
 }
 
-bool spin_holding(const struct spinlock *lk)
-{
-	return lk->locked && lk->hart == cpuid();
-}
+bool spin_holding(const struct spinlock *lk) { return lk->locked && lk->hart == cpuid(); }
 
 /* Interrupts are off: record that this hart now holds @lk. */
 static void note_held(struct spinlock *lk)
 {
 	int id = cpuid();
 	if (hart_state[id].nr_held == MAX_HELD)
-		panic("spin_lock: hart %d holds %d locks already (\"%s\" and more): one was never released", id,
-		      MAX_HELD, hart_state[id].held[0]->name);
+		panic("spin_lock: hart %d holds %d locks already (\"%s\" and more): one was never released",
+		      id, MAX_HELD, hart_state[id].held[0]->name);
 	hart_state[id].held[hart_state[id].nr_held++] = lk;
 }
 
@@ -103,10 +100,7 @@ void spin_lock(struct spinlock *lk)
 			; /* spin on a plain load: the exchange only when it may win */
 }
 
-bool spin_trylock(struct spinlock *lk)
-{
-	return !spin_holding(lk) && try_take(lk);
-}
+bool spin_trylock(struct spinlock *lk) { return !spin_holding(lk) && try_take(lk); }
 
 void spin_unlock(struct spinlock *lk)
 {
@@ -132,10 +126,7 @@ void spin_unlock_irqrestore(struct spinlock *lk)
 	intr_pop();
 }
 
-int spin_held_count(void)
-{
-	return hart_state[cpuid()].nr_held;
-}
+int spin_held_count(void) { return hart_state[cpuid()].nr_held; }
 
 int spin_release_held(const char **names, int max)
 {

@@ -62,7 +62,8 @@ int timer_register(timer_fn fn)
 		trap_register(SCAUSE_INTERRUPT | IRQ_S_TIMER, on_timer_interrupt);
 	for (int i = 0; i < TIMER_USERS; i++) {
 		timer_fn none = NULL;
-		if (__atomic_compare_exchange_n(&users[i], &none, fn, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		if (__atomic_compare_exchange_n(&users[i], &none, fn, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED))
 			return i;
 	}
 	return -ENOSPC;

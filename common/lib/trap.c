@@ -102,16 +102,29 @@ int trap_set_stack_region(vaddr_t lo, vaddr_t hi)
 const char *trap_cause_name(uint64_t scause)
 {
 	static const char *const exc[CAUSE_EXCEPTION_COUNT] = {
-		"instruction address misaligned", "instruction access fault", "illegal instruction",
-		"breakpoint", "load address misaligned", "load access fault", "store address misaligned",
-		"store access fault", "ecall from U-mode", "ecall from S-mode", "reserved (10)",
-		"reserved (11)", "instruction page fault", "load page fault", "reserved (14)",
+		"instruction address misaligned",
+		"instruction access fault",
+		"illegal instruction",
+		"breakpoint",
+		"load address misaligned",
+		"load access fault",
+		"store address misaligned",
+		"store access fault",
+		"ecall from U-mode",
+		"ecall from S-mode",
+		"reserved (10)",
+		"reserved (11)",
+		"instruction page fault",
+		"load page fault",
+		"reserved (14)",
 		"store page fault",
 	};
 	uint64_t code = scause & ~SCAUSE_INTERRUPT;
 	if (scause & SCAUSE_INTERRUPT)
-		return code == IRQ_S_SOFT ? "software interrupt" : code == IRQ_S_TIMER ? "timer interrupt"
-				: code == IRQ_S_EXT ? "external interrupt" : "interrupt";
+		return code == IRQ_S_SOFT    ? "software interrupt"
+		       : code == IRQ_S_TIMER ? "timer interrupt"
+		       : code == IRQ_S_EXT   ? "external interrupt"
+					     : "interrupt";
 	return code < CAUSE_EXCEPTION_COUNT ? exc[code] : "unknown exception";
 }
 
@@ -120,8 +133,10 @@ uint8_t overflow_stacks[MAX_HARTS][4096] __attribute__((aligned(16)));
 
 /* panic_regs() names sepc and unwinds the overflowed stack from fp: sp
  * itself is in the guard page, which the unwinder must not read. */
-void kernel_stack_overflow(uint64_t sepc, uint64_t stval, uint64_t scause, uint64_t sp, uint64_t ra, uint64_t fp);
-void kernel_stack_overflow(uint64_t sepc, uint64_t stval, uint64_t scause, uint64_t sp, uint64_t ra, uint64_t fp)
+void kernel_stack_overflow(uint64_t sepc, uint64_t stval, uint64_t scause, uint64_t sp, uint64_t ra,
+			   uint64_t fp);
+void kernel_stack_overflow(uint64_t sepc, uint64_t stval, uint64_t scause, uint64_t sp, uint64_t ra,
+			   uint64_t fp)
 {
 	panic_regs(sepc, ra, fp, fp - 16,
 		   "kernel stack overflow: sp 0x%lx ran into the guard page below its stack on hart %d "
@@ -159,8 +174,9 @@ void trap_dispatch(struct trap_frame *tf)
 		 * handler; for user code there is no kernel stack to unwind. */
 		panic_regs(tf->sepc, from_user ? 0 : tf->regs[1], from_user ? 0 : tf->regs[8], tf->regs[2],
 			   "unexpected %s %s: sepc 0x%lx, stval 0x%lx, scause 0x%lx",
-			   trap_cause_name(tf->scause), from_user ? "from user mode, and no handler for it"
-			   : "in the kernel", tf->sepc, tf->stval, tf->scause);
+			   trap_cause_name(tf->scause),
+			   from_user ? "from user mode, and no handler for it" : "in the kernel", tf->sepc,
+			   tf->stval, tf->scause);
 	}
 	void (*exit_fn)(struct trap_frame *) = __atomic_load_n(&user_exit, __ATOMIC_ACQUIRE);
 	if (from_user && exit_fn)

@@ -21,12 +21,10 @@ static int external_suite(const char *name, void *arg, struct ktest_counts *c)
 	(void)arg;
 	printk("KTAP version 1\n# Subtest: %s\n1..2\n", name);
 	report(c, 1, "runs_on_the_boot_hart", cpuid() == boot_hart());
-	report(c, 2, "runs_with_interrupts_on", (csr_read(sstatus) & SSTATUS_SIE) != 0); /* the watchdog can fire */
+	report(c, 2, "runs_with_interrupts_on",
+	       (csr_read(sstatus) & SSTATUS_SIE) != 0); /* the watchdog can fire */
 	return 0;
 }
 
-static int external_init(void)
-{
-	return ktest_add_suite("common.external", external_suite, NULL);
-}
+static int external_init(void) { return ktest_add_suite("common.external", external_suite, NULL); }
 initcall(INIT_LATE, external_init);

@@ -60,9 +60,9 @@ static void parse_aside(const void *blob, struct machine *got)
 /* Where the overflowing ranges go: their low 32 bits are small, so that a
  * reader that writes one entry past an array (into the count after it)
  * leaves a count that is wrong but harmless. */
-#define EXTRA_MEMORY 0x100001000UL
+#define EXTRA_MEMORY   0x100001000UL
 #define EXTRA_RESERVED 0x100002000UL
-#define EXTRA_DEVICE 0x3000UL
+#define EXTRA_DEVICE   0x3000UL
 
 KTEST(common_fdt, more_ranges_than_the_arrays_hold)
 {

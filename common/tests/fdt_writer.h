@@ -76,7 +76,10 @@ static inline void prop(struct fdtw *w, const char *name, const void *val, size_
 	bytes(w, val, len);
 }
 
-static inline void prop_str(struct fdtw *w, const char *name, const char *s) { prop(w, name, s, strlen(s) + 1); }
+static inline void prop_str(struct fdtw *w, const char *name, const char *s)
+{
+	prop(w, name, s, strlen(s) + 1);
+}
 
 /* Lay out header, reserve map, structure and strings blocks; return the blob. */
 static inline const void *finish(struct fdtw *w)
@@ -89,8 +92,9 @@ static inline const void *finish(struct fdtw *w)
 	memset(b, 0, sizeof(w->blob));
 	/* magic, totalsize, off_dt_struct, off_dt_strings, off_mem_rsvmap, version 17,
 	 * last_comp_version 16, boot_cpuid_phys, size_dt_strings, size_dt_struct */
-	uint32_t hdr[10] = {0xd00dfeed, total, off_st, off_str, off_rsv, 17, 16, 0, (uint32_t)w->str_len,
-			    (uint32_t)w->st_len};
+	uint32_t hdr[10] = {
+		0xd00dfeed,	    total, off_st, off_str, off_rsv, 17, 16, 0, (uint32_t)w->str_len,
+		(uint32_t)w->st_len};
 	for (int i = 0; i < 10; i++)
 		put32(b + 4 * i, hdr[i]);
 	for (int i = 0; i < w->nr_rsv; i++)

@@ -9,8 +9,10 @@ static long hex8(const char *p)
 	long v = 0;
 	for (int i = 0; i < 8; i++) {
 		char c = p[i];
-		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10
-			: c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		int d = c >= '0' && c <= '9'   ? c - '0'
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+					       : -1;
 		if (d < 0)
 			return -1;
 		v = v * 16 + d;

@@ -21,10 +21,10 @@ static NOIPA int ksyms_test_known(int x) { return x * 3 + 1; }
 
 /* The pc of an instruction in the middle of a function, and its line: the
  * auipc is on the line of the macro's use, and reads its own address. */
-#define PC_AND_LINE(pc, line)                                                        \
-	do {                                                                         \
-		(line) = __LINE__;                                                   \
-		__asm__ volatile("auipc %0, 0" : "=r"(pc));                          \
+#define PC_AND_LINE(pc, line)                                                                                \
+	do {                                                                                                 \
+		(line) = __LINE__;                                                                           \
+		__asm__ volatile("auipc %0, 0" : "=r"(pc));                                                  \
 	} while (0)
 
 static NOIPA vaddr_t ksyms_test_inside(int x, int *line)
@@ -236,8 +236,9 @@ KTEST(common_ksyms, corrupt_frames_stop)
 	fake_record(fake_fp(1), fake_fp(0), RA(1));
 	KEXPECT_EQ(backtrace_collect(RA(0), 0, fake_fp(1), sp, pcs, 100), 2);
 	/* fp out of the stack, misaligned, below sp, NULL, just past the top. */
-	const vaddr_t bad_fps[] = {0, 0x1000, fake_fp(1) + 4, sp, base + 8, top + 16, -16UL,
-				   (vaddr_t)hart_stacks[cpuid()].guard + 4096};
+	const vaddr_t bad_fps[] = {
+		0,	  0x1000,   fake_fp(1) + 4, sp,
+		base + 8, top + 16, -16UL,	    (vaddr_t)hart_stacks[cpuid()].guard + 4096};
 	for (size_t i = 0; i < ARRAY_SIZE(bad_fps); i++)
 		KEXPECT_EQ(backtrace_collect(RA(0), 0, bad_fps[i], sp, pcs, 100), 1);
 	/* The next fp points out of the stack: the frame is taken, the walk stops. */

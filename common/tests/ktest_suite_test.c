@@ -132,8 +132,8 @@ KTEST(common_ktest_suite, a_fault_abandons_the_suite_and_keeps_its_counts)
  * each test begins, every test is far inside the limit (a host that stalls
  * the guest for 250 ms still passes); not petted, the suite overruns it.
  */
-#define SLOW_TESTS 16
-#define SLOW_TEST_MS 25
+#define SLOW_TESTS    16
+#define SLOW_TEST_MS  25
 #define SLOW_LIMIT_MS 300
 
 /* @arg: whether to pet the watchdog as each test begins. */

@@ -62,10 +62,7 @@ static bool not_said(const char *text)
 	return false;
 }
 
-static uint64_t now_ms(void)
-{
-	return rdtime() * 1000 / machine.timebase_hz;
-}
+static uint64_t now_ms(void) { return rdtime() * 1000 / machine.timebase_hz; }
 
 static void checks_nothing(void) {}
 static void checks_one(void) { KEXPECT_TRUE(true); }
@@ -85,7 +82,7 @@ KTEST(common_ktest, a_failed_check_fails_only_its_test)
 {
 	KEXPECT_EQ(nested(fails_one, 8000), KTEST_FAIL);
 	KEXPECT_TRUE(said("expected 1 + 1 == 3 (3), got 2")); /* the text as written */
-	KEXPECT_FALSE(ktest_failed());                         /* this test's verdict is its own */
+	KEXPECT_FALSE(ktest_failed());			      /* this test's verdict is its own */
 }
 
 static int *volatile nowhere = (int *)8;
@@ -101,7 +98,7 @@ KTEST(common_ktest, a_fault_fails_the_test_and_names_the_place)
 	KEXPECT_EQ(nested(faults, 8000), KTEST_FAIL);
 	KEXPECT_TRUE(said("fault: store page fault, address 0x8"));
 	KEXPECT_TRUE(not_said("watchdog:")); /* ended by the fault, at once */
-	KEXPECT_TRUE(said("faults+0x")); /* the function, symbolized */
+	KEXPECT_TRUE(said("faults+0x"));     /* the function, symbolized */
 	KEXPECT_TRUE(said("common/tests/ktest_test.c:"));
 }
 

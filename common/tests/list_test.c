@@ -12,7 +12,8 @@ static int values(struct list_head *head, int *out, int max)
 {
 	struct item *it;
 	int n = 0;
-	list_for_each_entry(it, head, node) {
+	list_for_each_entry(it, head, node)
+	{
 		if (n == max)
 			return max + 1; /* a list that does not end */
 		out[n++] = it->value;
@@ -76,9 +77,7 @@ KTEST(common_list, safe_iteration_removes)
 		list_add_tail(&it[i].node, &head);
 	}
 	struct item *pos, *tmp;
-	list_for_each_entry_safe(pos, tmp, &head, node)
-		if (pos->value % 2)
-			list_del(&pos->node);
+	list_for_each_entry_safe(pos, tmp, &head, node) if (pos->value % 2) list_del(&pos->node);
 	int v[8];
 	KASSERT_EQ(values(&head, v, 8), 3);
 	KEXPECT_EQ(v[0], 0);

@@ -55,8 +55,8 @@ KTEST(common_machine, bootargs)
 /* bootarg_get() over a bootargs string of the test's own. */
 struct bootarg_result {
 	bool found;
-	char v[8];      /* the buffer handed to bootarg_get() */
-	char guard[8];  /* right after it: must stay as it was */
+	char v[8];     /* the buffer handed to bootarg_get() */
+	char guard[8]; /* right after it: must stay as it was */
 };
 
 static struct bootarg_result bootarg_try(const char *key)
@@ -79,7 +79,8 @@ KTEST(common_machine, bootarg_get_words)
 {
 	char saved[BOOTARGS_MAX];
 	memcpy(saved, machine.bootargs, sizeof(saved));
-	strlcpy(machine.bootargs, "  debugger=1 debug seven=abcdefg eight=abcdefgh long=abcdefghijk empty= last",
+	strlcpy(machine.bootargs,
+		"  debugger=1 debug seven=abcdefg eight=abcdefgh long=abcdefghijk empty= last",
 		sizeof(machine.bootargs));
 	struct bootarg_result debug = bootarg_try("debug"), debugger = bootarg_try("debugger");
 	struct bootarg_result seven = bootarg_try("seven"), eight = bootarg_try("eight");

@@ -17,7 +17,7 @@
 #include "trap.h"
 
 /* The stub's system calls (a7): a0 += 35, and leave with status a0. */
-#define NR_ADD 1
+#define NR_ADD	1
 #define NR_EXIT 2
 
 /*
@@ -189,12 +189,12 @@ KTEST(common_user, ecall_roundtrips_keep_user_registers)
 	trap_unregister(CAUSE_USER_ECALL, on_ecall);
 	trap_unregister(CAUSE_BREAKPOINT, on_breakpoint);
 	KASSERT_EQ(err, 0);
-	KEXPECT_EQ(run.status, 0);    /* the stub found 42 each time, and its registers kept */
+	KEXPECT_EQ(run.status, 0); /* the stub found 42 each time, and its registers kept */
 	KEXPECT_EQ(run.adds, 3);
-	KEXPECT_EQ(run.breakpoints, 3); /* a kernel trap nested in each user trap */
+	KEXPECT_EQ(run.breakpoints, 3);	  /* a kernel trap nested in each user trap */
 	KEXPECT_EQ(run.exits_to_user, 3); /* the hook ran before each return to user mode */
-	KEXPECT_EQ(run.sscratch, 0);  /* 0 while the kernel runs */
-	KEXPECT_EQ(run.hart, me); /* the kernel's tp is back, not the user's 0x7470 */
+	KEXPECT_EQ(run.sscratch, 0);	  /* 0 while the kernel runs */
+	KEXPECT_EQ(run.hart, me);	  /* the kernel's tp is back, not the user's 0x7470 */
 	KEXPECT_EQ(cpuid(), me);
 	KEXPECT_TRUE(run.frame_at_top);
 	KEXPECT_EQ(run.user_sp, user_va(ustack + sizeof(ustack)));
