@@ -54,6 +54,29 @@
 			KEXPECT_EQ((b).free_blocks[_o], (a).free_blocks[_o]);                                \
 	} while (0)
 
+/* The allocator's state around a call that must change nothing. */
+struct snap {
+	struct frame_stats st;
+	struct buddy_digest d;
+};
+
+static inline void take(struct snap *s)
+{
+	frames_get_stats(&s->st);
+	frames_digest(&s->d);
+}
+
+/* Expect @call to return @err with nothing changed but @bad more bad frees. */
+#define EXPECT_REFUSED_WITH(call, err, bad)                                                                  \
+	do {                                                                                                 \
+		struct snap _a, _b;                                                                          \
+		take(&_a);                                                                                   \
+		KEXPECT_EQ(call, err);                                                                       \
+		take(&_b);                                                                                   \
+		KEXPECT_STATS_SAME(_a.st, _b.st, bad, 0);                                                    \
+		KEXPECT_DIGEST_EQ(_a.d, _b.d);                                                               \
+	} while (0)
+
 /*
  * A stack of allocated blocks. Kept in an array beside the frames, never in
  * them: writing into every block of a drained 2 GiB machine would make QEMU

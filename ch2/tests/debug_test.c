@@ -296,8 +296,7 @@ KTEST(ch2_debug, free_past_last_object)
 			kfree(past);
 			if (err != -EINVAL || heap_debug_count(HEAP_ERR_INVALID_FREE) != before + 2)
 				printk("%zu-byte objects: a free of %p, one past the last object (%u) of "
-				       "slab %p, "
-				       "returned %d\n",
+				       "slab %p, returned %d\n",
 				       sizes[k], past, st.objects_per_slab, base, err);
 			KEXPECT_EQ(err, -EINVAL);
 			KEXPECT_EQ(heap_debug_count(HEAP_ERR_INVALID_FREE), before + 2);

@@ -20,7 +20,7 @@ static inline void sfence_vma_nonglobal(void)
 
 int addr_space_init(struct addr_space *as)
 {
-	*as = (struct addr_space){.harts = 0, .global = false};
+	*as = (struct addr_space){0};
 	if (!kspace_active())
 		return -ENODEV;
 	int err = pt_init(&as->pt);

@@ -39,8 +39,7 @@ static int expect(struct pagetable *pt, const char *what, vaddr_t start, vaddr_t
 		if (hart >= 0) {
 			if (!err) {
 				printk("kspace: the guard page below hart %d's stack (0x%lx) is mapped: an "
-				       "overflow "
-				       "of that stack would go unnoticed\n",
+				       "overflow of that stack would go unnoticed\n",
 				       hart, va);
 				return -EACCES;
 			}

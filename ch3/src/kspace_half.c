@@ -69,9 +69,8 @@ int kspace_half_unchanged(struct pagetable *pt)
 	const pte_t *root = pt_table_kva(pt->root);
 	for (int i = 0; i < HALF; i++) {
 		if (root[HALF + i] != snapshot[i]) {
-			printk("kspace: root entry %d (0x%lx..) is 0x%lx, was 0x%lx when the kernel half was "
-			       "made: "
-			       "it is shared by every address space and must never change\n",
+			printk("kspace: root entry %d (0x%lx..) is 0x%lx, was 0x%lx when the kernel half "
+			       "was made: it is shared by every address space and must never change\n",
 			       HALF + i, va_sign_extend((vaddr_t)(HALF + i) << 30), root[HALF + i],
 			       snapshot[i]);
 			return -EACCES;

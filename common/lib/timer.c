@@ -83,27 +83,27 @@ static uint64_t *my_deadlines(void)
 	return deadlines[me];
 }
 
-int timer_arm(int id, uint64_t deadline)
+/* Set this hart's deadline @p id to @p deadline and program the timer. */
+static void set_deadline(int id, uint64_t deadline)
 {
-	if (id < 0 || id >= TIMER_USERS || !__atomic_load_n(&users[id], __ATOMIC_ACQUIRE))
-		return -EINVAL;
 	bool intr = intr_off();
 	uint64_t *d = my_deadlines();
 	d[id] = deadline;
 	program(d);
 	if (intr)
 		intr_on();
+}
+
+int timer_arm(int id, uint64_t deadline)
+{
+	if (id < 0 || id >= TIMER_USERS || !__atomic_load_n(&users[id], __ATOMIC_ACQUIRE))
+		return -EINVAL;
+	set_deadline(id, deadline);
 	return 0;
 }
 
 void timer_cancel(int id)
 {
-	if (id < 0 || id >= TIMER_USERS)
-		return;
-	bool intr = intr_off();
-	uint64_t *d = my_deadlines();
-	d[id] = NEVER;
-	program(d);
-	if (intr)
-		intr_on();
+	if (id >= 0 && id < TIMER_USERS)
+		set_deadline(id, NEVER);
 }

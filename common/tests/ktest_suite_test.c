@@ -5,43 +5,21 @@
  * printed (captured, not shown): its own lines indented into a subtest, the
  * runner's lines about it as diagnostics.
  */
-#include "console.h"
+#include "capture.h"
 #include "errno.h"
 #include "fdt.h"
 #include "ktest.h"
 #include "riscv.h"
 #include "string.h"
 
-static char out[4096];
-static size_t out_len;
-
-static void capture(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len && out_len < sizeof(out) - 1; i++)
-		out[out_len++] = s[i];
-	out[out_len] = '\0';
-}
-
-/* Run suite @fn nested, with a watchdog of @ms; its counts in @c. */
+/* Run suite @fn nested, with a watchdog of @ms; its counts in @c, its output
+ * captured (capture.h). */
 static int run(ktest_suite_fn fn, void *arg, uint64_t ms, struct ktest_counts *c)
 {
-	out_len = 0;
-	out[0] = '\0';
-	console_capture(capture);
+	capture_start();
 	int v = ktest_run_suite_nested("common.made_up", fn, arg, ms, c);
-	console_capture(NULL);
+	capture_stop();
 	return v;
-}
-
-/* True if the captured output holds @text; says what it held if not. */
-static bool said(const char *text)
-{
-	size_t n = strlen(text);
-	for (size_t i = 0; i + n <= out_len; i++)
-		if (memcmp(out + i, text, n) == 0)
-			return true;
-	printk("the output has no \"%s\"; it was:\n%s", text, out);
-	return false;
 }
 
 /* A suite of @arg tests, the last one failing when asked. */

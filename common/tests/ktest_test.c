@@ -5,7 +5,7 @@
  * test that checks nothing, fails, faults, loops, loops holding a lock, or
  * leaves work looping or faulting on other harts.
  */
-#include "console.h"
+#include "capture.h"
 #include "fdt.h"
 #include "ktest.h"
 #include "riscv.h"
@@ -13,53 +13,13 @@
 #include "spinlock.h"
 #include "string.h"
 
-/* What the runner printed while captured. */
-static char out[4096];
-static size_t out_len;
-
-static void capture(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len && out_len < sizeof(out) - 1; i++)
-		out[out_len++] = s[i];
-	out[out_len] = '\0';
-}
-
-/* Run @fn nested, with a watchdog of @ms, its report captured in out[]. */
+/* Run @fn nested, with a watchdog of @ms, its report captured (capture.h). */
 static int nested(void (*fn)(void), uint64_t ms)
 {
-	out_len = 0;
-	out[0] = '\0';
-	console_capture(capture);
+	capture_start();
 	int v = ktest_run_nested(fn, ms);
-	console_capture(NULL);
+	capture_stop();
 	return v;
-}
-
-static bool holds(const char *text)
-{
-	size_t n = strlen(text);
-	for (size_t i = 0; i + n <= out_len; i++)
-		if (memcmp(out + i, text, n) == 0)
-			return true;
-	return false;
-}
-
-/* True if the captured report holds @text. */
-static bool said(const char *text)
-{
-	if (holds(text))
-		return true;
-	printk("the runner's report has no \"%s\"; it said:\n%s", text, out);
-	return false;
-}
-
-/* True if the captured report does not hold @text. */
-static bool not_said(const char *text)
-{
-	if (!holds(text))
-		return true;
-	printk("the runner's report should not say \"%s\"; it said:\n%s", text, out);
-	return false;
 }
 
 static uint64_t now_ms(void) { return rdtime() * 1000 / machine.timebase_hz; }

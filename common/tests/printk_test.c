@@ -1,5 +1,5 @@
 /* common.printk: the formats the kernel relies on. */
-#include "console.h"
+#include "capture.h"
 #include "ktest.h"
 #include "smp.h"
 #include "string.h"
@@ -53,17 +53,6 @@ KTEST(common_printk, snprintf_truncates)
 	KEXPECT_EQ(snprintf(NULL, 0, "%d", 12345), 5);
 }
 
-/* What printk wrote while captured: the console's bytes, as they came. */
-static char tapped[8192];
-static size_t tapped_len;
-
-static void tap(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len && tapped_len < sizeof(tapped) - 1; i++)
-		tapped[tapped_len++] = s[i];
-	tapped[tapped_len] = '\0';
-}
-
 #define PIECES_PER_HART 16
 
 /* Each hart prints lines in three pieces: "hart H:", " line N", " end\n". */
@@ -96,18 +85,17 @@ static bool whole_line(const char *line, size_t len, uint64_t *lines_of)
 KTEST(common_printk, lines_of_harts_never_interleave)
 {
 	uint64_t lines_of[MAX_HARTS] = {0};
-	tapped_len = 0;
-	console_capture(tap);
+	capture_start(); /* the console's bytes, as they came */
 	on_each_hart(print_in_pieces, NULL);
-	console_capture(NULL);
+	capture_stop();
 	int broken = 0;
-	for (size_t start = 0, i = 0; i < tapped_len; i++) {
-		if (tapped[i] != '\n')
+	for (size_t start = 0, i = 0; i < captured_len; i++) {
+		if (captured[i] != '\n')
 			continue;
-		size_t end = i > start && tapped[i - 1] == '\r' ? i - 1 : i;
-		if (!whole_line(tapped + start, end - start, lines_of) && broken++ == 0) {
+		size_t end = i > start && captured[i - 1] == '\r' ? i - 1 : i;
+		if (!whole_line(captured + start, end - start, lines_of) && broken++ == 0) {
 			char line[80];
-			strlcpy(line, tapped + start, MIN(end - start + 1, sizeof(line)));
+			strlcpy(line, captured + start, MIN(end - start + 1, sizeof(line)));
 			printk("a line came out broken: \"%s\"\n", line);
 		}
 		start = i + 1;

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import HandoutError
+from .errors import HandoutError, run_reporting
 from .grader import Chapter, ChapterResult, ItemResult, RubricError, Status
 from .grader import grading as mmgrading
 from .grader import load as load_rubric
@@ -222,14 +222,7 @@ class Checker:
     def check_chapter(self, n: int) -> ChapterCheck:
         """Write, build and grade chapter @p n's handout."""
         check = ChapterCheck(n)
-        start = time.monotonic()
-        try:
-            self._check_chapter(n, check)
-        except HandoutError as err:
-            check.problems.append(str(err))
-        except Exception as err:  # noqa: BLE001 - report it, do not lose the other chapters
-            check.problems.append(f"internal error in handout.py: {type(err).__name__}: {err}")
-        check.elapsed = time.monotonic() - start
+        check.elapsed = run_reporting(lambda: self._check_chapter(n, check), check.problems)
         return check
 
     def _check_chapter(self, n: int, check: ChapterCheck) -> None:

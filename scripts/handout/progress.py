@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .check import Checker, Grading, by_status
-from .errors import HandoutError
+from .errors import HandoutError, run_reporting
 from .grader import Status
 from .markers import Region, stub_names
 from .rubric import RubricExercise, rubric_exercises
@@ -246,14 +246,7 @@ class ProgressRunner(Checker):
     def chapter(self, n: int) -> ChapterProgress:
         """The progress of chapter @p n, problems included (never raises)."""
         progress = ChapterProgress(n)
-        start = time.monotonic()
-        try:
-            self._chapter(n, progress)
-        except HandoutError as err:
-            progress.problems.append(str(err))
-        except Exception as err:  # noqa: BLE001 - report it, do not lose the other chapters
-            progress.problems.append(f"internal error in handout.py: {type(err).__name__}: {err}")
-        progress.elapsed = time.monotonic() - start
+        progress.elapsed = run_reporting(lambda: self._chapter(n, progress), progress.problems)
         return progress
 
     def _chapter(self, n: int, progress: ChapterProgress) -> None:
