@@ -40,15 +40,17 @@ LDFLAGS := -nostdlib -no-pie -Wl,--no-relax -Wl,-T,common/boot/kernel.ld \
 
 KDIR := $(BUILD)/ch$(KCH)
 KSRCS := $(wildcard common/boot/*.S common/lib/*.[cS] common/tests/*.c) \
-	$(foreach l,$(LAYERS),$(wildcard $(l)/src/*.[cS] $(l)/tests/*.c))
+	$(foreach l,$(LAYERS),$(wildcard $(l)/src/*.[cS] $(l)/proc/*.[cS] $(l)/fs/*.[cS] $(l)/tests/*.c))
 KOBJS := $(patsubst %,$(KDIR)/obj/%.o,$(KSRCS))
 KERNEL := $(KDIR)/kernel.elf
 
 # ---- user programs (ch4 on) -------------------------------------------------
 # A chapter adds user programs by adding files, never a rule here: every
 # chN/user/NAME.c of the chapters this kernel is made of is one program, NAME,
-# linked with the user library (every chN/user/lib/*.c and *.S; headers there
-# too), static, at USER_BASE. The programs, stripped, are packed into
+# and every chN/user/tests/TOPIC.c a user test program, chN.user.TOPIC (the
+# KTAP suite it prints, which the kernel runs by that name), each linked with
+# the user library (every chN/user/lib/*.c and *.S; headers there too),
+# static, at USER_BASE. The programs, stripped, are packed into
 # $(KDIR)/initramfs.cpio (cpio newc, one file per program, named NAME), which
 # common/boot/initramfs.S links into the kernel between _initramfs_start and
 # _initramfs_end (common/include/initramfs.h). Before ch4 the archive is
@@ -56,8 +58,11 @@ KERNEL := $(KDIR)/kernel.elf
 # for gdb and objdump.
 USER_DIRS := $(wildcard $(addsuffix /user,$(LAYERS)))
 USER_SRCS := $(wildcard $(addsuffix /*.c,$(USER_DIRS)))
+USER_TEST_SRCS := $(wildcard $(addsuffix /tests/*.c,$(USER_DIRS)))
 USER_LIB_SRCS := $(wildcard $(addsuffix /lib/*.[cS],$(USER_DIRS)))
-USER_NAMES := $(basename $(notdir $(USER_SRCS)))
+# chN/user/tests/TOPIC.c -> chN.user.TOPIC
+user_test_name = $(firstword $(subst /, ,$(1))).user.$(basename $(notdir $(1)))
+USER_NAMES := $(basename $(notdir $(USER_SRCS))) $(foreach t,$(USER_TEST_SRCS),$(call user_test_name,$(t)))
 ifneq ($(words $(USER_NAMES)),$(words $(sort $(USER_NAMES))))
 $(error two user programs have the same name in $(USER_DIRS): $(USER_SRCS))
 endif
@@ -136,13 +141,15 @@ $(KDIR)/obj/%.S.o: %.S
 	@echo "  AS      $<"
 	$(Q)$(CC) $(CFLAGS) -D__ASSEMBLER__ -c -o $@ $<
 
+# $(1): the source, $(2): the program's name.
 define user_program
-$(UDIR)/bin/$(basename $(notdir $(1))): $(UDIR)/obj/$(1).o $(USER_LIB_OBJS)
+$(UDIR)/bin/$(2): $(UDIR)/obj/$(1).o $(USER_LIB_OBJS)
 	@mkdir -p $$(dir $$@)
 	@echo "  LD      $$@"
 	$(Q)$(CC) $(USER_CFLAGS) $(USER_LDFLAGS) -o $$@ $$^
 endef
-$(foreach src,$(USER_SRCS),$(eval $(call user_program,$(src))))
+$(foreach src,$(USER_SRCS),$(eval $(call user_program,$(src),$(basename $(notdir $(src))))))
+$(foreach src,$(USER_TEST_SRCS),$(eval $(call user_program,$(src),$(call user_test_name,$(src)))))
 
 $(UDIR)/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -170,7 +177,7 @@ $(KDIR)/obj/common/boot/initramfs.S.o: CFLAGS += -DINITRAMFS='"$(INITRAMFS)"'
 initramfs: $(INITRAMFS)
 
 -include $(KOBJS:.o=.d) $(KDIR)/ksyms.d $(KDIR)/ksyms0.d $(USER_LIB_OBJS:.o=.d) \
-	$(patsubst %,$(UDIR)/obj/%.o,$(USER_SRCS:.c=.d))
+	$(patsubst %,$(UDIR)/obj/%.d,$(USER_SRCS) $(USER_TEST_SRCS))
 
 kernels:
 	@for c in $(CHAPTERS); do $(MAKE) --no-print-directory kernel CH=$$c || exit 1; done

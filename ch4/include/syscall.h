@@ -1,0 +1,78 @@
+/**
+ * @file syscall.h
+ * @brief The system-call table: Linux riscv64 numbers (asm-generic
+ *        unistd.h), registered by the chapter that implements each call.
+ *
+ * ecall from user mode with a7 = number and a0..a5 = arguments; the result,
+ * or a negative errno, goes back in a0. An unknown number is -ENOSYS. ch4
+ * registers its calls at INIT_PROC; ch5 registers the mmap family the same
+ * way, editing no ch4 file.
+ */
+#ifndef MMLAB_SYSCALL_H
+#define MMLAB_SYSCALL_H
+
+#include "types.h"
+
+/** @name Linux riscv64 system-call numbers (include/uapi/asm-generic/unistd.h).
+ * @{ */
+#define SYS_dup		23
+#define SYS_openat	56
+#define SYS_close	57
+#define SYS_pipe2	59
+#define SYS_lseek	62
+#define SYS_read	63
+#define SYS_write	64
+#define SYS_pread64	67
+#define SYS_pwrite64	68
+#define SYS_fstat	80
+#define SYS_fsync	82
+#define SYS_exit	93
+#define SYS_exit_group	94
+#define SYS_set_tid_address 96
+#define SYS_nanosleep	101
+#define SYS_sched_yield 124
+#define SYS_kill	129
+#define SYS_getpid	172
+#define SYS_getppid	173
+#define SYS_gettid	178
+#define SYS_shmget	194
+#define SYS_shmctl	195
+#define SYS_shmat	196
+#define SYS_shmdt	197
+#define SYS_brk		214
+#define SYS_munmap	215
+#define SYS_mremap	216
+#define SYS_clone	220
+#define SYS_execve	221
+#define SYS_mmap	222
+#define SYS_mprotect	226
+#define SYS_msync	227
+#define SYS_madvise	233
+#define SYS_wait4	260
+/** @} */
+
+/** @name mmlab's own test calls (from 1000 up).
+ * @{ */
+#define SYS_mmlab_free_frames 1000 /**< () -> frames_nr_free(). */
+#define SYS_mmlab_maps	      1001 /**< (buf, len) -> bytes of the maps listing copied, as /proc/self/maps. */
+#define SYS_mmlab_ptdump      1002 /**< (pid) -> 0; prints the process's page table (ch3 ptdump) on the console. */
+#define SYS_mmlab_test_result 1003 /**< (verdict: 0 pass, 1 fail, 2 skip) -> 0; a user KTAP test ended. */
+#define SYS_mmlab_test_begin  1004 /**< () -> 0; a user KTAP test begins (pets the watchdog). */
+#define SYS_mmlab_nr_harts    1005 /**< () -> harts online. */
+#define SYS_mmlab_hart	      1006 /**< () -> the hart this thread runs on now. */
+/** @} */
+
+/** Highest number the table holds, plus one. */
+#define NR_SYSCALLS 1024
+
+/** A system call: the six argument registers a0..a5. */
+typedef long (*syscall_fn)(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);
+
+/**
+ * Install @p fn as system call @p nr.
+ * @return 0; -EINVAL for @p nr out of range or a NULL @p fn; -EEXIST if the
+ *         number is taken.
+ */
+int syscall_register(unsigned nr, syscall_fn fn);
+
+#endif
