@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from .rubric import Chapter
-from .sources import external_suites_in, find_stubs, ktests_in
+from .sources import external_suites_in, find_stubs, ktests_in, user_suites_in
 
 TOTAL_POINTS = 100
 STAMP = ".handout"
@@ -44,9 +44,11 @@ def check_chapter(chapter: Chapter, root: Path) -> list[str]:
     """
     tests = declared_tests(root, chapter.number)
     external = external_suites_in(root, f"ch{chapter.number}/tests")
+    external.update(user_suites_in(root, chapter.name))
     for directory in selected_test_dirs(chapter):
         tests.update(declared_tests(root, chapter.number, directory))
         external.update(external_suites_in(root, directory))
+        external.update(user_suites_in(root, directory.split("/")[0]))
     suites = {key.rsplit(".", 1)[0] for key in tests} | set(external)
     where = f"ch{chapter.number}/tests/*.c"
     problems = []
@@ -54,7 +56,7 @@ def check_chapter(chapter: Chapter, root: Path) -> list[str]:
         if item.test is not None and item.name not in tests:
             problems.append(f"{item.name}: rubric item with no KTEST({_ident(item.suite)}, {item.test}) in {where}")
         if item.test is None and item.suite not in suites:
-            problems.append(f"{item.name}: whole-suite rubric item with no KTEST({_ident(item.suite)}, ...) in {where}")
+            problems.append(f"{item.name}: whole-suite rubric item with no {_declaration(item.suite, where)}")
     for item in chapter.items:
         if not item.suite.startswith(f"{chapter.name}.") and item.points:
             problems.append(f"{item.name}: another layer's suite, a prerequisite here: it must have 0 points")
@@ -64,7 +66,8 @@ def check_chapter(chapter: Chapter, root: Path) -> list[str]:
             problems.append(f"{key} ({location}): KTEST with no rubric item")
     for suite, location in external.items():
         if suite not in covered:
-            problems.append(f"{suite} ({location}): external suite (ktest_add_suite) with no rubric item")
+            kind = "user test program" if ".user." in suite else "external suite (ktest_add_suite)"
+            problems.append(f"{suite} ({location}): {kind} with no rubric item")
     if chapter.max_points != TOTAL_POINTS:
         problems.append(f"{chapter.name}: points add up to {chapter.max_points:g}, not {TOTAL_POINTS}")
     if not _solved_in_handout(root, chapter.number):
@@ -114,6 +117,14 @@ def unrubricated_chapters(root: Path, chapters: dict[int, Chapter]) -> list[str]
         if match and int(match[1]) not in chapters and declared_tests(root, int(match[1])):
             problems.append(f"{tests_dir.parent.name}: has KTESTs but no [{tests_dir.parent.name}] section in the rubric")
     return problems
+
+
+def _declaration(suite: str, where: str) -> str:
+    """What declares @p suite: a user test program for chN.user.TOPIC, else a KTEST in @p where."""
+    chapter, _, rest = suite.partition(".")
+    if rest.startswith("user."):
+        return f"user test program {chapter}/user/tests/{rest[5:]}.c"
+    return f"KTEST({_ident(suite)}, ...) in {where}"
 
 
 def _ident(suite: str) -> str:

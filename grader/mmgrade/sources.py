@@ -14,8 +14,10 @@ they are live code after a ``/* TODO(chN): ... */`` comment. Either way the
 call's text is there, so one scan finds them in both.
 
 An external suite (``ktest_add_suite("common.external", fn, arg)``: a suite
-whose tests are not KTESTs, as ch4's user test programs) is found by the
-name it is added with, when that is a string literal.
+whose tests are not KTESTs) is found by the name it is added with, when that
+is a string literal. A user test program, chN/user/tests/TOPIC.c, is the
+external suite ``chN.user.TOPIC``: the build names the program so and the
+kernel adds a suite for every such program of its initramfs.
 """
 
 import re
@@ -94,6 +96,12 @@ def external_suites_in(root: Path, directory: str) -> dict[str, str]:
         for match in ADD_SUITE_RE.finditer(text):
             found.setdefault(match["suite"], f"{rel}:{text.count(chr(10), 0, match.start()) + 1}")
     return found
+
+
+def user_suites_in(root: Path, chapter: str) -> dict[str, str]:
+    """Every user test program <chapter>/user/tests/TOPIC.c: ``<chapter>.user.TOPIC`` -> ``file:1``."""
+    tests = root / chapter / "user" / "tests"
+    return {f"{chapter}.user.{path.stem}": f"{path.relative_to(root).as_posix()}:1" for path in sorted(tests.glob("*.c"))}
 
 
 def kernel_test_dirs(root: Path, number: int) -> list[str]:

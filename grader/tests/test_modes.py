@@ -60,6 +60,24 @@ def test_check_rubric_external_suites(lab, tmp_path):
     ]
 
 
+def test_check_rubric_user_test_programs(lab, tmp_path):
+    """chN/user/tests/TOPIC.c is the suite chN.user.TOPIC: it needs a rubric item and stands for one."""
+    rubric = tmp_path / "user.toml"
+    rubric.write_text((DATA / "rubric.toml").read_text() + '\n[[ch1.suite]]\nname = "ch1.user.fork"\npoints = 0\n')
+    (lab.root / "ch1/tests/all_test.c").write_text(MATCHING)
+    graded = lab.grade("--check-rubric", rubric=rubric)
+    assert "check-rubric: ch1.user.fork: whole-suite rubric item with no user test program ch1/user/tests/fork.c" in graded.out
+    (lab.root / "ch1/user/tests").mkdir(parents=True)
+    (lab.root / "ch1/user/tests/fork.c").write_text("int main(void) { return 0; }\n")
+    assert lab.grade("--check-rubric", rubric=rubric).out == "check-rubric: ch1 OK\n"
+    (lab.root / "ch1/user/tests/pipe.c").write_text("int main(void) { return 0; }\n")
+    graded = lab.grade("--check-rubric", rubric=rubric)
+    assert graded.out.splitlines() == [
+        "check-rubric: ch1.user.pipe (ch1/user/tests/pipe.c:1): user test program with no rubric item",
+        "check-rubric: 1 problem(s)",
+    ]
+
+
 def test_check_rubric_points_and_whole_suites(lab, tmp_path):
     rubric = tmp_path / "short.toml"
     rubric.write_text((DATA / "rubric.toml").read_text().replace("points = 20\n", "points = 15\n", 1))
