@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from .rubric import Chapter
-from .sources import external_suites_in, find_stubs, ktests_in, user_suites_in
+from .sources import external_suites_in, find_stubs, ktests_in, user_suites_in, user_tests_in
 
 TOTAL_POINTS = 100
 STAMP = ".handout"
@@ -21,6 +21,11 @@ def declared_tests(root: Path, number: int, directory: str | None = None) -> dic
     for test in ktests_in(root, directory or f"ch{number}/tests"):
         tests.setdefault(test.key, test.location)
     return tests
+
+
+def user_tests(root: Path, chapter: str) -> dict[str, str]:
+    """Every TEST(name) of <chapter>/user/tests/*.c, and the kernel's last test of each: ``suite.test`` -> ``file:line``."""
+    return {test.key: test.location for test in user_tests_in(root, chapter)}
 
 
 def selected_test_dirs(chapter: Chapter) -> list[str]:
@@ -45,27 +50,32 @@ def check_chapter(chapter: Chapter, root: Path) -> list[str]:
     tests = declared_tests(root, chapter.number)
     external = external_suites_in(root, f"ch{chapter.number}/tests")
     external.update(user_suites_in(root, chapter.name))
+    tests.update(user_tests(root, chapter.name))
     for directory in selected_test_dirs(chapter):
         tests.update(declared_tests(root, chapter.number, directory))
         external.update(external_suites_in(root, directory))
         external.update(user_suites_in(root, directory.split("/")[0]))
+        tests.update(user_tests(root, directory.split("/")[0]))
     suites = {key.rsplit(".", 1)[0] for key in tests} | set(external)
     where = f"ch{chapter.number}/tests/*.c"
     problems = []
     for item in chapter.items:
         if item.test is not None and item.name not in tests:
-            problems.append(f"{item.name}: rubric item with no KTEST({_ident(item.suite)}, {item.test}) in {where}")
+            problems.append(f"{item.name}: rubric item with no {_declaration(item.suite, where, item.test)}")
         if item.test is None and item.suite not in suites:
             problems.append(f"{item.name}: whole-suite rubric item with no {_declaration(item.suite, where)}")
     for item in chapter.items:
         if not item.suite.startswith(f"{chapter.name}.") and item.points:
             problems.append(f"{item.name}: another layer's suite, a prerequisite here: it must have 0 points")
     covered = {item.name for item in chapter.items}
+    uncovered_suites = {suite for suite in external if suite not in covered and not any(key.startswith(suite + ".") for key in covered)}
     for key, location in tests.items():
-        if key not in covered and key.rsplit(".", 1)[0] not in covered:
-            problems.append(f"{key} ({location}): KTEST with no rubric item")
+        suite = key.rsplit(".", 1)[0]
+        if key not in covered and suite not in covered and suite not in uncovered_suites:
+            kind = "user test" if ".user." in key else "KTEST"
+            problems.append(f"{key} ({location}): {kind} with no rubric item")
     for suite, location in external.items():
-        if suite not in covered:
+        if suite in uncovered_suites:
             kind = "user test program" if ".user." in suite else "external suite (ktest_add_suite)"
             problems.append(f"{suite} ({location}): {kind} with no rubric item")
     if chapter.max_points != TOTAL_POINTS:
@@ -119,12 +129,14 @@ def unrubricated_chapters(root: Path, chapters: dict[int, Chapter]) -> list[str]
     return problems
 
 
-def _declaration(suite: str, where: str) -> str:
-    """What declares @p suite: a user test program for chN.user.TOPIC, else a KTEST in @p where."""
+def _declaration(suite: str, where: str, test: str | None = None) -> str:
+    """What declares @p test of @p suite (or the whole suite): for chN.user.TOPIC a user test
+    program (a TEST(test) in it), else a KTEST in @p where."""
     chapter, _, rest = suite.partition(".")
     if rest.startswith("user."):
-        return f"user test program {chapter}/user/tests/{rest[5:]}.c"
-    return f"KTEST({_ident(suite)}, ...) in {where}"
+        program = f"{chapter}/user/tests/{rest[5:]}.c"
+        return f"TEST({test}) in {program}" if test else f"user test program {program}"
+    return f"KTEST({_ident(suite)}, {test or '...'}) in {where}"
 
 
 def _ident(suite: str) -> str:

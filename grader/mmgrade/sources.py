@@ -29,6 +29,9 @@ COMMENT_RE = re.compile(r"/\*.*?\*/|//[^\n]*", re.DOTALL)
 ADD_SUITE_RE = re.compile(r'\bktest_add_suite\s*\(\s*"(?P<suite>[^"\n]+)"')
 TODO_CALL_RE = re.compile(r'\bTODO\s*\(\s*"ch(?P<chapter>\d+)"\s*,\s*"(?P<what>[^"\n]*)"')
 STUB_SUFFIXES = (".c", ".h", ".S")
+USER_TEST_RE = re.compile(r"^\s*TEST\s*\(\s*(?P<test>\w+)\s*\)", re.M)
+# The test the kernel adds at the end of every user suite: the free-frame count came back.
+USER_SUITE_LAST_TEST = "frames_returned"
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,20 @@ def user_suites_in(root: Path, chapter: str) -> dict[str, str]:
     return {f"{chapter}.user.{path.stem}": f"{path.relative_to(root).as_posix()}:1" for path in sorted(tests.glob("*.c"))}
 
 
+def user_tests_in(root: Path, chapter: str) -> list[Declared]:
+    """The tests of every user test program of @p chapter (``TEST(name)`` of ch4/user/lib/ktap.h),
+    in the order the program runs them (source order), each suite ending with the test the
+    kernel's runner adds, ``frames_returned``."""
+    found = []
+    for path in sorted((root / chapter / "user" / "tests").glob("*.c")):
+        text = COMMENT_RE.sub(_blank_comment, path.read_text(encoding="utf-8", errors="replace"))
+        rel, suite = path.relative_to(root).as_posix(), f"{chapter}.user.{path.stem}"
+        for match in USER_TEST_RE.finditer(text):
+            found.append(Declared(suite, match["test"], rel, text.count("\n", 0, match.start()) + 1))
+        found.append(Declared(suite, USER_SUITE_LAST_TEST, rel, 1))
+    return found
+
+
 def kernel_test_dirs(root: Path, number: int) -> list[str]:
     """The test directories built into chapter @p number's kernel: common/tests, ch1/tests .. chN/tests."""
     return ["common/tests"] + [f"ch{k}/tests" for k in range(1, number + 1) if (root / f"ch{k}").is_dir()]
@@ -119,6 +136,9 @@ def run_order(root: Path, number: int) -> dict[str, list[str]]:
     for test in (t for directory in kernel_test_dirs(root, number) for t in ktests_in(root, directory)):
         by_suite.setdefault(test.suite, []).append(test)
     order = {}
+    for k in range(1, number + 1):
+        for test in user_tests_in(root, f"ch{k}"):
+            order.setdefault(test.suite, []).append(test.test)
     for suite, tests in by_suite.items():
         if len({test.path for test in tests}) == 1:
             order[suite] = [test.test for test in sorted(tests, key=lambda test: test.line)]

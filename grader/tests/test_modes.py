@@ -70,11 +70,20 @@ def test_check_rubric_user_test_programs(lab, tmp_path):
     (lab.root / "ch1/user/tests").mkdir(parents=True)
     (lab.root / "ch1/user/tests/fork.c").write_text("int main(void) { return 0; }\n")
     assert lab.grade("--check-rubric", rubric=rubric).out == "check-rubric: ch1 OK\n"
-    (lab.root / "ch1/user/tests/pipe.c").write_text("int main(void) { return 0; }\n")
+    (lab.root / "ch1/user/tests/pipe.c").write_text('KTAP_SUITE("ch1.user.pipe");\nTEST(eof)\n{\n}\n')
     graded = lab.grade("--check-rubric", rubric=rubric)
     assert graded.out.splitlines() == [
         "check-rubric: ch1.user.pipe (ch1/user/tests/pipe.c:1): user test program with no rubric item",
         "check-rubric: 1 problem(s)",
+    ]
+    # Test by test: every TEST(), and the kernel's frames_returned, each need an item.
+    per_test = rubric.read_text() + '\n[[ch1.suite]]\nname = "ch1.user.pipe"\ntests = [{ name = "eof", points = 0 }, { name = "gone", points = 0 }]\n'
+    rubric.write_text(per_test)
+    graded = lab.grade("--check-rubric", rubric=rubric)
+    assert graded.out.splitlines() == [
+        "check-rubric: ch1.user.pipe.gone: rubric item with no TEST(gone) in ch1/user/tests/pipe.c",
+        "check-rubric: ch1.user.pipe.frames_returned (ch1/user/tests/pipe.c:1): user test with no rubric item",
+        "check-rubric: 2 problem(s)",
     ]
 
 
