@@ -88,6 +88,7 @@ int proc_exec(const char *path, const struct exec_args *a)
 	p->mm = mm;
 	strlcpy(p->name, name, sizeof(p->name));
 	spin_unlock(&proc_lock);
+	files_close_on_exec(p->files);
 	struct mm *old = t->mm;
 	t->mm = mm; /* mm_create()'s reference is the thread's now */
 	t->clear_child_tid = 0;

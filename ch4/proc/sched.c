@@ -31,7 +31,6 @@ struct hart_sched {
 	struct context ctx;	/* the scheduler loop, while a thread runs */
 	struct thread *current; /* the thread running, or NULL */
 	struct mm *active_mm;	/* the mm in satp (a reference), or NULL */
-	struct mm *put_after;	/* an mm to mm_put() once the switch is done */
 	bool need_resched;	/* the slice is used and others wait */
 	bool in_loop;		/* sched_loop() runs on this hart */
 	uint64_t slice_end;	/* rdtime() when the slice ends */
@@ -241,30 +240,25 @@ int sched_sleep_until(uint64_t deadline)
 	return should_exit(t) ? -EINTR : 0;
 }
 
-/* Switch this hart to @mm (NULL: the kernel's space), keeping a reference;
- * the old one's reference is dropped later (put_after), outside sched_lock. */
+/* Switch this hart to @mm (NULL: the kernel's space), keeping a reference
+ * to it and dropping the one to the old (which may free it: this hart has
+ * left it, so mm_put()'s precondition holds). Not under sched_lock. */
 static void switch_mm(struct hart_sched *hs, struct mm *mm)
 {
-	if (hs->active_mm == mm)
+	struct mm *old = hs->active_mm;
+	if (old == mm)
 		return;
 	if (mm)
 		mm_get(mm);
 	mm_activate(mm);
-	hs->put_after = hs->active_mm;
 	hs->active_mm = mm;
-}
-
-static void put_deferred(struct hart_sched *hs)
-{
-	if (hs->put_after) {
-		struct mm *mm = hs->put_after;
-		hs->put_after = NULL;
-		mm_put(mm);
-	}
+	if (old)
+		mm_put(old);
 }
 
 /* Run @t on this hart until it gives the hart back (sched_lock held on
- * entry and released on return). */
+ * entry and released on return). The address space is switched with the
+ * lock dropped: @t is RUNNING and ours, in no queue, so nobody touches it. */
 static void run_thread(struct hart_sched *hs, struct thread *t)
 {
 	t->state = THREAD_RUNNING;
@@ -273,11 +267,14 @@ static void run_thread(struct hart_sched *hs, struct thread *t)
 	hs->need_resched = false;
 	hs->slice_end = rdtime() + slice_ticks();
 	arm_next(hs);
-	switch_mm(hs, t->mm);
+	if (hs->active_mm != t->mm) {
+		spin_unlock(&sched_lock);
+		switch_mm(hs, t->mm);
+		spin_lock(&sched_lock);
+	}
 	swtch(&hs->ctx, &t->ctx);
 	hs->current = NULL;
 	spin_unlock(&sched_lock);
-	put_deferred(hs);
 	if (t->state == THREAD_DEAD)
 		thread_free(t);
 }
@@ -287,7 +284,6 @@ void sched_switch_mm(struct mm *mm)
 	bool on = intr_off();
 	struct hart_sched *hs = &harts[cpuid()];
 	switch_mm(hs, mm);
-	put_deferred(hs);
 	if (on)
 		intr_on();
 }
@@ -303,7 +299,6 @@ void sched_recover_hart(void)
 	hs->in_loop = false;
 	hs->need_resched = false;
 	switch_mm(hs, NULL);
-	put_deferred(hs);
 }
 
 void sched_loop(bool (*done)(void *arg), void *arg)
@@ -329,7 +324,6 @@ void sched_loop(bool (*done)(void *arg), void *arg)
 		arm_next(hs);
 		spin_unlock(&sched_lock);
 		switch_mm(hs, NULL); /* idle: the mm may go away meanwhile */
-		put_deferred(hs);
 		pet_if_asked();
 		/* Interrupts are off: an IPI or tick that came after the checks
 		 * above is pending and ends the wfi at once (no lost wake-up);
@@ -344,7 +338,6 @@ void sched_loop(bool (*done)(void *arg), void *arg)
 	hs->in_loop = false;
 	timer_cancel(tick_id);
 	switch_mm(hs, NULL);
-	put_deferred(hs);
 	if (was_on)
 		intr_on();
 }
