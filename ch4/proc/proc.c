@@ -76,9 +76,26 @@ int proc_attach_thread(struct proc *p, struct thread *t)
 
 void proc_get(struct proc *p) { __atomic_add_fetch(&p->refs, 1, __ATOMIC_ACQ_REL); }
 
+/* @p's last thread is freed: if it is a zombie with a parent, the parent
+ * may reap it now (wait4 waits for this, so that a reaped child has given
+ * back every frame, its kernel stacks and address space included). */
+static void tell_parent_reapable(struct proc *p)
+{
+	bool held = spin_holding(&proc_lock);
+	if (!held)
+		spin_lock(&proc_lock);
+	if (p->zombie && p->parent)
+		wq_wake_all(&p->parent->child_wq);
+	if (!held)
+		spin_unlock(&proc_lock);
+}
+
 void proc_put(struct proc *p)
 {
-	if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0)
+	int refs = __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL);
+	if (refs == 1)
+		tell_parent_reapable(p);
+	if (refs != 0)
 		return;
 	if (p->files)
 		panic("proc_put: process %d freed with its files", p->pid);

@@ -275,8 +275,15 @@ static void run_thread(struct hart_sched *hs, struct thread *t)
 	swtch(&hs->ctx, &t->ctx);
 	hs->current = NULL;
 	spin_unlock(&sched_lock);
-	if (t->state == THREAD_DEAD)
+	if (t->state == THREAD_DEAD) {
+		/* Its mm's last users are this hart and the thread: let it go
+		 * now rather than at the next switch, so that whoever waits for
+		 * the process finds every frame back (wait4 reaps only once the
+		 * threads are freed: proc_put()). */
+		if (hs->active_mm == t->mm && __atomic_load_n(&t->mm->refs, __ATOMIC_ACQUIRE) == 2)
+			switch_mm(hs, NULL);
 		thread_free(t);
+	}
 }
 
 void sched_switch_mm(struct mm *mm)

@@ -29,7 +29,9 @@ static struct proc *find_child(struct proc *me, int pid, bool *any)
 		if (pid > 0 && c->pid != pid)
 			continue;
 		*any = true;
-		if (c->zombie)
+		/* Reapable once its threads are freed too: only the parent's
+		 * reference is left (proc_put() wakes us then). */
+		if (c->zombie && __atomic_load_n(&c->refs, __ATOMIC_ACQUIRE) == 1)
 			return c;
 	}
 	return NULL;
