@@ -1,0 +1,29 @@
+/*
+ * ch4.proc_run: whole programs from the initramfs, run by the kernel
+ * (runner_run_program()): they start, exit with their status, and leave
+ * every frame and every kernel stack behind them free.
+ */
+#include "errno.h"
+#include "frame.h"
+#include "kmalloc.h"
+#include "ktest.h"
+#include "proc.h"
+#include "runner.h"
+#include "sched.h"
+
+KTEST(ch4_proc_run, hello_exits_with_0_and_frees_everything)
+{
+	kmalloc_shrink();
+	uint64_t before = frames_nr_free();
+	KEXPECT_EQ(runner_run_program("hello"), wstatus_exited(0));
+	KEXPECT_EQ(proc_count(), 0);
+	KEXPECT_EQ(kstack_nr_used(), 0);
+	kmalloc_shrink();
+	KEXPECT_EQ(frames_nr_free(), before);
+}
+
+KTEST(ch4_proc_run, missing_program_is_enoent)
+{
+	KEXPECT_EQ(runner_run_program("no_such_program"), -ENOENT);
+	KEXPECT_EQ(proc_count(), 0);
+}
