@@ -83,6 +83,8 @@ TEST(missing_program_is_enoent)
 	EXPECT_GT(getpid(), 0);
 }
 
+/* KNOWN FAILURE until proc's execve (ch4/proc/exec.c) calls
+ * files_close_on_exec() (file.h) once the new image is committed. */
 TEST(exec_keeps_fds_but_closes_cloexec)
 {
 	int keep[2], drop[2];
@@ -99,6 +101,8 @@ TEST(exec_keeps_fds_but_closes_cloexec)
 	status = ktap_spawn_wait(dropped);
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(WEXITSTATUS(status), 0); /* closed by exec */
+	if (WEXITSTATUS(status) != 0)
+		printf("# known: execve does not call files_close_on_exec() (ch4/proc/exec.c)\n");
 	/* fork alone closes nothing: the parent's close-on-exec fd is open. */
 	EXPECT_EQ(sys_write(drop[1], "", 0), 0);
 	close(keep[0]);
@@ -107,6 +111,7 @@ TEST(exec_keeps_fds_but_closes_cloexec)
 	close(drop[1]);
 }
 
+/* See ch4.user.fault faults_leak_nothing: may fail until proc frees the mm before waking the parent. */
 TEST(fork_exec_exit_wait_leaks_nothing)
 {
 	char *argv[] = {"child", "exit", "3", NULL};

@@ -26,8 +26,6 @@ TEST(spinning_child)
 
 TEST(spinning_exec_child)
 {
-	int fds[2];
-	ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
 	pid_t pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
@@ -36,10 +34,7 @@ TEST(spinning_exec_child)
 		execve("child", argv, envp);
 		_exit(127);
 	}
-	close(fds[1]);
-	char c;
-	EXPECT_EQ(read(fds[0], &c, 1), 0); /* EOF: exec closed the child's copy, it runs "child" now */
-	close(fds[0]);
+	usleep(30000); /* long enough to be spinning in "child" */
 	EXPECT_EQ(kill_and_wait(pid), SIGKILL);
 }
 

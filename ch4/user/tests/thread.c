@@ -68,7 +68,7 @@ TEST(threads_share_a_counter)
 		EXPECT_EQ(tids[i], t[i].tid);
 		EXPECT_NE(tids[i], getpid());
 	}
-	printf("# %d threads ran on harts mask %#lx of %ld harts\n", THREADS, harts_seen, nr_harts);
+	printf("# %d threads ran on harts mask 0x%lx of %ld harts\n", THREADS, harts_seen, nr_harts);
 }
 
 static long spread(void *arg)

@@ -124,12 +124,15 @@ TEST(wait4_into_a_bad_status)
 	unsigned long bad[6];
 	int n = bad_destinations(bad, sizeof(int));
 	ASSERT_EQ(n, 6);
-	for (int i = 0; i < n; i++) {
+	for (int i = 1; i < n; i++) { /* not bad[0]: a NULL status means "not wanted" (ch4.user.wait) */
 		pid_t pid = fork();
 		ASSERT_GE(pid, 0);
 		if (pid == 0)
 			_exit(5);
-		EXPECT_EQ(sys_wait4(pid, (int *)bad[i], 0, NULL), -EFAULT);
+		long r = sys_wait4(pid, (int *)bad[i], 0, NULL);
+		if (r != -EFAULT)
+			printf("# status pointer 0x%lx: wait4 gave %ld\n", bad[i], r);
+		EXPECT_EQ(r, -EFAULT);
 		/* Linux reaped the child before the copy failed. */
 		int status;
 		EXPECT_EQ(sys_wait4(pid, &status, 0, NULL), -ECHILD);
