@@ -25,6 +25,8 @@
 static struct spinlock line_lock = SPINLOCK_INIT("console_file");
 static char line[LINE_MAX + 1];
 static size_t line_len;
+/* One write's chunk (Linux's tty write_buf, 2048 bytes); line_lock guards it. */
+static char chunk[2048];
 
 /* Caller holds line_lock (so printk cannot be preempted mid-line). */
 static void flush_line(void)
@@ -34,9 +36,9 @@ static void flush_line(void)
 	line_len = 0;
 }
 
+/* Caller holds line_lock. */
 static void add_bytes(const char *s, size_t n)
 {
-	spin_lock(&line_lock);
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '\n') {
 			flush_line();
@@ -46,39 +48,43 @@ static void add_bytes(const char *s, size_t n)
 				flush_line();
 		}
 	}
-	spin_unlock(&line_lock);
 }
 
-/* write(2) on the console: every byte is taken (bytes before a bad page, or -EFAULT). */
+/*
+ * write(2) on the console, as Linux's tty_write: the buffer goes in chunks
+ * of 2048 bytes; a chunk that cannot be copied whole ends the write, which
+ * returns the bytes of the chunks before it, or -EFAULT. One writer at a
+ * time (Linux's atomic_write_lock): the lines of one write stay together.
+ */
 static long console_file_write(struct file *f, struct io_buf buf, size_t len)
 {
 	(void)f;
-	char chunk[128];
 	size_t done = 0;
+	spin_lock(&line_lock);
 	while (done < len) {
 		size_t n = len - done < sizeof(chunk) ? len - done : sizeof(chunk);
-		size_t got = io_copy_from(chunk, buf, done, n);
-		add_bytes(chunk, got);
-		done += got;
-		if (got < n)
+		if (io_copy_from(chunk, buf, done, n) < n)
 			break;
+		add_bytes(chunk, n);
+		done += n;
 	}
+	spin_unlock(&line_lock);
 	return done ? (long)done : -EFAULT;
 }
 
 static long console_file_read(struct file *f, struct io_buf buf, size_t len)
 {
 	(void)f;
-	char chunk[64];
+	char in[64];
 	size_t done = 0;
 	while (done < len) {
 		size_t n = 0;
 		int c;
-		while (done + n < len && n < sizeof(chunk) && (c = console_getc()) >= 0)
-			chunk[n++] = (char)c;
+		while (done + n < len && n < sizeof(in) && (c = console_getc()) >= 0)
+			in[n++] = (char)c;
 		if (!n)
 			break;
-		size_t got = io_copy_to(buf, done, chunk, n);
+		size_t got = io_copy_to(buf, done, in, n);
 		done += got;
 		if (got < n)
 			return done ? (long)done

@@ -9,12 +9,13 @@
  * wr_wait (for room or the last reader's close).
  *
  * Bytes move between the ring and the caller's buffer under the lock, with
- * io_copy_from()/io_copy_to(), which copy a user page at a time: a bad page
- * ends a transfer with the bytes before it done (the call returns their
- * count), or -EFAULT if there were none. Linux's pipes fail a whole pipe
- * buffer instead (a partial page copy counts nothing); a fault at a page
- * boundary of the caller's buffer that is also a page boundary of the data
- * gives the same result on both.
+ * io_copy_from()/io_copy_to(). As in Linux, whose unit is a pipe buffer (a
+ * page), a copy that faults part-way counts for nothing: a write's round
+ * (what fits in the ring at once; the whole write when it is at most
+ * PIPE_BUF) is published only if all of it copied, so the call returns
+ * the bytes of earlier rounds, or -EFAULT if there were none; a read that
+ * faults consumes nothing and returns -EFAULT. So an atomic write is also
+ * all or nothing when the buffer is bad.
  */
 #include "errno.h"
 #include "file.h"
@@ -66,10 +67,14 @@ static long pipe_read(struct file *f, struct io_buf buf, size_t len)
 	for (;;) {
 		size_t avail = p->head - p->tail;
 		if (avail) {
-			size_t got = ring_get(p, buf, len < avail ? len : avail);
-			p->tail += got;
+			size_t want = len < avail ? len : avail;
+			if (ring_get(p, buf, want) < want) {
+				ret = -EFAULT; /* nothing consumed (Linux: the buffer stays) */
+				break;
+			}
+			p->tail += want;
 			wq_wake_all(&p->wr_wait);
-			ret = got ? (long)got : -EFAULT;
+			ret = (long)want;
 			break;
 		}
 		if (!p->writers) {
@@ -110,15 +115,13 @@ static long pipe_write(struct file *f, struct io_buf buf, size_t len)
 			continue;
 		}
 		size_t n = len - done < room ? len - done : room;
-		size_t got = ring_put(p, buf, done, n);
-		p->head += got;
-		done += got;
-		if (got)
-			wq_wake_all(&p->rd_wait);
-		if (got < n) {
-			err = -EFAULT;
+		if (ring_put(p, buf, done, n) < n) {
+			err = -EFAULT; /* this round is not published */
 			break;
 		}
+		p->head += n;
+		done += n;
+		wq_wake_all(&p->rd_wait);
 	}
 	spin_unlock(&p->lock);
 	return done ? (long)done : err;

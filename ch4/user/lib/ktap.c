@@ -48,6 +48,33 @@ void ktap_skip(const char *reason)
 
 void ktap_child_exit(void) { _exit(verdict == KTAP_FAIL ? 1 : 0); }
 
+int ktap_fork_wait(void (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		fn(arg);
+		ktap_child_exit();
+	}
+	int status;
+	return waitpid(pid, &status, 0) == pid ? status : -1;
+}
+
+int ktap_spawn_wait(char *const argv[])
+{
+	static char *const no_env[] = {NULL};
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		execve(argv[0], argv, no_env);
+		_exit(127);
+	}
+	int status;
+	return waitpid(pid, &status, 0) == pid ? status : -1;
+}
+
 /* The tests in source order (the linker keeps the section's order only per
  * object, and the compiler may reorder definitions): an insertion sort. */
 static int sorted(const struct ktap_test **out, int max)

@@ -60,6 +60,18 @@ void ktap_skip(const char *reason);
 bool ktap_failed(void);
 /** End a forked child: status 0 if its checks held, 1 if one failed. */
 void ktap_child_exit(void) __attribute__((noreturn));
+/**
+ * Run @p fn(@p arg) in a forked child, which then ends with
+ * ktap_child_exit(), and wait for it.
+ * @return its wait status, or -1 if fork or wait failed (errno says why).
+ */
+int ktap_fork_wait(void (*fn)(void *), void *arg);
+/**
+ * fork, execve(@p argv[0], @p argv, an empty environment), wait. A child
+ * whose execve fails exits with 127 (as a shell's).
+ * @return the wait status, or -1 if fork or wait failed.
+ */
+int ktap_spawn_wait(char *const argv[]);
 /** Checks made by the running test. */
 extern unsigned long ktap_checks;
 
