@@ -217,6 +217,9 @@ int proc_exec(const char *path, const struct exec_args *args);
  */
 int proc_spawn(const char *name);
 
+/** proc_spawn() with the arguments and environment @p a (argv[0] included). */
+int proc_spawn_args(const char *name, const struct exec_args *a);
+
 #ifndef ENAMETOOLONG
 #define ENAMETOOLONG 36 /**< File name too long (Linux's value). */
 #endif

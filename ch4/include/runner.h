@@ -40,12 +40,14 @@ int runner_test_result(int verdict);
 /** The body of a user suite (ktest_suite_fn): @p name is the program's. */
 int run_user_suite(const char *name, void *arg, struct ktest_counts *out);
 
+struct exec_args;
+
 /**
- * Run program @p name as a suite's first process and the scheduler on
+ * Run program @p name (with @p args, or NULL for argv {name}, envp {}) as a suite's first process and the scheduler on
  * every hart until every process is gone (no KTAP, no frame check): for
  * benchmarks and kernel tests.
  * @return the program's wait status, or a negative errno if it did not start.
  */
-int runner_run_program(const char *name);
+int runner_run_program(const char *name, const struct exec_args *args);
 
 #endif

@@ -100,12 +100,16 @@ int proc_exec(const char *path, const struct exec_args *a)
 
 int proc_spawn(const char *name)
 {
-	struct exec_args a = {name, strlen(name) + 1, 1, 0};
+	return proc_spawn_args(name, &(struct exec_args){name, strlen(name) + 1, 1, 0});
+}
+
+int proc_spawn_args(const char *name, const struct exec_args *a)
+{
 	struct mm *mm;
 	struct elf_info info;
 	vaddr_t sp;
 	const char *stored;
-	int err = build_image(name, &a, &mm, &info, &sp, &stored);
+	int err = build_image(name, a, &mm, &info, &sp, &stored);
 	if (err)
 		return err;
 	int pid = pid_alloc();

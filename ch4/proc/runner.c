@@ -89,12 +89,12 @@ static void install_hooks(void)
 	kstack_region_register();
 }
 
-int runner_run_program(const char *name)
+int runner_run_program(const char *name, const struct exec_args *args)
 {
 	install_hooks();
 	clean_up_abandoned();
 	proc_init_status = -1;
-	int err = proc_spawn(name);
+	int err = args ? proc_spawn_args(name, args) : proc_spawn(name);
 	if (err)
 		return err;
 	on_each_hart(schedule_work, NULL);
