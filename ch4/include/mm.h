@@ -47,15 +47,15 @@ struct vma_tree {
 
 /** An address space. */
 struct mm {
-	struct addr_space as;	 /**< ch3: its page table and the harts that may cache it. */
-	struct vma_tree vmas;	 /**< Its areas, by start. */
-	size_t nr_vmas;		 /**< How many areas the tree holds. */
-	int refs;		 /**< Users: one per thread (atomic); the last mm_put() frees it. */
-	struct spinlock lock;	 /**< Guards the areas and the lower half of the table. */
-	vaddr_t brk_start;	 /**< Where the heap begins (page-aligned, after the program). */
-	vaddr_t brk;		 /**< The program break: the heap is [brk_start, brk). */
-	struct vma *heap;	 /**< The heap area, or NULL while brk == brk_start. */
-	uint64_t nr_pages;	 /**< Pages mapped now in the lower half (for messages and tests). */
+	struct addr_space as; /**< ch3: its page table and the harts that may cache it. */
+	struct vma_tree vmas; /**< Its areas, by start. */
+	size_t nr_vmas;	      /**< How many areas the tree holds. */
+	int refs;	      /**< Users: one per thread (atomic); the last mm_put() frees it. */
+	struct spinlock lock; /**< Guards the areas and the lower half of the table. */
+	vaddr_t brk_start;    /**< Where the heap begins (page-aligned, after the program). */
+	vaddr_t brk;	      /**< The program break: the heap is [brk_start, brk). */
+	struct vma *heap;     /**< The heap area, or NULL while brk == brk_start. */
+	uint64_t nr_pages;    /**< Pages mapped now in the lower half (for messages and tests). */
 };
 
 /**

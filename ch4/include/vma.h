@@ -30,10 +30,10 @@ struct vma;
 /** @name Permissions of an area: Linux's PROT_* values
  *  (include/uapi/asm-generic/mman-common.h).
  * @{ */
-#define VM_NONE	 0x0u /**< No access: a guard, or PROT_NONE. */
-#define VM_READ	 0x1u /**< Readable (PROT_READ). */
-#define VM_WRITE 0x2u /**< Writable (PROT_WRITE); riscv maps it readable too. */
-#define VM_EXEC	 0x4u /**< Executable (PROT_EXEC). */
+#define VM_NONE	     0x0u /**< No access: a guard, or PROT_NONE. */
+#define VM_READ	     0x1u /**< Readable (PROT_READ). */
+#define VM_WRITE     0x2u /**< Writable (PROT_WRITE); riscv maps it readable too. */
+#define VM_EXEC	     0x4u /**< Executable (PROT_EXEC). */
 #define VM_PROT_MASK (VM_READ | VM_WRITE | VM_EXEC)
 /** @} */
 
@@ -101,10 +101,10 @@ struct vma {
 	const struct vm_backend *backend; /**< Who maps its pages. */
 	void *private_data;		  /**< The backend's: the initial data, a file, ... */
 	uint64_t pgoff;			  /**< Offset of start into private_data, in bytes (page-aligned). */
-	uint64_t data_size;		  /**< data backend: bytes of private_data from pgoff on; 0 past that. */
-	const char *name;		  /**< For the maps listing: a program name, or NULL. */
-	struct mm *mm;			  /**< The address space it belongs to (NULL before it is added). */
-	struct vma_node node;		  /**< Its place in mm->vmas. */
+	uint64_t data_size;   /**< data backend: bytes of private_data from pgoff on; 0 past that. */
+	const char *name;     /**< For the maps listing: a program name, or NULL. */
+	struct mm *mm;	      /**< The address space it belongs to (NULL before it is added). */
+	struct vma_node node; /**< Its place in mm->vmas. */
 };
 
 /** The area a tree node is in. */
@@ -135,7 +135,8 @@ extern const struct vm_backend data_backend;
  * @p backend, not yet in any address space (mm_add_vma() puts it in).
  * @return the area (kmalloc'd; free with vma_free()), or NULL if out of memory.
  */
-struct vma *vma_alloc(vaddr_t start, vaddr_t end, unsigned prot, unsigned flags, const struct vm_backend *backend);
+struct vma *vma_alloc(vaddr_t start, vaddr_t end, unsigned prot, unsigned flags,
+		      const struct vm_backend *backend);
 
 /** Free an area that is in no address space (calls backend->close). NULL is ignored. */
 void vma_free(struct vma *vma);

@@ -1,0 +1,105 @@
+/**
+ * @file elf.h
+ * @brief ELF64 executables for riscv64: the header structures and the
+ *        loader that makes their PT_LOAD segments into areas of an mm.
+ *
+ * Only static executables (ET_EXEC, EM_RISCV, little-endian, 64-bit) are
+ * accepted; every header field and bound is checked and anything wrong is
+ * -ENOEXEC, never a fault or a panic: the image may be anything.
+ *
+ * Reference: the System V gABI (ELF-64 Object File Format, version 1.5);
+ * the RISC-V ELF psABI; Linux fs/binfmt_elf.c (load_elf_binary).
+ */
+#ifndef MMLAB_ELF_H
+#define MMLAB_ELF_H
+
+#include "types.h"
+
+struct mm;
+
+/** The ELF64 file header (gABI "ELF Header"). */
+struct elf64_ehdr {
+	uint8_t e_ident[16];  /**< Magic, class, data, version, OS ABI. */
+	uint16_t e_type;      /**< ET_EXEC. */
+	uint16_t e_machine;   /**< EM_RISCV. */
+	uint32_t e_version;   /**< EV_CURRENT. */
+	uint64_t e_entry;     /**< Virtual address of the first instruction. */
+	uint64_t e_phoff;     /**< File offset of the program headers. */
+	uint64_t e_shoff;     /**< File offset of the section headers (unused). */
+	uint32_t e_flags;     /**< Processor flags (unused). */
+	uint16_t e_ehsize;    /**< Bytes of this header. */
+	uint16_t e_phentsize; /**< Bytes of one program header. */
+	uint16_t e_phnum;     /**< Program headers. */
+	uint16_t e_shentsize; /**< Bytes of one section header. */
+	uint16_t e_shnum;     /**< Section headers. */
+	uint16_t e_shstrndx;  /**< Section-name table index. */
+};
+
+/** An ELF64 program header (gABI "Program Header"). */
+struct elf64_phdr {
+	uint32_t p_type;   /**< PT_LOAD, ... */
+	uint32_t p_flags;  /**< PF_R | PF_W | PF_X. */
+	uint64_t p_offset; /**< File offset of the segment. */
+	uint64_t p_vaddr;  /**< Its virtual address. */
+	uint64_t p_paddr;  /**< Unused. */
+	uint64_t p_filesz; /**< Bytes in the file. */
+	uint64_t p_memsz;  /**< Bytes in memory (the rest is zero: .bss). */
+	uint64_t p_align;  /**< Alignment (unused beyond the page congruence). */
+};
+
+/** @name ELF constants @{ */
+#define ELFCLASS64  2
+#define ELFDATA2LSB 1
+#define EV_CURRENT  1
+#define ET_EXEC	    2
+#define EM_RISCV    243
+#define PT_LOAD	    1
+#define PT_INTERP   3
+#define PF_X	    0x1
+#define PF_W	    0x2
+#define PF_R	    0x4
+/** @} */
+
+/** Program headers an image may have at most. */
+#define ELF_MAX_PHDRS 32
+
+/** @name Auxiliary vector types (Linux include/uapi/linux/auxvec.h) @{ */
+#define AT_NULL	  0
+#define AT_PHDR	  3
+#define AT_PHENT  4
+#define AT_PHNUM  5
+#define AT_PAGESZ 6
+#define AT_ENTRY  9
+#define AT_RANDOM 25
+/** @} */
+
+/** What the loader learnt about an image. */
+struct elf_info {
+	vaddr_t entry;	   /**< e_entry. */
+	vaddr_t phdr;	   /**< Where the program headers are in memory (AT_PHDR), or 0. */
+	uint16_t phnum;	   /**< e_phnum. */
+	vaddr_t brk_start; /**< The page after the highest segment. */
+};
+
+/**
+ * Check the image [@p img, @p img + @p size) (any alignment): the header,
+ * every program header, every PT_LOAD segment's bounds in the file and in
+ * user space (page-congruent, at or above USER_MIN, below the stack's guard
+ * gap, no overflow, not overlapping another segment's pages), W^X (no
+ * segment both writable and executable), no PT_INTERP, and an entry point
+ * inside an executable segment.
+ * @return 0 and @p out filled, or -ENOEXEC.
+ */
+int elf_check(const void *img, size_t size, struct elf_info *out);
+
+/**
+ * Check the image (elf_check()) and add an area per PT_LOAD segment to
+ * @p mm (data_backend over the image, which must outlive the mm: the
+ * initramfs does; permissions from p_flags; named @p name); set the mm's
+ * brk_start and brk.
+ * @return 0; -ENOEXEC; -ENOMEM. On error the areas added so far stay: the
+ *         caller drops the whole mm.
+ */
+int elf_load(struct mm *mm, const void *img, size_t size, const char *name, struct elf_info *out);
+
+#endif

@@ -1,0 +1,53 @@
+/**
+ * @file runner.h
+ * @brief The user-suite runner (ch4/proc/runner.c): every initramfs program
+ *        named "chN.user.TOPIC" is one external KTAP suite.
+ *
+ * run_user_suite() (the suite's body, ktest.h's ktest_suite_fn): releases
+ * the heap's cached frames (kmalloc_shrink()) and counts the free frames,
+ * starts the program (proc_spawn(): argv {name}, envp {}, fds 0-2 on the
+ * console), runs the scheduler on every hart until the program and every
+ * process it made are gone (orphans are reaped by the kernel), shrinks and
+ * counts again, and prints the suite's last test:
+ *
+ *     ok <n> frames_returned
+ *
+ * or, if the counts differ,
+ *
+ *     # frames_returned: <before - after> frames leaked
+ *     not ok <n> frames_returned
+ *
+ * where n is one more than the tests the program reported
+ * (SYS_mmlab_test_result). If the program itself was killed by a signal it
+ * also prints "# <name>: killed by signal <s>" and the suite fails (its
+ * body returns -EINTR). If the previous suite was abandoned by the
+ * watchdog, its leftover processes are killed and reaped first, with
+ * "# cleaning up after an abandoned suite: <p> process(es), <t> lost
+ * thread(s)".
+ */
+#ifndef MMLAB_RUNNER_H
+#define MMLAB_RUNNER_H
+
+#include "ktest.h"
+
+/**
+ * A user test ended with @p verdict (0 pass, 1 fail, 2 skip): count it in
+ * the running suite's ktest_counts.
+ * @return 0; -EINVAL for another verdict or when no suite runs.
+ */
+int runner_test_result(int verdict);
+
+/** The body of a user suite (ktest_suite_fn): @p name is the program's. */
+int run_user_suite(const char *name, void *arg, struct ktest_counts *out);
+
+struct exec_args;
+
+/**
+ * Run program @p name (with @p args, or NULL for argv {name}, envp {}) as a suite's first process and the scheduler on
+ * every hart until every process is gone (no KTAP, no frame check): for
+ * benchmarks and kernel tests.
+ * @return the program's wait status, or a negative errno if it did not start.
+ */
+int runner_run_program(const char *name, const struct exec_args *args);
+
+#endif

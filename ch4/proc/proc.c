@@ -1,0 +1,230 @@
+/*
+ * Processes: allocation, the tree (parent, children; orphans go to the
+ * kernel, which reaps them), references, exit and kill. A process lives
+ * until its last thread is freed and it has been reaped (by its parent's
+ * wait4(), or by the kernel if it has none): one reference per thread, one
+ * for the parent's link.
+ *
+ * Reference: Linux kernel/exit.c (do_exit, do_group_exit, exit_notify,
+ * forget_original_parent), kernel/signal.c (SIGKILL to a thread group);
+ * xv6-riscv kernel/proc.c (exit, reparent).
+ */
+#include "errno.h"
+#include "file.h"
+#include "kmalloc.h"
+#include "panic.h"
+#include "sched.h"
+#include "string.h"
+#include "uaccess.h"
+
+struct spinlock proc_lock = SPINLOCK_INIT("proc");
+static struct list_head all_procs = LIST_HEAD_INIT(all_procs);
+static int nr_procs;
+static int last_pid;
+
+/* The wait status of the last suite-init process that ended (runner.c). */
+int proc_init_status = -1;
+
+int proc_count(void) { return __atomic_load_n(&nr_procs, __ATOMIC_ACQUIRE); }
+
+int pid_alloc(void) { return __atomic_add_fetch(&last_pid, 1, __ATOMIC_RELAXED); }
+
+struct proc *proc_alloc(const char *name, int pid)
+{
+	struct proc *p = kzalloc(sizeof(*p));
+	if (!p)
+		return NULL;
+	p->pid = pid;
+	strlcpy(p->name, name, sizeof(p->name));
+	list_init(&p->children);
+	list_init(&p->sibling);
+	list_init(&p->all);
+	list_init(&p->threads);
+	wq_init(&p->child_wq);
+	p->refs = 1;
+	__atomic_add_fetch(&nr_procs, 1, __ATOMIC_ACQ_REL);
+	return p;
+}
+
+int proc_link(struct proc *p, struct proc *parent)
+{
+	spin_lock(&proc_lock);
+	if (parent && parent->killed) {
+		spin_unlock(&proc_lock);
+		return -EINTR; /* a fatal signal is pending: no new child (Linux's fork) */
+	}
+	p->parent = parent;
+	if (parent)
+		list_add_tail(&p->sibling, &parent->children);
+	list_add_tail(&p->all, &all_procs);
+	spin_unlock(&proc_lock);
+	return 0;
+}
+
+int proc_attach_thread(struct proc *p, struct thread *t)
+{
+	spin_lock(&proc_lock);
+	if (p->killed || p->zombie) {
+		spin_unlock(&proc_lock);
+		return -EINTR;
+	}
+	list_add_tail(&t->siblings, &p->threads);
+	p->nr_threads++;
+	spin_unlock(&proc_lock);
+	return 0;
+}
+
+void proc_get(struct proc *p) { __atomic_add_fetch(&p->refs, 1, __ATOMIC_ACQ_REL); }
+
+/* @p's last thread is freed: if it is a zombie with a parent, the parent
+ * may reap it now (wait4 waits for this, so that a reaped child has given
+ * back every frame, its kernel stacks and address space included). */
+static void tell_parent_reapable(struct proc *p)
+{
+	bool held = spin_holding(&proc_lock);
+	if (!held)
+		spin_lock(&proc_lock);
+	if (p->zombie && p->parent)
+		wq_wake_all(&p->parent->child_wq);
+	if (!held)
+		spin_unlock(&proc_lock);
+}
+
+void proc_put(struct proc *p)
+{
+	int refs = __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL);
+	if (refs == 1)
+		tell_parent_reapable(p);
+	if (refs != 0)
+		return;
+	if (p->files)
+		panic("proc_put: process %d freed with its files", p->pid);
+	kfree(p);
+	if (__atomic_sub_fetch(&nr_procs, 1, __ATOMIC_ACQ_REL) == 0)
+		sched_kick_idle(); /* the runner's loops on idle harts may end now */
+}
+
+struct proc *proc_find(int pid)
+{
+	struct proc *p, *found = NULL;
+	spin_lock(&proc_lock);
+	list_for_each_entry(p, &all_procs, all)
+	{
+		if (p->pid == pid) {
+			proc_get(p);
+			found = p;
+			break;
+		}
+	}
+	spin_unlock(&proc_lock);
+	return found;
+}
+
+/* Take zombie @c off the tree and drop the parent's reference (proc_lock held). */
+void proc_reap_locked(struct proc *c)
+{
+	list_del(&c->sibling);
+	list_init(&c->sibling);
+	list_del(&c->all);
+	list_init(&c->all);
+	proc_put(c);
+}
+
+/* @p's children now belong to the kernel; the zombies among them are reaped (proc_lock held). */
+static void give_children_to_kernel(struct proc *p)
+{
+	struct proc *c, *tmp;
+	list_for_each_entry_safe(c, tmp, &p->children, sibling)
+	{
+		c->parent = NULL;
+		if (c->zombie) {
+			proc_reap_locked(c);
+		} else {
+			list_del(&c->sibling);
+			list_init(&c->sibling);
+		}
+	}
+}
+
+void proc_kill_locked(struct proc *p, int sig)
+{
+	if (!p->group_exit) {
+		p->group_exit = true;
+		p->exit_status = wstatus_signaled(sig);
+	}
+	__atomic_store_n(&p->killed, true, __ATOMIC_RELEASE);
+	bool on = sched_lock_irq();
+	struct thread *t;
+	list_for_each_entry(t, &p->threads, siblings) sched_wake_thread(t);
+	sched_unlock_irq(on);
+}
+
+void thread_exit_account(struct thread *t, int status)
+{
+	struct proc *p = t->proc;
+	struct files *files = NULL;
+	spin_lock(&proc_lock);
+	list_del(&t->siblings);
+	list_init(&t->siblings);
+	if (--p->nr_threads == 0) {
+		if (!p->group_exit) {
+			p->group_exit = true;
+			p->exit_status = status;
+		}
+		files = p->files;
+		p->files = NULL;
+		p->mm = NULL;
+		p->zombie = true;
+		give_children_to_kernel(p);
+		if (p->suite_init)
+			proc_init_status = p->exit_status;
+		if (p->parent)
+			wq_wake_all(&p->parent->child_wq);
+		else
+			proc_reap_locked(
+				p); /* the kernel's child: nobody waits (t still holds a reference) */
+	}
+	spin_unlock(&proc_lock);
+	if (files)
+		files_put(files);
+}
+
+void thread_exit(int status)
+{
+	struct thread *t = current_thread();
+	if (t->clear_child_tid) {
+		uint32_t zero = 0; /* Linux: put_user(0, clear_child_tid), errors ignored */
+		copy_to_user(t->clear_child_tid, &zero, sizeof(zero));
+	}
+	thread_exit_account(t, status);
+	intr_off();
+	spin_lock(&sched_lock);
+	t->state = THREAD_DEAD;
+	sched();
+	panic("thread_exit: a dead thread ran again");
+}
+
+void proc_exit_group(int status)
+{
+	struct proc *p = current_proc();
+	spin_lock(&proc_lock);
+	if (!p->group_exit) {
+		p->group_exit = true;
+		p->exit_status = status;
+	}
+	proc_kill_locked(p, SIGKILL); /* the others go too; the status stays ours */
+	spin_unlock(&proc_lock);
+	thread_exit(status);
+}
+
+void proc_kill_all(void)
+{
+	struct proc *p;
+	spin_lock(&proc_lock);
+	list_for_each_entry(p, &all_procs, all)
+	{
+		if (!p->zombie)
+			proc_kill_locked(p, SIGKILL);
+	}
+	spin_unlock(&proc_lock);
+}

@@ -1,0 +1,150 @@
+/*
+ * The user-suite runner (runner.h): one external KTAP suite per user test
+ * program of the initramfs, with the free-frame check as its last test.
+ *
+ * The scheduler runs as on_each_hart() work, so every hart takes threads
+ * while a suite runs and returns when the suite's processes are gone. If
+ * the ktest watchdog abandons a suite, it stops that work on every hart
+ * (smp_stop_work()) and longjmps the boot hart out: each hart's running
+ * thread is then lost (its context is gone) and the others stay queued.
+ * The next suite cleans that up before it counts frames: each hart drops
+ * its address space and hands in its lost thread (sched_recover_hart()),
+ * the lost threads are accounted as exited, every leftover process is
+ * killed, and the scheduler runs until they are gone.
+ */
+#include "cpio.h"
+#include "errno.h"
+#include "frame.h"
+#include "initcall.h"
+#include "initramfs.h"
+#include "kmalloc.h"
+#include "printk.h"
+#include "runner.h"
+#include "sched.h"
+#include "string.h"
+
+static struct ktest_counts *volatile counts; /* the running suite's, or NULL */
+
+int runner_test_result(int verdict)
+{
+	struct ktest_counts *c = counts;
+	if (!c)
+		return -EINVAL;
+	int *field = verdict == 0 ? &c->pass : verdict == 1 ? &c->fail : verdict == 2 ? &c->skip : NULL;
+	if (!field)
+		return -EINVAL;
+	__atomic_add_fetch(field, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static bool no_process_left(void *arg)
+{
+	(void)arg;
+	return proc_count() == 0;
+}
+
+static void schedule_work(void *arg, int hart)
+{
+	(void)hart;
+	sched_loop(no_process_left, arg);
+}
+
+static void recover_work(void *arg, int hart)
+{
+	(void)arg, (void)hart;
+	bool on = intr_off();
+	sched_recover_hart();
+	if (on)
+		intr_on();
+}
+
+/* Kill and reap what an abandoned suite left behind. */
+static void clean_up_abandoned(void)
+{
+	on_each_hart(recover_work, NULL);
+	int lost = 0, procs = proc_count();
+	for (int h = 0; h < MAX_HARTS; h++) {
+		struct thread *t = sched_lost[h];
+		if (!t)
+			continue;
+		sched_lost[h] = NULL;
+		lost++;
+		spin_lock(&proc_lock);
+		proc_kill_locked(t->proc, SIGKILL);
+		spin_unlock(&proc_lock);
+		thread_exit_account(t, wstatus_signaled(SIGKILL));
+		thread_free(t);
+	}
+	if (!procs && !lost)
+		return;
+	printk("# cleaning up after an abandoned suite: %d process(es), %d lost thread(s)\n", procs, lost);
+	proc_kill_all();
+	on_each_hart(schedule_work, NULL);
+}
+
+/* Make the hooks ours again: common.user's tests set them to their own and back to none. */
+static void install_hooks(void)
+{
+	trap_set_user_exit(sched_user_exit);
+	kstack_region_register();
+}
+
+int runner_run_program(const char *name, const struct exec_args *args)
+{
+	install_hooks();
+	clean_up_abandoned();
+	proc_init_status = -1;
+	int err = args ? proc_spawn_args(name, args) : proc_spawn(name);
+	if (err)
+		return err;
+	on_each_hart(schedule_work, NULL);
+	return proc_init_status;
+}
+
+int run_user_suite(const char *name, void *arg, struct ktest_counts *out)
+{
+	(void)arg;
+	install_hooks();
+	clean_up_abandoned();
+	kmalloc_shrink();
+	uint64_t before = frames_nr_free();
+	counts = out;
+	proc_init_status = -1;
+	int err = proc_spawn(name);
+	if (!err)
+		on_each_hart(schedule_work, NULL);
+	counts = NULL;
+	if (err)
+		return err;
+	kmalloc_shrink();
+	long leaked = (long)before - (long)frames_nr_free();
+	int n = out->pass + out->fail + out->skip + 1;
+	if (leaked) {
+		printk("# frames_returned: %ld frames leaked\n", leaked);
+		printk("not ok %d frames_returned\n", n);
+		out->fail++;
+	} else {
+		printk("ok %d frames_returned\n", n);
+		out->pass++;
+	}
+	int sig = proc_init_status & 0x7f;
+	if (sig) {
+		printk("# %s: killed by signal %d\n", name, sig);
+		return -EINTR;
+	}
+	return 0;
+}
+
+static int add_suite(const struct cpio_file *f, void *arg)
+{
+	(void)arg;
+	if (glob_match("ch*.user.*", f->name)) {
+		int err = ktest_add_suite(f->name, run_user_suite, NULL);
+		if (err)
+			printk("runner: cannot add suite %s: error %d\n", f->name, err);
+	}
+	return 0;
+}
+
+static int runner_init(void) { return cpio_for_each(_initramfs_start, _initramfs_end, add_suite, NULL); }
+initcall(INIT_LATE, runner_init);

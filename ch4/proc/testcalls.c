@@ -1,0 +1,182 @@
+/*
+ * mmlab's test calls (syscall.h, 1000 up): what a user test needs to see
+ * inside the kernel.
+ *
+ * - 1000 free frames: frames_nr_free() after kmalloc_shrink(), as the
+ *   runner counts them.
+ * - 1001 maps(buf, len): the caller's areas in /proc/self/maps format,
+ *   Linux's columns exactly (show_map_vma: 8-digit addresses at least,
+ *   perms with p or s, the offset into the file, "00:00 0", then the name
+ *   padded to column 73): "00010000-00011000 r-xp 00000000 00:00 0", 32
+ *   spaces, "ch4.user.maps"; "[heap]" and "[stack]" name those areas; the
+ *   guard gap is not listed (as Linux's stack guard gap is no area). No NUL
+ *   is written. Returns the bytes, -ERANGE if @p len is too small, -EFAULT.
+ * - 1002 ptdump(pid): the user half of the page table of process @p pid
+ *   (0: the caller) on the console in ch3's ptdump format, between
+ *   "ptdump: <name>[<pid>] user half" and "ptdump: end <n> runs". -ESRCH.
+ * - 1003 test_result(verdict), 1004 test_begin(): the user KTAP protocol
+ *   (runner.c).
+ * - 1005 harts online, 1006 the hart the caller runs on.
+ *
+ * Reference: Linux fs/proc/task_mmu.c (show_map_vma).
+ */
+#include "errno.h"
+#include "frame.h"
+#include "initcall.h"
+#include "kmalloc.h"
+#include "mm.h"
+#include "printk.h"
+#include "ptdump.h"
+#include "runner.h"
+#include "sched.h"
+#include "string.h"
+#include "syscall.h"
+#include "uaccess.h"
+
+#define UNUSED6(a, b, c, d, e, f) (void)(a), (void)(b), (void)(c), (void)(d), (void)(e), (void)(f)
+#define MAPS_NAME_COLUMN	  73 /* 25 + sizeof(void *) * 6: where Linux starts the name */
+#define MAPS_BUF_MAX		  (256 * 1024)
+
+static long sys_free_frames(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	UNUSED6(a0, a1, a2, a3, a4, a5);
+	kmalloc_shrink(); /* the heap's cached slabs are not a leak: count as the runner does */
+	return (long)frames_nr_free();
+}
+
+struct maps_buf {
+	char *buf;
+	size_t cap, len; /* len counts every byte, even past cap */
+};
+
+/* One line of the listing for @vma, into @line; returns its length. */
+static int maps_format_vma(const struct vma *vma, char *line, size_t size)
+{
+	const char *name = vma->flags & VM_STACK ? "[stack]" : vma->flags & VM_HEAP ? "[heap]" : vma->name;
+	int n = snprintf(line, size, "%08lx-%08lx %c%c%c%c %08lx 00:00 0", vma->start, vma->end,
+			 vma->prot & VM_READ ? 'r' : '-', vma->prot & VM_WRITE ? 'w' : '-',
+			 vma->prot & VM_EXEC ? 'x' : '-', vma->flags & VM_SHARED ? 's' : 'p',
+			 vma->backend && vma->private_data ? (unsigned long)vma->pgoff : 0UL);
+	if (name && *name) {
+		while (n < MAPS_NAME_COLUMN - 1 && (size_t)n + 1 < size)
+			line[n++] = ' ';
+		n += snprintf(line + n, size - n, " %s", name);
+	}
+	if ((size_t)n + 1 < size) {
+		line[n++] = '\n';
+		line[n] = '\0';
+	}
+	return n;
+}
+
+static int maps_line(struct vma *vma, void *arg)
+{
+	struct maps_buf *m = arg;
+	if (vma->flags & VM_GUARD)
+		return 0;
+	char line[160];
+	int n = maps_format_vma(vma, line, sizeof(line));
+	if (m->len + n <= m->cap)
+		memcpy(m->buf + m->len, line, n);
+	m->len += n;
+	return 0;
+}
+
+static long sys_maps(uint64_t ubuf, uint64_t len, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	UNUSED6(0, 0, a2, a3, a4, a5);
+	struct maps_buf m = {NULL, MIN(len, (uint64_t)MAPS_BUF_MAX), 0};
+	m.buf = kmalloc(m.cap ? m.cap : 1);
+	if (!m.buf)
+		return -ENOMEM;
+	mm_for_each_vma(current_mm(), maps_line, &m);
+	long ret = m.len > len ? -ERANGE : m.len > m.cap ? -ENOMEM : (long)m.len;
+	if (ret > 0 && copy_to_user(ubuf, m.buf, m.len))
+		ret = -EFAULT;
+	kfree(m.buf);
+	return ret;
+}
+
+static int print_user_run(const struct pt_run *run, void *arg)
+{
+	if (run->va >= USER_TOP)
+		return 1; /* the kernel half: not this process's */
+	char line[PTDUMP_LINE_MAX];
+	ptdump_format_run(run, line, sizeof(line));
+	printk("%s\n", line);
+	(*(int *)arg)++;
+	return 0;
+}
+
+static long sys_ptdump(uint64_t upid, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	UNUSED6(0, a1, a2, a3, a4, a5);
+	int pid = (int)upid ? (int)upid : current_proc()->pid;
+	struct proc *p = proc_find(pid);
+	if (!p)
+		return -ESRCH;
+	spin_lock(&proc_lock);
+	struct mm *mm = p->zombie ? NULL : p->mm;
+	if (mm)
+		mm_get(mm);
+	spin_unlock(&proc_lock);
+	if (mm) {
+		int runs = 0;
+		printk("ptdump: %s[%d] user half\n", p->name, p->pid);
+		spin_lock(&mm->lock);
+		ptdump_runs(&mm->as.pt, print_user_run, &runs);
+		spin_unlock(&mm->lock);
+		printk("ptdump: end %d runs\n", runs);
+		mm_put(mm);
+	}
+	proc_put(p);
+	return mm ? 0 : -ESRCH;
+}
+
+static long sys_test_result(uint64_t verdict, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	UNUSED6(0, a1, a2, a3, a4, a5);
+	return runner_test_result((int)verdict);
+}
+
+static long sys_test_begin(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	UNUSED6(a0, a1, a2, a3, a4, a5);
+	sched_pet_watchdog();
+	return 0;
+}
+
+static long sys_nr_harts(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	UNUSED6(a0, a1, a2, a3, a4, a5);
+	return harts_online();
+}
+
+static long sys_hart(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	UNUSED6(a0, a1, a2, a3, a4, a5);
+	return cpuid();
+}
+
+static int testcalls_init(void)
+{
+	static const struct {
+		unsigned nr;
+		syscall_fn fn;
+	} calls[] = {
+		{SYS_mmlab_free_frames, sys_free_frames},
+		{SYS_mmlab_maps, sys_maps},
+		{SYS_mmlab_ptdump, sys_ptdump},
+		{SYS_mmlab_test_result, sys_test_result},
+		{SYS_mmlab_test_begin, sys_test_begin},
+		{SYS_mmlab_nr_harts, sys_nr_harts},
+		{SYS_mmlab_hart, sys_hart},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(calls); i++) {
+		int err = syscall_register(calls[i].nr, calls[i].fn);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+initcall(INIT_PROC, testcalls_init);

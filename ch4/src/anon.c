@@ -1,0 +1,171 @@
+/*
+ * The anonymous backend: every page of the area gets its own zeroed frame
+ * when the area is mapped (eager population, as xv6's uvmalloc), and gives
+ * it back when unmapped (Linux's anonymous VMAs; ArceOS Backend::Alloc with
+ * populate = true).
+ */
+#include "errno.h"
+#include "frame.h"
+#include "memlayout.h"
+#include "mm_internal.h"
+#include "pagetable.h"
+#include "panic.h"
+#include "string.h"
+#include "tlb.h"
+
+/* The page table an area's pages go into. */
+static struct pagetable *vma_pt(struct vma *vma) { return &vma->mm->as.pt; }
+
+/* The 4 KiB leaf that maps @va, or NULL. */
+static pte_t *leaf_of(struct vma *vma, vaddr_t va)
+{
+	int level = 0;
+	pte_t *pte = pt_walk(vma_pt(vma), va, &level, false);
+	return pte && pte_is_leaf(*pte) ? pte : NULL;
+}
+
+/* LAB BEGIN ch4 anonymous memory: map a zeroed frame per page; unmap and give the frames back */
+
+int anon_map_page(struct vma *vma, vaddr_t va, const void *src, size_t len)
+{
+	paddr_t pa = frame_alloc(FRAME_ZERO);
+	if (!pa)
+		return -ENOMEM;
+	if (len)
+		memcpy(pa_to_kva(pa), src, len);
+	int err = pt_map(vma_pt(vma), va, pa, PAGE_SIZE, vm_prot_to_pte(vma->prot));
+	if (err) {
+		frame_free(pa);
+		return err;
+	}
+	vma->mm->nr_pages++;
+	return 0;
+}
+
+static int anon_map(struct vma *vma, vaddr_t start, vaddr_t end)
+{
+	if (!vm_prot_to_pte(vma->prot))
+		return 0; /* no access (a guard, PROT_NONE): nothing to map */
+	for (vaddr_t va = start; va < end; va += PAGE_SIZE) {
+		int err = anon_map_page(vma, va, NULL, 0);
+		if (err) {
+			/* Another thread of the mm may have touched what is mapped. */
+			struct tlb_flusher fl;
+			tlb_flusher_init(&fl, &vma->mm->as);
+			if (va > start)
+				anon_unmap(vma, start, va, &fl);
+			tlb_flusher_finish(&fl);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Pages taken down per round: their frames go back after one flush. */
+#define UNMAP_BATCH 32
+
+struct unmap_batch {
+	vaddr_t va[UNMAP_BATCH];
+	paddr_t pa[UNMAP_BATCH];
+	int n;
+};
+
+/* pt_visit() callback: note a leaf; stop when the batch is full. */
+static int collect_leaf(pte_t *pte, int level, vaddr_t va, void *arg)
+{
+	struct unmap_batch *b = arg;
+	(void)level; /* user pages are 4 KiB: areas are mapped page by page */
+	if (!pte_valid(*pte))
+		return 0;
+	b->va[b->n] = va;
+	b->pa[b->n] = pte_pa(*pte);
+	return ++b->n == UNMAP_BATCH;
+}
+
+int anon_unmap(struct vma *vma, vaddr_t start, vaddr_t end, struct tlb_flusher *fl)
+{
+	struct unmap_batch b;
+	for (vaddr_t cur = start; cur < end;) {
+		b.n = 0;
+		int more = pt_visit(vma_pt(vma), cur, end, collect_leaf, &b);
+		for (int i = 0; i < b.n; i++)
+			pt_unmap(vma_pt(vma), b.va[i], PAGE_SIZE, fl);
+		/* No hart may reach a frame through a stale TLB entry once it is
+		 * free for someone else: flush first (Linux's mmu_gather). */
+		if (fl)
+			tlb_flusher_finish(fl);
+		for (int i = 0; i < b.n; i++)
+			frame_put(b.pa[i]);
+		vma->mm->nr_pages -= b.n;
+		if (!more)
+			break;
+		cur = b.va[b.n - 1] + PAGE_SIZE;
+	}
+	return 0;
+}
+/* LAB STUB
+int anon_map_page(struct vma *vma, vaddr_t va, const void *src, size_t len)
+{
+	TODO("ch4", "anon_map_page: map a new zeroed page");
+	(void)vma, (void)va, (void)src, (void)len;
+	return -ENOSYS;
+}
+
+static int anon_map(struct vma *vma, vaddr_t start, vaddr_t end)
+{
+	TODO("ch4", "anon backend map: map a zeroed frame per page");
+	(void)vma, (void)start, (void)end;
+	return -ENOSYS;
+}
+
+int anon_unmap(struct vma *vma, vaddr_t start, vaddr_t end, struct tlb_flusher *fl)
+{
+	TODO("ch4", "anon backend unmap: unmap the pages and free their frames");
+	(void)vma, (void)start, (void)end, (void)fl;
+	return -ENOSYS;
+}
+LAB END */
+
+struct protect_arg {
+	unsigned perm;
+	struct tlb_flusher *fl;
+};
+
+/* pt_visit() callback: give a leaf the new permissions and note it for the flush. */
+static int protect_leaf(pte_t *pte, int level, vaddr_t va, void *arg)
+{
+	struct protect_arg *p = arg;
+	if (pte_valid(*pte)) {
+		*pte = pte_make_leaf(pte_pa(*pte), p->perm);
+		tlb_flusher_add(p->fl, va, level_size(level));
+	}
+	return 0;
+}
+
+int anon_protect(struct vma *vma, vaddr_t start, vaddr_t end, unsigned prot, struct tlb_flusher *fl)
+{
+	struct protect_arg p = {vm_prot_to_pte(prot), fl};
+	/* An Sv39 leaf needs R or X: a present page without any access cannot
+	 * be expressed (ch5's mprotect unmaps to PROT_NONE instead). */
+	if (!p.perm)
+		return -EINVAL;
+	pt_visit(vma_pt(vma), start, end, protect_leaf, &p);
+	return 0;
+}
+
+static int anon_fault(struct vma *vma, vaddr_t va, enum vm_access access)
+{
+	(void)access; /* mm_fault() checked it against the area */
+	if (leaf_of(vma, va))
+		return 0; /* another thread mapped it first */
+	int err = anon_map_page(vma, va, NULL, 0);
+	return err == -EEXIST ? 0 : err;
+}
+
+const struct vm_backend anon_backend = {
+	.name = "anon",
+	.map = anon_map,
+	.unmap = anon_unmap,
+	.protect = anon_protect,
+	.fault = anon_fault,
+};

@@ -1,0 +1,74 @@
+/* ch4.fault: mm_fault's decision (area, guard, permission, kernel address) and its result names. */
+#include "mm_test.h"
+#include "tlb.h"
+
+#define RW (VM_READ | VM_WRITE)
+
+/* Take page @va out of @mm behind its area's back, as a lazy backend would leave it. */
+static void drop_page(struct mm *mm, vaddr_t va)
+{
+	paddr_t pa = user_pa(mm, va);
+	pt_unmap(&mm->as.pt, va, PAGE_SIZE, NULL);
+	frame_put(pa);
+	mm->nr_pages--;
+}
+
+KTEST(ch4_fault, results_by_area_and_access)
+{
+	MM_BEGIN(mm, before);
+	KASSERT_EQ(add_anon(mm, UP(0), UP(1), VM_READ), 0);
+	KASSERT_EQ(add_anon(mm, UP(1), UP(2), VM_WRITE), 0);
+	KASSERT_EQ(add_anon(mm, UP(2), UP(3), VM_EXEC), 0);
+	KASSERT_EQ(add_area(mm, UP(4), UP(6), VM_NONE, VM_GUARD, &anon_backend, 0), 0);
+	KASSERT_EQ(add_anon(mm, UP(6), UP(7), VM_NONE), 0);
+	KEXPECT_EQ(mm_fault(mm, UP(0), ACCESS_WRITE), FAULT_PERMISSION);
+	KEXPECT_EQ(mm_fault(mm, UP(0), ACCESS_EXEC), FAULT_PERMISSION);
+	KEXPECT_EQ(mm_fault(mm, UP(0) + 8, ACCESS_READ), FAULT_RESOLVED); /* present: retry */
+	KEXPECT_EQ(mm_fault(mm, UP(1), ACCESS_READ), FAULT_RESOLVED);	  /* W implies R */
+	KEXPECT_EQ(mm_fault(mm, UP(1), ACCESS_EXEC), FAULT_PERMISSION);
+	KEXPECT_EQ(mm_fault(mm, UP(2), ACCESS_READ), FAULT_PERMISSION); /* execute-only */
+	KEXPECT_EQ(mm_fault(mm, UP(2), ACCESS_WRITE), FAULT_PERMISSION);
+	KEXPECT_EQ(mm_fault(mm, UP(2), ACCESS_EXEC), FAULT_RESOLVED);
+	KEXPECT_EQ(mm_fault(mm, UP(3), ACCESS_READ), FAULT_NO_AREA);
+	KEXPECT_EQ(mm_fault(mm, UP(5) + 100, ACCESS_WRITE), FAULT_GUARD);
+	KEXPECT_EQ(mm_fault(mm, UP(6), ACCESS_READ), FAULT_PERMISSION);
+	KEXPECT_EQ(mm_fault(mm, 0, ACCESS_READ), FAULT_NO_AREA);
+	KEXPECT_EQ(mm_fault(mm, USER_TOP, ACCESS_READ), FAULT_KERNEL);
+	KEXPECT_EQ(mm_fault(mm, KERNEL_BASE, ACCESS_EXEC), FAULT_KERNEL);
+	KEXPECT_EQ(mm_fault(mm, -1UL, ACCESS_WRITE), FAULT_KERNEL);
+	KEXPECT_EQ(mm->nr_pages, 3);
+	MM_END(mm, before);
+}
+
+KTEST(ch4_fault, missing_page_is_mapped_by_the_backend)
+{
+	static const char bytes[] = "initial data";
+	MM_BEGIN(mm, before);
+	KASSERT_EQ(add_anon(mm, UP(0), UP(2), RW), 0);
+	struct vma *vma = vma_alloc(UP(4), UP(5), VM_READ, 0, &data_backend);
+	KASSERT_NOT_NULL(vma);
+	vma->private_data = (void *)bytes;
+	vma->data_size = sizeof(bytes);
+	KASSERT_EQ(mm_add_vma(mm, vma, 0), 0);
+	KASSERT_TRUE(poke(mm, UP(1), 0x33));
+	drop_page(mm, UP(1));
+	drop_page(mm, UP(4));
+	KEXPECT_EQ(peek(mm, UP(1)), -1);
+	KEXPECT_EQ(mm_fault(mm, UP(1) + 17, ACCESS_WRITE), FAULT_RESOLVED);
+	KEXPECT_EQ(peek(mm, UP(1)), 0); /* a new zeroed page */
+	KEXPECT_EQ(mm_fault(mm, UP(4) + 3, ACCESS_READ), FAULT_RESOLVED);
+	KEXPECT_EQ(peek(mm, UP(4) + 2), 'i');
+	KEXPECT_EQ(user_flags(mm, UP(4)) & PTE_W, 0);
+	KEXPECT_EQ(mm->nr_pages, 3);
+	MM_END(mm, before);
+}
+
+KTEST(ch4_fault, result_names)
+{
+	KEXPECT_EQ(strcmp(fault_result_name(FAULT_NO_AREA), "no area"), 0);
+	KEXPECT_EQ(strcmp(fault_result_name(FAULT_PERMISSION), "permission"), 0);
+	KEXPECT_EQ(strcmp(fault_result_name(FAULT_GUARD), "stack guard"), 0);
+	KEXPECT_EQ(strcmp(fault_result_name(FAULT_KERNEL), "kernel address"), 0);
+	KEXPECT_EQ(strcmp(fault_result_name(FAULT_OOM), "out of memory"), 0);
+	KEXPECT_EQ(strcmp(fault_result_name(FAULT_RESOLVED), "resolved"), 0);
+}
