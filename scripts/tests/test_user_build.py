@@ -1,7 +1,9 @@
 """The Makefile's hook for user programs (ch4 on): a chapter adds chN/user/NAME.c
-and gets a program NAME, built with the cross compiler against the chapters'
-chN/user/lib and packed into the kernel image's cpio archive, with no rule of
-its own. Tried on a copy of the tree with made-up ch4/ and ch5/ user folders."""
+and gets a program NAME, and chN/user/tests/TOPIC.c a program chN.user.TOPIC,
+built with the cross compiler against the chapters' chN/user/lib and packed
+into the kernel image's cpio archive, with no rule of its own. Tried on a
+copy of the tree (its real ch4/, with its user library and programs) to
+which a made-up ch5/ adds a library file, a program and a test program."""
 
 import shutil
 import subprocess
@@ -19,21 +21,24 @@ pytestmark = pytest.mark.skipif(
 )
 
 FILES = {
-    "ch4/user/lib/crt0.S": """
-	.section .text
-	.globl _start
-_start:
-	call	main
-	li	a7, 93		/* exit */
-	ecall
-1:	j	1b
-""",
-    "ch4/user/lib/ulib.h": "int twice(int x);\n",
-    "ch4/user/lib/ulib.c": '#include "ulib.h"\nint twice(int x) { return 2 * x; }\n',
-    "ch4/user/hello.c": '#include "ulib.h"\nint counter = 1;\nint main(void) { counter = twice(counter); return counter; }\n',
     "ch5/user/lib/more.c": "int thrice(int x) { return 3 * x; }\n",
-    "ch5/user/second.c": '#include "ulib.h"\nint thrice(int x);\nint main(void) { return twice(thrice(1)); }\n',
+    # ch4's library (ulib.h) and ch5's (thrice) are both linked in.
+    "ch5/user/second.c": '#include "ulib.h"\nint thrice(int x);\n'
+    'int main(void) { return (int)strlen("ab") + thrice(1); }\n',
+    "ch5/user/tests/topic.c": '#include "ktap.h"\nKTAP_SUITE("ch5.user.topic");\n'
+    "TEST(one) { EXPECT_EQ(1, 1); }\n",
 }
+CH5_NAMES = ["ch5.user.topic", "second"]
+
+
+def chapter_programs(ch):
+    """The programs the real tree's chN/user makes: NAME.c and tests/TOPIC.c."""
+    user = ROOT / ch / "user"
+    return [p.stem for p in user.glob("*.c")] + [f"{ch}.user.{p.stem}" for p in user.glob("tests/*.c")]
+
+
+def archive_order(names):
+    return sorted(names, key=lambda n: n.encode())  # LC_ALL=C sort, as the Makefile packs them
 
 
 def make(tree, *args, check=True):
@@ -62,8 +67,7 @@ def tree(tmp_path_factory):
     for name, text in FILES.items():
         (dst / name).parent.mkdir(parents=True, exist_ok=True)
         (dst / name).write_text(text)
-    for ch in ("ch4", "ch5"):  # a chapter directory with user programs and nothing else
-        (dst / ch / "src").mkdir(exist_ok=True)
+    (dst / "ch5" / "src").mkdir(exist_ok=True)  # a chapter directory with user programs and nothing else
     return dst
 
 
@@ -73,18 +77,33 @@ def ch5_kernel(tree):
     return tree / "build/ch5"
 
 
+def test_the_real_chapter_has_programs_and_tests():
+    names = chapter_programs("ch4")
+    assert "hello" in names
+    assert any(n.startswith("ch4.user.") for n in names)
+
+
 def test_every_chapters_programs_are_packed(ch5_kernel):
-    assert archive_names(ch5_kernel / "initramfs.cpio") == ["hello", "second"]
+    expected = archive_order(chapter_programs("ch4") + CH5_NAMES)
+    assert archive_names(ch5_kernel / "initramfs.cpio") == expected
+
+
+def test_a_test_program_is_named_after_its_chapter_and_topic(tree, ch5_kernel):
+    names = archive_names(ch5_kernel / "initramfs.cpio")
+    assert "ch5.user.topic" in names and "topic" not in names
+    for test in (ROOT / "ch4/user/tests").glob("*.c"):
+        assert f"ch4.user.{test.stem}" in names
+    assert (ch5_kernel / "user/bin/ch5.user.topic").is_file()
 
 
 def test_a_kernel_packs_only_its_chapters_programs(tree, ch5_kernel):
     make(tree, "initramfs", "CH=4")
-    assert archive_names(tree / "build/ch4/initramfs.cpio") == ["hello"]
+    assert archive_names(tree / "build/ch4/initramfs.cpio") == archive_order(chapter_programs("ch4"))
 
 
 def test_programs_are_static_riscv_executables_with_wx_pages(ch5_kernel, tmp_path):
     subprocess.run(["cpio", "-id", "--quiet"], input=(ch5_kernel / "initramfs.cpio").read_bytes(), cwd=tmp_path, check=True)
-    for name in ("hello", "second"):
+    for name in ("hello", "second", "ch5.user.topic"):
         with open(tmp_path / name, "rb") as f:
             elf = ELFFile(f)
             assert elf["e_machine"] == "EM_RISCV" and elf["e_type"] == "ET_EXEC"
@@ -96,7 +115,7 @@ def test_programs_are_static_riscv_executables_with_wx_pages(ch5_kernel, tmp_pat
                 assert seg["p_align"] == 4096
                 flags = seg["p_flags"]
                 assert not (flags & P_FLAGS.PF_W and flags & P_FLAGS.PF_X), f"{name}: a W+X segment"
-            if name == "hello":  # int counter = 1: a writable segment of its own
+            if name == "hello":  # the library's data (errno, environ): a writable segment of its own
                 assert any(s["p_flags"] & P_FLAGS.PF_W for s in loads), "the data segment is missing"
         # The unstripped program, for gdb, starts at _start.
         with open(ch5_kernel / "user/bin" / name, "rb") as f:
@@ -124,7 +143,8 @@ def test_a_deleted_program_leaves_the_archive(tree, ch5_kernel):
     assert "gone" in archive_names(ch5_kernel / "initramfs.cpio")
     extra.unlink()
     make(tree, "initramfs", "CH=5")
-    assert archive_names(ch5_kernel / "initramfs.cpio") == ["hello", "second"]
+    assert "gone" not in archive_names(ch5_kernel / "initramfs.cpio")
+    assert archive_names(ch5_kernel / "initramfs.cpio") == archive_order(chapter_programs("ch4") + CH5_NAMES)
 
 
 def test_two_programs_of_one_name_are_an_error(tree):
