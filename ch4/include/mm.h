@@ -103,7 +103,10 @@ struct vma *mm_find_vma_after(struct mm *mm, vaddr_t va);
  *         page-aligned, empty, below #USER_MIN or above #USER_TOP; -EEXIST if
  *         it overlaps an area and #MM_ADD_REPLACE is not given; -ENOMEM if
  *         #MM_MAX_VMAS areas exist or the backend ran out of frames. On an
- *         error the mm is as it was and the caller still owns @p vma.
+ *         error the caller still owns @p vma and the mm is as it was, but
+ *         for one case: with #MM_ADD_REPLACE, if the backend's map fails
+ *         after the old areas were removed, they stay removed (as Linux's
+ *         MAP_FIXED leaves the range unmapped).
  */
 int mm_add_vma(struct mm *mm, struct vma *vma, unsigned flags);
 
@@ -182,7 +185,9 @@ int mm_write(struct mm *mm, vaddr_t va, const void *src, size_t len);
 
 /**
  * Call @p fn for every area of @p mm in address order (for the maps listing),
- * stopping at the first non-zero return, which it returns.
+ * stopping at the first non-zero return, which it returns. @p fn runs with
+ * mm->lock held: it may not sleep, fault, or touch user memory (format into
+ * a kernel buffer, copy_to_user() after).
  */
 int mm_for_each_vma(struct mm *mm, int (*fn)(struct vma *vma, void *arg), void *arg);
 

@@ -24,6 +24,12 @@ static pte_t *leaf_of(struct vma *vma, vaddr_t va)
 	return pte && pte_is_leaf(*pte) ? pte : NULL;
 }
 
+/* The VM_* permissions a leaf grants. */
+static unsigned pte_vm_prot(pte_t pte)
+{
+	return ((pte & PTE_R) ? VM_READ : 0) | ((pte & PTE_W) ? VM_WRITE : 0) | ((pte & PTE_X) ? VM_EXEC : 0);
+}
+
 /* LAB BEGIN ch4 anonymous memory: map a zeroed frame per page; unmap and give the frames back */
 
 int anon_map_page(struct vma *vma, vaddr_t va, const void *src, size_t len)
@@ -153,12 +159,22 @@ int anon_protect(struct vma *vma, vaddr_t start, vaddr_t end, unsigned prot, str
 	return 0;
 }
 
+int anon_fault_present(struct vma *vma, vaddr_t va, enum vm_access access)
+{
+	pte_t *pte = leaf_of(vma, va);
+	if (!pte)
+		return -ENOENT;
+	/* Mapped already (another thread was first): retry, unless the page
+	 * itself forbids the access, when a retry would fault forever. */
+	return vm_access_allowed(pte_vm_prot(*pte), access) ? 0 : -EACCES;
+}
+
 static int anon_fault(struct vma *vma, vaddr_t va, enum vm_access access)
 {
-	(void)access; /* mm_fault() checked it against the area */
-	if (leaf_of(vma, va))
-		return 0; /* another thread mapped it first */
-	int err = anon_map_page(vma, va, NULL, 0);
+	int err = anon_fault_present(vma, va, access);
+	if (err != -ENOENT)
+		return err;
+	err = anon_map_page(vma, va, NULL, 0);
 	return err == -EEXIST ? 0 : err;
 }
 

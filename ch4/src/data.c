@@ -36,8 +36,10 @@ static int data_map(struct vma *vma, vaddr_t start, vaddr_t end)
 
 static int data_fault(struct vma *vma, vaddr_t va, enum vm_access access)
 {
-	(void)access;
-	int err = data_map_page(vma, va);
+	int err = anon_fault_present(vma, va, access);
+	if (err != -ENOENT)
+		return err;
+	err = data_map_page(vma, va);
 	return err == -EEXIST ? 0 : err;
 }
 

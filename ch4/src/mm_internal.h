@@ -47,6 +47,12 @@ bool vm_access_allowed(unsigned prot, enum vm_access access);
  */
 int anon_map_page(struct vma *vma, vaddr_t va, const void *src, size_t len);
 
+/*
+ * The fault of a page that may be mapped already: -ENOENT if @va is not
+ * mapped; 0 if it is and its PTE allows @access (retry); -EACCES if not.
+ */
+int anon_fault_present(struct vma *vma, vaddr_t va, enum vm_access access);
+
 /* anon_backend's unmap, protect and fault, which the data backend shares. */
 int anon_unmap(struct vma *vma, vaddr_t start, vaddr_t end, struct tlb_flusher *fl);
 int anon_protect(struct vma *vma, vaddr_t start, vaddr_t end, unsigned prot, struct tlb_flusher *fl);

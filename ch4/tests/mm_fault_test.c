@@ -63,6 +63,17 @@ KTEST(ch4_fault, missing_page_is_mapped_by_the_backend)
 	MM_END(mm, before);
 }
 
+KTEST(ch4_fault, page_that_forbids_the_access_is_not_retried)
+{
+	MM_BEGIN(mm, before);
+	KASSERT_EQ(add_anon(mm, UP(0), UP(1), RW), 0);
+	/* The area allows a write, the page does not: "resolved" would loop forever. */
+	KASSERT_EQ(pt_protect(&mm->as.pt, UP(0), PAGE_SIZE, PTE_R | PTE_U, NULL), 0);
+	KEXPECT_EQ(mm_fault(mm, UP(0), ACCESS_WRITE), FAULT_PERMISSION);
+	KEXPECT_EQ(mm_fault(mm, UP(0), ACCESS_READ), FAULT_RESOLVED);
+	MM_END(mm, before);
+}
+
 KTEST(ch4_fault, result_names)
 {
 	KEXPECT_EQ(strcmp(fault_result_name(FAULT_NO_AREA), "no area"), 0);
