@@ -16,14 +16,6 @@
 #include "spinlock.h"
 #include "types.h"
 
-/* Linux's values; common/include/errno.h (not ours to edit) lacks them. */
-#ifndef EMFILE
-#define EMFILE 24 /**< Too many open files. */
-#endif
-#ifndef EPIPE
-#define EPIPE 32 /**< Broken pipe: no reader. */
-#endif
-
 /** Descriptors per process. */
 #define FILES_MAX 32
 

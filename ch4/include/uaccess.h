@@ -20,11 +20,6 @@
 #include "errno.h"
 #include "types.h"
 
-#ifndef ENAMETOOLONG
-/** File name too long (Linux's value): common/include/errno.h lacks it so far. */
-#define ENAMETOOLONG 36
-#endif
-
 /** True if [@p uaddr, @p uaddr + @p len) is a user range (no wrap, below USER_TOP). */
 bool access_ok(vaddr_t uaddr, size_t len);
 

@@ -3,13 +3,18 @@
 #include "types.h"
 
 static const char *const names[] = {
-	[EPERM] = "EPERM",     [ENOENT] = "ENOENT", [ESRCH] = "ESRCH",
-	[EINTR] = "EINTR",     [EIO] = "EIO",	    [E2BIG] = "E2BIG",
-	[ENOEXEC] = "ENOEXEC", [EBADF] = "EBADF",   [ECHILD] = "ECHILD",
-	[EAGAIN] = "EAGAIN",   [ENOMEM] = "ENOMEM", [EACCES] = "EACCES",
-	[EFAULT] = "EFAULT",   [EBUSY] = "EBUSY",   [EEXIST] = "EEXIST",
-	[ENODEV] = "ENODEV",   [EINVAL] = "EINVAL", [ENOSPC] = "ENOSPC",
-	[ERANGE] = "ERANGE",   [ENOSYS] = "ENOSYS", [EOVERFLOW] = "EOVERFLOW",
+	[EPERM] = "EPERM",     [ENOENT] = "ENOENT",
+	[ESRCH] = "ESRCH",     [EINTR] = "EINTR",
+	[EIO] = "EIO",	       [E2BIG] = "E2BIG",
+	[ENOEXEC] = "ENOEXEC", [EBADF] = "EBADF",
+	[ECHILD] = "ECHILD",   [EAGAIN] = "EAGAIN",
+	[ENOMEM] = "ENOMEM",   [EACCES] = "EACCES",
+	[EFAULT] = "EFAULT",   [EBUSY] = "EBUSY",
+	[EEXIST] = "EEXIST",   [ENODEV] = "ENODEV",
+	[EINVAL] = "EINVAL",   [ENOSPC] = "ENOSPC",
+	[ERANGE] = "ERANGE",   [EMFILE] = "EMFILE",
+	[EPIPE] = "EPIPE",     [ENAMETOOLONG] = "ENAMETOOLONG",
+	[ENOSYS] = "ENOSYS",   [EOVERFLOW] = "EOVERFLOW",
 };
 
 const char *errno_name(int err)
