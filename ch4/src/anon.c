@@ -112,21 +112,21 @@ int anon_unmap(struct vma *vma, vaddr_t start, vaddr_t end, struct tlb_flusher *
 /* LAB STUB
 int anon_map_page(struct vma *vma, vaddr_t va, const void *src, size_t len)
 {
-	TODO("ch4", "anon_map_page: map a new zeroed page");
+	TODO("ch4", "anon_backend: map a new zeroed page");
 	(void)vma, (void)va, (void)src, (void)len;
 	return -ENOSYS;
 }
 
 static int anon_map(struct vma *vma, vaddr_t start, vaddr_t end)
 {
-	TODO("ch4", "anon backend map: map a zeroed frame per page");
+	TODO("ch4", "anon_backend: map a zeroed frame per page");
 	(void)vma, (void)start, (void)end;
 	return -ENOSYS;
 }
 
 int anon_unmap(struct vma *vma, vaddr_t start, vaddr_t end, struct tlb_flusher *fl)
 {
-	TODO("ch4", "anon backend unmap: unmap the pages and free their frames");
+	TODO("ch4", "anon_backend: unmap the pages and free their frames");
 	(void)vma, (void)start, (void)end, (void)fl;
 	return -ENOSYS;
 }

@@ -25,7 +25,7 @@ int copy_from_user(void *dst, vaddr_t usrc, size_t len)
 	user_access_end();
 	return left ? -EFAULT : 0;
 	/* LAB STUB
-	TODO("ch4", "copy_from_user: copy in from user memory");
+	TODO("ch4", "copy_user: copy in from user memory");
 	(void)dst, (void)usrc, (void)len;
 	return -EFAULT;
 	LAB END */
@@ -41,7 +41,7 @@ int copy_to_user(vaddr_t udst, const void *src, size_t len)
 	user_access_end();
 	return left ? -EFAULT : 0;
 	/* LAB STUB
-	TODO("ch4", "copy_to_user: copy out to user memory");
+	TODO("ch4", "copy_user: copy out to user memory");
 	(void)udst, (void)src, (void)len;
 	return -EFAULT;
 	LAB END */
@@ -70,7 +70,7 @@ long strncpy_from_user(char *dst, vaddr_t usrc, size_t size)
 	}
 	return -ENAMETOOLONG;
 	/* LAB STUB
-	TODO("ch4", "strncpy_from_user: copy a user string");
+	TODO("ch4", "copy_user: copy a user string");
 	(void)dst, (void)usrc, (void)size;
 	return -EFAULT;
 	LAB END */
