@@ -3,7 +3,12 @@
 The kernel prints two levels of KTAP (see common/include/ktest.h): a
 top-level plan with one result per suite, and, indented, one subtest block
 per suite with one result per test. Diagnostic lines (``# ...``) belong to
-the next result line. Anything that is not KTAP (OpenSBI's banner, garbage
+the next result line; so does a handout stub's ``TODO(chN): ...`` line,
+``#`` or not (printk inside a test adds the ``#``; a user test program's
+system call or an external suite's set-up prints it bare). Diagnostics
+before a suite's own result line that no test took are the suite's: a suite
+that could not start at all (a user test program that did not exec) says
+there why. Anything that is not KTAP (OpenSBI's banner, garbage
 bytes, stray output) is ignored here; the full text stays in the boot log.
 """
 
@@ -51,11 +56,7 @@ class TestResult:
 
     def stub(self) -> tuple[int, str] | None:
         """The first stub the test ran into: its chapter N and what (``TODO(chN): what``)."""
-        for line in self.diagnostics:
-            match = TODO_RE.search(line)
-            if match:
-                return int(match["chapter"]), match["what"].strip()
-        return None
+        return _first_stub(self.diagnostics)
 
     def explanation(self, limit: int = 3) -> list[str]:
         """The diagnostics worth showing for a failure, no TODO lines.
@@ -76,6 +77,7 @@ class SuiteRun:
     planned: int | None = None
     results: list[TestResult] = field(default_factory=list)
     finished: bool = False
+    diagnostics: list[str] = field(default_factory=list)  # printed after its last test, before its own result
 
     @property
     def complete(self) -> bool:
@@ -92,6 +94,10 @@ class SuiteRun:
         found = [result for result in self.results if result.name == test]
         failed = [result for result in found if not result.ok]
         return (failed or found)[-1] if found else None
+
+    def stub(self) -> tuple[int, str] | None:
+        """The first stub the suite's own diagnostics name (chapter, what), if any."""
+        return _first_stub(self.diagnostics)
 
 
 @dataclass
@@ -138,6 +144,15 @@ class KtapRun:
         if self.suites:
             return f"after suite {list(self.suites)[-1]}"
         return "before the first test"
+
+
+def _first_stub(lines: list[str]) -> tuple[int, str] | None:
+    """The first ``TODO(chN): what`` of @p lines as (N, what), or None."""
+    for line in lines:
+        match = TODO_RE.search(line)
+        if match:
+            return int(match["chapter"]), match["what"].strip()
+    return None
 
 
 def _running(suite: SuiteRun, names: list[str] | None) -> str:
@@ -196,6 +211,8 @@ def _parse_line(run: KtapRun, line: str, pending: list[str]) -> bool:
     diagnostic = DIAGNOSTIC_RE.match(line)
     if diagnostic:
         pending.append(diagnostic["text"].strip())
+    elif TODO_RE.search(line):
+        pending.append(line.strip())
     return False
 
 
@@ -214,8 +231,11 @@ def _apply_result(run: KtapRun, match: re.Match, pending: list[str]) -> None:
     if not match["indent"]:
         run.suite_results += 1
         suite = run.suites.get(name)
+        if suite is None and name and not ok:
+            suite = run.suites[name] = SuiteRun(name)  # it failed before its subtest block began
         if suite is not None:
             suite.finished = True
+            suite.diagnostics = list(pending)
         run.open_suite = None
         return
     if run.open_suite is None:

@@ -153,6 +153,8 @@ def test_outcome(boot: Boot, suite: str, test: str) -> Outcome:
     run = boot.ktap.suites.get(suite)
     result = run.result(test) if run else None
     if result is None:
+        if run is not None and run.finished and run.stub() is not None:
+            return Outcome(Status.NOT_IMPLEMENTED, todo=run.stub(), reason=run.stub()[1])
         return missing_outcome(boot, f"{suite}.{test}")
     if result.skipped:
         return Outcome(Status.SKIPPED, reason=result.skip_reason)
@@ -172,6 +174,8 @@ def suite_outcome(boot: Boot, suite: str) -> Outcome:
             return Outcome(Status.DID_NOT_RUN, (_unfinished(run),))
         return missing_outcome(boot, suite)
     if not run.results:
+        if run.stub() is not None:
+            return Outcome(Status.NOT_IMPLEMENTED, todo=run.stub(), reason=run.stub()[1])
         return Outcome(Status.DID_NOT_RUN, (f"{suite} ran no test",))
     outcomes = [(result.name, test_outcome(boot, suite, result.name)) for result in run.results]
     for name, outcome in outcomes:

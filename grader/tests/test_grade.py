@@ -118,6 +118,19 @@ def test_not_implemented_stub(lab):
     assert graded.code == 1
 
 
+def test_suite_that_never_began_is_not_implemented_by_its_stub(lab):
+    """A user test program that could not exec (a stub refused) prints no subtest block, only
+    the stub's bare TODO line and its suite's result: its items are "not implemented"."""
+    log = ktap_log(passing_suites(1)).decode()
+    begin, end = log.index("    KTAP version 1"), log.index("ok 1 ch1.alpha\r\n") + len("ok 1 ch1.alpha\r\n")
+    log = log[:begin] + "    TODO(ch1): buddy split\r\n    # ch1.alpha: could not run: error -38\r\nnot ok 1 ch1.alpha\r\n" + log[end:]
+    lab.qemu({"serial": log.encode(), "exit": 1})
+    graded = lab.grade("--only", "small")
+    assert "0/30  not implemented: buddy split" in row(graded.out, "ch1.alpha.one")
+    assert "0/30  not implemented: buddy split" in row(graded.out, "ch1.alpha.two")
+    assert graded.code == 1
+
+
 def test_whole_suite_item_fails_with_its_test(lab):
     suites = passing_suites(1)
     suites["ch1.beta"][1] = T("b2", ok=False, diag=("b.c:9: expected x",))

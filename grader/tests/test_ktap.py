@@ -128,3 +128,21 @@ def test_a_panic_inside_a_test_is_printed_at_column_0():
     run = ktap.parse(ktap.decode(log))
     assert run.panic == "BUG_ON(x) (hart 1, pc 0x8020)"
     assert run.position({"ch1.a": ["x", "y"]}) == "while running ch1.a.y (test 2 of 2)"
+
+
+def test_a_bare_todo_line_is_a_diagnostic_of_the_next_result():
+    # A stub reached from a user program's system call prints TODO(...) without "# ".
+    text = "KTAP version 1\n1..1\n    # Subtest: ch4.user.fork\n    1..2\n    TODO(ch4): mm_fork: copy a page\n    not ok 1 returns_twice\n    TODO(ch4) is not a stub line\n"
+    run = ktap.parse(text)
+    assert run.suites["ch4.user.fork"].result("returns_twice").stub() == (4, "mm_fork: copy a page")
+
+
+def test_a_suite_that_never_began_keeps_what_it_printed():
+    # A user test program that could not exec prints no subtest block: only its
+    # stubs' lines, the runner's reason and the suite's own result.
+    text = "KTAP version 1\n1..2\n    TODO(ch4): mm_put: free\n    # ch4.user.brk: could not run: error -8\nnot ok 1 ch4.user.brk\nok 2 ch4.user.fork\n"
+    run = ktap.parse(text)
+    brk = run.suites["ch4.user.brk"]
+    assert brk.finished and brk.results == [] and brk.stub() == (4, "mm_put: free")
+    assert brk.diagnostics == ["TODO(ch4): mm_put: free", "ch4.user.brk: could not run: error -8"]
+    assert "ch4.user.fork" not in run.suites  # a passing suite with no block stays unknown
