@@ -102,7 +102,7 @@ struct proc {
 	struct list_head all;	    /**< Link in the list of every process. */
 	struct list_head threads;   /**< Its threads (thread::siblings). */
 	int nr_threads;		    /**< Threads that have not exited. */
-	struct mm *mm;		    /**< Its address space (the threads hold the references). */
+	struct mm *mm;		    /**< Its address space (threads hold references), NULL once ended. */
 	struct files *files;	    /**< Its file table (one reference), NULL once exited. */
 	int refs;		    /**< One per thread alive or not freed, one for the parent's link. */
 	bool zombie;		    /**< Every thread has exited; waiting for wait4(). */
@@ -168,10 +168,14 @@ void proc_exit_group(int status) __attribute__((noreturn));
 void thread_exit(int status) __attribute__((noreturn));
 
 /**
- * The bookkeeping of a thread's exit, done for @p t by whoever calls it:
- * unlink it from its process; if it was the last, end the process (files,
- * zombie, parent told, children handed to the kernel). For thread_exit(),
- * and for a thread whose hart abandoned it (sched_recover_hart()).
+ * The bookkeeping of a thread's exit, done for @p t by whoever calls it
+ * (once only: a second call does nothing): unlink it from its process and
+ * drop its mm (Linux's exit_mm: the hart @p t runs on goes to the kernel's
+ * space first); if it was the last thread, put the files, then end the
+ * process (zombie, parent told, children handed to the kernel), in Linux's
+ * do_exit() order, so that the parent finds the mm's frames free. For
+ * thread_exit(), and for a thread whose hart abandoned it
+ * (sched_recover_hart()).
  */
 void thread_exit_account(struct thread *t, int status);
 

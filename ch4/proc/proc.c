@@ -12,6 +12,7 @@
 #include "errno.h"
 #include "file.h"
 #include "kmalloc.h"
+#include "mm.h"
 #include "panic.h"
 #include "sched.h"
 #include "string.h"
@@ -63,8 +64,13 @@ int proc_link(struct proc *p, struct proc *parent)
 
 int proc_attach_thread(struct proc *p, struct thread *t)
 {
+	struct thread *creator = current_thread();
 	spin_lock(&proc_lock);
-	if (p->killed || p->zombie) {
+	/* A creator that exec has told to exit makes nothing: exec marks the
+	 * threads it finds under proc_lock, so a thread attached after that
+	 * would run on in the old image (Linux: fork fails with a fatal signal
+	 * pending). */
+	if (p->killed || p->zombie || (creator && creator->exiting)) {
 		spin_unlock(&proc_lock);
 		return -EINTR;
 	}
@@ -159,34 +165,72 @@ void proc_kill_locked(struct proc *p, int sig)
 	sched_unlock_irq(on);
 }
 
+/* Linux's exit_mm(): @t gives up its address space. On the hart it runs on,
+ * the hart goes to the kernel's space first (mm_put()'s precondition; by
+ * sched.c's hart rule no other hart holds the mm without a thread of its
+ * own), so the last thread's put frees every page and table of the mm here
+ * and now, before exit_notify() lets the parent see the zombie. */
+static void exit_mm(struct thread *t)
+{
+	struct mm *mm = t->mm;
+	if (!mm)
+		return;
+	if (t == current_thread())
+		sched_switch_mm(NULL);
+	t->mm = NULL;
+	mm_put(mm);
+}
+
+/* Linux's exit_notify(): @p's last thread has given up its mm and files;
+ * now it is a zombie for its parent (or reaped, if the kernel is its
+ * parent), and its children are the kernel's. wait4 still waits for the
+ * threads' kernel stacks (proc_put() wakes the parent when they are freed). */
+static void exit_notify(struct proc *p)
+{
+	spin_lock(&proc_lock);
+	p->zombie = true;
+	give_children_to_kernel(p);
+	if (p->suite_init)
+		proc_init_status = p->exit_status;
+	if (p->parent)
+		wq_wake_all(&p->parent->child_wq);
+	else
+		proc_reap_locked(p); /* the kernel's child: nobody waits (threads still hold references) */
+	spin_unlock(&proc_lock);
+}
+
 void thread_exit_account(struct thread *t, int status)
 {
 	struct proc *p = t->proc;
 	struct files *files = NULL;
 	spin_lock(&proc_lock);
+	if (t->exited) {
+		/* Accounted already (a hart abandoned while it exited): once only. */
+		spin_unlock(&proc_lock);
+		return;
+	}
+	t->exited = true;
 	list_del(&t->siblings);
 	list_init(&t->siblings);
-	if (--p->nr_threads == 0) {
+	bool last = --p->nr_threads == 0;
+	if (last) {
 		if (!p->group_exit) {
 			p->group_exit = true;
 			p->exit_status = status;
 		}
 		files = p->files;
 		p->files = NULL;
-		p->mm = NULL;
-		p->zombie = true;
-		give_children_to_kernel(p);
-		if (p->suite_init)
-			proc_init_status = p->exit_status;
-		if (p->parent)
-			wq_wake_all(&p->parent->child_wq);
-		else
-			proc_reap_locked(
-				p); /* the kernel's child: nobody waits (t still holds a reference) */
+		p->mm = NULL; /* ptdump no longer finds it: exit_mm() may free it */
 	}
 	spin_unlock(&proc_lock);
+	/* Linux's do_exit() order: exit_mm, exit_files, then exit_notify, so
+	 * that a parent woken by the exit finds the address space and the
+	 * files' pipes already freed. */
+	exit_mm(t);
 	if (files)
 		files_put(files);
+	if (last)
+		exit_notify(p);
 }
 
 void thread_exit(int status)
