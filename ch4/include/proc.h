@@ -110,6 +110,7 @@ struct proc {
 	bool group_exit;	    /**< exit_status is set: the process ends with it. */
 	int exit_status;	    /**< Linux wait status (exited: code << 8, killed: sig). */
 	struct wait_queue child_wq; /**< Its threads waiting in wait4() for a child. */
+	struct wait_queue exec_wq;  /**< exec waits here for the other threads to exit (de_thread). */
 	bool suite_init;	    /**< The first process of a user suite (runner.c). */
 };
 
@@ -206,9 +207,11 @@ struct exec_args {
  * Run program @p path (in the initramfs) in the running thread's process,
  * replacing its address space (execve(2) after the arguments were copied
  * in): the new mm is built completely first, so on an error the caller
- * still has its own. Other threads of the process exit.
+ * still has its own. Other threads of the process exit first, and exec
+ * waits until they have (Linux's de_thread).
  * @return 0 (the thread's frame now enters the program); -ENOENT, -ENOEXEC,
- *         -ENOMEM, -E2BIG.
+ *         -ENOMEM, -E2BIG; -EINTR if the process is killed meanwhile or
+ *         another thread's exec won (the caller then exits).
  */
 int proc_exec(const char *path, const struct exec_args *args);
 

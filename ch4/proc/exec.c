@@ -93,6 +93,16 @@ int proc_exec(const char *path, const struct exec_args *a)
 		}
 	}
 	sched_unlock_irq(on);
+	/* Wait until they are gone, as Linux's de_thread does: none of them
+	 * may run on in the old image, or end the process with its own status,
+	 * once the new one runs. */
+	while (p->nr_threads > 1) {
+		if (wq_sleep(&p->exec_wq, &proc_lock) == -EINTR) {
+			spin_unlock(&proc_lock);
+			mm_put(mm);
+			return -EINTR; /* killed meanwhile: the process ends anyway */
+		}
+	}
 	p->mm = mm;
 	strlcpy(p->name, name, sizeof(p->name));
 	spin_unlock(&proc_lock);

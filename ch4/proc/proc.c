@@ -42,6 +42,7 @@ struct proc *proc_alloc(const char *name, int pid)
 	list_init(&p->all);
 	list_init(&p->threads);
 	wq_init(&p->child_wq);
+	wq_init(&p->exec_wq);
 	p->refs = 1;
 	__atomic_add_fetch(&nr_procs, 1, __ATOMIC_ACQ_REL);
 	return p;
@@ -82,25 +83,23 @@ int proc_attach_thread(struct proc *p, struct thread *t)
 
 void proc_get(struct proc *p) { __atomic_add_fetch(&p->refs, 1, __ATOMIC_ACQ_REL); }
 
-/* @p's last thread is freed: if it is a zombie with a parent, the parent
- * may reap it now (wait4 waits for this, so that a reaped child has given
- * back every frame, its kernel stacks and address space included). */
-static void tell_parent_reapable(struct proc *p)
+void proc_put(struct proc *p)
 {
+	/* The drop to the parent's last reference and the wake-up happen
+	 * under proc_lock: wait4 reaps (and frees) a zombie as soon as it sees
+	 * that count, under proc_lock too, so with the decrement outside the
+	 * lock the parent could free @p before we woke it through @p. */
 	bool held = spin_holding(&proc_lock);
 	if (!held)
 		spin_lock(&proc_lock);
-	if (p->zombie && p->parent)
+	int refs = __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL);
+	/* The last thread is freed: the parent may reap it now (wait4 waits
+	 * for this, so that a reaped child has given back every frame, its
+	 * kernel stacks included). */
+	if (refs == 1 && p->zombie && p->parent)
 		wq_wake_all(&p->parent->child_wq);
 	if (!held)
 		spin_unlock(&proc_lock);
-}
-
-void proc_put(struct proc *p)
-{
-	int refs = __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL);
-	if (refs == 1)
-		tell_parent_reapable(p);
 	if (refs != 0)
 		return;
 	if (p->files)
@@ -213,6 +212,8 @@ void thread_exit_account(struct thread *t, int status)
 	list_del(&t->siblings);
 	list_init(&t->siblings);
 	bool last = --p->nr_threads == 0;
+	if (p->nr_threads == 1)
+		wq_wake_all(&p->exec_wq); /* an exec may wait for that (de_thread) */
 	if (last) {
 		if (!p->group_exit) {
 			p->group_exit = true;
