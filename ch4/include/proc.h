@@ -102,7 +102,7 @@ struct proc {
 	struct list_head all;	    /**< Link in the list of every process. */
 	struct list_head threads;   /**< Its threads (thread::siblings). */
 	int nr_threads;		    /**< Threads that have not exited. */
-	struct mm *mm;		    /**< Its address space (the threads hold the references). */
+	struct mm *mm;		    /**< Its address space (threads hold references), NULL once ended. */
 	struct files *files;	    /**< Its file table (one reference), NULL once exited. */
 	int refs;		    /**< One per thread alive or not freed, one for the parent's link. */
 	bool zombie;		    /**< Every thread has exited; waiting for wait4(). */
@@ -110,6 +110,7 @@ struct proc {
 	bool group_exit;	    /**< exit_status is set: the process ends with it. */
 	int exit_status;	    /**< Linux wait status (exited: code << 8, killed: sig). */
 	struct wait_queue child_wq; /**< Its threads waiting in wait4() for a child. */
+	struct wait_queue exec_wq;  /**< exec waits here for the other threads to exit (de_thread). */
 	bool suite_init;	    /**< The first process of a user suite (runner.c). */
 };
 
@@ -168,10 +169,14 @@ void proc_exit_group(int status) __attribute__((noreturn));
 void thread_exit(int status) __attribute__((noreturn));
 
 /**
- * The bookkeeping of a thread's exit, done for @p t by whoever calls it:
- * unlink it from its process; if it was the last, end the process (files,
- * zombie, parent told, children handed to the kernel). For thread_exit(),
- * and for a thread whose hart abandoned it (sched_recover_hart()).
+ * The bookkeeping of a thread's exit, done for @p t by whoever calls it
+ * (once only: a second call does nothing): unlink it from its process and
+ * drop its mm (Linux's exit_mm: the hart @p t runs on goes to the kernel's
+ * space first); if it was the last thread, put the files, then end the
+ * process (zombie, parent told, children handed to the kernel), in Linux's
+ * do_exit() order, so that the parent finds the mm's frames free. For
+ * thread_exit(), and for a thread whose hart abandoned it
+ * (sched_recover_hart()).
  */
 void thread_exit_account(struct thread *t, int status);
 
@@ -202,9 +207,11 @@ struct exec_args {
  * Run program @p path (in the initramfs) in the running thread's process,
  * replacing its address space (execve(2) after the arguments were copied
  * in): the new mm is built completely first, so on an error the caller
- * still has its own. Other threads of the process exit.
+ * still has its own. Other threads of the process exit first, and exec
+ * waits until they have (Linux's de_thread).
  * @return 0 (the thread's frame now enters the program); -ENOENT, -ENOEXEC,
- *         -ENOMEM, -E2BIG.
+ *         -ENOMEM, -E2BIG; -EINTR if the process is killed meanwhile or
+ *         another thread's exec won (the caller then exits).
  */
 int proc_exec(const char *path, const struct exec_args *args);
 

@@ -63,7 +63,7 @@ struct thread {
 	enum thread_state state;   /**< Guarded by sched_lock. */
 	int hart;		   /**< The hart it runs on (while THREAD_RUNNING). */
 	struct proc *proc;	   /**< Its process (one reference). */
-	struct mm *mm;		   /**< Its address space (one reference, mm_get()). */
+	struct mm *mm;		   /**< Its address space (one reference, mm_get()); NULL once it exited. */
 	vaddr_t kstack;		   /**< The stack slot (kstack_alloc()): guard page, then the stack. */
 	paddr_t kstack_pa;	   /**< The stack's frames (contiguous). */
 	struct thread *next;	   /**< Link in the run queue or a wait queue. */
@@ -72,6 +72,7 @@ struct thread {
 	struct list_head sleepers; /**< Link in the sleepers' list while wake_at != 0. */
 	struct list_head siblings; /**< Link in proc::threads. */
 	bool exiting;		   /**< Must exit at its next way out of the kernel (exec killed it). */
+	bool exited;		   /**< thread_exit_account() ran (under proc_lock): it runs once only. */
 	vaddr_t clear_child_tid;   /**< CLONE_CHILD_CLEARTID: zeroed at exit, or 0. */
 };
 
@@ -167,7 +168,9 @@ void sched_pet_watchdog(void);
 
 /**
  * Switch the running thread's hart to @p mm (exec: the thread's mm was
- * replaced), keeping the hart's reference rules (sched.c).
+ * replaced; exit: NULL, the kernel's space, before the thread drops its
+ * mm), keeping the hart rule (sched.c): call it before the running thread
+ * drops its reference to the old mm, so that the hart's put is not the last.
  */
 void sched_switch_mm(struct mm *mm);
 

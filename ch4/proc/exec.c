@@ -76,6 +76,14 @@ int proc_exec(const char *path, const struct exec_args *a)
 	struct thread *t = current_thread(), *o;
 	struct proc *p = t->proc;
 	spin_lock(&proc_lock);
+	if (t->exiting || p->killed) {
+		/* Another thread's exec, or a kill, won the race (Linux's
+		 * de_thread lets one exec through): this thread is to exit,
+		 * which it does on its way out. */
+		spin_unlock(&proc_lock);
+		mm_put(mm);
+		return -EINTR;
+	}
 	bool on = sched_lock_irq();
 	list_for_each_entry(o, &p->threads, siblings)
 	{
@@ -85,13 +93,27 @@ int proc_exec(const char *path, const struct exec_args *a)
 		}
 	}
 	sched_unlock_irq(on);
+	/* Wait until they are gone, as Linux's de_thread does: none of them
+	 * may run on in the old image, or end the process with its own status,
+	 * once the new one runs. */
+	while (p->nr_threads > 1) {
+		if (wq_sleep(&p->exec_wq, &proc_lock) == -EINTR) {
+			spin_unlock(&proc_lock);
+			mm_put(mm);
+			return -EINTR; /* killed meanwhile: the process ends anyway */
+		}
+	}
 	p->mm = mm;
 	strlcpy(p->name, name, sizeof(p->name));
 	spin_unlock(&proc_lock);
+	/* The new image is committed: descriptors marked close-on-exec go
+	 * (Linux's begin_new_exec -> do_close_on_exec); the others stay. */
 	files_close_on_exec(p->files);
 	struct mm *old = t->mm;
 	t->mm = mm; /* mm_create()'s reference is the thread's now */
 	t->clear_child_tid = 0;
+	/* The hart first (its put of the old mm is then never the last), then
+	 * the thread's reference, which frees the old image if it was the last. */
 	sched_switch_mm(mm);
 	mm_put(old);
 	trap_frame_init_user(thread_frame(t), info.entry, sp);

@@ -56,8 +56,8 @@ static void kill_current(int sig)
 static bool on_page_fault(struct trap_frame *tf)
 {
 	struct thread *t = current_thread();
-	if (!t)
-		return false; /* not one of our threads */
+	if (!t || !t->mm)
+		return false; /* not one of our threads, or one past exit_mm: the copy's fix-up */
 	vaddr_t va = tf->stval;
 	if (!trap_from_user(tf)) {
 		/* A user copy (SUM set) that touched a page not mapped yet. */

@@ -4,11 +4,25 @@
  * wakes sleepers, and the exit-to-user hook that preempts. sched.h says
  * how the locking works.
  *
- * Each hart keeps the address space it last ran in satp (and a reference to
- * it, Linux's active_mm with mmgrab), so that switching between threads of
- * one mm, or back to the same thread, costs no satp write; it drops it when
- * it goes idle. So the last mm_put() of an address space happens only once
- * no hart has it in satp (mm_put()'s precondition).
+ * The hart rule for address spaces: each hart holds a reference to the mm
+ * in its satp (hart_sched::active_mm), and keeps it only while it owns a
+ * thread of that mm: the one it runs, or the one that just gave the hart
+ * back, until the loop has picked the next one without releasing
+ * sched_lock. If the next thread shares the mm, satp stays (threads of one
+ * process, or the same thread again, switch without a satp write);
+ * otherwise the hart moves to the next thread's mm, or to the kernel's when
+ * it goes idle, BEFORE sched_lock is released. Hence:
+ *  - the hart's put is never the last one (the thread it owned still holds
+ *    its own), so it may run under sched_lock;
+ *  - no hart keeps a dead process's mm alive: the last reference is the
+ *    last thread's own, dropped in its exit (exit_mm() in proc.c) after its
+ *    hart went to the kernel's space (mm_put()'s precondition), so every
+ *    frame and table of the mm is back before the parent sees the zombie.
+ * (Linux keeps a lazy active_mm across idle with mmgrab(), but that pins
+ * only the mm_struct (mm_count) while exit_mmap() frees the address space
+ * on mm_users; with a single count a lazy hold would pin all of it, and a
+ * stopped thread, once sched_lock is released, may run and exit on another
+ * hart at once.)
  *
  * Reference: xv6-riscv kernel/proc.c (scheduler, sched, yield);
  * Linux kernel/sched/core.c (context_switch), kernel/entry/common.c
@@ -240,10 +254,11 @@ int sched_sleep_until(uint64_t deadline)
 	return should_exit(t) ? -EINTR : 0;
 }
 
-/* Switch this hart to @mm (NULL: the kernel's space), keeping a reference
- * to it and dropping the one to the old (which may free it: this hart has
- * left it, so mm_put()'s precondition holds). Not under sched_lock. */
-static void switch_mm(struct hart_sched *hs, struct mm *mm)
+/* Make @mm this hart's address space (NULL: the kernel's), holding a
+ * reference to it and dropping the one to the old. By the hart rule (file
+ * comment) the old mm's put is never the last, so this may run under
+ * sched_lock; interrupts are off (hs is this hart's). */
+static void hart_use_mm(struct hart_sched *hs, struct mm *mm)
 {
 	struct mm *old = hs->active_mm;
 	if (old == mm)
@@ -256,10 +271,9 @@ static void switch_mm(struct hart_sched *hs, struct mm *mm)
 		mm_put(old);
 }
 
-/* Run @t on this hart until it gives the hart back (sched_lock held on
- * entry and released on return). The address space is switched with the
- * lock dropped: @t is RUNNING and ours, in no queue, so nobody touches it. */
-static void run_thread(struct hart_sched *hs, struct thread *t)
+/* Run @t on this hart until it gives the hart back; sched_lock is held on
+ * entry and on return. @return whether @t is dead (the caller frees it). */
+static bool run_thread(struct hart_sched *hs, struct thread *t)
 {
 	t->state = THREAD_RUNNING;
 	t->hart = cpuid();
@@ -267,30 +281,20 @@ static void run_thread(struct hart_sched *hs, struct thread *t)
 	hs->need_resched = false;
 	hs->slice_end = rdtime() + slice_ticks();
 	arm_next(hs);
-	if (hs->active_mm != t->mm) {
-		spin_unlock(&sched_lock);
-		switch_mm(hs, t->mm);
-		spin_lock(&sched_lock);
-	}
+	hart_use_mm(hs, t->mm);
 	swtch(&hs->ctx, &t->ctx);
 	hs->current = NULL;
-	spin_unlock(&sched_lock);
-	if (t->state == THREAD_DEAD) {
-		/* Its mm's last users are this hart and the thread: let it go
-		 * now rather than at the next switch, so that whoever waits for
-		 * the process finds every frame back (wait4 reaps only once the
-		 * threads are freed: proc_put()). */
-		if (hs->active_mm == t->mm && __atomic_load_n(&t->mm->refs, __ATOMIC_ACQUIRE) == 2)
-			switch_mm(hs, NULL);
-		thread_free(t);
-	}
+	/* Read under sched_lock: once it is released, a thread that only
+	 * yielded or slept may be run by another hart, exit there and be freed
+	 * by it. (Reading the state after the unlock let two harts free one
+	 * thread: "kstack_free: stack slot ... was not mapped".) */
+	return t->state == THREAD_DEAD;
 }
 
 void sched_switch_mm(struct mm *mm)
 {
 	bool on = intr_off();
-	struct hart_sched *hs = &harts[cpuid()];
-	switch_mm(hs, mm);
+	hart_use_mm(&harts[cpuid()], mm);
 	if (on)
 		intr_on();
 }
@@ -305,7 +309,8 @@ void sched_recover_hart(void)
 	}
 	hs->in_loop = false;
 	hs->need_resched = false;
-	switch_mm(hs, NULL);
+	/* Not the last put: the lost thread, if any, still holds its mm. */
+	hart_use_mm(hs, NULL);
 }
 
 void sched_loop(bool (*done)(void *arg), void *arg)
@@ -315,22 +320,28 @@ void sched_loop(bool (*done)(void *arg), void *arg)
 	struct hart_sched *hs = &harts[me];
 	sched_recover_hart();
 	hs->in_loop = true;
+	spin_lock(&sched_lock);
 	for (;;) {
-		spin_lock(&sched_lock);
 		wake_expired();
 		struct thread *t = dequeue();
 		if (t) {
-			run_thread(hs, t);
-			continue;
+			if (run_thread(hs, t)) {
+				/* Its exit left the mm already (exit_mm); the
+				 * stack it ran on is free to go now. */
+				hart_use_mm(hs, NULL);
+				spin_unlock(&sched_lock);
+				thread_free(t);
+				spin_lock(&sched_lock);
+			}
+			continue; /* the next thread, with the lock still held: the hart rule */
 		}
-		if (done(arg)) {
-			spin_unlock(&sched_lock);
+		/* Nothing to run: leave the last thread's mm before the lock goes. */
+		hart_use_mm(hs, NULL);
+		if (done(arg))
 			break;
-		}
 		idle_mask |= 1UL << me;
 		arm_next(hs);
 		spin_unlock(&sched_lock);
-		switch_mm(hs, NULL); /* idle: the mm may go away meanwhile */
 		pet_if_asked();
 		/* Interrupts are off: an IPI or tick that came after the checks
 		 * above is pending and ends the wfi at once (no lost wake-up);
@@ -340,11 +351,10 @@ void sched_loop(bool (*done)(void *arg), void *arg)
 		intr_off();
 		spin_lock(&sched_lock);
 		idle_mask &= ~(1UL << me);
-		spin_unlock(&sched_lock);
 	}
+	spin_unlock(&sched_lock);
 	hs->in_loop = false;
 	timer_cancel(tick_id);
-	switch_mm(hs, NULL);
 	if (was_on)
 		intr_on();
 }

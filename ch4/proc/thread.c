@@ -49,10 +49,13 @@ struct thread *thread_create(struct proc *proc, struct mm *mm)
 
 void thread_free(struct thread *t)
 {
+	struct proc *p = t->proc;
 	kstack_free(t->kstack, t->kstack_pa);
-	mm_put(t->mm);
-	proc_put(t->proc);
+	mm_put(t->mm); /* NULL once it exited (exit_mm); a thread that never ran still has it */
 	kfree(t);
+	/* Last: once only the parent's reference is left, wait4 may reap the
+	 * process and count frames, so everything of the thread is gone. */
+	proc_put(p);
 }
 
 struct proc *current_proc(void)

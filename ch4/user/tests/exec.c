@@ -83,8 +83,6 @@ TEST(missing_program_is_enoent)
 	EXPECT_GT(getpid(), 0);
 }
 
-/* KNOWN FAILURE until proc's execve (ch4/proc/exec.c) calls
- * files_close_on_exec() (file.h) once the new image is committed. */
 TEST(exec_keeps_fds_but_closes_cloexec)
 {
 	int keep[2], drop[2];

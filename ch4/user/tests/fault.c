@@ -34,18 +34,6 @@ TEST(text_write) { EXPECT_SEGV("text-write"); }
 TEST(data_exec) { EXPECT_SEGV("data-exec"); }
 TEST(stack_overflow_into_the_guard) { EXPECT_SEGV("stack-overflow"); }
 
-/* KNOWN FAILURE (proc), two bugs:
- * 1. ch4/proc/sched.c: sched_switch_mm() (called by execve) runs
- *    switch_mm(), which sets hs->put_after = hs->active_mm over a put that
- *    run_thread()'s own switch_mm() left pending (put_deferred() runs only
- *    after swtch() returns): the hart's reference to the mm of whatever ran
- *    before on that hart leaks, and that process's frames never come back
- *    (a fork whose child execs at once leaks the parent's whole mm).
- * 2. ch4/proc/proc.c: thread_exit_account() makes the process a zombie and
- *    wakes the parent while the exiting thread still holds its mm (dropped
- *    later in thread_free()), and an idle hart keeps the last mm it ran as
- *    active_mm: wait4 returns before the child's frames are free. Linux
- *    frees the address space (exit_mm) before it notifies the parent. */
 TEST(faults_leak_nothing)
 {
 	EXPECT_SEGV("null-read"); /* warm the kernel's caches */

@@ -55,18 +55,6 @@ static int one_round(void)
 	return bad;
 }
 
-/* KNOWN FAILURE (proc), two bugs:
- * 1. ch4/proc/sched.c: sched_switch_mm() (called by execve) runs
- *    switch_mm(), which sets hs->put_after = hs->active_mm over a put that
- *    run_thread()'s own switch_mm() left pending (put_deferred() runs only
- *    after swtch() returns): the hart's reference to the mm of whatever ran
- *    before on that hart leaks, and that process's frames never come back
- *    (a fork whose child execs at once leaks the parent's whole mm).
- * 2. ch4/proc/proc.c: thread_exit_account() makes the process a zombie and
- *    wakes the parent while the exiting thread still holds its mm (dropped
- *    later in thread_free()), and an idle hart keeps the last mm it ran as
- *    active_mm: wait4 returns before the child's frames are free. Linux
- *    frees the address space (exit_mm) before it notifies the parent. */
 TEST(fork_exec_exit_rounds_leak_nothing)
 {
 	ASSERT_EQ(one_round(), 0); /* warm up */
