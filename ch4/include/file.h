@@ -26,7 +26,8 @@
 /** Writes to a pipe of at most this many bytes are atomic (POSIX; Linux: a page). */
 #define PIPE_BUF 4096
 
-/** @name File modes (Linux's FMODE_READ, FMODE_WRITE). @{ */
+/** @name File modes (Linux's FMODE_READ, FMODE_WRITE).
+ * @{ */
 #define FMODE_READ  0x1u /**< read() is allowed. */
 #define FMODE_WRITE 0x2u /**< write() is allowed. */
 /** @} */
@@ -117,23 +118,24 @@ struct files *files_create(void);
  */
 int fd_install(struct files *files, struct file *f, bool cloexec);
 
-/** The file at descriptor @p fd with one more reference (file_put() it), or NULL. */
+/** The file at descriptor @p fd of @p files with one more reference (file_put() it), or NULL. */
 struct file *fd_get(struct files *files, int fd);
 
-/** close(2): free descriptor @p fd. @return 0, or -EBADF. */
+/** close(2): free descriptor @p fd of @p files. @return 0, or -EBADF. */
 int fd_close(struct files *files, int fd);
 
-/** dup(2): the lowest free descriptor, on the file of @p fd, not close-on-exec. @return it, -EBADF or -EMFILE. */
+/** dup(2): the lowest free descriptor of @p files, on the file of @p fd, not close-on-exec.
+ *  @return it, -EBADF or -EMFILE. */
 int fd_dup(struct files *files, int fd);
 
-/** read(2) on descriptor @p fd of @p files. @return bytes read, or -EBADF (no such fd, or not readable) and the file's errors. */
+/** read(2) of at most @p len bytes into @p buf on descriptor @p fd of @p files. @return bytes read, or -EBADF (no such fd, or not readable) and the file's errors. */
 long fd_read(struct files *files, int fd, struct io_buf buf, size_t len);
 
-/** write(2) on descriptor @p fd of @p files. @return bytes written, or -EBADF and the file's errors. */
+/** write(2) of at most @p len bytes from @p buf on descriptor @p fd of @p files. @return bytes written, or -EBADF and the file's errors. */
 long fd_write(struct files *files, int fd, struct io_buf buf, size_t len);
 
 /**
- * Close every close-on-exec descriptor (pipe2(O_CLOEXEC)): for execve,
+ * Close every close-on-exec descriptor of @p files (pipe2(O_CLOEXEC)): for execve,
  * once the new program is certain to run (Linux's do_close_on_exec).
  */
 void files_close_on_exec(struct files *files);
@@ -176,10 +178,10 @@ struct files *files_create_console(void);
  */
 struct files *files_dup(struct files *files);
 
-/** Take a reference (a thread created with CLONE_FILES). */
+/** Take a reference to @p files (a thread created with CLONE_FILES). */
 void files_get(struct files *files);
 
-/** Drop a reference; the last closes every descriptor and frees the table. */
+/** Drop a reference to @p files; the last closes every descriptor and frees the table. */
 void files_put(struct files *files);
 
 #endif

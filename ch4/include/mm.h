@@ -69,7 +69,7 @@ struct mm *mm_create(void);
 void mm_get(struct mm *mm);
 
 /**
- * Drop a reference; the last one frees every area, every page they own,
+ * Drop a reference to @p mm; the last one frees every area, every page they own,
  * every table of the lower half and the mm itself.
  * @pre the mm is active on no hart when the last reference goes.
  */
@@ -82,22 +82,25 @@ void mm_put(struct mm *mm);
 void mm_activate(struct mm *mm);
 
 /**
- * The area that contains @p va, or NULL. Caller holds mm->lock. O(log n).
+ * The area of @p mm that contains @p va, or NULL. Caller holds mm->lock. O(log n).
  */
 struct vma *mm_find_vma(struct mm *mm, vaddr_t va);
 
 /**
- * The first area that ends above @p va (it may start above @p va too), or
+ * The first area of @p mm that ends above @p va (it may start above @p va too), or
  * NULL: Linux's find_vma(). Caller holds mm->lock. O(log n).
  */
 struct vma *mm_find_vma_after(struct mm *mm, vaddr_t va);
 
-/** @name Flags of mm_add_vma(). @{ */
+/** @name Flags of mm_add_vma().
+ * @{ */
 #define MM_ADD_REPLACE 0x1u /**< Remove (unmap) whatever overlaps first, as MAP_FIXED does. */
 /** @} */
 
 /**
  * Put @p vma into @p mm and map it (backend->map over the whole area).
+ * @param mm     the address space.
+ * @param vma    the area (vma_alloc()), in no address space.
  * @param flags  0, or #MM_ADD_REPLACE.
  * @return 0 (the mm owns the area now); -EINVAL if the range is not
  *         page-aligned, empty, below #USER_MIN or above #USER_TOP; -EEXIST if
@@ -111,7 +114,7 @@ struct vma *mm_find_vma_after(struct mm *mm, vaddr_t va);
 int mm_add_vma(struct mm *mm, struct vma *vma, unsigned flags);
 
 /**
- * Unmap [@p start, @p end) and remove the areas there; areas that straddle
+ * Unmap [@p start, @p end) of @p mm and remove the areas there; areas that straddle
  * an edge are split (Linux's do_vmi_munmap()). Holes are fine.
  * @return 0; -EINVAL for an unaligned or empty range; -ENOMEM if a split
  *         needed memory it could not get (nothing is changed then).
@@ -119,7 +122,7 @@ int mm_add_vma(struct mm *mm, struct vma *vma, unsigned flags);
 int mm_remove_range(struct mm *mm, vaddr_t start, vaddr_t end);
 
 /**
- * Find @p len free bytes (page-aligned) in [#USER_MIN, @p limit): at
+ * Find @p len free bytes (page-aligned) of @p mm in [#USER_MIN, @p limit): at
  * @p hint if [hint, hint + len) is free, else the highest free range below
  * @p limit (Linux's top-down layout; ArceOS find_free_area, Theseus
  * allocate_pages_in_range). Caller holds mm->lock.
@@ -129,7 +132,7 @@ int mm_remove_range(struct mm *mm, vaddr_t start, vaddr_t end);
 vaddr_t mm_find_free(struct mm *mm, vaddr_t hint, size_t len, vaddr_t limit);
 
 /**
- * Remove every user area, unmapping and freeing their pages and the tables
+ * Remove every user area of @p mm, unmapping and freeing their pages and the tables
  * of the lower half; keep the mm and the kernel half (exec: ArceOS
  * unmap_user_areas). brk is reset to 0.
  */
@@ -146,7 +149,7 @@ void mm_clear(struct mm *mm);
 struct mm *mm_fork(struct mm *mm);
 
 /**
- * Move the end of the heap to @p new_brk (brk(2)): pages above the new break
+ * Move the end of @p mm's heap to @p new_brk (brk(2)): pages above the new break
  * are unmapped and freed, new pages are mapped zeroed.
  * @return the break after the call: @p new_brk, or the old break if
  *         @p new_brk is below brk_start, would overlap another area, or
@@ -184,7 +187,7 @@ enum fault_result mm_fault(struct mm *mm, vaddr_t va, enum vm_access access);
 int mm_write(struct mm *mm, vaddr_t va, const void *src, size_t len);
 
 /**
- * Call @p fn for every area of @p mm in address order (for the maps listing),
+ * Call @p fn (with @p arg) for every area of @p mm in address order (for the maps listing),
  * stopping at the first non-zero return, which it returns. @p fn runs with
  * mm->lock held: it may not sleep, fault, or touch user memory (format into
  * a kernel buffer, copy_to_user() after).

@@ -15,40 +15,40 @@
 
 /** @name Linux riscv64 system-call numbers (include/uapi/asm-generic/unistd.h).
  * @{ */
-#define SYS_dup		    23
-#define SYS_openat	    56
-#define SYS_close	    57
-#define SYS_pipe2	    59
-#define SYS_lseek	    62
-#define SYS_read	    63
-#define SYS_write	    64
-#define SYS_pread64	    67
-#define SYS_pwrite64	    68
-#define SYS_fstat	    80
-#define SYS_fsync	    82
-#define SYS_exit	    93
-#define SYS_exit_group	    94
-#define SYS_set_tid_address 96
-#define SYS_nanosleep	    101
-#define SYS_sched_yield	    124
-#define SYS_kill	    129
-#define SYS_getpid	    172
-#define SYS_getppid	    173
-#define SYS_gettid	    178
-#define SYS_shmget	    194
-#define SYS_shmctl	    195
-#define SYS_shmat	    196
-#define SYS_shmdt	    197
-#define SYS_brk		    214
-#define SYS_munmap	    215
-#define SYS_mremap	    216
-#define SYS_clone	    220
-#define SYS_execve	    221
-#define SYS_mmap	    222
-#define SYS_mprotect	    226
-#define SYS_msync	    227
-#define SYS_madvise	    233
-#define SYS_wait4	    260
+#define SYS_dup		    23	/**< dup(2). */
+#define SYS_openat	    56	/**< openat(2). */
+#define SYS_close	    57	/**< close(2). */
+#define SYS_pipe2	    59	/**< pipe2(2). */
+#define SYS_lseek	    62	/**< lseek(2). */
+#define SYS_read	    63	/**< read(2). */
+#define SYS_write	    64	/**< write(2). */
+#define SYS_pread64	    67	/**< pread64(2). */
+#define SYS_pwrite64	    68	/**< pwrite64(2). */
+#define SYS_fstat	    80	/**< fstat(2). */
+#define SYS_fsync	    82	/**< fsync(2). */
+#define SYS_exit	    93	/**< exit(2). */
+#define SYS_exit_group	    94	/**< exit_group(2). */
+#define SYS_set_tid_address 96	/**< set_tid_address(2). */
+#define SYS_nanosleep	    101 /**< nanosleep(2). */
+#define SYS_sched_yield	    124 /**< sched_yield(2). */
+#define SYS_kill	    129 /**< kill(2). */
+#define SYS_getpid	    172 /**< getpid(2). */
+#define SYS_getppid	    173 /**< getppid(2). */
+#define SYS_gettid	    178 /**< gettid(2). */
+#define SYS_shmget	    194 /**< shmget(2). */
+#define SYS_shmctl	    195 /**< shmctl(2). */
+#define SYS_shmat	    196 /**< shmat(2). */
+#define SYS_shmdt	    197 /**< shmdt(2). */
+#define SYS_brk		    214 /**< brk(2). */
+#define SYS_munmap	    215 /**< munmap(2). */
+#define SYS_mremap	    216 /**< mremap(2). */
+#define SYS_clone	    220 /**< clone(2). */
+#define SYS_execve	    221 /**< execve(2). */
+#define SYS_mmap	    222 /**< mmap(2). */
+#define SYS_mprotect	    226 /**< mprotect(2). */
+#define SYS_msync	    227 /**< msync(2). */
+#define SYS_madvise	    233 /**< madvise(2). */
+#define SYS_wait4	    260 /**< wait4(2). */
 /** @} */
 
 /** @name mmlab's own test calls (from 1000 up).

@@ -57,7 +57,7 @@ int clear_user(vaddr_t udst, size_t len);
  */
 size_t __copy_user(void *dst, const void *src, size_t len);
 
-/** The same for zeroing: @return the bytes not zeroed. */
+/** The same for zeroing @p len bytes at @p dst: @return the bytes not zeroed. */
 size_t __clear_user(void *dst, size_t len);
 
 #endif

@@ -88,8 +88,10 @@ struct vm_backend {
 
 /** A node of the area tree (vma_tree.h): an AVL tree keyed by vma::start. */
 struct vma_node {
-	struct vma_node *left, *right, *parent; /**< Children and parent; NULL where none. */
-	int height;				/**< 1 for a leaf. */
+	struct vma_node *left;	 /**< Lower starts; NULL if none. */
+	struct vma_node *right;	 /**< Higher starts; NULL if none. */
+	struct vma_node *parent; /**< NULL at the root. */
+	int height;		 /**< 1 for a leaf. */
 };
 
 /** One area of an address space. */
@@ -107,13 +109,13 @@ struct vma {
 	struct vma_node node; /**< Its place in mm->vmas. */
 };
 
-/** The area a tree node is in. */
+/** The area that tree node @p n is in (NULL for NULL). */
 static inline struct vma *vma_of(struct vma_node *n)
 {
 	return n ? (struct vma *)((char *)n - __builtin_offsetof(struct vma, node)) : NULL;
 }
 
-/** Bytes the area spans. */
+/** Bytes area @p vma spans. */
 static inline size_t vma_size(const struct vma *vma) { return vma->end - vma->start; }
 
 /** PTE permission bits (PTE_R/W/X, PTE_U) for an area's VM_* @p prot; W
@@ -138,7 +140,7 @@ extern const struct vm_backend data_backend;
 struct vma *vma_alloc(vaddr_t start, vaddr_t end, unsigned prot, unsigned flags,
 		      const struct vm_backend *backend);
 
-/** Free an area that is in no address space (calls backend->close). NULL is ignored. */
+/** Free area @p vma, which is in no address space (calls backend->close). NULL is ignored. */
 void vma_free(struct vma *vma);
 
 #endif

@@ -15,10 +15,10 @@
 #include "mm.h"
 #include "vma.h"
 
-/** The area that contains @p va, or NULL. */
+/** The area of tree @p t that contains @p va, or NULL. */
 struct vma *vma_tree_find(const struct vma_tree *t, vaddr_t va);
 
-/** The first area with end > @p va, or NULL (Linux's find_vma()). */
+/** The first area of tree @p t with end > @p va, or NULL (Linux's find_vma()). */
 struct vma *vma_tree_find_after(const struct vma_tree *t, vaddr_t va);
 
 /**
@@ -33,7 +33,7 @@ void vma_tree_remove(struct vma_tree *t, struct vma *vma);
 /** The lowest area, or NULL if @p t is empty. */
 struct vma *vma_tree_first(const struct vma_tree *t);
 
-/** The highest area, or NULL. */
+/** The highest area of tree @p t, or NULL. */
 struct vma *vma_tree_last(const struct vma_tree *t);
 
 /** The area after @p vma in address order, or NULL. */
@@ -43,7 +43,7 @@ struct vma *vma_tree_next(const struct vma *vma);
 struct vma *vma_tree_prev(const struct vma *vma);
 
 /**
- * Check the tree's invariants (order, no overlap, parent links, heights,
+ * Check the invariants of tree @p t (order, no overlap, parent links, heights,
  * balance); for tests.
  * @return the number of areas, or -1 if an invariant is broken.
  */
