@@ -74,6 +74,42 @@ KTEST(ch4_fault, page_that_forbids_the_access_is_not_retried)
 	MM_END(mm, before);
 }
 
+KTEST(ch4_fault, missing_page_the_area_forbids_stays_unmapped)
+{
+	MM_BEGIN(mm, before);
+	KASSERT_EQ(add_anon(mm, UP(0), UP(2), VM_READ), 0);
+	KASSERT_EQ(add_anon(mm, UP(2), UP(3), VM_NONE), 0);
+	drop_page(mm, UP(1));
+	/* The permission check comes before the backend: a write to a
+	 * read-only area must not get a page mapped, and report why. */
+	KEXPECT_EQ(mm_fault(mm, UP(1), ACCESS_WRITE), FAULT_PERMISSION);
+	KEXPECT_EQ(mm_fault(mm, UP(1), ACCESS_EXEC), FAULT_PERMISSION);
+	KEXPECT_EQ(mm_fault(mm, UP(2), ACCESS_READ), FAULT_PERMISSION);
+	KEXPECT_EQ(peek(mm, UP(1)), -1);
+	KEXPECT_EQ(peek(mm, UP(2)), -1);
+	KEXPECT_EQ(mm->nr_pages, 1);
+	MM_END(mm, before);
+}
+
+/* Far too large for a test's stack. */
+static struct drain fault_drain;
+
+KTEST(ch4_fault, no_frame_is_out_of_memory)
+{
+	MM_BEGIN(mm, before);
+	KASSERT_EQ(add_anon(mm, UP(0), UP(2), VM_READ | VM_WRITE), 0);
+	drop_page(mm, UP(1));
+	drain_memory(&fault_drain, 0);
+	enum fault_result r = mm_fault(mm, UP(1), ACCESS_WRITE);
+	undrain_memory(&fault_drain);
+	/* Out of memory is its own outcome: the process is killed for it
+	 * (SIGKILL), not blamed for a bad access (SIGSEGV). */
+	KEXPECT_EQ(r, FAULT_OOM);
+	KEXPECT_EQ(peek(mm, UP(1)), -1);
+	KEXPECT_EQ(mm_fault(mm, UP(1), ACCESS_WRITE), FAULT_RESOLVED);
+	MM_END(mm, before);
+}
+
 KTEST(ch4_fault, result_names)
 {
 	KEXPECT_EQ(strcmp(fault_result_name(FAULT_NO_AREA), "no area"), 0);
