@@ -104,16 +104,29 @@ KTEST(ch4_fork, out_of_memory_gives_everything_back)
 {
 	static struct drain d;
 	MM_BEGIN(mm, before);
-	KASSERT_EQ(add_anon(mm, U_VA, U_VA + 64 * PAGE_SIZE, RW), 0);
-	kmalloc_shrink();
-	/* Room for the child's table and some pages, never for all 64. */
-	drain_memory(&d, 40);
-	uint64_t mid = free_frames_settled();
-	struct mm *child = mm_fork(mm);
-	uint64_t after = free_frames_settled();
-	undrain_memory(&d);
-	KEXPECT_NULL(child);
-	KEXPECT_EQ(after, mid);
-	KEXPECT_EQ(mm->nr_pages, 64);
+	/* Two runs of pages, 1 GiB apart: the child needs new level-1 and
+	 * level-0 tables in the middle of its copy, not only at the start. */
+	KASSERT_EQ(add_anon(mm, U_VA, U_VA + 8 * PAGE_SIZE, RW), 0);
+	KASSERT_EQ(add_anon(mm, U_VA + GIGAPAGE_SIZE, U_VA + GIGAPAGE_SIZE + 8 * PAGE_SIZE, RW), 0);
+	/* Run out at every point of the fork in turn: a copy's frame, the
+	 * child's root, a table under a page whose copy was taken already... */
+	for (uint64_t keep = 0; keep < 24; keep++) {
+		kmalloc_shrink();
+		drain_memory(&d, keep);
+		uint64_t mid = free_frames_settled();
+		struct mm *child = mm_fork(mm);
+		uint64_t after = free_frames_settled();
+		undrain_memory(&d);
+		if (child) {
+			KEXPECT_GE(keep, 16); /* 16 copies at least */
+			mm_put(child);
+			continue;
+		}
+		if (after != mid)
+			printk("a fork that ran out with %lu frames free kept %ld of them\n", keep,
+			       (long)(mid - after));
+		KEXPECT_EQ(after, mid);
+	}
+	KEXPECT_EQ(mm->nr_pages, 16);
 	MM_END(mm, before);
 }
