@@ -104,6 +104,33 @@ KTEST(ch4_area, add_out_of_memory_takes_nothing)
 	MM_END(mm, before);
 }
 
+KTEST(ch4_area, add_out_of_memory_at_every_point)
+{
+	static struct drain d;
+	/* Eight pages across a 2 MiB boundary: the fifth needs a new table
+	 * after its frame was taken. Run out at every frame in turn. */
+	const vaddr_t start = ALIGN_UP(U_VA, MEGAPAGE_SIZE) + MEGAPAGE_SIZE - 4 * PAGE_SIZE;
+	for (uint64_t keep = 0; keep < 16; keep++) {
+		MM_BEGIN(mm, before);
+		kmalloc_shrink();
+		drain_memory(&d, keep);
+		uint64_t mid = free_frames_settled();
+		int err = add_anon(mm, start, start + 8 * PAGE_SIZE, RW);
+		mm_clear(mm);
+		uint64_t after = free_frames_settled();
+		undrain_memory(&d);
+		if (err) {
+			KEXPECT_EQ(err, -ENOMEM);
+			if (after != mid)
+				printk("an add that ran out with %lu frames free kept %ld of them\n", keep,
+				       (long)(mid - after));
+		}
+		KEXPECT_EQ(after, mid);
+		KEXPECT_EQ(mm->nr_pages, 0);
+		MM_END(mm, before);
+	}
+}
+
 KTEST(ch4_area, replace_unmaps_what_was_there)
 {
 	MM_BEGIN(mm, before);
