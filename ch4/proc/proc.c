@@ -279,3 +279,61 @@ void proc_kill_all(void)
 	}
 	spin_unlock(&proc_lock);
 }
+
+/* @p has no thread left but is no zombie: its exit or the fork that made
+ * it was abandoned halfway. End it as exit_notify() would and reap it
+ * (proc_lock held). @return its files, for the caller to put. */
+static struct files *force_exit_locked(struct proc *p)
+{
+	struct files *files = p->files;
+	p->files = NULL;
+	p->mm = NULL;
+	p->zombie = true;
+	give_children_to_kernel(p);
+	p->parent = NULL;
+	proc_reap_locked(p); /* off the parent's list too */
+	return files;
+}
+
+/* Queue the threads of live processes that are runnable but on no queue
+ * (made by a clone that was abandoned before it queued them); proc_lock held. */
+static int queue_stranded_locked(void)
+{
+	int n = 0;
+	struct proc *p;
+	struct thread *t;
+	bool on = sched_lock_irq();
+	list_for_each_entry(p, &all_procs, all)
+	{
+		list_for_each_entry(t, &p->threads, siblings) n += sched_run_stranded(t);
+	}
+	sched_unlock_irq(on);
+	return n;
+}
+
+int proc_reap_stuck(void)
+{
+	int n = 0;
+	for (;;) {
+		struct proc *p, *stuck = NULL;
+		struct files *files = NULL;
+		spin_lock(&proc_lock);
+		list_for_each_entry(p, &all_procs, all)
+		{
+			if (!p->zombie && p->nr_threads == 0) {
+				stuck = p;
+				break;
+			}
+		}
+		if (stuck)
+			files = force_exit_locked(stuck);
+		else
+			n += queue_stranded_locked();
+		spin_unlock(&proc_lock);
+		if (!stuck)
+			return n;
+		n++;
+		if (files)
+			files_put(files);
+	}
+}

@@ -359,6 +359,30 @@ void sched_loop(bool (*done)(void *arg), void *arg)
 		intr_on();
 }
 
+bool sched_idle_locked(void)
+{
+	if (rq_head || !list_empty(&sleepers))
+		return false;
+	for (int h = 0; h < MAX_HARTS; h++)
+		if (harts[h].current)
+			return false;
+	return true;
+}
+
+bool sched_run_stranded(struct thread *t)
+{
+	if (t->state != THREAD_RUNNABLE)
+		return false;
+	for (struct thread *q = rq_head; q; q = q->next)
+		if (q == t)
+			return false;
+	for (int h = 0; h < MAX_HARTS; h++)
+		if (harts[h].current == t)
+			return false;
+	sched_make_runnable(t);
+	return true;
+}
+
 void sched_kick_idle(void)
 {
 	bool on = sched_lock_irq();
