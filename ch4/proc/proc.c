@@ -111,8 +111,11 @@ void proc_put(struct proc *p)
 	if (p->files)
 		panic("proc_put: process %d freed with its files", p->pid);
 	kfree(p);
-	if (__atomic_sub_fetch(&nr_procs, 1, __ATOMIC_ACQ_REL) == 0)
-		sched_kick_idle(); /* the runner's loops on idle harts may end now */
+	__atomic_sub_fetch(&nr_procs, 1, __ATOMIC_ACQ_REL);
+	/* The runner's loops on idle harts may end now: they end at none
+	 * left, or at the processes a clean-up had to leave behind (runner.c),
+	 * so every free is worth a look. */
+	sched_kick_idle();
 }
 
 struct proc *proc_find(int pid)

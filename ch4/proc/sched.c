@@ -337,8 +337,15 @@ void sched_loop(bool (*done)(void *arg), void *arg)
 		}
 		/* Nothing to run: leave the last thread's mm before the lock goes. */
 		hart_use_mm(hs, NULL);
-		if (done(arg))
+		if (done(arg)) {
+			/* The others waiting in wfi re-check too: the condition
+			 * may have come true with no process freed (the
+			 * clean-up's "nothing left to run"), so no kick came. */
+			uint64_t others = idle_mask & ~(1UL << me);
+			if (others)
+				sbi_send_ipi(others);
 			break;
+		}
 		idle_mask |= 1UL << me;
 		arm_next(hs);
 		spin_unlock(&sched_lock);

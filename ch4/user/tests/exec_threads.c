@@ -123,7 +123,7 @@ TEST(exec_racing_exit_group_gives_one_status)
 {
 	/* Either the exec wins (child exits 0) or the exit_group does (33);
 	 * nothing else, and no leak (frames_returned). */
-	for (int i = 0; i < 20; i++) {
+	for (int i = 0; i < 8; i++) {
 		int status = ktap_fork_wait(threads_exit_group_while_exec, NULL);
 		ASSERT_NE(status, -1);
 		ASSERT_TRUE(WIFEXITED(status));
