@@ -83,29 +83,29 @@ int proc_attach_thread(struct proc *p, struct thread *t)
 
 void proc_get(struct proc *p) { __atomic_add_fetch(&p->refs, 1, __ATOMIC_ACQ_REL); }
 
-/* @p's last thread is freed: if it is a zombie with a parent, the parent
- * may reap it now (wait4 waits for this, so that a reaped child has given
- * back every frame, its kernel stacks and address space included).
- * Known window: the parent may reap and free @p between proc_put()'s
- * decrement and this; taking proc_lock around every decrement closes it
- * but made ch4.user.stress hang at 4 harts (1 boot in 4), not understood
- * yet, so it is not done. */
-static void tell_parent_reapable(struct proc *p)
+/*
+ * wait4 reaps, and frees, a zombie as soon as it sees only the parent's
+ * reference left, under proc_lock. So the drop to that reference and the
+ * wake-up that follows, which reads @p, are one step under proc_lock too
+ * (unlocked, the parent could reap and free @p in between). Lock order,
+ * outermost first: proc_lock, then sched_lock (which guards the wait
+ * queues), then the heap's, frames' and kspace locks; a files, pipe or mm
+ * lock is never held with proc_lock and comes before sched_lock. proc_put()
+ * may take proc_lock: no caller holds another lock (proc_reap_locked()
+ * holds proc_lock itself), none runs in an interrupt handler (the tick
+ * takes sched_lock only), and the scheduler loop calls it (thread_free())
+ * with no lock held.
+ */
+void proc_put(struct proc *p)
 {
 	bool held = spin_holding(&proc_lock);
 	if (!held)
 		spin_lock(&proc_lock);
-	if (p->zombie && p->parent)
+	int refs = __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL);
+	if (refs == 1 && p->zombie && p->parent)
 		wq_wake_all(&p->parent->child_wq);
 	if (!held)
 		spin_unlock(&proc_lock);
-}
-
-void proc_put(struct proc *p)
-{
-	int refs = __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL);
-	if (refs == 1)
-		tell_parent_reapable(p);
 	if (refs != 0)
 		return;
 	if (p->files)
