@@ -182,6 +182,16 @@ void thread_exit_account(struct thread *t, int status);
 
 /** Kill every process (the runner, after an abandoned suite). */
 void proc_kill_all(void);
+/**
+ * After an abandoned suite, with no thread running anywhere: end and reap
+ * every process that has no thread left but is no zombie (its exit, or the
+ * fork that made it, was cut off halfway: its files are put, its children
+ * go to the kernel), and queue the threads that a cut-off clone made but
+ * never queued (they exit at once: their processes are killed). Leaks what
+ * only the lost kernel context knew (a half-built mm, say), never panics.
+ * @return how many processes it reaped and threads it queued.
+ */
+int proc_reap_stuck(void);
 
 /**
  * Kill process @p p with signal @p sig (its status, unless set), waking its

@@ -50,4 +50,14 @@ struct exec_args;
  */
 int runner_run_program(const char *name, const struct exec_args *args);
 
+/**
+ * Clean up after an abandoned suite (run_user_suite() and
+ * runner_run_program() call it first): hand in the threads the abandoned
+ * harts were running, kill every process, run them until nothing is left to
+ * run, reap by hand what an abandoned fork or exit left halfway
+ * (proc_reap_stuck()), and repeat. A process that cannot be reached is left
+ * behind with a console line, and later runs stop waiting for it. Call on
+ * the boot hart, with no suite running.
+ */
+void runner_clean_up(void);
 #endif

@@ -177,6 +177,20 @@ void sched_switch_mm(struct mm *mm);
 /** Wake every idle hart (so their loops re-check their end condition). */
 void sched_kick_idle(void);
 
+/**
+ * Whether nothing is left to run: the run queue and the sleepers' list are
+ * empty and no hart runs a thread. Caller holds sched_lock (a sched_loop()
+ * end condition runs with it held). For the clean-up after an abandoned suite.
+ */
+bool sched_idle_locked(void);
+
+/**
+ * Queue @p t if it is runnable but on no run queue and on no hart (a clone
+ * that was abandoned made it but never queued it). Caller holds sched_lock.
+ * @return true if it was queued.
+ */
+bool sched_run_stranded(struct thread *t);
+
 /** Threads that were running when their hart's work was abandoned; see sched_recover(). */
 extern struct thread *sched_lost[MAX_HARTS];
 

@@ -105,6 +105,7 @@ int proc_exec(const char *path, const struct exec_args *a)
 	}
 	p->mm = mm;
 	strlcpy(p->name, name, sizeof(p->name));
+	t->tid = p->pid; /* the leader is gone: this thread takes its place (Linux's de_thread) */
 	spin_unlock(&proc_lock);
 	/* The new image is committed: descriptors marked close-on-exec go
 	 * (Linux's begin_new_exec -> do_close_on_exec); the others stay. */

@@ -83,36 +83,39 @@ int proc_attach_thread(struct proc *p, struct thread *t)
 
 void proc_get(struct proc *p) { __atomic_add_fetch(&p->refs, 1, __ATOMIC_ACQ_REL); }
 
-/* @p's last thread is freed: if it is a zombie with a parent, the parent
- * may reap it now (wait4 waits for this, so that a reaped child has given
- * back every frame, its kernel stacks and address space included).
- * Known window: the parent may reap and free @p between proc_put()'s
- * decrement and this; taking proc_lock around every decrement closes it
- * but made ch4.user.stress hang at 4 harts (1 boot in 4), not understood
- * yet, so it is not done. */
-static void tell_parent_reapable(struct proc *p)
+/*
+ * wait4 reaps, and frees, a zombie as soon as it sees only the parent's
+ * reference left, under proc_lock. So the drop to that reference and the
+ * wake-up that follows, which reads @p, are one step under proc_lock too
+ * (unlocked, the parent could reap and free @p in between). Lock order,
+ * outermost first: proc_lock, then sched_lock (which guards the wait
+ * queues), then the heap's, frames' and kspace locks; a files, pipe or mm
+ * lock is never held with proc_lock and comes before sched_lock. proc_put()
+ * may take proc_lock: no caller holds another lock (proc_reap_locked()
+ * holds proc_lock itself), none runs in an interrupt handler (the tick
+ * takes sched_lock only), and the scheduler loop calls it (thread_free())
+ * with no lock held.
+ */
+void proc_put(struct proc *p)
 {
 	bool held = spin_holding(&proc_lock);
 	if (!held)
 		spin_lock(&proc_lock);
-	if (p->zombie && p->parent)
+	int refs = __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL);
+	if (refs == 1 && p->zombie && p->parent)
 		wq_wake_all(&p->parent->child_wq);
 	if (!held)
 		spin_unlock(&proc_lock);
-}
-
-void proc_put(struct proc *p)
-{
-	int refs = __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL);
-	if (refs == 1)
-		tell_parent_reapable(p);
 	if (refs != 0)
 		return;
 	if (p->files)
 		panic("proc_put: process %d freed with its files", p->pid);
 	kfree(p);
-	if (__atomic_sub_fetch(&nr_procs, 1, __ATOMIC_ACQ_REL) == 0)
-		sched_kick_idle(); /* the runner's loops on idle harts may end now */
+	__atomic_sub_fetch(&nr_procs, 1, __ATOMIC_ACQ_REL);
+	/* The runner's loops on idle harts may end now: they end at none
+	 * left, or at the processes a clean-up had to leave behind (runner.c),
+	 * so every free is worth a look. */
+	sched_kick_idle();
 }
 
 struct proc *proc_find(int pid)
@@ -278,4 +281,62 @@ void proc_kill_all(void)
 			proc_kill_locked(p, SIGKILL);
 	}
 	spin_unlock(&proc_lock);
+}
+
+/* @p has no thread left but is no zombie: its exit or the fork that made
+ * it was abandoned halfway. End it as exit_notify() would and reap it
+ * (proc_lock held). @return its files, for the caller to put. */
+static struct files *force_exit_locked(struct proc *p)
+{
+	struct files *files = p->files;
+	p->files = NULL;
+	p->mm = NULL;
+	p->zombie = true;
+	give_children_to_kernel(p);
+	p->parent = NULL;
+	proc_reap_locked(p); /* off the parent's list too */
+	return files;
+}
+
+/* Queue the threads of live processes that are runnable but on no queue
+ * (made by a clone that was abandoned before it queued them); proc_lock held. */
+static int queue_stranded_locked(void)
+{
+	int n = 0;
+	struct proc *p;
+	struct thread *t;
+	bool on = sched_lock_irq();
+	list_for_each_entry(p, &all_procs, all)
+	{
+		list_for_each_entry(t, &p->threads, siblings) n += sched_run_stranded(t);
+	}
+	sched_unlock_irq(on);
+	return n;
+}
+
+int proc_reap_stuck(void)
+{
+	int n = 0;
+	for (;;) {
+		struct proc *p, *stuck = NULL;
+		struct files *files = NULL;
+		spin_lock(&proc_lock);
+		list_for_each_entry(p, &all_procs, all)
+		{
+			if (!p->zombie && p->nr_threads == 0) {
+				stuck = p;
+				break;
+			}
+		}
+		if (stuck)
+			files = force_exit_locked(stuck);
+		else
+			n += queue_stranded_locked();
+		spin_unlock(&proc_lock);
+		if (!stuck)
+			return n;
+		n++;
+		if (files)
+			files_put(files);
+	}
 }

@@ -337,8 +337,15 @@ void sched_loop(bool (*done)(void *arg), void *arg)
 		}
 		/* Nothing to run: leave the last thread's mm before the lock goes. */
 		hart_use_mm(hs, NULL);
-		if (done(arg))
+		if (done(arg)) {
+			/* The others waiting in wfi re-check too: the condition
+			 * may have come true with no process freed (the
+			 * clean-up's "nothing left to run"), so no kick came. */
+			uint64_t others = idle_mask & ~(1UL << me);
+			if (others)
+				sbi_send_ipi(others);
 			break;
+		}
 		idle_mask |= 1UL << me;
 		arm_next(hs);
 		spin_unlock(&sched_lock);
@@ -357,6 +364,30 @@ void sched_loop(bool (*done)(void *arg), void *arg)
 	timer_cancel(tick_id);
 	if (was_on)
 		intr_on();
+}
+
+bool sched_idle_locked(void)
+{
+	if (rq_head || !list_empty(&sleepers))
+		return false;
+	for (int h = 0; h < MAX_HARTS; h++)
+		if (harts[h].current)
+			return false;
+	return true;
+}
+
+bool sched_run_stranded(struct thread *t)
+{
+	if (t->state != THREAD_RUNNABLE)
+		return false;
+	for (struct thread *q = rq_head; q; q = q->next)
+		if (q == t)
+			return false;
+	for (int h = 0; h < MAX_HARTS; h++)
+		if (harts[h].current == t)
+			return false;
+	sched_make_runnable(t);
+	return true;
 }
 
 void sched_kick_idle(void)

@@ -6,6 +6,8 @@
  *   child spin           loop forever (to be killed)
  *   child fork N         fork N children running "child exit I", wait for them,
  *                        exit 0 if each came back with its I
+ *   child pid N          exit 0 if getpid() and gettid() are both N (exec kept
+ *                        the pid, and the exec-ing thread became the leader), else 1
  * Anything else: exit 100.
  */
 #include "ulib.h"
@@ -60,5 +62,7 @@ int main(int argc, char **argv, char **envp)
 			;
 	if (!strcmp(job, "fork"))
 		return fork_children(n);
+	if (!strcmp(job, "pid"))
+		return getpid() == n && gettid() == n ? 0 : 1;
 	return 100;
 }
