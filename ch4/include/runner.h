@@ -51,6 +51,15 @@ struct exec_args;
 int runner_run_program(const char *name, const struct exec_args *args);
 
 /**
+ * The free frames as the runner counts them before and after a user suite:
+ * frames_nr_free() once the cached kernel stacks (kstack_cache_drain()) and
+ * the heap's empty slabs (kmalloc_shrink()) are given back, since neither is
+ * a leak.
+ * @return frames free, in frames.
+ */
+uint64_t runner_free_frames(void);
+
+/**
  * Clean up after an abandoned suite (run_user_suite() and
  * runner_run_program() call it first): hand in the threads the abandoned
  * harts were running, kill every process, run them until nothing is left to

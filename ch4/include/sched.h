@@ -96,7 +96,8 @@ void thread_free(struct thread *t);
  */
 vaddr_t kstack_alloc(paddr_t *pa);
 
-/** Unmap and free a stack from kstack_alloc(). */
+/** Free a stack from kstack_alloc() of slot @p slot and frames @p pa: kept mapped in the cache
+ *  of freed stacks if it has room, else unmapped and freed. */
 void kstack_free(vaddr_t slot, paddr_t pa);
 
 /** The top of the stack in slot @p slot (where the trap frame ends). */
@@ -108,8 +109,18 @@ static inline vaddr_t kstack_top(vaddr_t slot) { return slot + HART_STACK_STRIDE
  */
 int kstack_region_register(void);
 
-/** Stacks in use now (for tests). */
+/** Stacks of live threads now, cached ones not counted (for tests). */
 int kstack_nr_used(void);
+
+/** Freed stacks kept mapped for the next threads (Linux's NR_CACHED_STACKS, per hart there). */
+#define KSTACK_CACHE (2 * MAX_HARTS)
+
+/**
+ * Unmap and free every cached stack (kstack_free()): before counting free
+ * frames, as kmalloc_shrink() gives back the heap's empty slabs.
+ * @return the number of stacks freed.
+ */
+int kstack_cache_drain(void);
 
 /** Save callee-saved registers in @p old, load @p new's (swtch.S, as xv6's). */
 void swtch(struct context *old, const struct context *new);

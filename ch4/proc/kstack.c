@@ -8,6 +8,15 @@
  * the page tables that become empty, so a suite that ends with no thread
  * leaves the frame count as it found it.
  *
+ * Unmapping a kernel page costs a TLB shootdown to every hart (a remote
+ * fence through SBI, slow under emulation), and a fork-exit loop would pay
+ * one per thread. So, as Linux keeps a few freed stacks per CPU
+ * (kernel/fork.c, NR_CACHED_STACKS), up to #KSTACK_CACHE freed stacks stay
+ * mapped, still holding their frames, and the next threads take them.
+ * kstack_cache_drain() gives them back; whoever counts free frames (the
+ * user-suite runner, the free-frame test call) drains first, as it shrinks
+ * the heap's caches.
+ *
  * Reference: Linux's vmalloc'd stacks (CONFIG_VMAP_STACK, kernel/fork.c
  * alloc_thread_stack_node) with their guard pages.
  */
@@ -28,7 +37,14 @@ _Static_assert(KSTACK_REGION_BASE + (uint64_t)KSTACK_SLOTS * HART_STACK_STRIDE <
 
 static struct spinlock kstack_lock = SPINLOCK_INIT("kstack");
 static uint64_t used[KSTACK_SLOTS / 64];
-static int nr_used;
+static int nr_used; /* stacks of live threads (not the cached ones) */
+
+/* Freed stacks kept mapped for the next threads (under kstack_lock). */
+static struct {
+	vaddr_t slot;
+	paddr_t pa;
+} cache[KSTACK_CACHE];
+static int nr_cached;
 
 /* A free slot's index, marked used, or -1. */
 static int slot_take(void)
@@ -55,8 +71,51 @@ static void slot_give(int i)
 	spin_unlock(&kstack_lock);
 }
 
+/* A cached stack, or 0 if there is none. */
+static vaddr_t cache_take(paddr_t *pa)
+{
+	vaddr_t slot = 0;
+	spin_lock(&kstack_lock);
+	if (nr_cached) {
+		nr_cached--;
+		slot = cache[nr_cached].slot;
+		*pa = cache[nr_cached].pa;
+		nr_used++;
+	}
+	spin_unlock(&kstack_lock);
+	return slot;
+}
+
+/* Keep a freed stack mapped for the next thread: false if the cache is full. */
+static bool cache_give(vaddr_t slot, paddr_t pa)
+{
+	bool kept = false;
+	spin_lock(&kstack_lock);
+	if (nr_cached < KSTACK_CACHE) {
+		cache[nr_cached].slot = slot;
+		cache[nr_cached].pa = pa;
+		nr_cached++;
+		nr_used--;
+		kept = true;
+	}
+	spin_unlock(&kstack_lock);
+	return kept;
+}
+
+/* Unmap a stack, free its frames and its slot. */
+static void stack_release(vaddr_t slot, paddr_t pa)
+{
+	if (kernel_unmap(slot + PAGE_SIZE, KSTACK_SIZE) != 0)
+		panic("kstack_free: stack slot 0x%lx was not mapped", slot);
+	frames_free(pa, KSTACK_PAGES);
+	slot_give((int)((slot - KSTACK_REGION_BASE) / HART_STACK_STRIDE));
+}
+
 vaddr_t kstack_alloc(paddr_t *pa)
 {
+	vaddr_t cached = cache_take(pa);
+	if (cached)
+		return cached;
 	int i = slot_take();
 	if (i < 0)
 		return 0;
@@ -77,10 +136,29 @@ vaddr_t kstack_alloc(paddr_t *pa)
 
 void kstack_free(vaddr_t slot, paddr_t pa)
 {
-	if (kernel_unmap(slot + PAGE_SIZE, KSTACK_SIZE) != 0)
-		panic("kstack_free: stack slot 0x%lx was not mapped", slot);
-	frames_free(pa, KSTACK_PAGES);
-	slot_give((int)((slot - KSTACK_REGION_BASE) / HART_STACK_STRIDE));
+	if (!cache_give(slot, pa))
+		stack_release(slot, pa);
+}
+
+int kstack_cache_drain(void)
+{
+	int n = 0;
+	for (;;) {
+		vaddr_t slot = 0;
+		paddr_t pa = 0;
+		spin_lock(&kstack_lock);
+		if (nr_cached) {
+			nr_cached--;
+			slot = cache[nr_cached].slot;
+			pa = cache[nr_cached].pa;
+			nr_used++; /* stack_release()'s slot_give() counts it out */
+		}
+		spin_unlock(&kstack_lock);
+		if (!slot)
+			return n;
+		stack_release(slot, pa);
+		n++;
+	}
 }
 
 int kstack_nr_used(void) { return __atomic_load_n(&nr_used, __ATOMIC_RELAXED); }

@@ -132,7 +132,15 @@ int runner_run_program(const char *name, const struct exec_args *args)
 	if (err)
 		return err;
 	on_each_hart(schedule_work, NULL);
+	kstack_cache_drain(); /* the caller counts frames next */
 	return proc_init_status;
+}
+
+uint64_t runner_free_frames(void)
+{
+	kstack_cache_drain();
+	kmalloc_shrink();
+	return frames_nr_free();
 }
 
 int run_user_suite(const char *name, void *arg, struct ktest_counts *out)
@@ -140,8 +148,7 @@ int run_user_suite(const char *name, void *arg, struct ktest_counts *out)
 	(void)arg;
 	install_hooks();
 	clean_up_abandoned();
-	kmalloc_shrink();
-	uint64_t before = frames_nr_free();
+	uint64_t before = runner_free_frames();
 	counts = out;
 	proc_init_status = -1;
 	int err = proc_spawn(name);
@@ -150,8 +157,7 @@ int run_user_suite(const char *name, void *arg, struct ktest_counts *out)
 	counts = NULL;
 	if (err)
 		return err;
-	kmalloc_shrink();
-	long leaked = (long)before - (long)frames_nr_free();
+	long leaked = (long)before - (long)runner_free_frames();
 	int n = out->pass + out->fail + out->skip + 1;
 	if (leaked) {
 		printk("# frames_returned: %ld frames leaked\n", leaked);

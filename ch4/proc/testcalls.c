@@ -2,8 +2,7 @@
  * mmlab's test calls (syscall.h, 1000 up): what a user test needs to see
  * inside the kernel.
  *
- * - 1000 free frames: frames_nr_free() after kmalloc_shrink(), as the
- *   runner counts them.
+ * - 1000 free frames: runner_free_frames(), as the runner counts them.
  * - 1001 maps(buf, len): the caller's areas in /proc/self/maps format,
  *   Linux's columns exactly (show_map_vma: 8-digit addresses at least,
  *   perms with p or s, the offset into the file, "00:00 0", then the name
@@ -40,8 +39,7 @@
 static long sys_free_frames(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 {
 	UNUSED6(a0, a1, a2, a3, a4, a5);
-	kmalloc_shrink(); /* the heap's cached slabs are not a leak: count as the runner does */
-	return (long)frames_nr_free();
+	return (long)runner_free_frames(); /* as the runner counts them */
 }
 
 struct maps_buf {

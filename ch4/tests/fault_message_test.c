@@ -26,14 +26,12 @@ static int run_fault(const char *argv, size_t bytes)
 #define EXPECT_KILLED(mode, at, reason)                                                                      \
 	do {                                                                                                 \
 		static const char argv[] = "fault\0" mode;                                                   \
-		kmalloc_shrink();                                                                            \
-		uint64_t before = frames_nr_free();                                                          \
+		uint64_t before = runner_free_frames();                                                      \
 		KEXPECT_EQ(run_fault(argv, sizeof(argv)), wstatus_signaled(SIGSEGV));                        \
 		KEXPECT_TRUE(said("]: segfault at " at));                                                    \
 		KEXPECT_TRUE(said("(" reason ")\n"));                                                        \
 		KEXPECT_TRUE(said("fault["));                                                                \
-		kmalloc_shrink();                                                                            \
-		KEXPECT_EQ(frames_nr_free(), before);                                                        \
+		KEXPECT_EQ(runner_free_frames(), before);                                                    \
 	} while (0)
 
 KTEST(ch4_fault_message, null_read_is_no_area) { EXPECT_KILLED("null-read", "0x0 pc 0x", "no area"); }

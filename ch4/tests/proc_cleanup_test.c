@@ -25,7 +25,7 @@ KTEST(ch4_proc_cleanup, threadless_process_is_reaped)
 KTEST(ch4_proc_cleanup, unqueued_thread_runs_to_its_exit)
 {
 	int before = proc_count();
-	uint64_t frames = free_frames_settled();
+	uint64_t frames = runner_free_frames();
 	struct mm *mm = mm_create();
 	if (!mm)
 		KTEST_SKIP("no mm (the mm layer is not there?)");
@@ -44,5 +44,5 @@ KTEST(ch4_proc_cleanup, unqueued_thread_runs_to_its_exit)
 	runner_clean_up();
 	KEXPECT_EQ(proc_count(), before);
 	KEXPECT_EQ(kstack_nr_used(), 0);
-	KEXPECT_EQ(free_frames_settled(), frames);
+	KEXPECT_EQ(runner_free_frames(), frames);
 }

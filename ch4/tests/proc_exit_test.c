@@ -8,6 +8,7 @@
  */
 #include "mm_test.h"
 #include "proc.h"
+#include "runner.h"
 #include "sched.h"
 
 #define EXIT_PAGES 16
@@ -41,12 +42,12 @@ static struct thread *make_exiting_thread(void)
 
 KTEST(ch4_proc_exit, last_thread_frees_its_mm_before_the_zombie)
 {
-	uint64_t before = free_frames_settled();
+	uint64_t before = runner_free_frames();
 	struct thread *t = make_exiting_thread();
 	if (!t)
 		KTEST_SKIP("no mm or out of memory (the mm layer is not there?)");
 	struct proc *p = t->proc;
-	uint64_t alive = free_frames_settled();
+	uint64_t alive = runner_free_frames();
 	thread_exit_account(t, wstatus_exited(3));
 	KEXPECT_TRUE(p->zombie);
 	KEXPECT_EQ(p->exit_status, wstatus_exited(3));
@@ -54,16 +55,16 @@ KTEST(ch4_proc_exit, last_thread_frees_its_mm_before_the_zombie)
 	KEXPECT_NULL(p->mm);
 	/* The pages, the areas and the tables are back already: only the
 	 * thread and its kernel stack are left for thread_free(). */
-	KEXPECT_GE(free_frames_settled(), alive + EXIT_PAGES);
+	KEXPECT_GE(runner_free_frames(), alive + EXIT_PAGES);
 	thread_free(t); /* the kernel reaped it: this frees the process too */
 	KEXPECT_EQ(proc_count(), 0);
 	KEXPECT_EQ(kstack_nr_used(), 0);
-	KEXPECT_EQ(free_frames_settled(), before);
+	KEXPECT_EQ(runner_free_frames(), before);
 }
 
 KTEST(ch4_proc_exit, exit_accounting_runs_once)
 {
-	uint64_t before = free_frames_settled();
+	uint64_t before = runner_free_frames();
 	struct thread *t = make_exiting_thread();
 	if (!t)
 		KTEST_SKIP("no mm or out of memory (the mm layer is not there?)");
@@ -75,5 +76,5 @@ KTEST(ch4_proc_exit, exit_accounting_runs_once)
 	KEXPECT_EQ(p->refs, 1); /* the thread's: the kernel's link was dropped once */
 	thread_free(t);
 	KEXPECT_EQ(proc_count(), 0);
-	KEXPECT_EQ(free_frames_settled(), before);
+	KEXPECT_EQ(runner_free_frames(), before);
 }

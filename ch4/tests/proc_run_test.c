@@ -13,13 +13,11 @@
 
 KTEST(ch4_proc_run, hello_exits_with_0_and_frees_everything)
 {
-	kmalloc_shrink();
-	uint64_t before = frames_nr_free();
+	uint64_t before = runner_free_frames();
 	KEXPECT_EQ(runner_run_program("hello", NULL), wstatus_exited(0));
 	KEXPECT_EQ(proc_count(), 0);
 	KEXPECT_EQ(kstack_nr_used(), 0);
-	kmalloc_shrink();
-	KEXPECT_EQ(frames_nr_free(), before);
+	KEXPECT_EQ(runner_free_frames(), before);
 }
 
 KTEST(ch4_proc_run, missing_program_is_enoent)
@@ -34,12 +32,10 @@ KTEST(ch4_proc_run, children_forked_and_reaped)
 	static const char argv[] = "child\0fork\0"
 				   "8";
 	struct exec_args a = {argv, sizeof(argv), 3, 0};
-	kmalloc_shrink();
-	uint64_t before = frames_nr_free();
+	uint64_t before = runner_free_frames();
 	KEXPECT_EQ(runner_run_program("child", &a), wstatus_exited(0));
 	KEXPECT_EQ(proc_count(), 0);
-	kmalloc_shrink();
-	KEXPECT_EQ(frames_nr_free(), before);
+	KEXPECT_EQ(runner_free_frames(), before);
 }
 
 /* "child exit 7" ends with 7 << 8; "child spin" is preempted by the tick

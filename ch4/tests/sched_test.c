@@ -4,6 +4,7 @@
  * top of its stack, and the wait-status encoding.
  */
 #include "errno.h"
+#include "frame.h"
 #include "kmalloc.h"
 #include "ktest.h"
 #include "mm.h"
@@ -57,7 +58,31 @@ KTEST(ch4_sched, kstack_has_an_unmapped_guard_below)
 	KEXPECT_EQ(probe_write8((void *)(kstack_top(slot) - 1), 1), 0);
 	kstack_free(slot, pa);
 	KEXPECT_EQ(kstack_nr_used(), used);
+	kstack_cache_drain();
 	KEXPECT_EQ(probe_read64((void *)(slot + PAGE_SIZE), &v), -EFAULT); /* unmapped again */
+}
+
+KTEST(ch4_sched, freed_stacks_are_cached_until_drained)
+{
+	kstack_cache_drain();
+	kmalloc_shrink();
+	uint64_t before = frames_nr_free();
+	paddr_t pa, pa2;
+	vaddr_t slot = kstack_alloc(&pa);
+	KASSERT_NE(slot, 0);
+	kstack_free(slot, pa);
+	uint64_t v;
+	/* Still mapped, its frames still taken: the next thread gets it with no
+	 * map and, on its free, no shootdown. */
+	KEXPECT_EQ(probe_read64((void *)(slot + PAGE_SIZE), &v), 0);
+	KEXPECT_LT(frames_nr_free(), before);
+	KEXPECT_EQ(kstack_alloc(&pa2), slot);
+	KEXPECT_EQ(pa2, pa);
+	kstack_free(slot, pa2);
+	KEXPECT_EQ(kstack_cache_drain(), 1);
+	KEXPECT_EQ(probe_read64((void *)(slot + PAGE_SIZE), &v), -EFAULT);
+	kmalloc_shrink();
+	KEXPECT_EQ(frames_nr_free(), before);
 }
 
 KTEST(ch4_sched, thread_frame_is_at_the_top_of_its_stack)
