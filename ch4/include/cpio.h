@@ -24,7 +24,7 @@ struct cpio_file {
 };
 
 /**
- * Call @p fn for each file of the archive [@p start, @p end) in order,
+ * Call @p fn (with @p arg) for each file of the archive [@p start, @p end) in order,
  * stopping at the trailer or at the first non-zero return of @p fn.
  * @return 0 at the trailer; @p fn's non-zero value; -EINVAL if the archive
  *         is damaged (bad magic or digits, an entry past @p end, no trailer).
@@ -38,7 +38,7 @@ int cpio_for_each(const char *start, const char *end, int (*fn)(const struct cpi
  */
 int cpio_find(const char *start, const char *end, const char *name, struct cpio_file *out);
 
-/** cpio_find() in the kernel's initramfs (initramfs.h). */
+/** cpio_find() of @p name in the kernel's initramfs (initramfs.h), into @p out. */
 int initramfs_find(const char *name, struct cpio_file *out);
 
 #endif

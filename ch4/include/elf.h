@@ -47,30 +47,32 @@ struct elf64_phdr {
 	uint64_t p_align;  /**< Alignment (unused beyond the page congruence). */
 };
 
-/** @name ELF constants @{ */
-#define ELFCLASS64  2
-#define ELFDATA2LSB 1
-#define EV_CURRENT  1
-#define ET_EXEC	    2
-#define EM_RISCV    243
-#define PT_LOAD	    1
-#define PT_INTERP   3
-#define PF_X	    0x1
-#define PF_W	    0x2
-#define PF_R	    0x4
+/** @name ELF constants (the System V gABI, elf(5))
+ * @{ */
+#define ELFCLASS64  2	/**< e_ident[EI_CLASS]: 64-bit objects. */
+#define ELFDATA2LSB 1	/**< e_ident[EI_DATA]: little-endian. */
+#define EV_CURRENT  1	/**< e_ident[EI_VERSION] and e_version. */
+#define ET_EXEC	    2	/**< e_type: an executable (not PIE, not shared). */
+#define EM_RISCV    243 /**< e_machine: RISC-V. */
+#define PT_LOAD	    1	/**< p_type: a segment to map. */
+#define PT_INTERP   3	/**< p_type: asks for a dynamic loader (refused). */
+#define PF_X	    0x1 /**< p_flags: executable. */
+#define PF_W	    0x2 /**< p_flags: writable. */
+#define PF_R	    0x4 /**< p_flags: readable. */
 /** @} */
 
 /** Program headers an image may have at most. */
 #define ELF_MAX_PHDRS 32
 
-/** @name Auxiliary vector types (Linux include/uapi/linux/auxvec.h) @{ */
-#define AT_NULL	  0
-#define AT_PHDR	  3
-#define AT_PHENT  4
-#define AT_PHNUM  5
-#define AT_PAGESZ 6
-#define AT_ENTRY  9
-#define AT_RANDOM 25
+/** @name Auxiliary vector types (Linux include/uapi/linux/auxvec.h)
+ * @{ */
+#define AT_NULL	  0  /**< The end of the vector. */
+#define AT_PHDR	  3  /**< Where the program headers are in memory. */
+#define AT_PHENT  4  /**< Bytes of one program header. */
+#define AT_PHNUM  5  /**< Program headers. */
+#define AT_PAGESZ 6  /**< The page size. */
+#define AT_ENTRY  9  /**< The program's entry point. */
+#define AT_RANDOM 25 /**< Address of 16 random bytes. */
 /** @} */
 
 /** What the loader learnt about an image. */
@@ -93,11 +95,11 @@ struct elf_info {
 int elf_check(const void *img, size_t size, struct elf_info *out);
 
 /**
- * Check the image (elf_check()) and add an area per PT_LOAD segment to
+ * Check the image [@p img, @p img + @p size) (elf_check()) and add an area per PT_LOAD segment to
  * @p mm (data_backend over the image, which must outlive the mm: the
  * initramfs does; permissions from p_flags; named @p name); set the mm's
  * brk_start and brk.
- * @return 0; -ENOEXEC; -ENOMEM. On error the areas added so far stay: the
+ * @return 0 and @p out filled; -ENOEXEC; -ENOMEM. On error the areas added so far stay: the
  *         caller drops the whole mm.
  */
 int elf_load(struct mm *mm, const void *img, size_t size, const char *name, struct elf_info *out);

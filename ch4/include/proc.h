@@ -35,7 +35,7 @@ struct wait_queue {
 	struct thread *head; /**< Sleepers, linked through the thread. */
 };
 
-/** Set up an empty queue. */
+/** Set up @p wq as an empty queue. */
 void wq_init(struct wait_queue *wq);
 
 /**
@@ -52,14 +52,16 @@ void wq_wake_all(struct wait_queue *wq);
 /** True if the running thread has a pending SIGKILL. */
 bool current_killed(void);
 
-/** @name Signals (Linux's numbers). @{ */
+/** @name Signals (Linux's numbers).
+ * @{ */
 #define SIGKILL 9  /**< Kill (the only signal kill() sends). */
 #define SIGILL	4  /**< Illegal instruction (a user trap the kernel cannot handle). */
 #define SIGSEGV 11 /**< A fault the kernel cannot resolve. */
 #define SIGCHLD 17 /**< The exit signal of a forked child. */
 /** @} */
 
-/** @name clone(2) flags (Linux include/uapi/linux/sched.h). @{ */
+/** @name clone(2) flags (Linux include/uapi/linux/sched.h).
+ * @{ */
 #define CSIGNAL		     0x000000ffUL /**< The exit signal's bits. */
 #define CLONE_VM	     0x00000100UL /**< Share the address space. */
 #define CLONE_FS	     0x00000200UL /**< Share fs info (nothing here: accepted). */
@@ -75,7 +77,8 @@ bool current_killed(void);
 #define CLONE_CHILD_SETTID   0x01000000UL /**< Store the child's tid at child_tid in its memory. */
 /** @} */
 
-/** @name wait4(2) options. @{ */
+/** @name wait4(2) options.
+ * @{ */
 #define WNOHANG	    0x00000001 /**< Return 0 at once if no child has exited. */
 #define WUNTRACED   0x00000002 /**< Accepted; no process ever stops. */
 #define WCONTINUED  0x00000008 /**< Accepted; no process ever stops. */
@@ -152,7 +155,7 @@ int pid_alloc(void);
 
 /** Take a reference to @p p. */
 void proc_get(struct proc *p);
-/** Drop a reference; the last frees it (its files and mm must be gone). */
+/** Drop a reference to @p p; the last frees it (its files and mm must be gone). */
 void proc_put(struct proc *p);
 
 /** The process with pid @p pid, with a reference taken, or NULL. */
@@ -169,7 +172,7 @@ void proc_exit_group(int status) __attribute__((noreturn));
 void thread_exit(int status) __attribute__((noreturn));
 
 /**
- * The bookkeeping of a thread's exit, done for @p t by whoever calls it
+ * The bookkeeping of a thread's exit with wait status @p status, done for @p t by whoever calls it
  * (once only: a second call does nothing): unlink it from its process and
  * drop its mm (Linux's exit_mm: the hart @p t runs on goes to the kernel's
  * space first); if it was the last thread, put the files, then end the
@@ -214,7 +217,8 @@ struct exec_args {
 #define EXEC_STRINGS_MAX 1024
 
 /**
- * Run program @p path (in the initramfs) in the running thread's process,
+ * Run program @p path (in the initramfs) with arguments and environment
+ * @p args in the running thread's process,
  * replacing its address space (execve(2) after the arguments were copied
  * in): the new mm is built completely first, so on an error the caller
  * still has its own. Other threads of the process exit first, and exec
@@ -234,7 +238,7 @@ int proc_exec(const char *path, const struct exec_args *args);
  */
 int proc_spawn(const char *name);
 
-/** proc_spawn() with the arguments and environment @p a (argv[0] included). */
+/** proc_spawn() of program @p name with the arguments and environment @p a (argv[0] included). */
 int proc_spawn_args(const char *name, const struct exec_args *a);
 
 #ifndef ENAMETOOLONG

@@ -37,7 +37,12 @@
  */
 int runner_test_result(int verdict);
 
-/** The body of a user suite (ktest_suite_fn): @p name is the program's. */
+/**
+ * The body of a user suite (::ktest_suite_fn): run program @p name (@p arg
+ * unused) on every hart until it and all it started are gone, keep @p out
+ * up to date, then print the last test, frames_returned.
+ * @return 0, or the error that kept the program from starting.
+ */
 int run_user_suite(const char *name, void *arg, struct ktest_counts *out);
 
 struct exec_args;

@@ -76,7 +76,7 @@ struct thread {
 	vaddr_t clear_child_tid;   /**< CLONE_CHILD_CLEARTID: zeroed at exit, or 0. */
 };
 
-/** The thread's user registers: the frame at the top of its kernel stack. */
+/** Thread @p t's user registers: the frame at the top of its kernel stack. */
 struct trap_frame *thread_frame(struct thread *t);
 
 /**
@@ -86,7 +86,7 @@ struct trap_frame *thread_frame(struct thread *t);
  */
 struct thread *thread_create(struct proc *proc, struct mm *mm);
 
-/** Free a thread that never ran or is dead and switched away from. */
+/** Free thread @p t, which never ran or is dead and switched away from. */
 void thread_free(struct thread *t);
 
 /**
@@ -165,8 +165,8 @@ void sched_wake_thread(struct thread *t);
 void sched_loop(bool (*done)(void *arg), void *arg);
 
 /**
- * The exit-to-user hook (trap_set_user_exit()): exit a killed or exiting
- * thread, yield if the slice is used, pet the watchdog on the boot hart.
+ * The exit-to-user hook (trap_set_user_exit()), with the trap's frame @p tf:
+ * exit a killed or exiting thread, yield if the slice is used, pet the watchdog on the boot hart.
  */
 void sched_user_exit(struct trap_frame *tf);
 
