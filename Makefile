@@ -59,7 +59,11 @@ KERNEL := $(KDIR)/kernel.elf
 USER_DIRS := $(wildcard $(addsuffix /user,$(LAYERS)))
 USER_SRCS := $(wildcard $(addsuffix /*.c,$(USER_DIRS)))
 USER_TEST_SRCS := $(wildcard $(addsuffix /tests/*.c,$(USER_DIRS)))
-USER_LIB_SRCS := $(wildcard $(addsuffix /lib/*.[cS],$(USER_DIRS)))
+# The kernel's freestanding string functions, formatter and errno names are
+# the user library's too: one copy of each (built with common/include on the
+# path).
+USER_COMMON_SRCS := $(if $(USER_DIRS),common/lib/string.c common/lib/format.c common/lib/errno.c)
+USER_LIB_SRCS := $(USER_COMMON_SRCS) $(wildcard $(addsuffix /lib/*.[cS],$(USER_DIRS)))
 # chN/user/tests/TOPIC.c -> chN.user.TOPIC
 user_test_name = $(firstword $(subst /, ,$(1))).user.$(basename $(notdir $(1)))
 USER_NAMES := $(basename $(notdir $(USER_SRCS))) $(foreach t,$(USER_TEST_SRCS),$(call user_test_name,$(t)))
@@ -150,6 +154,8 @@ $(UDIR)/bin/$(2): $(UDIR)/obj/$(1).o $(USER_LIB_OBJS)
 endef
 $(foreach src,$(USER_SRCS),$(eval $(call user_program,$(src),$(basename $(notdir $(src))))))
 $(foreach src,$(USER_TEST_SRCS),$(eval $(call user_program,$(src),$(call user_test_name,$(src)))))
+
+$(patsubst %,$(UDIR)/obj/%.o,$(USER_COMMON_SRCS)): USER_CFLAGS += -Icommon/include
 
 $(UDIR)/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)

@@ -6,6 +6,7 @@
 #ifndef MMLAB_CH4_MM_TEST_H
 #define MMLAB_CH4_MM_TEST_H
 
+#include "../../ch3/tests/ch3_test.h" /* drain_memory(), undrain_memory() */
 #include "errno.h"
 #include "frame.h"
 #include "kmalloc.h"
@@ -89,46 +90,6 @@ static inline bool poke(struct mm *mm, vaddr_t va, unsigned char v)
 	if (pa)
 		*(unsigned char *)pa_to_kva(pa) = v;
 	return pa != 0;
-}
-
-/*
- * Memory drained by a test so that running out is quick whatever the RAM
- * (as ch3_test.h's drain_memory; filling 2 GiB page by page would take the
- * test past its watchdog). Too large for a stack: make it static.
- */
-#define DRAIN_MAX 4096
-struct drain {
-	struct frame_watermarks wm;
-	unsigned n;
-	paddr_t pa[DRAIN_MAX];
-	uint8_t order[DRAIN_MAX];
-};
-
-/* Allocate frames (without touching them) until only @keep are free; watermarks off meanwhile. */
-static inline void drain_memory(struct drain *d, uint64_t keep)
-{
-	d->n = 0;
-	d->wm = frames_watermarks();
-	frames_set_watermarks((struct frame_watermarks){0, 0, 0});
-	for (int order = MAX_ORDER; order >= 0; order--) {
-		while (d->n < DRAIN_MAX && frames_nr_free() >= keep + (1UL << order)) {
-			paddr_t pa = frames_alloc_order(order, 0);
-			if (!pa)
-				break;
-			d->pa[d->n] = pa;
-			d->order[d->n++] = (uint8_t)order;
-		}
-	}
-}
-
-/* Give back what drain_memory() took and restore the watermarks. */
-static inline void undrain_memory(struct drain *d)
-{
-	while (d->n) {
-		d->n--;
-		frames_free_order(d->pa[d->n], d->order[d->n]);
-	}
-	frames_set_watermarks(d->wm);
 }
 
 /* Areas of @mm, counted through the tree's own check (-1: broken). */

@@ -1,100 +1,8 @@
-/* String functions, as the C library's (the kernel's common/lib/string.c,
- * plus what user programs need). The compiler may call memcpy and memset on
- * its own (struct copies), so they must exist here. */
+/* String functions that user programs need beyond the kernel's: memset,
+ * memcpy, strlen and the rest come from common/lib/string.c itself, which
+ * the Makefile builds into the user library (the compiler may call memcpy
+ * and memset on its own, for struct copies, so they must be there). */
 #include "ulib.h"
-
-void *memset(void *dst, int c, size_t n)
-{
-	uint8_t *d = dst;
-	/* Word stores once aligned: zeroing frames is on hot paths. */
-	while (n && ((uintptr_t)d & 7)) {
-		*d++ = (uint8_t)c;
-		n--;
-	}
-	uint64_t w = (uint8_t)c * 0x0101010101010101ULL;
-	for (; n >= 8; n -= 8, d += 8)
-		*(uint64_t *)d = w;
-	while (n--)
-		*d++ = (uint8_t)c;
-	return dst;
-}
-
-void *memcpy(void *dst, const void *src, size_t n)
-{
-	uint8_t *d = dst;
-	const uint8_t *s = src;
-	if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
-		for (; n >= 8; n -= 8, d += 8, s += 8)
-			*(uint64_t *)d = *(const uint64_t *)s;
-	}
-	while (n--)
-		*d++ = *s++;
-	return dst;
-}
-
-void *memmove(void *dst, const void *src, size_t n)
-{
-	uint8_t *d = dst;
-	const uint8_t *s = src;
-	if (d <= s || d >= s + n)
-		return memcpy(dst, src, n);
-	while (n--)
-		d[n] = s[n];
-	return dst;
-}
-
-int memcmp(const void *a, const void *b, size_t n)
-{
-	const uint8_t *x = a, *y = b;
-	for (size_t i = 0; i < n; i++)
-		if (x[i] != y[i])
-			return x[i] - y[i];
-	return 0;
-}
-
-size_t strlen(const char *s)
-{
-	size_t n = 0;
-	while (s[n])
-		n++;
-	return n;
-}
-
-size_t strnlen(const char *s, size_t max)
-{
-	size_t n = 0;
-	while (n < max && s[n])
-		n++;
-	return n;
-}
-
-int strcmp(const char *a, const char *b)
-{
-	while (*a && *a == *b)
-		a++, b++;
-	return (uint8_t)*a - (uint8_t)*b;
-}
-
-int strncmp(const char *a, const char *b, size_t n)
-{
-	for (; n; n--, a++, b++) {
-		if (*a != *b)
-			return (uint8_t)*a - (uint8_t)*b;
-		if (!*a)
-			return 0;
-	}
-	return 0;
-}
-
-char *strchr(const char *s, int c)
-{
-	for (;; s++) {
-		if (*s == (char)c)
-			return (char *)s;
-		if (!*s)
-			return NULL;
-	}
-}
 
 char *strcpy(char *dst, const char *src)
 {
@@ -153,25 +61,7 @@ long strtol(const char *s, char **end, int base)
 
 int atoi(const char *s) { return (int)strtol(s, NULL, 10); }
 
-const char *strerror(int err)
-{
-	static const char *const names[] = {
-		[EPERM] = "EPERM",     [ENOENT] = "ENOENT",
-		[ESRCH] = "ESRCH",     [EINTR] = "EINTR",
-		[EIO] = "EIO",	       [E2BIG] = "E2BIG",
-		[ENOEXEC] = "ENOEXEC", [EBADF] = "EBADF",
-		[ECHILD] = "ECHILD",   [EAGAIN] = "EAGAIN",
-		[ENOMEM] = "ENOMEM",   [EACCES] = "EACCES",
-		[EFAULT] = "EFAULT",   [EBUSY] = "EBUSY",
-		[EEXIST] = "EEXIST",   [ENODEV] = "ENODEV",
-		[EINVAL] = "EINVAL",   [EMFILE] = "EMFILE",
-		[ENOSPC] = "ENOSPC",   [EPIPE] = "EPIPE",
-		[ERANGE] = "ERANGE",   [ENAMETOOLONG] = "ENAMETOOLONG",
-		[ENOSYS] = "ENOSYS",
-	};
-	if (err < 0)
-		err = -err;
-	if (err < (int)(sizeof(names) / sizeof(names[0])) && names[err])
-		return names[err];
-	return "E?";
-}
+/* common/lib/errno.c, built into the user library as string.c is. */
+const char *errno_name(int err);
+
+const char *strerror(int err) { return errno_name(err); }
