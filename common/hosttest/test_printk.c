@@ -2,8 +2,9 @@
  * Host test: the kernel's vsnprintf against glibc's, format by format, over
  * fixed edge cases and a seeded random sweep.
  *
- * Both must live in one program, so the kernel's printk.c is compiled into
- * this file with its functions renamed (k_*). The renames are in force only
+ * Both must live in one program, so the kernel's formatter (format.c, which
+ * printk and the user library use) is compiled into this file with its
+ * functions renamed (k_*). The renames are in force only
  * around that #include: everywhere else snprintf is glibc's. (Renaming with
  * -D on the command line would rename this file's calls too, and the test
  * would compare the kernel's formatter with itself.)
@@ -16,39 +17,11 @@
 
 #include "host_check.h"
 
-#define vsnprintf	       k_vsnprintf
-#define snprintf	       k_snprintf
-#define printk		       k_printk
-#define vprintk		       k_vprintk
-#define printk_set_line_prefix k_printk_set_line_prefix
-#define printk_panic_mode      k_printk_panic_mode
-#define printk_end_line	       k_printk_end_line
-#include "../lib/printk.c"
+#define vsnprintf k_vsnprintf
+#define snprintf  k_snprintf
+#include "../lib/format.c"
 #undef vsnprintf
 #undef snprintf
-#undef printk
-#undef vprintk
-#undef printk_set_line_prefix
-#undef printk_panic_mode
-#undef printk_end_line
-
-/* What printk.c needs from the rest of the kernel. */
-void spin_lock(struct spinlock *lk) { (void)lk; }
-void spin_unlock(struct spinlock *lk) { (void)lk; }
-bool spin_trylock(struct spinlock *lk)
-{
-	(void)lk;
-	return true;
-}
-bool spin_holding(const struct spinlock *lk)
-{
-	(void)lk;
-	return false;
-}
-void intr_push(void) {}
-void intr_pop(void) {}
-void console_write(const char *s, size_t len) { fwrite(s, 1, len, stdout); }
-bool console_at_line_start(void) { return true; }
 
 /* Compare one format with one integer argument of type T (its own check: two
  * formatters, one format; the counting and closing line are host_check.h's). */
