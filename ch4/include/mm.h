@@ -55,12 +55,15 @@ struct mm {
 	vaddr_t brk_start;    /**< Where the heap begins (page-aligned, after the program). */
 	vaddr_t brk;	      /**< The program break: the heap is [brk_start, brk). */
 	struct vma *heap;     /**< The heap area, or NULL while brk == brk_start. */
-	uint64_t nr_pages;    /**< Pages mapped now in the lower half (for messages and tests). */
+	uint64_t
+		nr_pages; /**< Frames mapped now in the lower half, the zero page not counted (Linux's RSS). */
+	bool eager;	  /**< Part 1's paths: areas populated when made, fork copies (cow.h). */
 };
 
 /**
  * A new, empty address space: a page table that shares the kernel half, no
- * areas, one reference.
+ * areas, one reference; lazy (mm::eager false) unless booted with the
+ * `eager` bootarg.
  * @return the mm, or NULL if out of memory (nothing is left allocated).
  */
 struct mm *mm_create(void);
@@ -139,10 +142,13 @@ vaddr_t mm_find_free(struct mm *mm, vaddr_t hint, size_t len, vaddr_t limit);
 void mm_clear(struct mm *mm);
 
 /**
- * A copy of @p mm for a child (fork): the same areas, and for every page
- * present in @p mm a new frame with a copy of its bytes, mapped with the same
- * permissions (xv6's uvmcopy); #VM_SHARED areas map the same frames instead
- * (get_page()). brk is copied.
+ * A copy of @p mm for a child (fork): the same areas and brk. Every page
+ * present in a private area is shared copy-on-write (cow.h): read-only with
+ * #PTE_COW in both mms, one more reference to its frame (get_page()); if
+ * @p mm is eager, or the frame's count is at its limit, the child gets a new
+ * frame with a copy of the bytes instead (xv6's uvmcopy). #VM_SHARED areas
+ * map the same frames, writable as they were. The parent's harts are
+ * flushed before it returns: no thread of it can still write a shared page.
  * @return the child's mm, or NULL if out of memory (everything taken for it
  *         is given back).
  */
@@ -150,7 +156,8 @@ struct mm *mm_fork(struct mm *mm);
 
 /**
  * Move the end of @p mm's heap to @p new_brk (brk(2)): pages above the new break
- * are unmapped and freed, new pages are mapped zeroed.
+ * are unmapped and freed; new pages appear zeroed on first touch (mapped at
+ * once if @p mm is eager).
  * @return the break after the call: @p new_brk, or the old break if
  *         @p new_brk is below brk_start, would overlap another area, or
  *         frames ran out (Linux's brk returns the unchanged break).

@@ -51,6 +51,14 @@
 #define SYS_wait4	    260 /**< wait4(2). */
 /** @} */
 
+/** @name The bits of SYS_mmlab_page_info's result (bits 0-31: the frame's reference count, 0 for the zero page).
+ * @{ */
+#define MMLAB_PAGE_PRESENT  (1L << 32) /**< A leaf maps the page. */
+#define MMLAB_PAGE_WRITABLE (1L << 33) /**< Its PTE has W. */
+#define MMLAB_PAGE_COW	    (1L << 34) /**< Its PTE has PTE_COW. */
+#define MMLAB_PAGE_ZERO	    (1L << 35) /**< It maps the zero page. */
+/** @} */
+
 /** @name mmlab's own test calls (from 1000 up).
  * @{ */
 #define SYS_mmlab_free_frames 1000 /**< () -> frames_nr_free(). */
@@ -60,6 +68,11 @@
 #define SYS_mmlab_test_begin  1004 /**< () -> 0; a user KTAP test begins (pets the watchdog). */
 #define SYS_mmlab_nr_harts    1005 /**< () -> harts online. */
 #define SYS_mmlab_hart	      1006 /**< () -> the hart this thread runs on now. */
+#define SYS_mmlab_page_info                                                                                  \
+	1007 /**< (va) -> the page's state: MMLAB_PAGE_* bits and its frame's reference count. */
+#define SYS_mmlab_squeeze                                                                                    \
+	1008 /**< (leave) -> frames the kernel holds so that @c leave stay free; (-1) gives them back. */
+#define SYS_mmlab_eager 1009 /**< () -> 1 if the caller's mm is eager (the `eager` bootarg), else 0. */
 /** @} */
 
 /** Highest number the table holds, plus one. */

@@ -16,13 +16,24 @@
  * - 1003 test_result(verdict), 1004 test_begin(): the user KTAP protocol
  *   (runner.c).
  * - 1005 harts online, 1006 the hart the caller runs on.
+ * - 1007 page_info(va): the state of the caller's page at @p va, for the
+ *   copy-on-write and zero-page tests: MMLAB_PAGE_* bits and the frame's
+ *   reference count; 0 if nothing maps it; -EFAULT above the user half.
+ * - 1008 squeeze(leave): the kernel takes frames until @p leave are free
+ *   (or no more can be had) and holds them, so that a test meets memory
+ *   pressure in any machine size; squeeze(-1) gives them all back. Returns
+ *   the frames held (given back, for -1).
+ * - 1009 eager: 1 if the caller's mm is eager (the `eager` bootarg).
  *
  * Reference: Linux fs/proc/task_mmu.c (show_map_vma).
  */
+#include "cow.h"
 #include "errno.h"
 #include "frame.h"
 #include "initcall.h"
 #include "kmalloc.h"
+#include "memlayout.h"
+#include "page.h"
 #include "mm.h"
 #include "printk.h"
 #include "ptdump.h"
@@ -156,6 +167,74 @@ static long sys_hart(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_
 	return cpuid();
 }
 
+static long sys_page_info(uint64_t va, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	UNUSED6(0, a1, a2, a3, a4, a5);
+	if (va >= USER_TOP)
+		return -EFAULT;
+	struct mm *mm = current_mm();
+	struct pt_mapping m;
+	long info = 0;
+	spin_lock(&mm->lock);
+	if (!pt_query(&mm->as.pt, va, &m)) {
+		paddr_t pa = ALIGN_DOWN(m.pa, PAGE_SIZE);
+		info = MMLAB_PAGE_PRESENT | ((m.flags & PTE_W) ? MMLAB_PAGE_WRITABLE : 0) |
+		       ((m.flags & PTE_COW) ? MMLAB_PAGE_COW : 0);
+		if (is_zero_page(pa))
+			info |= MMLAB_PAGE_ZERO;
+		else
+			info |= (uint32_t)page_ref_count(pa_to_page(pa));
+	}
+	spin_unlock(&mm->lock);
+	return info;
+}
+
+/* The frames squeeze() holds, chained through their first word. */
+static struct spinlock squeeze_lock = SPINLOCK_INIT("squeeze");
+static paddr_t squeezed;
+static long nr_squeezed;
+
+static long squeeze_release(void)
+{
+	long n = 0;
+	spin_lock(&squeeze_lock);
+	while (squeezed) {
+		paddr_t next = *(paddr_t *)pa_to_kva(squeezed);
+		frame_free(squeezed);
+		squeezed = next;
+		n++;
+	}
+	nr_squeezed = 0;
+	spin_unlock(&squeeze_lock);
+	return n;
+}
+
+static long sys_squeeze(uint64_t leave, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	UNUSED6(0, a1, a2, a3, a4, a5);
+	if ((long)leave < 0)
+		return squeeze_release();
+	kmalloc_shrink(); /* what the heap caches would give back anyway */
+	spin_lock(&squeeze_lock);
+	while (frames_nr_free() > leave) {
+		paddr_t pa = frame_alloc(0);
+		if (!pa)
+			break; /* at the min watermark: the emergency reserve is not ours */
+		*(paddr_t *)pa_to_kva(pa) = squeezed;
+		squeezed = pa;
+		nr_squeezed++;
+	}
+	long n = nr_squeezed;
+	spin_unlock(&squeeze_lock);
+	return n;
+}
+
+static long sys_eager(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	UNUSED6(a0, a1, a2, a3, a4, a5);
+	return current_mm()->eager;
+}
+
 static int testcalls_init(void)
 {
 	static const struct {
@@ -169,6 +248,9 @@ static int testcalls_init(void)
 		{SYS_mmlab_test_begin, sys_test_begin},
 		{SYS_mmlab_nr_harts, sys_nr_harts},
 		{SYS_mmlab_hart, sys_hart},
+		{SYS_mmlab_page_info, sys_page_info},
+		{SYS_mmlab_squeeze, sys_squeeze},
+		{SYS_mmlab_eager, sys_eager},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(calls); i++) {
 		int err = syscall_register(calls[i].nr, calls[i].fn);

@@ -1,9 +1,11 @@
 /*
- * The anonymous backend: every page of the area gets its own zeroed frame
- * when the area is mapped (eager population, as xv6's uvmalloc), and gives
- * it back when unmapped (Linux's anonymous VMAs; ArceOS Backend::Alloc with
- * populate = true).
+ * The anonymous backend: memory that reads as zeros until written. Its
+ * pages appear on first touch (the zero page for a read, a zeroed frame for
+ * a write: cow.c), or all when the area is mapped if the mm is eager
+ * (xv6's uvmalloc); unmapping gives the frames back (Linux's anonymous
+ * VMAs; ArceOS Backend::Alloc, populate false or true).
  */
+#include "cow.h"
 #include "errno.h"
 #include "frame.h"
 #include "memlayout.h"
@@ -15,20 +17,6 @@
 
 /* The page table an area's pages go into. */
 static struct pagetable *vma_pt(struct vma *vma) { return &vma->mm->as.pt; }
-
-/* The 4 KiB leaf that maps @va, or NULL. */
-static pte_t *leaf_of(struct vma *vma, vaddr_t va)
-{
-	int level = 0;
-	pte_t *pte = pt_walk(vma_pt(vma), va, &level, false);
-	return pte && pte_is_leaf(*pte) ? pte : NULL;
-}
-
-/* The VM_* permissions a leaf grants. */
-static unsigned pte_vm_prot(pte_t pte)
-{
-	return ((pte & PTE_R) ? VM_READ : 0) | ((pte & PTE_W) ? VM_WRITE : 0) | ((pte & PTE_X) ? VM_EXEC : 0);
-}
 
 /* LAB BEGIN ch4 anonymous memory: map a zeroed frame per page; unmap and give the frames back */
 
@@ -50,8 +38,8 @@ int anon_map_page(struct vma *vma, vaddr_t va, const void *src, size_t len)
 
 static int anon_map(struct vma *vma, vaddr_t start, vaddr_t end)
 {
-	if (!vm_prot_to_pte(vma->prot))
-		return 0; /* no access (a guard, PROT_NONE): nothing to map */
+	if (!vma->mm->eager || !vm_prot_to_pte(vma->prot))
+		return 0; /* lazy (the first touch maps), or no access (a guard, PROT_NONE) */
 	for (vaddr_t va = start; va < end; va += PAGE_SIZE) {
 		int err = anon_map_page(vma, va, NULL, 0);
 		if (err) {
@@ -100,9 +88,12 @@ int anon_unmap(struct vma *vma, vaddr_t start, vaddr_t end, struct tlb_flusher *
 		 * free for someone else: flush first (Linux's mmu_gather). */
 		if (fl)
 			tlb_flusher_finish(fl);
-		for (int i = 0; i < b.n; i++)
-			frame_put(b.pa[i]);
-		vma->mm->nr_pages -= b.n;
+		for (int i = 0; i < b.n; i++) {
+			if (is_zero_page(b.pa[i]))
+				continue;   /* never ours: not counted, never freed */
+			frame_put(b.pa[i]); /* the last reference frees it */
+			vma->mm->nr_pages--;
+		}
 		if (!more)
 			break;
 		cur = b.va[b.n - 1] + PAGE_SIZE;
@@ -142,7 +133,9 @@ static int protect_leaf(pte_t *pte, int level, vaddr_t va, void *arg)
 {
 	struct protect_arg *p = arg;
 	if (pte_valid(*pte)) {
-		*pte = pte_make_leaf(pte_pa(*pte), p->perm);
+		/* A copy-on-write page stays read-only: its first write breaks it. */
+		pte_t cow = *pte & PTE_COW;
+		*pte = pte_make_leaf(pte_pa(*pte), cow ? p->perm & ~PTE_W : p->perm) | cow;
 		tlb_flusher_add(p->fl, va, level_size(level));
 	}
 	return 0;
@@ -159,23 +152,13 @@ int anon_protect(struct vma *vma, vaddr_t start, vaddr_t end, unsigned prot, str
 	return 0;
 }
 
-int anon_fault_present(struct vma *vma, vaddr_t va, enum vm_access access)
-{
-	pte_t *pte = leaf_of(vma, va);
-	if (!pte)
-		return -ENOENT;
-	/* Mapped already (another thread was first): retry, unless the page
-	 * itself forbids the access, when a retry would fault forever. */
-	return vm_access_allowed(pte_vm_prot(*pte), access) ? 0 : -EACCES;
-}
+/* A new private page at @va: a zeroed frame. */
+static int anon_map_new(struct vma *vma, vaddr_t va) { return anon_map_page(vma, va, NULL, 0); }
 
 static int anon_fault(struct vma *vma, vaddr_t va, enum vm_access access)
 {
-	int err = anon_fault_present(vma, va, access);
-	if (err != -ENOENT)
-		return err;
-	err = anon_map_page(vma, va, NULL, 0);
-	return err == -EEXIST ? 0 : err;
+	/* A shared area's pages are the same frames in every mm: never the zero page. */
+	return private_fault(vma, va, access, !(vma->flags & VM_SHARED), anon_map_new);
 }
 
 const struct vm_backend anon_backend = {

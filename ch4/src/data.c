@@ -2,7 +2,9 @@
  * The initial-data backend: pages filled from vma::private_data (data_size
  * bytes from pgoff on, zero past them) and private to the area from then on:
  * ELF segments, .data with its .bss tail (xv6's loadseg; rCore's
- * MapArea::copy_data). Unmap, protect and faults are anonymous memory's.
+ * MapArea::copy_data). A page is filled on first touch (all of them when
+ * the area is mapped, if the mm is eager); a read of a page wholly past the
+ * data (.bss) maps the zero page. Unmap and protect are anonymous memory's.
  */
 #include "errno.h"
 #include "mm_internal.h"
@@ -18,7 +20,7 @@ static int data_map_page(struct vma *vma, vaddr_t va)
 
 static int data_map(struct vma *vma, vaddr_t start, vaddr_t end)
 {
-	if (!vm_prot_to_pte(vma->prot))
+	if (!vma->mm->eager || !vm_prot_to_pte(vma->prot))
 		return 0;
 	for (vaddr_t va = start; va < end; va += PAGE_SIZE) {
 		int err = data_map_page(vma, va);
@@ -36,11 +38,8 @@ static int data_map(struct vma *vma, vaddr_t start, vaddr_t end)
 
 static int data_fault(struct vma *vma, vaddr_t va, enum vm_access access)
 {
-	int err = anon_fault_present(vma, va, access);
-	if (err != -ENOENT)
-		return err;
-	err = data_map_page(vma, va);
-	return err == -EEXIST ? 0 : err;
+	bool past_data = va - vma->start >= vma->data_size;
+	return private_fault(vma, va, access, past_data, data_map_page);
 }
 
 const struct vm_backend data_backend = {

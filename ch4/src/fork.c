@@ -1,8 +1,10 @@
 /*
- * The eager fork: the child gets a copy of every area and, for every page
- * present in the parent, a new frame with a copy of its bytes (xv6's
- * uvmcopy; Linux's dup_mmap before copy-on-write). VM_SHARED areas map the
- * parent's frames instead, with one more reference each.
+ * fork's copy of an address space: the child gets a copy of every area,
+ * and every page present in the parent is shared copy-on-write (cow.h;
+ * Linux's dup_mmap and copy_present_pte). An eager mm copies each page into
+ * a new frame instead (xv6's uvmcopy), as does a page whose reference count
+ * is at its limit. VM_SHARED areas map the parent's frames, writable as
+ * they are, with one more reference each.
  */
 #include "errno.h"
 #include "frame.h"
@@ -11,35 +13,43 @@
 #include "pagetable.h"
 #include "panic.h"
 #include "string.h"
+#include "tlb.h"
 #include "vma_tree.h"
 
-/* LAB BEGIN ch4 copy one present page into the child: a new frame and a copy (or the same frame, shared) */
-static int copy_page(struct mm *child, struct vma *vma, vaddr_t va, pte_t pte)
+/* A copy of the page @pte of @vma in a new frame, for @child at @va: private, with the area's permissions. */
+static int copy_into_new_frame(struct mm *child, struct vma *vma, vaddr_t va, pte_t pte)
 {
-	paddr_t pa = pte_pa(pte);
+	paddr_t copy = frame_alloc(0);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(pa_to_kva(copy), pa_to_kva(pte_pa(pte)), PAGE_SIZE);
+	int err = mm_set_pte(child, va, pte_make_leaf(copy, vm_prot_to_pte(vma->prot)));
+	if (err)
+		frame_put(copy);
+	return err;
+}
+
+/* LAB BEGIN ch4 fork one present page: share it copy-on-write (or copy it, or share a VM_SHARED frame) */
+static int copy_page(struct mm *child, struct vma *vma, vaddr_t va, pte_t *pte, struct tlb_flusher *fl)
+{
 	if (vma->flags & VM_SHARED) {
-		if (frame_get(pa))
+		if (frame_get(pte_pa(*pte)))
 			return -ENOMEM;
+	} else if (child->eager || cow_share(pte)) {
+		return copy_into_new_frame(child, vma, va, *pte);
 	} else {
-		paddr_t copy = frame_alloc(0);
-		if (!copy)
-			return -ENOMEM;
-		memcpy(pa_to_kva(copy), pa_to_kva(pa), PAGE_SIZE);
-		pa = copy;
+		tlb_flusher_add(fl, va, PAGE_SIZE); /* the parent's PTE lost its W */
 	}
-	int err = pt_map(&child->as.pt, va, pa, PAGE_SIZE, pte_flags(pte) & PTE_PERM_MASK);
-	if (err) {
-		frame_put(pa);
-		return err;
-	}
-	child->nr_pages++;
-	return 0;
+	int err = mm_set_pte(child, va, *pte);
+	if (err && !is_zero_page(pte_pa(*pte)))
+		frame_put(pte_pa(*pte)); /* the parent keeps PTE_COW: its next write reuses the frame */
+	return err;
 }
 /* LAB STUB
-static int copy_page(struct mm *child, struct vma *vma, vaddr_t va, pte_t pte)
+static int copy_page(struct mm *child, struct vma *vma, vaddr_t va, pte_t *pte, struct tlb_flusher *fl)
 {
-	TODO("ch4", "mm_fork: copy a page for the child");
-	(void)child, (void)vma, (void)va, (void)pte;
+	TODO("ch4", "mm_fork: share a page with the child, copy-on-write");
+	(void)child, (void)vma, (void)va, (void)pte, (void)fl;
 	return -ENOSYS;
 }
 LAB END */
@@ -47,6 +57,7 @@ LAB END */
 struct copy_arg {
 	struct mm *child;
 	struct vma *vma;
+	struct tlb_flusher *fl;
 };
 
 /* pt_visit() callback: copy each leaf of the parent's area into the child. */
@@ -54,11 +65,11 @@ static int copy_leaf(pte_t *pte, int level, vaddr_t va, void *arg)
 {
 	struct copy_arg *c = arg;
 	(void)level; /* user pages are 4 KiB */
-	return pte_valid(*pte) ? copy_page(c->child, c->vma, va, *pte) : 0;
+	return pte_valid(*pte) ? copy_page(c->child, c->vma, va, pte, c->fl) : 0;
 }
 
 /* Give @child a copy of @vma and of its present pages. */
-static int fork_vma(struct mm *child, struct vma *vma)
+static int fork_vma(struct mm *child, struct vma *vma, struct tlb_flusher *fl)
 {
 	struct vma *copy = vma_dup(vma);
 	if (!copy)
@@ -68,7 +79,7 @@ static int fork_vma(struct mm *child, struct vma *vma)
 	child->nr_vmas++;
 	if (vma == vma->mm->heap)
 		child->heap = copy;
-	struct copy_arg c = {child, copy};
+	struct copy_arg c = {child, copy, fl};
 	return pt_visit(&vma->mm->as.pt, vma->start, vma->end, copy_leaf, &c);
 }
 
@@ -78,11 +89,17 @@ struct mm *mm_fork(struct mm *mm)
 	if (!child)
 		return NULL;
 	int err = 0;
+	struct tlb_flusher fl;
 	spin_lock(&mm->lock);
+	child->eager = mm->eager;
+	tlb_flusher_init(&fl, &mm->as);
 	for (struct vma *v = vma_tree_first(&mm->vmas); v && !err; v = vma_tree_next(v))
-		err = fork_vma(child, v);
+		err = fork_vma(child, v, &fl);
 	child->brk_start = mm->brk_start;
 	child->brk = mm->brk;
+	/* Another thread of the parent may hold a writable entry for a page
+	 * that is shared now: every hart of the parent flushes before it goes on. */
+	tlb_flusher_finish(&fl);
 	spin_unlock(&mm->lock);
 	if (err) {
 		mm_put(child); /* frees what was copied: the child runs nowhere */

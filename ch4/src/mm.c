@@ -4,6 +4,7 @@
  * switch harts to it (Linux kernel/fork.c mm_alloc/mmput, switch_mm; xv6
  * proc_pagetable/proc_freepagetable).
  */
+#include "cow.h"
 #include "kmalloc.h"
 #include "kspace.h"
 #include "mm_internal.h"
@@ -22,6 +23,7 @@ struct mm *mm_create(void)
 	}
 	spin_init(&mm->lock, "mm");
 	mm->refs = 1;
+	mm->eager = vm_eager_default();
 	return mm;
 }
 

@@ -6,7 +6,9 @@
 #ifndef MMLAB_MM_INTERNAL_H
 #define MMLAB_MM_INTERNAL_H
 
+#include "cow.h"
 #include "mm.h"
+#include "pagetable.h"
 #include "vma.h"
 
 struct tlb_flusher;
@@ -47,11 +49,60 @@ bool vm_access_allowed(unsigned prot, enum vm_access access);
  */
 int anon_map_page(struct vma *vma, vaddr_t va, const void *src, size_t len);
 
+/* What a fault on one page of a private area must do (pf_decide()). */
+enum pf_action {
+	PF_RETRY,     /* the PTE allows the access already (another thread was first): retry */
+	PF_MAP_NEW,   /* no page: map a new private frame (zeroed, or with the initial data) */
+	PF_MAP_ZERO,  /* no page, a read of bytes that are all zero: map the zero page */
+	PF_COW_BREAK, /* a write to a copy-on-write page: give this mm its own (cow_break()) */
+	PF_DENY,      /* the PTE forbids the access and it is not copy-on-write: SEGV */
+};
+
 /*
- * The fault of a page that may be mapped already: -ENOENT if @va is not
- * mapped; 0 if it is and its PTE allows @access (retry); -EACCES if not.
+ * Decide a fault on one page of a private area, from its leaf @pte (0 if
+ * none), the @access, and whether a read may map the zero page (@zero_ok:
+ * the page's bytes would all be zero). The area allows @access (checked
+ * before). Pure: it reads nothing but its arguments.
  */
-int anon_fault_present(struct vma *vma, vaddr_t va, enum vm_access access);
+enum pf_action pf_decide(pte_t pte, enum vm_access access, bool zero_ok);
+
+/* The VM_* permissions a leaf grants. */
+unsigned pte_vm_prot(pte_t pte);
+
+/*
+ * The fault of a page of a private area (anon_backend, data_backend):
+ * pf_decide(), then act. @map_new maps a new private page at @va.
+ * @return 0 (retry the access), -ENOMEM, or -EACCES.
+ */
+int private_fault(struct vma *vma, vaddr_t va, enum vm_access access, bool zero_ok,
+		  int (*map_new)(struct vma *vma, vaddr_t va));
+
+/*
+ * fork's half of copy-on-write: make the leaf *@pte of a private area
+ * shared: read-only with PTE_COW, one more reference to its frame (none for
+ * the zero page). The caller maps the same *@pte in the child and flushes
+ * the parent's harts before any of them runs user code again.
+ * @return 0; -EOVERFLOW (nothing changed) if the frame's count is at its
+ *         limit: the caller copies the page instead.
+ */
+int cow_share(pte_t *pte);
+
+/*
+ * The fault's half: a write to the copy-on-write leaf *@pte at @va of
+ * @vma. The zero page is replaced by a new zeroed frame, a shared frame by a
+ * copy (its reference dropped after every hart of the mm has flushed @va);
+ * a frame only this mm holds is made writable again, without a copy.
+ * @return 0, or -ENOMEM (nothing changed).
+ */
+int cow_break(struct vma *vma, vaddr_t va, pte_t *pte);
+
+/*
+ * Point the 4 KiB slot of @va in @mm's table at @pte (tables allocated as
+ * needed) and count the page in mm::nr_pages unless it is the zero page.
+ * @return 0; -ENOMEM (tables that were allocated stay, empty); -EEXIST if
+ *         @va is mapped already.
+ */
+int mm_set_pte(struct mm *mm, vaddr_t va, pte_t pte);
 
 /* anon_backend's unmap, protect and fault, which the data backend shares. */
 int anon_unmap(struct vma *vma, vaddr_t start, vaddr_t end, struct tlb_flusher *fl);

@@ -17,7 +17,7 @@ static void *writable_page(struct mm *mm, vaddr_t va)
 		return NULL;
 	struct pt_mapping m;
 	if (pt_query(&mm->as.pt, va, &m) || !(m.flags & PTE_W)) {
-		/* Missing, or (ch5: copy-on-write) read-only: a write fault fixes it. */
+		/* Missing, or the zero page or a copy-on-write page: a write fault makes it ours. */
 		if (vma->backend->fault(vma, ALIGN_DOWN(va, PAGE_SIZE), ACCESS_WRITE) ||
 		    pt_query(&mm->as.pt, va, &m) || !(m.flags & PTE_W))
 			return NULL;

@@ -30,11 +30,18 @@ static inline uint64_t free_frames_settled(void)
 	return frames_nr_free();
 }
 
-/* Start a test's mm in @m, noting the free frames in @before; fail the test if out of memory. */
+/* Start a test's mm in @m, noting the free frames in @before; fail the test if out of memory.
+ * Part 1's tests check the eager paths: the mm is eager whatever the bootargs. */
 #define MM_BEGIN(m, before)                                                                                  \
 	uint64_t before = free_frames_settled();                                                             \
 	struct mm *m = mm_create();                                                                          \
-	KASSERT_NOT_NULL(m)
+	KASSERT_NOT_NULL(m);                                                                                 \
+	m->eager = true
+
+/* As MM_BEGIN, for a lazy mm (part 2: faults, the zero page, copy-on-write). */
+#define MM_BEGIN_LAZY(m, before)                                                                             \
+	MM_BEGIN(m, before);                                                                                 \
+	m->eager = false
 
 /* Drop @m and expect every frame back. */
 #define MM_END(m, before)                                                                                    \

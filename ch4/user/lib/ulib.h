@@ -51,6 +51,18 @@ typedef long off_t;   /**< A file offset. */
 #define SYS_mmlab_test_begin  1004
 #define SYS_mmlab_nr_harts    1005
 #define SYS_mmlab_hart	      1006
+#define SYS_mmlab_page_info   1007
+#define SYS_mmlab_squeeze     1008
+#define SYS_mmlab_eager	      1009
+
+/** @name The bits of mmlab_page_info()'s result; bits 0-31 are the frame's reference count (0 for the zero page).
+ * @{ */
+#define MMLAB_PAGE_PRESENT    (1L << 32)	   /**< A leaf maps the page. */
+#define MMLAB_PAGE_WRITABLE   (1L << 33)	   /**< Its PTE has W. */
+#define MMLAB_PAGE_COW	      (1L << 34)	   /**< Its PTE is marked copy-on-write. */
+#define MMLAB_PAGE_ZERO	      (1L << 35)	   /**< It maps the zero page. */
+#define MMLAB_PAGE_REFS(info) ((info)&0xffffffffL) /**< The frame's reference count. */
+/** @} */
 /** @} */
 
 /** @name errno values (asm-generic/errno-base.h)
@@ -187,8 +199,13 @@ long mmlab_maps(char *buf, size_t len); /**< This process's maps listing; bytes 
 long mmlab_ptdump(pid_t pid);		/**< Print @p pid's page table on the console. */
 long mmlab_nr_harts(void);		/**< Harts online. */
 long mmlab_hart(void);			/**< The hart the caller runs on now. */
-long mmlab_test_begin(void);		/**< KTAP protocol: a test begins. */
-long mmlab_test_result(int verdict);	/**< KTAP protocol: 0 pass, 1 fail, 2 skip. */
+long mmlab_page_info(
+	const void *va); /**< The state of the page holding @p va (MMLAB_PAGE_*), 0 if unmapped. */
+long mmlab_squeeze(
+	long leave);	     /**< Hold frames so that @p leave stay free (-1: give them back); frames held. */
+long mmlab_eager(void);	     /**< 1 if this process's memory is eager (`eager` bootarg). */
+long mmlab_test_begin(void); /**< KTAP protocol: a test begins. */
+long mmlab_test_result(int verdict); /**< KTAP protocol: 0 pass, 1 fail, 2 skip. */
 /** @} */
 
 /** @name Strings (as the C library's)
