@@ -105,14 +105,14 @@ int cow_break(struct vma *vma, vaddr_t va, pte_t *pte)
 /* LAB STUB
 int cow_share(pte_t *pte)
 {
-	TODO("ch4", "cow_share: make the page read-only and copy-on-write, with one more reference");
+	TODO("ch4", "copy_on_write: cow_share: make the page read-only and copy-on-write, with one more reference");
 	(void)pte;
 	return -EOVERFLOW;
 }
 
 int cow_break(struct vma *vma, vaddr_t va, pte_t *pte)
 {
-	TODO("ch4", "cow_break: give the writer its own page (or the same one, if it is the only holder)");
+	TODO("ch4", "copy_on_write: cow_break: give the writer its own page (the same one if it holds the only reference)");
 	(void)vma, (void)va, (void)pte;
 	return -ENOMEM;
 }
