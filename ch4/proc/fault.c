@@ -6,7 +6,13 @@
  *     <name>[<pid>]: segfault at 0x<addr> pc 0x<pc> (<reason>)
  *
  * reason being fault_result_name(): "no area", "permission", "stack guard",
- * "kernel address", "out of memory". Any other exception from user mode
+ * "kernel address". A fault that found no frame kills with SIGKILL instead,
+ * and the line Linux's OOM killer prints (the process that faulted is the
+ * one killed: there is no choosing of a victim here),
+ *
+ *     Out of memory: killed process <pid> (<name>) at 0x<addr> pc 0x<pc>
+ *
+ * Any other exception from user mode
  * (illegal instruction, ebreak, misaligned access) kills with Linux's
  * signal for it (SIGILL, SIGTRAP, SIGBUS) and one line
  *
@@ -68,9 +74,15 @@ static bool on_page_fault(struct trap_frame *tf)
 	enum fault_result r = va >= USER_TOP ? FAULT_KERNEL : mm_fault(t->mm, va, access_of(tf->scause));
 	if (r == FAULT_RESOLVED)
 		return true;
+	if (r == FAULT_OOM) {
+		printk("Out of memory: killed process %d (%s) at 0x%lx pc 0x%lx\n", t->proc->pid,
+		       t->proc->name, va, tf->sepc);
+		kill_current(SIGKILL);
+		return true;
+	}
 	printk("%s[%d]: segfault at 0x%lx pc 0x%lx (%s)\n", t->proc->name, t->proc->pid, va, tf->sepc,
 	       fault_result_name(r));
-	kill_current(r == FAULT_OOM ? SIGKILL : SIGSEGV);
+	kill_current(SIGSEGV);
 	return true;
 }
 

@@ -20,7 +20,7 @@
  *   copy-on-write and zero-page tests: MMLAB_PAGE_* bits and the frame's
  *   reference count; 0 if nothing maps it; -EFAULT above the user half.
  * - 1008 squeeze(leave): the kernel takes frames until @p leave are free
- *   (or no more can be had) and holds them, so that a test meets memory
+ *   (or only the emergency reserve is left) and holds them, so that a test meets memory
  *   pressure in any machine size; squeeze(-1) gives them all back. Returns
  *   the frames held (given back, for -1).
  * - 1009 eager: 1 if the caller's mm is eager (the `eager` bootarg).
@@ -189,22 +189,37 @@ static long sys_page_info(uint64_t va, uint64_t a1, uint64_t a2, uint64_t a3, ui
 	return info;
 }
 
-/* The frames squeeze() holds, chained through their first word. */
+/*
+ * The blocks squeeze() holds, in an array beside them rather than linked
+ * through them: a write into every frame of a 2 GiB machine would make QEMU
+ * back all of guest RAM on the host. Largest blocks first, so a few
+ * thousand entries hold any machine.
+ */
+#define SQUEEZE_MAX 4096
 static struct spinlock squeeze_lock = SPINLOCK_INIT("squeeze");
-static paddr_t squeezed;
-static long nr_squeezed;
+static struct {
+	paddr_t pa;
+	uint8_t order;
+} squeezed[SQUEEZE_MAX];
+static unsigned nr_squeezed;
+
+/* Frames in the blocks held. Caller holds squeeze_lock. */
+static long squeezed_frames(void)
+{
+	long n = 0;
+	for (unsigned i = 0; i < nr_squeezed; i++)
+		n += 1L << squeezed[i].order;
+	return n;
+}
 
 static long squeeze_release(void)
 {
-	long n = 0;
 	spin_lock(&squeeze_lock);
-	while (squeezed) {
-		paddr_t next = *(paddr_t *)pa_to_kva(squeezed);
-		frame_free(squeezed);
-		squeezed = next;
-		n++;
+	long n = squeezed_frames();
+	while (nr_squeezed) {
+		nr_squeezed--;
+		frames_free_order(squeezed[nr_squeezed].pa, squeezed[nr_squeezed].order);
 	}
-	nr_squeezed = 0;
 	spin_unlock(&squeeze_lock);
 	return n;
 }
@@ -216,15 +231,17 @@ static long sys_squeeze(uint64_t leave, uint64_t a1, uint64_t a2, uint64_t a3, u
 		return squeeze_release();
 	kmalloc_shrink(); /* what the heap caches would give back anyway */
 	spin_lock(&squeeze_lock);
-	while (frames_nr_free() > leave) {
-		paddr_t pa = frame_alloc(0);
-		if (!pa)
-			break; /* at the min watermark: the emergency reserve is not ours */
-		*(paddr_t *)pa_to_kva(pa) = squeezed;
-		squeezed = pa;
-		nr_squeezed++;
+	/* Without FRAME_EMERGENCY: the reserve under the min watermark stays the kernel's. */
+	for (int order = MAX_ORDER; order >= 0; order--) {
+		while (nr_squeezed < SQUEEZE_MAX && frames_nr_free() >= leave + (1UL << order)) {
+			paddr_t pa = frames_alloc_order(order, 0);
+			if (!pa)
+				break;
+			squeezed[nr_squeezed].pa = pa;
+			squeezed[nr_squeezed++].order = (uint8_t)order;
+		}
 	}
-	long n = nr_squeezed;
+	long n = squeezed_frames();
 	spin_unlock(&squeeze_lock);
 	return n;
 }

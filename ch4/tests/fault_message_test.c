@@ -5,7 +5,9 @@
  * SIGSEGV. Each test runs ch4/user/fault.c in one of its modes and reads the
  * console (common/tests/capture.h).
  */
+#include "../../ch3/tests/ch3_test.h" /* drain_memory() */
 #include "../../common/tests/capture.h"
+#include "cow.h"
 #include "frame.h"
 #include "kmalloc.h"
 #include "ktest.h"
@@ -63,4 +65,25 @@ KTEST(ch4_fault_message, data_exec_is_permission) { EXPECT_KILLED("data-exec", "
 KTEST(ch4_fault_message, stack_overflow_is_stack_guard)
 {
 	EXPECT_KILLED("stack-overflow", "0x3f", "stack guard");
+}
+
+KTEST(ch4_fault_message, out_of_memory_kills_with_sigkill)
+{
+	static const char argv[] = "fault\0oom";
+	static struct drain d;
+	if (vm_eager_default())
+		KTEST_SKIP("eager: the heap is mapped when it grows, and brk fails instead");
+	uint64_t before = runner_free_frames();
+	/* Leave the program 1 MiB above the min watermark: it runs, then its
+	 * faults find nothing, while the reserve stays for the kernel. */
+	struct frame_watermarks wm = frames_watermarks();
+	drain_memory(&d, wm.min + 256);
+	frames_set_watermarks(d.wm);
+	int status = run_fault(argv, sizeof(argv));
+	undrain_memory(&d);
+	KEXPECT_EQ(status, wstatus_signaled(SIGKILL));
+	KEXPECT_TRUE(said("Out of memory: killed process "));
+	KEXPECT_TRUE(said(" (fault) at 0x"));
+	KEXPECT_FALSE(said("segfault"));
+	KEXPECT_EQ(runner_free_frames(), before);
 }

@@ -10,6 +10,8 @@
  *   text-write                  a store to this program's code ("permission")
  *   data-exec                   a jump to a data page ("permission")
  *   stack-overflow              endless recursion into the guard ("stack guard")
+ *   oom                         touch a 1 GiB heap until no frame is left: killed
+ *                               with SIGKILL and "Out of memory: killed process"
  */
 #include "ulib.h"
 
@@ -53,7 +55,13 @@ int main(int argc, char **argv)
 		((void (*)(void))(uintptr_t)data_page_code)();
 	else if (!strcmp(mode, "stack-overflow"))
 		sink = recurse(0);
-	else
+	else if (!strcmp(mode, "oom")) {
+		char *heap = sbrk(1L << 30); /* lazy: costs nothing until touched */
+		if (heap == (char *)-1)
+			return 101;
+		for (long off = 0; off < (1L << 30); off += 4096)
+			heap[off] = 1;
+	} else
 		return 100;
 	return 0;
 }
