@@ -59,19 +59,92 @@ static void break_shared_pages(void)
  * watermark's emergency reserve, which user memory never gets; about 2000
  * frames in a 2 GiB machine, 250 in 256 MiB).
  */
+/*
+ * Squeeze to the floor; return the frames held. Counting the free frames
+ * drains the kernel's caches into them: a second squeeze takes those too.
+ */
+static long squeeze_all(void)
+{
+	mmlab_squeeze(0);
+	mmlab_free_frames();
+	return mmlab_squeeze(0);
+}
+
+static volatile long floor_seen = -1; /* set by the first test that squeezes to 0 */
+
 static long squeeze_floor(void)
 {
-	static long floor = -1;
-	if (floor < 0) {
-		mmlab_squeeze(0);
-		floor = mmlab_free_frames();
+	if (floor_seen < 0) {
+		squeeze_all();
+		floor_seen = mmlab_free_frames();
 		mmlab_squeeze(-1);
 	}
-	return floor;
+	return floor_seen;
 }
 
 /* Squeeze so that @usable frames can still be allocated above the floor; return the frames held. */
 static long squeeze_to(long usable) { return mmlab_squeeze(squeeze_floor() + usable); }
+
+/*
+ * The child of the next test: a page of its own, shared with a grandchild
+ * that is gone again, so every page it has is copy-on-write with one
+ * reference. With no frame to be had it writes them all: reuse needs none.
+ */
+static __attribute__((noreturn)) void last_holder(int ready_fd, int go_fd)
+{
+	volatile long *p = sbrk(PAGE_SIZE);
+	if (p == (void *)-1)
+		_exit(2);
+	p[0] = 1;
+	prefault_stack();
+	pid_t gc = fork();
+	if (gc == 0)
+		_exit(0);
+	if (gc < 0 || waitpid(gc, NULL, 0) != gc)
+		_exit(3);
+	long info = mmlab_page_info((void *)p);
+	char c = 'r';
+	(void)write(ready_fd, &c, 1);
+	if (read(go_fd, &c, 1) != 1) /* into a COW page of the stack: reused in place too */
+		_exit(4);
+	p[0] = 2; /* a copy would need a frame: SIGKILL */
+	if (!(info & MMLAB_PAGE_COW) || MMLAB_PAGE_REFS(info) != 1)
+		_exit(5);
+	_exit(p[0] == 2 && (mmlab_page_info((void *)p) & MMLAB_PAGE_WRITABLE) ? 0 : 6);
+}
+
+TEST(last_holder_writes_with_no_frame_free)
+{
+	if (mmlab_eager())
+		SKIP("eager: fork copies every page, nothing is shared");
+	prefault_stack();
+	floor_seen = floor_seen; /* its page present and ours before we squeeze */
+	int go[2], ready[2];
+	ASSERT_EQ(pipe(go), 0);
+	ASSERT_EQ(pipe(ready), 0);
+	long before = mmlab_free_frames();
+	pid_t pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0)
+		last_holder(ready[1], go[0]);
+	char c;
+	EXPECT_EQ(read(ready[0], &c, 1), 1);
+	break_shared_pages(); /* the child's pages are its alone now */
+	long held = squeeze_all();
+	floor_seen = mmlab_free_frames(); /* the floor, for the later tests: no squeeze just to measure it */
+	(void)write(go[1], "g", 1);
+	int status = -1;
+	pid_t got = waitpid(pid, &status, 0);
+	long released = mmlab_squeeze(-1);
+	EXPECT_EQ(got, pid);
+	EXPECT_EQ(released, held);
+	EXPECT_EQ(status, 0); /* not killed: its writes took no frame */
+	EXPECT_EQ(mmlab_free_frames(), before);
+	for (int fd = 0; fd < 2; fd++) {
+		close(go[fd]);
+		close(ready[fd]);
+	}
+}
 
 /* A process that writes page after page of a lazy heap; exit 1 if it got @limit pages without being killed. */
 static __attribute__((noreturn)) void hog(int go_fd, long limit)
@@ -243,65 +316,6 @@ TEST(fork_without_frames_for_its_tables_fails_and_frees)
 	}
 	EXPECT_EQ(bad, 0);
 	ASSERT_EQ(sys_brk((void *)old), (long)old);
-}
-
-/*
- * The child of the next test: a page of its own, shared with a grandchild
- * that is gone again, so every page it has is copy-on-write with one
- * reference. With no frame to be had it writes them all: reuse needs none.
- */
-static __attribute__((noreturn)) void last_holder(int ready_fd, int go_fd)
-{
-	volatile long *p = sbrk(PAGE_SIZE);
-	if (p == (void *)-1)
-		_exit(2);
-	p[0] = 1;
-	prefault_stack();
-	pid_t gc = fork();
-	if (gc == 0)
-		_exit(0);
-	if (gc < 0 || waitpid(gc, NULL, 0) != gc)
-		_exit(3);
-	long info = mmlab_page_info((void *)p);
-	char c = 'r';
-	(void)write(ready_fd, &c, 1);
-	if (read(go_fd, &c, 1) != 1) /* into a COW page of the stack: reused in place too */
-		_exit(4);
-	p[0] = 2; /* a copy would need a frame: SIGKILL */
-	if (!(info & MMLAB_PAGE_COW) || MMLAB_PAGE_REFS(info) != 1)
-		_exit(5);
-	_exit(p[0] == 2 && (mmlab_page_info((void *)p) & MMLAB_PAGE_WRITABLE) ? 0 : 6);
-}
-
-TEST(last_holder_writes_with_no_frame_free)
-{
-	if (mmlab_eager())
-		SKIP("eager: fork copies every page, nothing is shared");
-	prefault_stack();
-	int go[2], ready[2];
-	ASSERT_EQ(pipe(go), 0);
-	ASSERT_EQ(pipe(ready), 0);
-	long before = mmlab_free_frames();
-	pid_t pid = fork();
-	ASSERT_GE(pid, 0);
-	if (pid == 0)
-		last_holder(ready[1], go[0]);
-	char c;
-	EXPECT_EQ(read(ready[0], &c, 1), 1);
-	break_shared_pages(); /* the child's pages are its alone now */
-	long held = mmlab_squeeze(0);
-	(void)write(go[1], "g", 1);
-	int status = -1;
-	pid_t got = waitpid(pid, &status, 0);
-	long released = mmlab_squeeze(-1);
-	EXPECT_EQ(got, pid);
-	EXPECT_EQ(released, held);
-	EXPECT_EQ(status, 0); /* not killed: its writes took no frame */
-	EXPECT_EQ(mmlab_free_frames(), before);
-	for (int fd = 0; fd < 2; fd++) {
-		close(go[fd]);
-		close(ready[fd]);
-	}
 }
 
 static volatile int hogs_go;
