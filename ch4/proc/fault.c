@@ -50,13 +50,20 @@ static enum vm_access access_of(uint64_t scause)
 	}
 }
 
-/* Kill the running thread's process with @sig; it exits on its way out to user mode. */
-static void kill_current(int sig)
+/*
+ * Kill the running thread's process with @sig; it exits on its way out to
+ * user mode. @return false if its end was decided already (another of its
+ * threads faulted first, or it was killed): then the caller says nothing,
+ * so that one death is one line, with the status it reports.
+ */
+static bool kill_current(int sig)
 {
 	struct proc *p = current_proc();
 	spin_lock(&proc_lock);
+	bool first = !p->group_exit;
 	proc_kill_locked(p, sig);
 	spin_unlock(&proc_lock);
+	return first;
 }
 
 static bool on_page_fault(struct trap_frame *tf)
@@ -75,14 +82,14 @@ static bool on_page_fault(struct trap_frame *tf)
 	if (r == FAULT_RESOLVED)
 		return true;
 	if (r == FAULT_OOM) {
-		printk("Out of memory: killed process %d (%s) at 0x%lx pc 0x%lx\n", t->proc->pid,
-		       t->proc->name, va, tf->sepc);
-		kill_current(SIGKILL);
+		if (kill_current(SIGKILL))
+			printk("Out of memory: killed process %d (%s) at 0x%lx pc 0x%lx\n", t->proc->pid,
+			       t->proc->name, va, tf->sepc);
 		return true;
 	}
-	printk("%s[%d]: segfault at 0x%lx pc 0x%lx (%s)\n", t->proc->name, t->proc->pid, va, tf->sepc,
-	       fault_result_name(r));
-	kill_current(SIGSEGV);
+	if (kill_current(SIGSEGV))
+		printk("%s[%d]: segfault at 0x%lx pc 0x%lx (%s)\n", t->proc->name, t->proc->pid, va, tf->sepc,
+		       fault_result_name(r));
 	return true;
 }
 
@@ -94,9 +101,9 @@ static bool on_user_exception(struct trap_frame *tf)
 	int sig = tf->scause == CAUSE_ILLEGAL_INSTRUCTION ? SIGILL
 		  : tf->scause == CAUSE_BREAKPOINT	  ? SIGTRAP
 							  : SIGBUS;
-	printk("%s[%d]: %s at 0x%lx pc 0x%lx (signal %d)\n", t->proc->name, t->proc->pid,
-	       trap_cause_name(tf->scause), tf->stval, tf->sepc, sig);
-	kill_current(sig);
+	if (kill_current(sig))
+		printk("%s[%d]: %s at 0x%lx pc 0x%lx (signal %d)\n", t->proc->name, t->proc->pid,
+		       trap_cause_name(tf->scause), tf->stval, tf->sepc, sig);
 	return true;
 }
 
