@@ -99,8 +99,11 @@ static long take_frame(enum fstate st)
 	return i;
 }
 
+static void tlb_check_free(long i); /* the fake TLB below: nobody may still cache frame @i */
+
 static void give_frame(long i)
 {
+	tlb_check_free(i);
 	memset(arena[i], 0x5a, PAGE_SIZE); /* poison: a use after free shows */
 	fstate[i] = F_FREE;
 	pages[i].refcount = 0;
@@ -246,6 +249,8 @@ void kfree(const void *p)
 
 static unsigned long flushes;
 
+static void tlb_drop(const struct tlb_flusher *fl); /* the fake TLB below */
+
 /* The flushes since flush_log_reset(): whose harts, which pages (or all). */
 #define FLUSH_LOG 4096
 static struct {
@@ -279,6 +284,7 @@ void tlb_flusher_finish(struct tlb_flusher *fl)
 	if (tlb_flusher_empty(fl))
 		return;
 	flushes++;
+	tlb_drop(fl);
 	if (nr_flush_log < FLUSH_LOG) {
 		flush_log[nr_flush_log].as = fl->as;
 		flush_log[nr_flush_log].all = fl->all;
@@ -490,6 +496,43 @@ struct mslot {
 static struct mslot slots[MAXMM];
 static long next_group = 1;
 
+/*
+ * A fake TLB: the frame each mm's page was last reached through (index + 1;
+ * 0: nothing cached), filled by the test's user accesses and emptied only
+ * by a flusher's finish for that mm. A frame freed while cached is a frame
+ * another hart could still read or write.
+ */
+static long tlb_cache[MAXMM][NPAGES];
+
+static void tlb_fill(int s, int p, paddr_t pa) { tlb_cache[s][p] = frame_index_of(pa) + 1; }
+
+static void tlb_drop(const struct tlb_flusher *fl)
+{
+	for (int s = 0; s < MAXMM; s++) {
+		if (!slots[s].mm || &slots[s].mm->as != fl->as)
+			continue;
+		for (int p = 0; p < NPAGES; p++) {
+			bool hit = fl->all;
+			for (unsigned k = 0; k < fl->n && !hit; k++)
+				hit = fl->va[k] == VA(p);
+			if (hit)
+				tlb_cache[s][p] = 0;
+		}
+	}
+}
+
+static void tlb_check_free(long i)
+{
+	for (int s = 0; s < MAXMM; s++)
+		for (int p = 0; p < NPAGES; p++)
+			if (tlb_cache[s][p] == i + 1) {
+				check_fail(__FILE__, __LINE__,
+					   "frame %ld freed while mm %d may still cache it at page %d", i, s,
+					   p);
+				tlb_cache[s][p] = 0;
+			}
+}
+
 static uint64_t rng = 0x2545f4914f6cdd1dUL;
 static uint64_t rnd(void)
 {
@@ -503,6 +546,8 @@ static long rnd_range(long lo, long hi) { return lo + (long)(rnd() % (uint64_t)(
 static unsigned long counts[16];
 enum {
 	C_SHARED_WRITE = 15,
+	C_UNMAP = 14,
+	C_OOM_UNMAP = 13,
 	C_AREA = 0,
 	C_READ,
 	C_WRITE,
@@ -741,6 +786,7 @@ static void op_read(int s)
 			m->group[p] = m->shared[p] ? next_group++ : -1;
 	}
 	counts[C_READ]++;
+	tlb_fill(s, p, pte_pa(*pte));
 	uint8_t *frame = pa_to_kva(pte_pa(*pte));
 	long off = rnd_range(0, PAGE_SIZE - 64);
 	if (memcmp(frame + off, m->bytes[p] + off, 64) != 0)
@@ -796,6 +842,7 @@ static void op_write(int s)
 		}
 	}
 	CHECK(!is_zero_page(pte_pa(*pte)));
+	tlb_fill(s, p, pte_pa(*pte));
 	uint8_t *frame = pa_to_kva(pte_pa(*pte));
 	long off = rnd_range(0, PAGE_SIZE), len = rnd_range(1, PAGE_SIZE - off + 1);
 	uint8_t v = (uint8_t)rnd();
@@ -855,8 +902,39 @@ static void op_fork(int s)
 	}
 }
 
+/* munmap of a range: pages go (references dropped), areas split at the edges. */
+static void op_unmap(int s)
+{
+	struct mslot *m = &slots[s];
+	long p0 = rnd_range(0, NPAGES), p1 = MIN((long)NPAGES, p0 + rnd_range(1, 8));
+	if (rnd() % 4 == 0)
+		fail_countdown = rnd_range(1, 3);
+	injected = 0;
+	bool had[NPAGES] = {0};
+	for (long p = p0; p < p1; p++)
+		had[p] = leaf(m->mm, VA(p)) != NULL;
+	flush_log_reset();
+	int err = mm_remove_range(m->mm, VA(p0), VA(p1));
+	fail_countdown = 0;
+	if (err) {
+		CHECK_EQ(err, -ENOMEM); /* a split's copy of the area: nothing changed */
+		CHECK(injected != 0);
+		counts[C_OOM_UNMAP]++;
+		return;
+	}
+	for (long p = p0; p < p1; p++) {
+		if (had[p] && !flushed(&m->mm->as, VA(p)))
+			check_fail(__FILE__, __LINE__, "unmap of mm %d page %ld without a flush", s, p);
+		m->in_area[p] = m->shared[p] = false;
+		m->group[p] = 0;
+	}
+	counts[C_UNMAP]++;
+}
+
 static void op_exit(int s)
 {
+	/* Its harts have switched away (and flushed) before the last mm_put(). */
+	memset(tlb_cache[s], 0, sizeof(tlb_cache[s]));
 	mm_put(slots[s].mm);
 	slots[s].mm = NULL;
 	counts[C_EXIT]++;
@@ -873,7 +951,9 @@ static void test_random(long rounds)
 		unsigned r = rnd() % 100;
 		if (r < 8)
 			op_area(s);
-		else if (r < 40)
+		else if (r < 11)
+			op_unmap(s);
+		else if (r < 41)
 			op_read(s);
 		else if (r < 82)
 			op_write(s);
@@ -997,10 +1077,11 @@ int main(int argc, char **argv)
 	test_random(rounds);
 	printf("test_cow: %ld rounds: %lu areas (%lu failed), %lu reads, %lu writes (%lu copies, %lu "
 	       "reuses), "
-	       "%lu writes to shared areas, %lu forks (%lu failed), %lu exits, %lu faults out of memory, "
+	       "%lu writes to shared areas, %lu unmaps (%lu failed), %lu forks (%lu failed), %lu exits, %lu "
+	       "faults out of memory, "
 	       "%lu flushes\n",
 	       rounds, counts[C_AREA], counts[C_OOM_AREA], counts[C_READ], counts[C_WRITE], counts[C_COPY],
-	       counts[C_REUSE], counts[C_SHARED_WRITE], counts[C_FORK], counts[C_OOM_FORK], counts[C_EXIT],
-	       counts[C_OOM_FAULT], flushes);
+	       counts[C_REUSE], counts[C_SHARED_WRITE], counts[C_UNMAP], counts[C_OOM_UNMAP], counts[C_FORK],
+	       counts[C_OOM_FORK], counts[C_EXIT], counts[C_OOM_FAULT], flushes);
 	return checks_done("test_cow");
 }
