@@ -1069,6 +1069,8 @@ static void test_shared_untouched(void)
 int main(int argc, char **argv)
 {
 	long rounds = argc > 1 ? atol(argv[1]) : 60000;
+	if (argc > 2) /* another seed, to explore: test_cow ROUNDS SEED */
+		rng = strtoull(argv[2], NULL, 0) | 1;
 	memory_init();
 	test_pf_decide();
 	test_mm_fault_areas();
