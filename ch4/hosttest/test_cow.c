@@ -1024,13 +1024,10 @@ static void test_overflow(void)
 
 /*
  * A VM_SHARED anonymous area of a lazy mm, a page untouched at fork: the
- * parent and the child each fault their own frame in, so their writes are
- * not shared (Linux backs shared anonymous memory with one shmem object).
- * No ch4 program can make such an area (ch5 brings MAP_SHARED), so this is
- * reported, not failed: flip NOTE_ONLY once anon.c populates shared areas
- * (or the shared backend of ch5 takes them).
+ * area is populated when made (anon.c), so the page is one frame in both;
+ * were it lazy, parent and child would each fault their own frame in and
+ * their writes would not be shared.
  */
-#define NOTE_ONLY 1
 static void test_shared_untouched(void)
 {
 	struct mm *mm = mm_create();
@@ -1053,12 +1050,7 @@ static void test_shared_untouched(void)
 	CHECK(a0 && b0 && a1 && b1);
 	if (a0 && b0 && a1 && b1) {
 		CHECK_EQ(pte_pa(*a0), pte_pa(*b0));
-		if (NOTE_ONLY && pte_pa(*a1) != pte_pa(*b1))
-			printf("test_cow: NOTE: a VM_SHARED page untouched at fork is not shared after it "
-			       "(parent frame 0x%lx, child frame 0x%lx)\n",
-			       (unsigned long)pte_pa(*a1), (unsigned long)pte_pa(*b1));
-		else
-			CHECK_EQ(pte_pa(*a1), pte_pa(*b1));
+		CHECK_EQ(pte_pa(*a1), pte_pa(*b1));
 	}
 	mm_put(child);
 	mm_put(mm);

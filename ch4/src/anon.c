@@ -38,7 +38,10 @@ int anon_map_page(struct vma *vma, vaddr_t va, const void *src, size_t len)
 
 static int anon_map(struct vma *vma, vaddr_t start, vaddr_t end)
 {
-	if (!vma->mm->eager || !vm_prot_to_pte(vma->prot))
+	/* A shared area is populated even in a lazy mm: fork shares only the
+	 * pages present, and a page each side faulted in alone would not be shared. */
+	bool populate = vma->mm->eager || (vma->flags & VM_SHARED);
+	if (!populate || !vm_prot_to_pte(vma->prot))
 		return 0; /* lazy (the first touch maps), or no access (a guard, PROT_NONE) */
 	for (vaddr_t va = start; va < end; va += PAGE_SIZE) {
 		int err = anon_map_page(vma, va, NULL, 0);
@@ -82,8 +85,13 @@ int anon_unmap(struct vma *vma, vaddr_t start, vaddr_t end, struct tlb_flusher *
 	for (vaddr_t cur = start; cur < end;) {
 		b.n = 0;
 		int more = pt_visit(vma_pt(vma), cur, end, collect_leaf, &b);
-		for (int i = 0; i < b.n; i++)
-			pt_unmap(vma_pt(vma), b.va[i], PAGE_SIZE, fl);
+		/* One pt_unmap() per run of consecutive pages: each call checks
+		 * whether the tables it emptied can go, a scan of 512 entries. */
+		for (int i = 0, j; i < b.n; i = j) {
+			for (j = i + 1; j < b.n && b.va[j] == b.va[j - 1] + PAGE_SIZE; j++)
+				;
+			pt_unmap(vma_pt(vma), b.va[i], (j - i) * PAGE_SIZE, fl);
+		}
 		/* No hart may reach a frame through a stale TLB entry once it is
 		 * free for someone else: flush first (Linux's mmu_gather). */
 		if (fl)
