@@ -1,6 +1,8 @@
 /*
  * Copy-on-write and the zero page: the page states of cow.h, and the fault
- * of a page of a private area that moves between them (Linux mm/memory.c:
+ * of a page that moves between them: pf_decide() reads the state from the
+ * PTE, private_fault() acts, cow_share() and cow_break() are fork's half and
+ * the write fault's half of copy-on-write (Linux mm/memory.c:
  * handle_pte_fault, do_anonymous_page, do_wp_page, wp_page_reuse,
  * wp_page_copy; copy_present_pte for fork's half).
  */
@@ -10,6 +12,7 @@
 #include "memlayout.h"
 #include "mm_internal.h"
 #include "page.h"
+#include "panic.h"
 #include "string.h"
 #include "tlb.h"
 
@@ -61,7 +64,18 @@ int private_fault(struct vma *vma, vaddr_t va, enum vm_access access, bool zero_
 	return -EACCES;
 }
 
-/* LAB BEGIN ch4 copy-on-write: share a page at fork; break the sharing on a write */
+/* LAB BEGIN ch4 the page states: decide a page's fault; share a page at fork; break the sharing on a write */
+enum pf_action pf_decide(pte_t pte, enum vm_access access, bool zero_ok)
+{
+	if (!pte_valid(pte))
+		return access != ACCESS_WRITE && zero_ok ? PF_MAP_ZERO : PF_MAP_NEW;
+	if (vm_access_allowed(pte_vm_prot(pte), access))
+		return PF_RETRY;
+	if (access == ACCESS_WRITE && (pte & PTE_COW))
+		return PF_COW_BREAK;
+	return PF_DENY;
+}
+
 int cow_share(pte_t *pte)
 {
 	paddr_t pa = pte_pa(*pte);
@@ -103,6 +117,13 @@ int cow_break(struct vma *vma, vaddr_t va, pte_t *pte)
 	return 0;
 }
 /* LAB STUB
+enum pf_action pf_decide(pte_t pte, enum vm_access access, bool zero_ok)
+{
+	TODO("ch4", "copy_on_write: pf_decide: what a fault needs, from the page's PTE and the access");
+	(void)access, (void)zero_ok;
+	return pte_valid(pte) ? PF_DENY : PF_MAP_NEW;
+}
+
 int cow_share(pte_t *pte)
 {
 	TODO("ch4", "copy_on_write: cow_share: make the page read-only and copy-on-write, with one more reference");

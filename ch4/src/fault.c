@@ -4,7 +4,6 @@
  * mm/memory.c handle_mm_fault and arch/riscv/mm/fault.c access_error;
  * Redox's PfError; rCore's MemorySet fault handling).
  */
-#include "cow.h"
 #include "errno.h"
 #include "mm_internal.h"
 #include "panic.h"
@@ -47,26 +46,6 @@ unsigned pte_vm_prot(pte_t pte)
 {
 	return ((pte & PTE_R) ? VM_READ : 0) | ((pte & PTE_W) ? VM_WRITE : 0) | ((pte & PTE_X) ? VM_EXEC : 0);
 }
-
-/* LAB BEGIN ch4 decide a page's fault from its PTE: retry, a new page, the zero page, a copy-on-write break, or no */
-enum pf_action pf_decide(pte_t pte, enum vm_access access, bool zero_ok)
-{
-	if (!pte_valid(pte))
-		return access != ACCESS_WRITE && zero_ok ? PF_MAP_ZERO : PF_MAP_NEW;
-	if (vm_access_allowed(pte_vm_prot(pte), access))
-		return PF_RETRY;
-	if (access == ACCESS_WRITE && (pte & PTE_COW))
-		return PF_COW_BREAK;
-	return PF_DENY;
-}
-/* LAB STUB
-enum pf_action pf_decide(pte_t pte, enum vm_access access, bool zero_ok)
-{
-	TODO("ch4", "pf_decide: what a fault needs, from the page's PTE and the access");
-	(void)access, (void)zero_ok;
-	return pte_valid(pte) ? PF_DENY : PF_MAP_NEW;
-}
-LAB END */
 
 /* mm_fault() with mm->lock held. */
 static enum fault_result fault_locked(struct mm *mm, vaddr_t va, enum vm_access access)
