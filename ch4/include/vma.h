@@ -75,8 +75,10 @@ struct vm_backend {
 	int (*protect)(struct vma *vma, vaddr_t start, vaddr_t end, unsigned prot, struct tlb_flusher *fl);
 	/**
 	 * Resolve a fault at @p va (page-aligned, inside @p vma, with @p access
-	 * allowed by the area's permissions): map the page.
-	 * @return 0, or -ENOMEM.
+	 * allowed by the area's permissions): map the page, or give this mm its
+	 * own copy of a copy-on-write page (cow.h).
+	 * @return 0 (retry the access), -ENOMEM, or -EACCES if the page itself
+	 *         forbids the access and no copy can change that.
 	 */
 	int (*fault)(struct vma *vma, vaddr_t va, enum vm_access access);
 	/** Optional: @p vma is going away; drop what private_data holds. */
@@ -122,13 +124,19 @@ static inline size_t vma_size(const struct vma *vma) { return vma->end - vma->st
  *  alone maps R|W (Sv39 reserves W without R, spec 4.3.1). */
 unsigned vm_prot_to_pte(unsigned prot);
 
-/** Anonymous memory: zero-filled private pages (Linux's anonymous VMAs). */
+/**
+ * Anonymous memory: zero-filled pages (Linux's anonymous VMAs). Lazy in a
+ * lazy mm: a read of an untouched page maps the zero page, a write a zeroed
+ * frame; a #VM_SHARED area is populated when made, in every mm (its pages
+ * must be the same frames in parent and child).
+ */
 extern const struct vm_backend anon_backend;
 
 /**
  * Initial data: pages filled from vma::private_data (data_size bytes from
- * pgoff on; zero past them), then private to the area. ELF segments. The
- * data must outlive the area (the initramfs does).
+ * pgoff on; zero past them), then private to the area. ELF segments. A page
+ * is filled on first touch in a lazy mm (a read of one wholly past the data
+ * maps the zero page). The data must outlive the area (the initramfs does).
  */
 extern const struct vm_backend data_backend;
 
