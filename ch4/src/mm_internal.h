@@ -49,7 +49,7 @@ bool vm_access_allowed(unsigned prot, enum vm_access access);
  */
 int anon_map_page(struct vma *vma, vaddr_t va, const void *src, size_t len);
 
-/* What a fault on one page of a private area must do (pf_decide()). */
+/* What a fault on one page must do (pf_decide()). */
 enum pf_action {
 	PF_RETRY,     /* the PTE allows the access already (another thread was first): retry */
 	PF_MAP_NEW,   /* no page: map a new private frame (zeroed, or with the initial data) */
@@ -70,8 +70,9 @@ enum pf_action pf_decide(pte_t pte, enum vm_access access, bool zero_ok);
 unsigned pte_vm_prot(pte_t pte);
 
 /*
- * The fault of a page of a private area (anon_backend, data_backend):
- * pf_decide(), then act. @map_new maps a new private page at @va.
+ * The fault of a page of an anon_backend or data_backend area: pf_decide(),
+ * then act. @map_new maps a new page at @va. (A VM_SHARED area's pages are
+ * all present and never PTE_COW: only a retry or a denial reaches here.)
  * @return 0 (retry the access), -ENOMEM, or -EACCES.
  */
 int private_fault(struct vma *vma, vaddr_t va, enum vm_access access, bool zero_ok,
