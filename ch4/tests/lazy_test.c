@@ -152,3 +152,34 @@ KTEST(ch4_lazy, a_fault_out_of_memory_takes_nothing)
 	KEXPECT_EQ(mm->nr_pages, 1);
 	MM_END(mm, before);
 }
+
+KTEST(ch4_lazy, a_hog_leaves_the_emergency_reserve)
+{
+	static struct drain d;
+	MM_BEGIN_LAZY(mm, before);
+	KASSERT_EQ(add_anon(mm, UP(0), UP(1UL << 20), RW), 0); /* 4 GiB, lazy */
+	struct frame_watermarks wm = frames_watermarks();
+	kmalloc_shrink();
+	drain_memory(&d, wm.min + 64);
+	frames_set_watermarks(wm); /* in force for the hog */
+	/* A user hog: write faults until no frame is left for it. */
+	uint64_t pages = 0;
+	while (mm_fault(mm, UP(pages), ACCESS_WRITE) == FAULT_RESOLVED)
+		pages++;
+	KEXPECT_GE(pages, 32);
+	KEXPECT_EQ(mm->nr_pages, pages);
+	/* It stopped at the min watermark: the reserve under it is whole, and
+	 * the kernel's own emergency allocations still succeed. */
+	KEXPECT_GE(frames_nr_free(), wm.min);
+	paddr_t pa = frame_alloc(FRAME_EMERGENCY);
+	void *obj = kmalloc_flags(2 * PAGE_SIZE, KMALLOC_EMERGENCY);
+	KEXPECT_NE(pa, 0);
+	KEXPECT_NOT_NULL(obj);
+	if (pa)
+		frame_free(pa);
+	kfree(obj);
+	KEXPECT_EQ(mm_remove_range(mm, UP(0), UP(1UL << 20)), 0);
+	undrain_memory(&d);
+	KEXPECT_EQ(mm->nr_pages, 0);
+	MM_END(mm, before);
+}
