@@ -237,3 +237,19 @@ KTEST(ch4_cow, fork_out_of_memory_gives_everything_back)
 	KEXPECT_EQ(mm->nr_pages, 16);
 	MM_END(mm, before);
 }
+
+KTEST(ch4_cow, a_shared_area_stays_shared_after_fork)
+{
+	MM_BEGIN_LAZY(mm, before);
+	/* Untouched before the fork: both mms must still reach one frame per page. */
+	KASSERT_EQ(add_area(mm, UP(0), UP(2), RW, VM_SHARED, &anon_backend, 0), 0);
+	struct mm *child = mm_fork(mm);
+	KASSERT_NOT_NULL(child);
+	char v = 7;
+	KEXPECT_EQ(mm_write(child, UP(1) + 3, &v, 1), 0);
+	KEXPECT_EQ(peek(mm, UP(1) + 3), 7);
+	KEXPECT_EQ(user_pa(child, UP(1)), user_pa(mm, UP(1)));
+	KEXPECT_EQ(user_flags(mm, UP(1)) & COW_BITS, PTE_W);
+	mm_put(child);
+	MM_END(mm, before);
+}
