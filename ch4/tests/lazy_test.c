@@ -65,15 +65,45 @@ KTEST(ch4_lazy, a_read_maps_the_zero_page)
 	KEXPECT_EQ(page_ref_count(pa_to_page(zero_page_pa())), zero_refs);
 }
 
+/* Leave only @n free frames, each full of 0xaa: the next allocations get old bytes. */
+static void dirty_the_free_frames(struct drain *d, unsigned n)
+{
+	paddr_t pa[8];
+	drain_memory(d, n);
+	for (unsigned i = 0; i < n; i++) {
+		pa[i] = frame_alloc(0);
+		if (pa[i])
+			memset(pa_to_kva(pa[i]), 0xaa, PAGE_SIZE);
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (pa[i])
+			frame_free(pa[i]);
+}
+
+/* True if the page at @va of @mm reads as zeros throughout. */
+static bool page_is_zero(struct mm *mm, vaddr_t va)
+{
+	const uint64_t *w = pa_to_kva(user_pa(mm, va));
+	for (size_t i = 0; i < PAGE_SIZE / sizeof(*w); i++)
+		if (w[i])
+			return false;
+	return true;
+}
+
 KTEST(ch4_lazy, a_write_after_a_read_replaces_the_zero_page)
 {
+	static struct drain d;
 	MM_BEGIN_LAZY(mm, before);
 	KASSERT_EQ(add_anon(mm, UP(0), UP(2), RW), 0);
 	KASSERT_EQ(mm_fault(mm, UP(0), ACCESS_READ), FAULT_RESOLVED);
 	KASSERT_EQ(mm_fault(mm, UP(1), ACCESS_READ), FAULT_RESOLVED);
-	uint64_t mid = free_frames_settled();
+	kmalloc_shrink();
+	dirty_the_free_frames(&d, 4); /* the new frame must be zeroed, not just fresh */
+	uint64_t mid = frames_nr_free();
 	KASSERT_EQ(mm_fault(mm, UP(0) + 8, ACCESS_WRITE), FAULT_RESOLVED);
-	KEXPECT_EQ(mid - free_frames_settled(), 1);
+	KEXPECT_EQ(mid - frames_nr_free(), 1);
+	KEXPECT_TRUE(page_is_zero(mm, UP(0)));
+	undrain_memory(&d);
 	KEXPECT_FALSE(is_zero_page(user_pa(mm, UP(0))));
 	KEXPECT_EQ(user_flags(mm, UP(0)) & (PTE_W | PTE_COW), PTE_W);
 	KEXPECT_EQ(mm->nr_pages, 1);
