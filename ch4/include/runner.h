@@ -74,4 +74,13 @@ uint64_t runner_free_frames(void);
  * the boot hart, with no suite running.
  */
 void runner_clean_up(void);
+
+/**
+ * Give back every frame a test holds through SYS_mmlab_squeeze
+ * (testcalls.c). The runner calls it after each user suite, once the
+ * suite's frames_returned is counted, so that a suite that failed before
+ * its own release leaks only into its own verdict, not into the next suites.
+ * @return the frames given back.
+ */
+long squeeze_release(void);
 #endif

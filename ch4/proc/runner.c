@@ -167,6 +167,9 @@ int run_user_suite(const char *name, void *arg, struct ktest_counts *out)
 		printk("ok %d frames_returned\n", n);
 		out->pass++;
 	}
+	long held = squeeze_release();
+	if (held)
+		printk("# %s: %ld frames still squeezed at its end, given back\n", name, held);
 	int sig = proc_init_status & 0x7f;
 	if (sig) {
 		printk("# %s: killed by signal %d\n", name, sig);

@@ -212,7 +212,7 @@ static long squeezed_frames(void)
 	return n;
 }
 
-static long squeeze_release(void)
+long squeeze_release(void)
 {
 	spin_lock(&squeeze_lock);
 	long n = squeezed_frames();
