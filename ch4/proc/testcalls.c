@@ -20,9 +20,10 @@
  *   copy-on-write and zero-page tests: MMLAB_PAGE_* bits and the frame's
  *   reference count; 0 if nothing maps it; -EFAULT above the user half.
  * - 1008 squeeze(leave): the kernel takes frames until @p leave are free
- *   (or only the emergency reserve is left) and holds them, so that a test meets memory
- *   pressure in any machine size; squeeze(-1) gives them all back. Returns
- *   the frames held (given back, for -1).
+ *   (or only the emergency reserve is left) and holds them, so that a test
+ *   meets memory pressure in any machine size; squeeze(-1) gives them all
+ *   back (so does the runner after each suite). Returns the frames held
+ *   (given back, for -1).
  * - 1009 eager: 1 if the caller's mm is eager (the `eager` bootarg).
  *
  * Reference: Linux fs/proc/task_mmu.c (show_map_vma).
@@ -33,8 +34,8 @@
 #include "initcall.h"
 #include "kmalloc.h"
 #include "memlayout.h"
-#include "page.h"
 #include "mm.h"
+#include "page.h"
 #include "printk.h"
 #include "ptdump.h"
 #include "runner.h"
