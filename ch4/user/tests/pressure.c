@@ -86,6 +86,28 @@ static long squeeze_floor(void)
 static long squeeze_to(long usable) { return mmlab_squeeze(squeeze_floor() + usable); }
 
 /*
+ * The squeezed run of @pid: make the caller's own pages private, squeeze
+ * to @usable frames above the floor, let @pid go (a byte on @go_fd), wait
+ * for it and give the frames back, expecting the wait to reap @pid and the
+ * release to give back what the squeeze held. *@status gets its wait
+ * status; *@left (unless NULL) the free frames the squeeze left. Returns
+ * the frames held.
+ */
+static long run_squeezed(pid_t pid, int go_fd, long usable, int *status, long *left)
+{
+	break_shared_pages();
+	long held = squeeze_to(usable);
+	if (left)
+		*left = mmlab_free_frames();
+	(void)write(go_fd, "g", 1);
+	pid_t got = waitpid(pid, status, 0);
+	long released = mmlab_squeeze(-1);
+	EXPECT_EQ(got, pid);
+	EXPECT_EQ(released, held);
+	return held;
+}
+
+/*
  * The child of the next test: a page of its own, shared with a grandchild
  * that is gone again, so every page it has is copy-on-write with one
  * reference. With no frame to be had it writes them all: reuse needs none.
@@ -175,15 +197,9 @@ TEST(memory_hog_is_killed_with_sigkill)
 	ASSERT_GE(pid, 0);
 	if (pid == 0)
 		hog(go[0], limit);
-	break_shared_pages();
-	long held = squeeze_to(USABLE);
-	long left = mmlab_free_frames();
-	(void)write(go[1], "g", 1);
 	int status = 0;
-	pid_t got = waitpid(pid, &status, 0);
-	long released = mmlab_squeeze(-1);
-	EXPECT_EQ(got, pid);
-	EXPECT_EQ(released, held);
+	long left;
+	long held = run_squeezed(pid, go[1], USABLE, &status, &left);
 	printf("# %ld frames held, %ld left: the hog was stopped with status 0x%x\n", held, left, status);
 	EXPECT_TRUE(WIFSIGNALED(status));
 	EXPECT_EQ(WTERMSIG(status), SIGKILL); /* out of memory in a fault: SIGKILL, not SIGSEGV */
@@ -253,14 +269,8 @@ TEST(fork_bomb_ends_in_enomem)
 	if (pid == 0)
 		bomber(go[0], rep[1]);
 	close(rep[1]); /* the report's read sees EOF if the bomber died */
-	break_shared_pages();
-	long held = squeeze_to(USABLE);
-	(void)write(go[1], "g", 1);
 	int status = -1;
-	pid_t got = waitpid(pid, &status, 0);
-	long released = mmlab_squeeze(-1);
-	EXPECT_EQ(got, pid);
-	EXPECT_EQ(released, held);
+	long held = run_squeezed(pid, go[1], USABLE, &status, NULL);
 	EXPECT_EQ(status, 0); /* the bomber itself survived */
 	struct bomb_report r = {-1, -1, -1, -1, -1};
 	EXPECT_EQ(read(rep[0], &r, sizeof(r)), (long)sizeof(r));
@@ -288,10 +298,9 @@ TEST(fork_without_frames_for_its_tables_fails_and_frees)
 	for (int i = 0; i < PAGES; i++)
 		*(volatile long *)(start + i * spread) = i + 1;
 	prefault_stack();
-	squeeze_floor(); /* measured now, before anything is shared */
+	long floor = squeeze_floor(); /* measured now, before anything is shared */
 	break_shared_pages();
 	/* Leave a few frames above the floor: enough to start a fork, not for 64 tables. */
-	long floor = squeeze_floor();
 	long held = squeeze_to(16);
 	long before = mmlab_free_frames();
 	pid_t pid = fork();
@@ -364,14 +373,8 @@ TEST(oom_kill_ends_every_thread_of_the_process)
 		hog_with_threads(ready[1], go[0], before + 1024);
 	char c;
 	EXPECT_EQ(read(ready[0], &c, 1), 1); /* its second thread is running */
-	break_shared_pages();
-	long held = squeeze_to(USABLE);
-	(void)write(go[1], "g", 1);
 	int status = 0;
-	pid_t got = waitpid(pid, &status, 0);
-	long released = mmlab_squeeze(-1);
-	EXPECT_EQ(got, pid);
-	EXPECT_EQ(released, held);
+	run_squeezed(pid, go[1], USABLE, &status, NULL);
 	EXPECT_TRUE(WIFSIGNALED(status));
 	EXPECT_EQ(WTERMSIG(status), SIGKILL);
 	EXPECT_EQ(mmlab_free_frames(), before);
