@@ -25,11 +25,14 @@ CROSS ?= riscv64-unknown-elf-
 # handout and progress checks build the same sources in many trees, and a
 # file that is the same in two of them compiles once. Paths are relative to
 # the tree's root, and the directory is left out of the hash, so that trees
-# in other places share the cache. CCACHE= turns it off.
+# in other places share the cache: safe because no object holds the tree's
+# place (PREFIX_MAP: the debug info's compile directory is "."). CCACHE=
+# turns it off.
 CCACHE ?= $(shell command -v ccache 2>/dev/null)
 export CCACHE_BASEDIR := $(ROOT)
 export CCACHE_NOHASHDIR := 1
 CC := $(strip $(CCACHE) $(CROSS)gcc)
+PREFIX_MAP := -ffile-prefix-map=$(ROOT)=.
 OBJDUMP := $(CROSS)objdump
 
 # Chapters present in this tree (a handout may hold fewer): 1 2 3 ...
@@ -42,7 +45,7 @@ LAYERS := $(foreach c,$(CHAPTERS),$(if $(shell [ $(c) -le $(KCH) ] && echo y),ch
 CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -nostdlib -fno-builtin-printf \
 	-fno-common -fno-stack-protector -fno-pie -fno-omit-frame-pointer \
 	-march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany -mno-relax \
-	-MMD -MP -DMMLAB_CH=$(KCH) -Icommon/include $(addprefix -I,$(addsuffix /include,$(LAYERS)))
+	$(PREFIX_MAP) -MMD -MP -DMMLAB_CH=$(KCH) -Icommon/include $(addprefix -I,$(addsuffix /include,$(LAYERS)))
 LDFLAGS := -nostdlib -no-pie -Wl,--no-relax -Wl,-T,common/boot/kernel.ld \
 	-Wl,-z,max-page-size=4096 -Wl,--build-id=none
 
@@ -84,7 +87,7 @@ USER_LIB_OBJS := $(patsubst %,$(UDIR)/obj/%.o,$(USER_LIB_SRCS))
 USER_BASE ?= 0x10000
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -nostdlib -fno-builtin \
 	-fno-common -fno-stack-protector -fno-pie -fno-omit-frame-pointer \
-	-march=rv64imac_zicsr -mabi=lp64 -mcmodel=medany -mno-relax -MMD -MP -DMMLAB_CH=$(KCH) \
+	-march=rv64imac_zicsr -mabi=lp64 -mcmodel=medany -mno-relax $(PREFIX_MAP) -MMD -MP -DMMLAB_CH=$(KCH) \
 	$(addprefix -I,$(addsuffix /lib,$(USER_DIRS)))
 # Separate pages for text and data (max-page-size), so user pages are W^X too.
 USER_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \

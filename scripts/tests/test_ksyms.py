@@ -145,6 +145,11 @@ def addr2line(tool: str, elf: Path, addrs: list[int], comp: Path) -> dict[int, t
         ln = int(ln) if ln.isdigit() else 0
         if file.startswith(str(comp) + "/"):
             file = file[len(str(comp)) + 1 :]
+        if file != "??":
+            # Built with -ffile-prefix-map=ROOT=. (the Makefile's PREFIX_MAP), the
+            # compile directory is ".", and addr2line joins relative paths as
+            # they are: "./x", "ch4/tests/../../ch3/x".
+            file = os.path.normpath(file)
         out[a] = (None if file == "??" or not ln else file, ln)
     return out
 
