@@ -26,13 +26,13 @@ CROSS ?= riscv64-unknown-elf-
 # file that is the same in two of them compiles once. Paths are relative to
 # the tree's root, and the directory is left out of the hash, so that trees
 # in other places share the cache: safe because no object holds the tree's
-# place (PREFIX_MAP: the debug info's compile directory is "."). CCACHE=
-# turns it off.
+# place (PREFIX_MAP: the compile directory in the debug info of C and of
+# assembly alike is "."). CCACHE= turns it off.
 CCACHE ?= $(shell command -v ccache 2>/dev/null)
 export CCACHE_BASEDIR := $(ROOT)
 export CCACHE_NOHASHDIR := 1
 CC := $(strip $(CCACHE) $(CROSS)gcc)
-PREFIX_MAP := -ffile-prefix-map=$(ROOT)=.
+PREFIX_MAP := -ffile-prefix-map=$(ROOT)=. -Wa,--debug-prefix-map=$(ROOT)=.
 OBJDUMP := $(CROSS)objdump
 
 # Chapters present in this tree (a handout may hold fewer): 1 2 3 ...
