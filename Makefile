@@ -31,6 +31,8 @@ CROSS ?= riscv64-unknown-elf-
 CCACHE ?= $(shell command -v ccache 2>/dev/null)
 export CCACHE_BASEDIR := $(ROOT)
 export CCACHE_NOHASHDIR := 1
+# The maps name the tree but make every tree's object the same: not hashed.
+export CCACHE_IGNOREOPTIONS := -ffile-prefix-map=* -Wa,--debug-prefix-map=*
 CC := $(strip $(CCACHE) $(CROSS)gcc)
 PREFIX_MAP := -ffile-prefix-map=$(ROOT)=. -Wa,--debug-prefix-map=$(ROOT)=.
 OBJDUMP := $(CROSS)objdump
