@@ -14,7 +14,7 @@ static const char *const names[] = {
 	[EINVAL] = "EINVAL",   [ENOSPC] = "ENOSPC",
 	[ERANGE] = "ERANGE",   [EMFILE] = "EMFILE",
 	[EPIPE] = "EPIPE",     [ENAMETOOLONG] = "ENAMETOOLONG",
-	[ENOSYS] = "ENOSYS",   [EOVERFLOW] = "EOVERFLOW",
+	[ENOSYS] = "ENOSYS",   [EOVERFLOW] = "EOVERFLOW", [EOPNOTSUPP] = "EOPNOTSUPP",
 };
 
 const char *errno_name(int err)
