@@ -1421,7 +1421,7 @@ int main(int argc, char **argv)
 {
 	long rounds = argc > 1 ? atol(argv[1]) : 1000000;
 	if (argc > 2)
-		rng = strtoull(argv[2], NULL, 0) | 1;
+		rng = (strtoull(argv[2], NULL, 0) + 1) * 0x9e3779b97f4a7c15UL | 1; /* another sequence */
 	check_max_failures = 40;
 	trace = getenv("MMAN_TRACE") != NULL;
 	linux_shmem = getenv("MMAN_LINUX_SHMEM") != NULL;
