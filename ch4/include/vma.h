@@ -125,6 +125,22 @@ static inline size_t vma_size(const struct vma *vma) { return vma->end - vma->st
 unsigned vm_prot_to_pte(unsigned prot);
 
 /**
+ * The leaf of a page that stays present in a #VM_NONE area (mprotect to
+ * PROT_NONE keeps the page's contents): X alone, U clear. Sv39 has no
+ * "present, no access" leaf (R, W and X all clear is a pointer to a
+ * table), so the frame stays in a leaf that user mode cannot use at all
+ * (U clear) and the kernel cannot load from or store to (no R or W; sstatus.MXR
+ * is never set): a user access faults (SIGSEGV) and a user copy fails with
+ * EFAULT, as on Linux, whose riscv PROT_NONE entry keeps the frame with V
+ * clear (_PAGE_PROT_NONE).
+ */
+#define PTE_PROT_NONE PTE_X
+
+/** The leaf permissions of a present page of an area with VM_* @p prot:
+ *  vm_prot_to_pte(@p prot), or #PTE_PROT_NONE when that is 0. */
+unsigned vm_page_perm(unsigned prot);
+
+/**
  * Anonymous memory: zero-filled pages (Linux's anonymous VMAs). Lazy in a
  * lazy mm: a read of an untouched page maps the zero page, a write a zeroed
  * frame; a #VM_SHARED area is populated when made, in every mm (its pages

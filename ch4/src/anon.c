@@ -27,7 +27,7 @@ int anon_map_page(struct vma *vma, vaddr_t va, const void *src, size_t len)
 		return -ENOMEM;
 	if (len)
 		memcpy(pa_to_kva(pa), src, len);
-	int err = pt_map(vma_pt(vma), va, pa, PAGE_SIZE, vm_prot_to_pte(vma->prot));
+	int err = pt_map(vma_pt(vma), va, pa, PAGE_SIZE, vm_page_perm(vma->prot));
 	if (err) {
 		frame_free(pa);
 		return err;
@@ -38,10 +38,11 @@ int anon_map_page(struct vma *vma, vaddr_t va, const void *src, size_t len)
 
 static int anon_map(struct vma *vma, vaddr_t start, vaddr_t end)
 {
-	/* A shared area is populated even in a lazy mm: fork shares only the
-	 * pages present, and a page each side faulted in alone would not be shared. */
-	bool populate = vma->mm->eager || (vma->flags & VM_SHARED);
-	if (!populate || !vm_prot_to_pte(vma->prot))
+	/* A shared area is populated even in a lazy mm, even under PROT_NONE:
+	 * fork shares only the pages present, and a page each side faulted in
+	 * alone would not be shared. */
+	bool populate = (vma->mm->eager && vm_prot_to_pte(vma->prot)) || (vma->flags & VM_SHARED);
+	if (!populate)
 		return 0; /* lazy (the first touch maps), or no access (a guard, PROT_NONE) */
 	for (vaddr_t va = start; va < end; va += PAGE_SIZE) {
 		int err = anon_map_page(vma, va, NULL, 0);
@@ -151,11 +152,8 @@ static int protect_leaf(pte_t *pte, int level, vaddr_t va, void *arg)
 
 int anon_protect(struct vma *vma, vaddr_t start, vaddr_t end, unsigned prot, struct tlb_flusher *fl)
 {
-	struct protect_arg p = {vm_prot_to_pte(prot), fl};
-	/* An Sv39 leaf needs R or X: a present page without any access cannot
-	 * be expressed (ch5's mprotect unmaps to PROT_NONE instead). */
-	if (!p.perm)
-		return -EINVAL;
+	/* PROT_NONE keeps the pages, in leaves no access can use (PTE_PROT_NONE). */
+	struct protect_arg p = {vm_page_perm(prot), fl};
 	pt_visit(vma_pt(vma), start, end, protect_leaf, &p);
 	return 0;
 }

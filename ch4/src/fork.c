@@ -23,7 +23,7 @@ static int copy_into_new_frame(struct mm *child, struct vma *vma, vaddr_t va, pt
 	if (!copy)
 		return -ENOMEM;
 	memcpy(pa_to_kva(copy), pa_to_kva(pte_pa(pte)), PAGE_SIZE);
-	int err = mm_set_pte(child, va, pte_make_leaf(copy, vm_prot_to_pte(vma->prot)));
+	int err = mm_set_pte(child, va, pte_make_leaf(copy, vm_page_perm(vma->prot)));
 	if (err)
 		frame_put(copy);
 	return err;

@@ -1,42 +1,25 @@
 /*
- * What the files of ch4/src share but nobody else calls: the locked forms of
- * the area operations (caller holds mm->lock), and the anonymous backend's
- * page helpers that the data backend reuses.
+ * What the files of ch4/src share but nobody else calls: the fault's page
+ * states and the anonymous backend's page helpers that the data backend
+ * reuses. (The locked forms of the area operations, which ch5 calls too,
+ * are in mm_locked.h.)
  */
 #ifndef MMLAB_MM_INTERNAL_H
 #define MMLAB_MM_INTERNAL_H
 
 #include "cow.h"
 #include "mm.h"
+#include "mm_locked.h"
 #include "pagetable.h"
 #include "vma.h"
 
 struct tlb_flusher;
-
-/* mm_add_vma() with mm->lock held. */
-int mm_add_vma_locked(struct mm *mm, struct vma *vma, unsigned flags);
-
-/* mm_remove_range() with mm->lock held. */
-int mm_remove_range_locked(struct mm *mm, vaddr_t start, vaddr_t end);
 
 /* mm_clear() with mm->lock held (or no other user left: mm_put()). */
 void mm_clear_locked(struct mm *mm);
 
 /* Unmap all of @vma (backend->unmap), take it out of the tree and free it. */
 void mm_drop_vma(struct mm *mm, struct vma *vma, struct tlb_flusher *fl);
-
-/*
- * A copy of @vma for a new area (a split, or fork): same fields, in no mm,
- * with the backend's own hold on private_data (backend->dup).
- * @return the copy, or NULL if out of memory.
- */
-struct vma *vma_dup(const struct vma *vma);
-
-/*
- * Move the start of @vma up to @start (inside it), keeping pgoff and
- * data_size pointing at the same bytes: the left part was cut off.
- */
-void vma_set_start(struct vma *vma, vaddr_t start);
 
 /* The access check of a fault: true if @prot (VM_*) allows @access. */
 bool vm_access_allowed(unsigned prot, enum vm_access access);
@@ -96,14 +79,6 @@ int cow_share(pte_t *pte);
  * @return 0, or -ENOMEM (nothing changed).
  */
 int cow_break(struct vma *vma, vaddr_t va, pte_t *pte);
-
-/*
- * Point the 4 KiB slot of @va in @mm's table at @pte (tables allocated as
- * needed) and count the page in mm::nr_pages unless it is the zero page.
- * @return 0; -ENOMEM (tables that were allocated stay, empty); -EEXIST if
- *         @va is mapped already.
- */
-int mm_set_pte(struct mm *mm, vaddr_t va, pte_t pte);
 
 /* anon_backend's unmap, protect and fault, which the data backend shares. */
 int anon_unmap(struct vma *vma, vaddr_t start, vaddr_t end, struct tlb_flusher *fl);

@@ -20,6 +20,12 @@ unsigned vm_prot_to_pte(unsigned prot)
 	return pte ? pte | PTE_U : 0;
 }
 
+unsigned vm_page_perm(unsigned prot)
+{
+	unsigned perm = vm_prot_to_pte(prot);
+	return perm ? perm : PTE_PROT_NONE;
+}
+
 struct vma *vma_alloc(vaddr_t start, vaddr_t end, unsigned prot, unsigned flags,
 		      const struct vm_backend *backend)
 {

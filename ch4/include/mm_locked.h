@@ -1,0 +1,48 @@
+/**
+ * @file mm_locked.h
+ * @brief The area operations with mm->lock already held: for a layer that
+ *        does several of them as one step (ch5's mmap family: find a free
+ *        range and add an area; split, re-protect and merge).
+ *
+ * mm.h's functions take mm->lock themselves; these are their bodies, and
+ * the two pieces of an area that a split needs. Every function here is
+ * called with mm->lock held.
+ *
+ * Reference: Linux mm/vma.c (vm_area_dup, __split_vma, vma_set_range);
+ * the memory_set crate's MemoryArea::split.
+ */
+#ifndef MMLAB_MM_LOCKED_H
+#define MMLAB_MM_LOCKED_H
+
+#include "mm.h"
+#include "pagetable.h"
+#include "vma.h"
+
+/** mm_add_vma() with mm->lock held. */
+int mm_add_vma_locked(struct mm *mm, struct vma *vma, unsigned flags);
+
+/** mm_remove_range() with mm->lock held. */
+int mm_remove_range_locked(struct mm *mm, vaddr_t start, vaddr_t end);
+
+/**
+ * A copy of @p vma for a new area (a split, or fork): the same fields, in no
+ * mm, with the backend's own hold on private_data (backend->dup).
+ * @return the copy, or NULL if out of memory.
+ */
+struct vma *vma_dup(const struct vma *vma);
+
+/**
+ * Move the start of @p vma up to @p start (inside it), keeping pgoff and
+ * data_size pointing at the same bytes: the left part was cut off.
+ */
+void vma_set_start(struct vma *vma, vaddr_t start);
+
+/**
+ * Point the 4 KiB slot of @p va in @p mm's table at @p pte (tables allocated
+ * as needed) and count the page in mm::nr_pages unless it is the zero page.
+ * @return 0; -ENOMEM (tables that were allocated stay, empty); -EEXIST if
+ *         @p va is mapped already.
+ */
+int mm_set_pte(struct mm *mm, vaddr_t va, pte_t pte);
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * mmap(2) of anonymous memory: check the arguments in Linux's order, find
+ * the place (get_unmapped_area), make the area and add it, replacing what
+ * a fixed mapping overlaps (ArceOS's unmap_overlap), merge it with alike
+ * neighbours, and fault its pages in for MAP_POPULATE (ArceOS
+ * manual_alloc_for_lazy). Reference: Linux mm/mmap.c do_mmap and
+ * get_unmapped_area, arch/x86/kernel/sys_x86_64.c
+ * arch_get_unmapped_area_topdown, mm/vma.c mmap_region, mm/gup.c
+ * populate_vma_page_range.
+ */
+#include "errno.h"
+#include "mman_internal.h"
+#include "panic.h"
+
+/* A hint rounded down to its page, and lifted to USER_MIN if it lies under
+ * it (Linux's round_hint_to_min). */
+static vaddr_t round_hint(vaddr_t hint)
+{
+	hint &= ~(PAGE_SIZE - 1);
+	return hint && hint < USER_MIN ? USER_MIN : hint;
+}
+
+long get_unmapped_area(struct mm *mm, vaddr_t addr, size_t len, bool fixed)
+{
+	if (len > USER_TOP)
+		return -ENOMEM;
+	/* LAB BEGIN ch5 mmap: a fixed address as it is; a free hint; else the highest free range under MMAP_BASE */
+	if (fixed) {
+		if (addr > USER_TOP - len)
+			return -ENOMEM;
+		if (addr & (PAGE_SIZE - 1))
+			return -EINVAL;
+		return addr < USER_MIN ? -EPERM : (long)addr;
+	}
+	if (addr >= USER_MIN && addr <= USER_TOP - len && range_is_free(mm, addr, len))
+		return (long)addr;
+	vaddr_t found = mm_find_free(mm, 0, len, MMAP_BASE);
+	return found ? (long)found : -ENOMEM;
+	/* LAB STUB
+	TODO("ch5", "mmap: place and map a new area");
+	(void)mm, (void)addr, (void)fixed, (void)range_is_free;
+	return -ENOMEM;
+	LAB END */
+}
+
+/*
+ * Fault in the pages of [start, end) of @vma as a first touch would: a write
+ * for a private writable area (each page gets its own frame, not the zero
+ * page), a read otherwise. Best effort, as Linux's mm_populate: an
+ * out-of-memory leaves the rest to fault later.
+ */
+static void populate(struct vma *vma, vaddr_t start, vaddr_t end)
+{
+	if (vma->prot == VM_NONE)
+		return;
+	enum vm_access access =
+		(vma->prot & VM_WRITE) && !(vma->flags & VM_SHARED) ? ACCESS_WRITE : ACCESS_READ;
+	for (vaddr_t va = start; va < end; va += PAGE_SIZE)
+		if (vma->backend->fault(vma, va, access))
+			return;
+}
+
+/* The area type of @flags (MAP_TYPE): VM_SHARED, 0 for private, or -EINVAL. */
+static int type_flags(unsigned long flags)
+{
+	switch (flags & MAP_TYPE) {
+	case MAP_SHARED:
+		return VM_SHARED;
+	case MAP_PRIVATE:
+		return 0;
+	default:
+		return -EINVAL; /* none, both (MAP_SHARED_VALIDATE: anonymous memory has no use for it), unknown */
+	}
+}
+
+/* mmap_region(): make the area of [addr, addr + len) and put it in @mm. */
+static long map_region(struct mm *mm, vaddr_t addr, size_t len, unsigned long prot, unsigned long flags)
+{
+	int vm_flags = type_flags(flags);
+	if (vm_flags < 0)
+		return vm_flags;
+	struct vma *vma = vma_alloc(addr, addr + len, prot & VM_PROT_MASK, (unsigned)vm_flags, &anon_backend);
+	if (!vma)
+		return -ENOMEM;
+	int err = mm_add_vma_locked(mm, vma, (flags & MAP_FIXED) ? MM_ADD_REPLACE : 0);
+	if (err) {
+		vma_free(vma);
+		return err;
+	}
+	vma = vma_merge(mm, vma);
+	if ((flags & (MAP_POPULATE | MAP_NONBLOCK)) == MAP_POPULATE)
+		populate(vma, addr, addr + len);
+	return (long)addr;
+}
+
+long do_mmap(struct mm *mm, vaddr_t addr, size_t len, unsigned long prot, unsigned long flags, int fd,
+	     uint64_t off)
+{
+	(void)fd; /* ignored with MAP_ANONYMOUS, as Linux does */
+	if (off & (PAGE_SIZE - 1))
+		return -EINVAL; /* the system call's own check, before everything */
+	if (!(flags & MAP_ANONYMOUS))
+		return -ENODEV; /* file mappings are part 2's */
+	if (!len)
+		return -EINVAL;
+	if (!(flags & MAP_FIXED))
+		addr = round_hint(addr);
+	len = page_align_len(len);
+	if (!len)
+		return -ENOMEM; /* the length overflows */
+	if (flags & MAP_FIXED_NOREPLACE)
+		flags |= MAP_FIXED;
+	spin_lock(&mm->lock);
+	long ret = -ENOMEM;
+	if (mm->nr_vmas > MM_MAX_VMAS)
+		goto out;
+	ret = get_unmapped_area(mm, addr, len, flags & MAP_FIXED);
+	if (ret < 0)
+		goto out;
+	addr = (vaddr_t)ret;
+	if ((flags & MAP_FIXED_NOREPLACE) && !range_is_free(mm, addr, len))
+		ret = -EEXIST;
+	else
+		ret = map_region(mm, addr, len, prot, flags);
+out:
+	spin_unlock(&mm->lock);
+	return ret;
+}
