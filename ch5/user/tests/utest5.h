@@ -35,6 +35,9 @@
 #define PROT_SEM	   0x8 /**< Accepted by Linux's generic mprotect (riscv has no check of its own). */
 #define PROT_GROWSDOWN	   0x01000000 /**< mprotect: extend down a MAP_GROWSDOWN area (EINVAL elsewhere). */
 
+/** Bytes from FREE_ADDR up that tests may use. */
+#define FREE_BYTES (1UL << 30)
+
 /** PROT_READ | PROT_WRITE. */
 #define PROT_RW (PROT_READ | PROT_WRITE)
 /** Private anonymous memory. */
@@ -64,6 +67,12 @@ static inline char *map_at(unsigned long addr, unsigned long pages, int prot, in
 	long r = sys_mmap((void *)addr, PAGES(pages), prot, flags | MAP_FIXED_NOREPLACE, -1, 0);
 	return r == (long)addr ? AS_PTR(r) : NULL;
 }
+
+/**
+ * Unmap whatever an earlier test left in [FREE_ADDR, + FREE_BYTES), so that
+ * one failure does not make the next test fail too. @return munmap's result.
+ */
+static inline long clear_free_range(void) { return sys_munmap((void *)FREE_ADDR, FREE_BYTES); }
 
 /** Fill page @p i of @p base with a pattern that names it (and @p salt). */
 static inline void fill_page(char *base, unsigned long i, long salt)
