@@ -38,6 +38,10 @@
 /** Bytes from FREE_ADDR up that tests may use. */
 #define FREE_BYTES (1UL << 30)
 
+#ifndef EOPNOTSUPP
+#define EOPNOTSUPP 95 /**< Linux's (asm-generic/errno.h): MAP_SHARED_VALIDATE with a flag it refuses. */
+#endif
+
 /** PROT_READ | PROT_WRITE. */
 #define PROT_RW (PROT_READ | PROT_WRITE)
 /** Private anonymous memory. */
