@@ -18,10 +18,10 @@
 #include "pagetable.h"
 #include "vma.h"
 
-/** mm_add_vma() with mm->lock held. */
+/** mm_add_vma(@p mm, @p vma, @p flags) with mm->lock held: the same results. */
 int mm_add_vma_locked(struct mm *mm, struct vma *vma, unsigned flags);
 
-/** mm_remove_range() with mm->lock held. */
+/** mm_remove_range(@p mm, @p start, @p end) with mm->lock held: the same results. */
 int mm_remove_range_locked(struct mm *mm, vaddr_t start, vaddr_t end);
 
 /**

@@ -35,13 +35,15 @@
 
 /** @name mmap flags: Linux's MAP_* (asm-generic/mman-common.h, linux/mman.h).
  * @{ */
-#define MAP_SHARED	    0x01      /**< Children after fork share the pages. */
-#define MAP_PRIVATE	    0x02      /**< Copy-on-write after fork. */
-#define MAP_SHARED_VALIDATE 0x03      /**< MAP_SHARED, refusing flags it does not know (EOPNOTSUPP). */
-#define MAP_TYPE	    0x0f      /**< The bits of the mapping's type. */
-#define MAP_FIXED	    0x10      /**< Exactly at addr, replacing what is there. */
-#define MAP_ANONYMOUS	    0x20      /**< Zero-filled memory, no file. */
-#define MAP_GROWSDOWN	    0x0100    /**< Known to Linux; not supported here (EINVAL with MAP_SHARED). */
+#define MAP_SHARED  0x01 /**< Children after fork share the pages. */
+#define MAP_PRIVATE 0x02 /**< Copy-on-write after fork. */
+#define MAP_SHARED_VALIDATE                                                                                  \
+	0x03 /**< For files: MAP_SHARED refusing unknown flags; anonymous memory: EINVAL, as on Linux. */
+#define MAP_TYPE      0x0f /**< The bits of the mapping's type. */
+#define MAP_FIXED     0x10 /**< Exactly at addr, replacing what is there. */
+#define MAP_ANONYMOUS 0x20 /**< Zero-filled memory, no file. */
+#define MAP_GROWSDOWN                                                                                        \
+	0x0100 /**< A stack that grows down: EINVAL with MAP_SHARED (as Linux); ignored otherwise. */
 #define MAP_DENYWRITE	    0x0800    /**< Ignored (as Linux does). */
 #define MAP_EXECUTABLE	    0x1000    /**< Ignored (as Linux does). */
 #define MAP_LOCKED	    0x2000    /**< Known to Linux; accepted, not locked. */
@@ -50,14 +52,9 @@
 #define MAP_NONBLOCK	    0x10000   /**< With MAP_POPULATE: accepted. */
 #define MAP_STACK	    0x20000   /**< A thread stack: accepted. */
 #define MAP_HUGETLB	    0x40000   /**< Huge pages from hugetlbfs: not supported (ENOMEM, no hugetlbfs). */
-#define MAP_SYNC	    0x80000   /**< DAX: EOPNOTSUPP for anonymous memory with MAP_SHARED_VALIDATE. */
+#define MAP_SYNC	    0x80000   /**< DAX, for files only: ignored for anonymous memory. */
 #define MAP_FIXED_NOREPLACE 0x100000  /**< Exactly at addr, or EEXIST if anything is there. */
 #define MAP_UNINITIALIZED   0x4000000 /**< Ignored (Linux honours it only without an MMU). */
-/** The flags MAP_SHARED_VALIDATE accepts (Linux's LEGACY_MAP_MASK and MAP_SYNC is not among them). */
-#define MAP_LEGACY_MASK                                                                                      \
-	(MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE | MAP_EXECUTABLE |             \
-	 MAP_UNINITIALIZED | MAP_GROWSDOWN | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK |      \
-	 MAP_STACK | MAP_HUGETLB)
 /** @} */
 
 /** mmap's result on failure, as a pointer (user space sees (void *)-1 from libc). */
@@ -97,21 +94,24 @@
  * mmap(2) of anonymous memory into @p mm.
  * @param mm     the address space.
  * @param addr   with MAP_FIXED / MAP_FIXED_NOREPLACE, the exact place
- *               (page-aligned); otherwise a hint, used if [hint, hint + len)
- *               (hint rounded up to a page) is free and above #USER_MIN.
+ *               (page-aligned); otherwise a hint, rounded down to its page
+ *               (and up to #USER_MIN if under it, as Linux's
+ *               round_hint_to_min), used if that range is free.
  * @param len    bytes, rounded up to whole pages; not 0.
  * @param prot   PROT_* bits (others are ignored, as Linux does for mmap).
- * @param flags  MAP_*: exactly one type (MAP_PRIVATE, MAP_SHARED or
- *               MAP_SHARED_VALIDATE) and MAP_ANONYMOUS (files are part 2's).
+ * @param flags  MAP_*: one type, MAP_PRIVATE or MAP_SHARED, and
+ *               MAP_ANONYMOUS (files are part 2's); flags Linux ignores for
+ *               anonymous memory are ignored.
  * @param fd     ignored with MAP_ANONYMOUS (Linux ignores it too).
  * @param off    bytes, page-aligned (-EINVAL otherwise); ignored for anonymous memory.
  * @return the start of the new mapping, or a negative errno: -EINVAL (len 0,
- *         an unaligned offset or fixed address, no type or an unknown one,
- *         a range outside the user half with MAP_FIXED), -ENOMEM (len
+ *         an unaligned offset or fixed address, no type, both or an unknown
+ *         one, MAP_SHARED with MAP_GROWSDOWN), -ENOMEM (len
  *         overflows, no free range, #MM_MAX_VMAS areas, out of frames for
- *         a shared or populated mapping), -EEXIST (MAP_FIXED_NOREPLACE over
- *         an area), -EOPNOTSUPP (MAP_SHARED_VALIDATE with an unknown flag),
- *         -EBADF / -ENODEV (no MAP_ANONYMOUS: see the system call).
+ *         a shared mapping), -EEXIST (MAP_FIXED_NOREPLACE over an area),
+ *         -EPERM (a fixed address under #USER_MIN), -ENODEV (no
+ *         MAP_ANONYMOUS; the system call gives -EBADF first for a
+ *         descriptor that is not open).
  * Reference: Linux mm/mmap.c do_mmap(), mm/vma.c mmap_region().
  */
 long do_mmap(struct mm *mm, vaddr_t addr, size_t len, unsigned long prot, unsigned long flags, int fd,
@@ -128,8 +128,9 @@ long do_mmap(struct mm *mm, vaddr_t addr, size_t len, unsigned long prot, unsign
 int do_munmap(struct mm *mm, vaddr_t addr, size_t len);
 
 /**
- * mprotect(2): give every page of [@p start, @p start + @p len) permissions
- * @p prot, splitting the areas at the edges and merging alike neighbours.
+ * mprotect(2): give every page of [@p start, @p start + @p len) of @p mm
+ * permissions @p prot, splitting the areas at the edges and merging alike
+ * neighbours.
  * @return 0 (also for @p len 0); -EINVAL for an unaligned @p start or a
  *         PROT_* bit that does not exist; -ENOMEM if the range wraps, leaves
  *         the user half, or holds a hole. As on Linux, the areas before the
@@ -139,9 +140,10 @@ int do_munmap(struct mm *mm, vaddr_t addr, size_t len);
 int do_mprotect(struct mm *mm, vaddr_t start, size_t len, unsigned long prot);
 
 /**
- * mremap(2): resize [@p old_addr, + @p old_len) to @p new_len bytes, in place
- * if it can, or (MREMAP_MAYMOVE) somewhere else, or (MREMAP_FIXED) at
- * @p new_addr. The old range must lie in one area.
+ * mremap(2): resize [@p old_addr, + @p old_len) of @p mm to @p new_len
+ * bytes, in place if it can, or somewhere else if @p flags has
+ * MREMAP_MAYMOVE, or at @p new_addr with MREMAP_FIXED. The old range must lie
+ * in one area.
  * @return the mapping's new start, or -EINVAL (unknown flags, FIXED without
  *         MAYMOVE, unaligned addresses, new_len 0, overlapping old and new
  *         ranges), -EFAULT (the old range is not all in one area), -ENOMEM
@@ -152,7 +154,8 @@ long do_mremap(struct mm *mm, vaddr_t old_addr, size_t old_len, size_t new_len, 
 	       vaddr_t new_addr);
 
 /**
- * madvise(2) for MADV_DONTNEED (private anonymous pages are dropped and
+ * madvise(2) of [@p start, @p start + @p len) of @p mm with @p advice:
+ * MADV_DONTNEED (private anonymous pages are dropped and
  * read as zero afterwards; shared ones keep their contents, as Linux's
  * shmem does), MADV_WILLNEED, MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL
  * (nothing to do).
@@ -164,8 +167,8 @@ long do_mremap(struct mm *mm, vaddr_t old_addr, size_t old_len, size_t new_len, 
 int do_madvise(struct mm *mm, vaddr_t start, size_t len, int advice);
 
 /**
- * msync(2) on anonymous memory: the argument checks (there is no file to
- * write to).
+ * msync(2) of [@p start, @p start + @p len) of @p mm with @p flags, on
+ * anonymous memory: the argument checks (there is no file to write to).
  * @return 0; -EINVAL for an unaligned @p start, unknown flags, or MS_SYNC
  *         with MS_ASYNC; -ENOMEM if the range wraps or holds a hole.
  * Reference: Linux mm/msync.c.
@@ -173,7 +176,7 @@ int do_madvise(struct mm *mm, vaddr_t start, size_t len, int advice);
 int do_msync(struct mm *mm, vaddr_t start, size_t len, int flags);
 
 /**
- * Split @p vma at @p addr (page-aligned, strictly inside it): @p vma keeps
+ * Split @p vma of @p mm at @p addr (page-aligned, strictly inside it): @p vma keeps
  * [start, addr), a new area takes [addr, end) with the same fields and the
  * pages already mapped there. Caller holds mm->lock.
  * @return 0; -ENOMEM if #MM_MAX_VMAS areas exist or no memory for the new
@@ -190,7 +193,7 @@ int vma_split(struct mm *mm, struct vma *vma, vaddr_t addr);
 bool vma_mergeable(const struct vma *a, const struct vma *b);
 
 /**
- * Merge @p vma with its neighbours in the tree where vma_mergeable() says
+ * Merge @p vma with its neighbours in @p mm's tree where vma_mergeable() says
  * they could be one area. Caller holds mm->lock.
  * @return the area that holds @p vma's range now (@p vma, or the previous
  *         area that absorbed it); the others are freed.

@@ -65,7 +65,7 @@ static int type_flags(unsigned long flags)
 {
 	switch (flags & MAP_TYPE) {
 	case MAP_SHARED:
-		return VM_SHARED;
+		return (flags & MAP_GROWSDOWN) ? -EINVAL : VM_SHARED; /* a shared stack: Linux refuses */
 	case MAP_PRIVATE:
 		return 0;
 	default:
@@ -103,13 +103,13 @@ long do_mmap(struct mm *mm, vaddr_t addr, size_t len, unsigned long prot, unsign
 		return -ENODEV; /* file mappings are part 2's */
 	if (!len)
 		return -EINVAL;
+	if (flags & MAP_FIXED_NOREPLACE)
+		flags |= MAP_FIXED; /* before the hint is rounded: an unaligned address is EINVAL */
 	if (!(flags & MAP_FIXED))
 		addr = round_hint(addr);
 	len = page_align_len(len);
 	if (!len)
 		return -ENOMEM; /* the length overflows */
-	if (flags & MAP_FIXED_NOREPLACE)
-		flags |= MAP_FIXED;
 	spin_lock(&mm->lock);
 	long ret = -ENOMEM;
 	if (mm->nr_vmas > MM_MAX_VMAS)

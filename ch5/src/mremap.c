@@ -155,8 +155,8 @@ long do_mremap(struct mm *mm, vaddr_t addr, size_t old_len, size_t new_len, unsi
 		return -EINVAL;
 	old_len = page_align_len(old_len);
 	new_len = page_align_len(new_len);
-	if (!new_len)
-		return -EINVAL;
+	if (!new_len || new_len > USER_TOP)
+		return -EINVAL; /* Linux 6.x checks the length before the address */
 	spin_lock(&mm->lock);
 	long ret = remap_locked(mm, addr, old_len, new_len, flags, new_addr);
 	spin_unlock(&mm->lock);
