@@ -15,8 +15,10 @@
  * - mprotect: a whole area, read-only to read-write and back (no split);
  * - fault: a write fault on an untouched page of a read-write area (a
  *   zeroed frame: the same work for both sizes, plus the area lookup).
- * A line each for mmap with no address (the top-down search under MMAP_BASE,
- * above the areas: the search starts where it ends).
+ * A line each for mmap with no address: with the areas far under MMAP_BASE
+ * (the search ends where it starts), and with them crowded right under
+ * MMAP_BASE, one-page holes that a two-page mapping cannot use (ch4's
+ * mm_find_free walks the holes one by one: no target, it shows the walk).
  */
 #include "../../ch4/tests/mm_test.h"
 #include "mman.h"
@@ -90,6 +92,32 @@ static bool measure(long n, struct costs *c)
 	return ok;
 }
 
+/* Instructions per two-page mmap with no address when @n one-page areas with one-page
+ * holes fill the top of the mmap range (each mapping unmapped again); 0 if one failed. */
+static uint64_t crowded_search(long n)
+{
+	struct mm *mm = mm_create();
+	if (!mm)
+		return 0;
+	mm->eager = false;
+	bool ok = true;
+	for (long i = 0; i < n && ok; i++) {
+		vaddr_t va = MMAP_BASE - (vaddr_t)(2 * i + 1) * PAGE_SIZE;
+		ok = do_mmap(mm, va, PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+		     (long)va;
+	}
+	uint64_t cost = 0;
+	for (long i = 0; i < CALLS && ok; i++) {
+		uint64_t t0 = rdinstret();
+		long got = do_mmap(mm, 0, 2 * PAGE_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		cost += rdinstret() - t0;
+		ok = got == (long)(MMAP_BASE - (vaddr_t)(2 * n + 1) * PAGE_SIZE) &&
+		     !do_munmap(mm, (vaddr_t)got, 2 * PAGE_SIZE);
+	}
+	mm_put(mm);
+	return ok ? cost / CALLS : 0;
+}
+
 static void report(const char *name, const char *what, uint64_t small, uint64_t big, bool ok)
 {
 	char n[64], unit[200];
@@ -117,4 +145,11 @@ KBENCH(ch5_mman_scaling)
 	report("fault", "write fault (a new zeroed page)", small.fault, big.fault, ok);
 	report("mmap_search", "mmap with no address (top-down search)", small.mmap_search, big.mmap_search,
 	       ok);
+	kbench_report(
+		"ch5_mmap_search_crowded_100", crowded_search(100),
+		"instructions per 2-page mmap with no address, 100 one-page holes above the free range");
+	kbench_report("ch5_mmap_search_crowded_10000", crowded_search(10000),
+		      "instructions per 2-page mmap with no address, 10,000 one-page holes above the free "
+		      "range (no "
+		      "target: the hole walk)");
 }
