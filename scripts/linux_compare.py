@@ -182,6 +182,12 @@ class Model:
             out.append((rid, r))
         return out
 
+    def perms(self):
+        """The window as the maps listing shows it: page -> "rw-p"."""
+        return {p: ("r" if st.prot & PROT_READ else "-") + ("w" if st.prot & PROT_WRITE else "-") +
+                ("x" if st.prot & PROT_EXEC else "-") + ("s" if st.shared else "p")
+                for p, st in self.pages.items() if p < WINDOW_PAGES}
+
     def move(self, rid, new_start, new_n):
         """mremap of region @rid to @new_n pages at @new_start (the old pages go)."""
         r = self.regions[rid]
@@ -401,10 +407,16 @@ class Generator:
         return self.gen_error()
 
 
-def generate(seed, calls):
-    """The sequence of seed @seed: @calls lines, then "q"."""
+def generate(seed, calls, states=None):
+    """The sequence of seed @seed: @calls lines, then "q". If @states is a
+    list, the model's window after each call (Model.perms()) is appended to it."""
     g = Generator(seed)
-    return [g.next() for _ in range(calls)] + ["q"]
+    seq = []
+    for _ in range(calls):
+        seq.append(g.next())
+        if states is not None:
+            states.append(g.model.perms())
+    return seq + ["q"]
 
 
 # ---- the output --------------------------------------------------------------
@@ -457,6 +469,17 @@ def first_difference(a, b):
     if len(a) != len(b):
         return min(len(a), len(b))
     return None
+
+
+def window_perms(window):
+    """A window of parse_output() as page -> perms."""
+    out = {}
+    for r in window:
+        span, perms, _ = r.split(":")
+        first, end = (int(x) for x in span.split("-"))
+        for p in range(first, end):
+            out[p] = perms
+    return out
 
 
 def format_window(window):
