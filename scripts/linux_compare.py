@@ -607,6 +607,7 @@ def main(argv=None):
     ap.add_argument("--kernel", default=KERNEL, help=f"the ch5 kernel (default {KERNEL})")
     ap.add_argument("--host-only", action="store_true", help="run the host side only (no QEMU)")
     ap.add_argument("--timeout", type=float, default=300, help="seconds per boot (default 300)")
+    ap.add_argument("--jobs", type=int, default=0, help="boots at once (default: every seed at once)")
     ap.add_argument("--save", metavar="DIR", help="write each seed's sequence and both outputs here")
     ap.add_argument("--print", dest="print_seq", action="store_true", help="print the sequence of the first seed")
     args = ap.parse_args(argv)
@@ -622,9 +623,11 @@ def main(argv=None):
         return 2
     start = time.monotonic()
     results = [None] * len(seeds)
+    slots = threading.Semaphore(args.jobs if args.jobs > 0 else len(seeds))
 
     def one(k):
-        results[k] = compare_seed(seeds[k], args.calls, exe, kernel, args.timeout, args.save)
+        with slots:
+            results[k] = compare_seed(seeds[k], args.calls, exe, kernel, args.timeout, args.save)
 
     threads = [threading.Thread(target=one, args=(k,)) for k in range(len(seeds))]
     for t in threads:
