@@ -199,12 +199,18 @@ class Model:
         self.map(new_start, new_n, prot, shared)
 
 
+# The kinds of call and how often each comes (the generator's gen_<kind>).
+KINDS = {"mmap": 22, "munmap": 10, "mprotect": 14, "write": 24, "madvise": 7, "msync": 3, "mremap": 8,
+         "error": 12}
+
+
 class Generator:
     """Writes a sequence of calls (the lines mmcompare.c reads)."""
 
-    def __init__(self, seed):
+    def __init__(self, seed, kinds=None):
         self.rng = random.Random(seed)
         self.model = Model()
+        self.kinds = set(kinds or KINDS)
 
     # ---- helpers -----------------------------------------------------------
     def span(self, limit=WINDOW_PAGES, most=16):
@@ -352,8 +358,10 @@ class Generator:
             lambda: f"m {a} T 3 {hexv(anon | MAP_FIXED)} 0",  # past the top from the window
             lambda: f"m {a} 1000 3 {hexv(MAP_ANONYMOUS | rng.choice(BAD_TYPES))} 0",  # no type
             lambda: f"m {a} 1000 3 {hexv(MAP_ANONYMOUS | MAP_SHARED_VALIDATE)} 0",  # both
-            lambda: f"m {a} 1000 3 {hexv(MAP_ANONYMOUS | MAP_SHARED_VALIDATE | rng.choice(UNKNOWN_FLAGS + [MAP_SYNC]))} 0",
-            lambda: f"m {a} 1000 3 {hexv(MAP_PRIVATE | rng.choice([0, MAP_FIXED]))} 0",  # no MAP_ANONYMOUS, fd -1
+            lambda: f"m {a} 1000 3 "
+                    f"{hexv(MAP_ANONYMOUS | MAP_SHARED_VALIDATE | rng.choice(UNKNOWN_FLAGS + [MAP_SYNC]))} 0",
+            # no MAP_ANONYMOUS, fd -1
+            lambda: f"m {a} 1000 3 {hexv(MAP_PRIVATE | rng.choice([0, MAP_FIXED]))} 0",
             lambda: f"m {rng.choice(['T', 'T+1000', 'T+100000', 'V'])} 1000 3 "
                     f"{hexv(anon | rng.choice([MAP_FIXED, MAP_FIXED_NOREPLACE]))} 0",  # above the user half
             lambda: f"m T-1000 2000 3 {hexv(anon | MAP_FIXED)} 0",  # across the top
@@ -363,7 +371,7 @@ class Generator:
             lambda: f"u {waddr(page, rng.randrange(1, PAGE))} 1000",
             lambda: f"u {a} {rng.choice(HUGE_LENGTHS + ['T'])}",
             lambda: f"u {rng.choice(['T', 'T+1000', 'V'])} 1000",
-            lambda: f"u T-1000 2000",
+            lambda: "u T-1000 2000",
             # mprotect
             lambda: f"p {waddr(page, rng.randrange(1, PAGE))} 1000 3",
             lambda: f"p {a} 1000 {hexv(rng.choice(UNKNOWN_PROT) | self.prot())}",
@@ -380,7 +388,8 @@ class Generator:
             lambda: f"a {rng.choice(['T', 'T+1000'])} 1000 {rng.choice([0, 3, 4])}",
             # msync
             lambda: f"s {waddr(page, rng.randrange(1, PAGE))} 1000 1",
-            lambda: f"s {a} 1000 {hexv(rng.choice([MS_ASYNC | MS_SYNC, 8, 0x10, MS_ASYNC | MS_SYNC | MS_INVALIDATE]))}",
+            lambda: f"s {a} 1000 "
+                    f"{hexv(rng.choice([MS_ASYNC | MS_SYNC, 8, 0x10, MS_ASYNC | MS_SYNC | MS_INVALIDATE]))}",
             lambda: f"s {a} 0 4",
             lambda: f"s {a} V+1000 4",
             lambda: f"s {rng.choice(['T', 'T+1000'])} 1000 4",
@@ -388,7 +397,8 @@ class Generator:
             lambda: f"r {waddr(page, rng.randrange(1, PAGE))} 1000 2000 1 0",
             lambda: f"r {a} 1000 0 1 0",  # new length 0
             lambda: f"r {a} 1000 2000 {rng.choice([8, 0x10, 0x100])} 0",  # unknown flags
-            lambda: f"r {a} 1000 2000 {MREMAP_FIXED} {waddr((page + 8) % WINDOW_PAGES)}",  # FIXED without MAYMOVE
+            # MREMAP_FIXED without MREMAP_MAYMOVE
+            lambda: f"r {a} 1000 2000 {MREMAP_FIXED} {waddr((page + 8) % WINDOW_PAGES)}",
             lambda: f"r {rng.choice(['T', 'T+1000'])} 1000 2000 1 0",
         ]
         line = rng.choice(cases)()
@@ -398,19 +408,20 @@ class Generator:
         return line
 
     def next(self):
-        r = self.rng.random()
-        for limit, fn in ((0.22, self.gen_mmap), (0.32, self.gen_munmap), (0.46, self.gen_mprotect),
-                          (0.70, self.gen_write), (0.77, self.gen_madvise), (0.80, self.gen_msync),
-                          (0.88, self.gen_mremap)):
-            if r < limit:
-                return fn()
-        return self.gen_error()
+        kinds = [k for k in KINDS if k in self.kinds]
+        r = self.rng.random() * sum(KINDS[k] for k in kinds)
+        for k in kinds:
+            r -= KINDS[k]
+            if r < 0:
+                break
+        return getattr(self, "gen_" + k)()
 
 
-def generate(seed, calls, states=None):
+def generate(seed, calls, states=None, kinds=None):
     """The sequence of seed @seed: @calls lines, then "q". If @states is a
-    list, the model's window after each call (Model.perms()) is appended to it."""
-    g = Generator(seed)
+    list, the model's window after each call (Model.perms()) is appended to
+    it. @kinds: only those kinds of call (KINDS), for a look at one family."""
+    g = Generator(seed, kinds)
     seq = []
     for _ in range(calls):
         seq.append(g.next())
@@ -570,9 +581,9 @@ def run_mmlab(kernel, seq, timeout, mem="256M", smp=1):
     return text
 
 
-def compare_seed(seed, calls, host_exe, kernel, timeout, save=None):
-    """Run seed @seed on both; returns (ok, message, host_calls_seconds, guest_seconds)."""
-    seq = generate(seed, calls)
+def compare_seed(seed, calls, host_exe, kernel, timeout, save=None, kinds=None):
+    """Run seed @seed on both; returns (ok, message, host_seconds, guest_seconds)."""
+    seq = generate(seed, calls, kinds=kinds)
     t0 = time.monotonic()
     host_text = run_host(host_exe, seq)
     t1 = time.monotonic()
@@ -608,13 +619,23 @@ def main(argv=None):
     ap.add_argument("--host-only", action="store_true", help="run the host side only (no QEMU)")
     ap.add_argument("--timeout", type=float, default=300, help="seconds per boot (default 300)")
     ap.add_argument("--jobs", type=int, default=0, help="boots at once (default: every seed at once)")
+    ap.add_argument("--only", metavar="KINDS",
+                    help=f"only these kinds of call, comma-separated (of {','.join(KINDS)}); a sequence "
+                         "differs from the full one")
     ap.add_argument("--save", metavar="DIR", help="write each seed's sequence and both outputs here")
-    ap.add_argument("--print", dest="print_seq", action="store_true", help="print the sequence of the first seed")
+    ap.add_argument("--print", dest="print_seq", action="store_true",
+                    help="print the sequence of the first seed and stop")
     args = ap.parse_args(argv)
     os.chdir(ROOT)
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    kinds = None
+    if args.only:
+        kinds = [k.strip() for k in args.only.split(",") if k.strip()]
+        unknown = [k for k in kinds if k not in KINDS]
+        if unknown or not kinds:
+            ap.error(f"--only: unknown kinds {unknown}; known: {', '.join(KINDS)}")
     if args.print_seq:
-        print("\n".join(generate(seeds[0], args.calls)))
+        print("\n".join(generate(seeds[0], args.calls, kinds=kinds)))
         return 0
     exe = build_host()
     kernel = None if args.host_only else args.kernel
@@ -627,7 +648,7 @@ def main(argv=None):
 
     def one(k):
         with slots:
-            results[k] = compare_seed(seeds[k], args.calls, exe, kernel, args.timeout, args.save)
+            results[k] = compare_seed(seeds[k], args.calls, exe, kernel, args.timeout, args.save, kinds)
 
     threads = [threading.Thread(target=one, args=(k,)) for k in range(len(seeds))]
     for t in threads:
