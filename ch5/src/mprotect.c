@@ -73,7 +73,7 @@ int do_mprotect(struct mm *mm, vaddr_t start, size_t len, unsigned long prot)
 		goto out; /* a hole at the start: nothing is changed */
 	err = 0;
 	while (vma && vma->start < end) {
-		if (vma->start != at) {
+		if (vma->start > at) {
 			err = -ENOMEM; /* a hole: what came before it stays changed */
 			break;
 		}
