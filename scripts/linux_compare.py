@@ -219,6 +219,20 @@ class Generator:
         n = 1 + min(int(self.rng.expovariate(1 / 3)), most - 1, limit - start - 1)
         return start, n
 
+    def mapped_span(self, most=16):
+        """Usually a page range over mapped pages (so that calls meet areas
+        more often than holes), else any: (start, pages) as span()."""
+        mapped = sorted(self.model.pages)
+        if not mapped or self.rng.random() < 0.4:
+            return self.span(WINDOW_PAGES + GUARD_PAGES, most=24)
+        start = self.rng.choice(mapped)
+        run = 1
+        while start + run in self.model.pages and run < most:
+            run += 1
+        # mostly inside the mapped run, sometimes a little past it
+        n = self.rng.randrange(1, run + 1) + (self.rng.randrange(3) if self.rng.random() < 0.2 else 0)
+        return start, n
+
     def length(self, n):
         """@n pages in bytes, sometimes not a whole number of pages (rounded up)."""
         return n * PAGE - (self.rng.randrange(1, PAGE) if self.rng.random() < 0.2 else 0)
@@ -263,7 +277,7 @@ class Generator:
 
     def gen_mprotect(self):
         rng = self.rng
-        start, n = self.span(WINDOW_PAGES + GUARD_PAGES, most=24)
+        start, n = self.mapped_span()
         prot = self.prot()
         if rng.random() < 0.03:
             # to the end of memory: up to the first hole (past the window at most)
@@ -274,7 +288,7 @@ class Generator:
 
     def gen_madvise(self):
         rng = self.rng
-        start, n = self.span(WINDOW_PAGES + GUARD_PAGES, most=24)
+        start, n = self.mapped_span()
         advice = rng.choice([MADV_DONTNEED, MADV_DONTNEED, MADV_DONTNEED, MADV_WILLNEED, MADV_NORMAL,
                              MADV_RANDOM, MADV_SEQUENTIAL])
         if advice in (MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL):
@@ -282,7 +296,7 @@ class Generator:
         return f"a {waddr(start)} {hexv(self.length(n))} {hexv(advice)}"
 
     def gen_msync(self):
-        start, n = self.span(WINDOW_PAGES + GUARD_PAGES, most=24)
+        start, n = self.mapped_span()
         flags = self.rng.choice([MS_ASYNC, MS_SYNC, MS_INVALIDATE, MS_ASYNC | MS_INVALIDATE,
                                  MS_SYNC | MS_INVALIDATE, 0])
         return f"s {waddr(start)} {hexv(self.length(n))} {hexv(flags)}"
