@@ -103,7 +103,7 @@ $(shell mkdir -p $(KDIR) && echo '$(USER_PROGS)' | cmp -s - $(USERLIST) || echo 
 OBJLIST := $(KDIR)/objects.list
 $(shell mkdir -p $(KDIR) && echo '$(KOBJS)' | cmp -s - $(OBJLIST) || echo '$(KOBJS)' > $(OBJLIST))
 
-.PHONY: all kernel kernels initramfs grade test format format-check run gdb bench stress docs handout setup clean host-test host-bench \
+.PHONY: all kernel kernels initramfs grade test linux-compare format format-check run gdb bench stress docs handout setup clean host-test host-bench \
 	grader-test handout-check progress-check docs-check check-rubric mutants mutants-check generated-check \
 	compile_commands.json
 
@@ -320,6 +320,17 @@ host-bench:
 			-iquote $$ch/src -o $$exe $$t $$srcs; \
 		$(call host_run,host-bench $$t,$$exe); \
 	done
+
+# The Linux comparison (ch5): the same seeded sequences of mmap-family calls
+# on mmlab (init=mmcompare, one boot per seed, at once) and on this machine's
+# Linux (ch5/user/mmcompare.c built with cc); fails at the first call where
+# they part. LINUX_COMPARE_SEEDS and LINUX_COMPARE_CALLS change the runs.
+LINUX_COMPARE_SEEDS ?= 1,2,3
+LINUX_COMPARE_CALLS ?= 10000
+linux-compare:
+	@$(MAKE) --no-print-directory kernel CH=5
+	$(PYTHON) scripts/linux_compare.py --kernel $(BUILD)/ch5/kernel.elf \
+		--seeds $(LINUX_COMPARE_SEEDS) --calls $(LINUX_COMPARE_CALLS)
 
 # ---- the reference site and the student handout ---------------------------
 docs:

@@ -65,7 +65,7 @@ static int type_flags(unsigned long flags)
 {
 	switch (flags & MAP_TYPE) {
 	case MAP_SHARED:
-		return (flags & MAP_GROWSDOWN) ? -EINVAL : VM_SHARED; /* a shared stack: Linux refuses */
+		return (flags & MAP_GROWSDOWN) ? -EINVAL : (int)VM_SHARED; /* a shared stack: Linux refuses */
 	case MAP_PRIVATE:
 		return 0;
 	default:
