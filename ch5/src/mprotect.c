@@ -34,8 +34,10 @@ static int protect_part(struct mm *mm, struct vma **pvma, vaddr_t start, vaddr_t
 	}
 	if (end < vma->end) {
 		int err = vma_split(mm, vma, end);
-		if (err)
+		if (err) {
+			*pvma = vma_merge(mm, vma); /* undo the first cut */
 			return err;
+		}
 	}
 	struct tlb_flusher fl;
 	tlb_flusher_init(&fl, &mm->as);

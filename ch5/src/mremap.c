@@ -37,21 +37,34 @@ static struct vma *area_to_resize(struct mm *mm, vaddr_t addr, size_t old_len, l
 static long move_area(struct mm *mm, struct vma *vma, vaddr_t addr, size_t old_len, size_t new_len,
 		      vaddr_t to)
 {
-	/* LAB BEGIN ch5 mremap: a copy of the area at to, the pages moved, the rest mapped, the old range unmapped */
+	/* LAB BEGIN ch5 mremap: the old range an area of its own, a copy of it at to, the pages moved, the rest mapped, the old area dropped */
 	if (mm->nr_vmas >= MM_MAX_VMAS - 3)
 		return -ENOMEM; /* the move may split the old area twice (Linux's check) */
-	struct vma *copy = vma_dup(vma);
-	if (!copy)
+	/* Cut the old range out as an area of its own first, as Linux does:
+	 * once the pages have moved, dropping it cannot fail. */
+	int err = 0;
+	if (addr > vma->start) {
+		err = vma_split(mm, vma, addr);
+		if (err)
+			return err;
+		vma = vma_tree_next(vma);
+	}
+	if (addr + old_len < vma->end)
+		err = vma_split(mm, vma, addr + old_len);
+	struct vma *copy = err ? NULL : vma_dup(vma);
+	if (!copy) {
+		vma_merge(mm, vma); /* undo the first cut */
 		return -ENOMEM;
-	vma_set_start(copy, addr); /* its data (if any) from addr's offset on */
+	}
 	copy->start = to;
 	copy->end = to + new_len;
 	copy->mm = mm;
 	size_t moved = MIN(old_len, new_len);
-	int err = move_pages(mm, addr, to, moved);
+	err = move_pages(mm, addr, to, moved);
 	if (err) {
 		copy->mm = NULL;
 		vma_free(copy);
+		vma_merge(mm, vma);
 		return err;
 	}
 	vma_tree_insert(&mm->vmas, copy); /* [to, to + new_len) is free */
@@ -60,9 +73,10 @@ static long move_area(struct mm *mm, struct vma *vma, vaddr_t addr, size_t old_l
 		/* No frames for the new part of a shared area: put everything back. */
 		move_pages(mm, to, addr, moved);
 		mm_remove_range_locked(mm, to, to + new_len);
+		vma_merge(mm, vma);
 		return -ENOMEM;
 	}
-	mm_remove_range_locked(mm, addr, addr + old_len); /* its pages are gone: no frame to free */
+	mm_remove_range_locked(mm, addr, addr + old_len); /* vma, whole: its pages have gone */
 	vma_merge(mm, copy);
 	return (long)to;
 	/* LAB STUB
@@ -93,6 +107,9 @@ static long remap_to(struct mm *mm, vaddr_t addr, size_t old_len, vaddr_t new_ad
 		return -EINVAL;
 	if (addr + old_len > new_addr && new_addr + new_len > addr)
 		return -EINVAL; /* the ranges overlap */
+	long ret;
+	if (!area_to_resize(mm, addr, MIN(old_len, new_len), &ret))
+		return ret; /* the source first: a bad one changes nothing */
 	int err = mm_remove_range_locked(mm, new_addr, new_addr + new_len);
 	if (err)
 		return err;
@@ -102,7 +119,6 @@ static long remap_to(struct mm *mm, vaddr_t addr, size_t old_len, vaddr_t new_ad
 			return err;
 		old_len = new_len;
 	}
-	long ret;
 	struct vma *vma = area_to_resize(mm, addr, old_len, &ret);
 	if (!vma)
 		return ret;
@@ -115,10 +131,10 @@ static long remap_to(struct mm *mm, vaddr_t addr, size_t old_len, vaddr_t new_ad
 static long remap_locked(struct mm *mm, vaddr_t addr, size_t old_len, size_t new_len, unsigned long flags,
 			 vaddr_t new_addr)
 {
+	if (flags & MREMAP_FIXED)
+		return remap_to(mm, addr, old_len, new_addr, new_len); /* new_addr is checked first */
 	if (!mm_find_vma(mm, addr))
 		return -EFAULT;
-	if (flags & MREMAP_FIXED)
-		return remap_to(mm, addr, old_len, new_addr, new_len);
 	if (old_len >= new_len) {
 		/* Shrinking always works: unmap the tail, wherever its pages are. */
 		if (old_len > new_len) {
@@ -132,8 +148,10 @@ static long remap_locked(struct mm *mm, vaddr_t addr, size_t old_len, size_t new
 	struct vma *vma = area_to_resize(mm, addr, old_len, &ret);
 	if (!vma)
 		return ret;
-	if (old_len == vma->end - addr && grow_in_place(mm, vma, addr, new_len))
+	if (old_len == vma->end - addr && grow_in_place(mm, vma, addr, new_len)) {
+		vma_merge(mm, vma); /* it may reach an alike neighbour */
 		return (long)addr;
+	}
 	if (!(flags & MREMAP_MAYMOVE))
 		return -ENOMEM;
 	ret = get_unmapped_area(mm, 0, new_len, false);
