@@ -12,8 +12,8 @@
 /*
  * The area that holds [addr, addr + old_len), able to grow to @new_len
  * (Linux's vma_to_resize).
- * @return the area, or -EFAULT (no area at @addr, or the range leaves it),
- *         -EINVAL (old_len 0 of a private area).
+ * @return the area, or NULL with *@err -EFAULT (no area at @addr, or the
+ *         range leaves it) or -EINVAL (old_len 0).
  */
 static struct vma *area_to_resize(struct mm *mm, vaddr_t addr, size_t old_len, long *err)
 {
@@ -21,8 +21,11 @@ static struct vma *area_to_resize(struct mm *mm, vaddr_t addr, size_t old_len, l
 	*err = -EFAULT;
 	if (!vma)
 		return NULL;
-	if (!old_len && !(vma->flags & VM_SHARED)) {
-		*err = -EINVAL; /* Linux's "duplicate a shared area" case: private areas refuse it */
+	if (!old_len) {
+		/* Linux duplicates a shared area for old_len 0 (a deprecated
+		 * feature, kept for a DOS emulator) and refuses a private one;
+		 * mmlab refuses both. */
+		*err = -EINVAL;
 		return NULL;
 	}
 	if (old_len > vma->end - addr)

@@ -202,8 +202,12 @@ static bool one_call(struct tally *t)
 		int flags = rnd_mmap_flags(), prot = rnd_prot();
 		if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE))
 			addr = aim(addr, &len);
-		if ((flags & MAP_POPULATE) && len > PAGES(16))
-			len = PAGES(1 + below(16)); /* populating 1 GiB would drain a 64 MiB machine */
+		/* A populated mapping (MAP_POPULATE, or any shared one) of a
+		 * gigabyte would drain a 64 MiB machine and take seconds on a
+		 * 2 GiB one; lengths past the user half still fail at once. */
+		if ((flags & MAP_POPULATE || (flags & MAP_TYPE) == MAP_SHARED) && len > PAGES(16) &&
+		    len <= USER_TOP_ADDR)
+			len = PAGES(1 + below(16));
 		r = sys_mmap((void *)addr, len, prot, flags, below(4) ? -1 : (int)below(8), PAGES(below(3)));
 		good = good_address(r, mmap_errs, len);
 		if (!mm_err(r)) {
@@ -232,6 +236,8 @@ static bool one_call(struct tally *t)
 	case 3: { /* mremap */
 		int flags = below(4) ? (int)below(4) : (int)rnd();
 		unsigned long new_len = below(2) ? rnd_len() : len, new_addr = rnd_addr();
+		if (new_len > PAGES(64) && new_len <= USER_TOP_ADDR)
+			new_len = PAGES(1 + below(64)); /* a shared area grows populated: keep it small */
 		if (flags & MREMAP_FIXED)
 			new_addr = aim(new_addr, &new_len);
 		addr = aim(addr, &len);
@@ -308,15 +314,20 @@ static bool maps_consistent(void)
 {
 	static char buf[256 * 1024];
 	long n = mmlab_maps(buf, sizeof(buf) - 1);
-	if (n <= 0)
+	if (n <= 0) {
+		printf("# the maps listing failed: %ld\n", n);
 		return false;
+	}
 	buf[n] = '\0';
 	const char *t = buf;
 	struct map_line m;
 	unsigned long last_end = 0;
 	while (next_map_line(&t, &m)) {
-		if (m.start >= m.end || m.start < last_end || m.start % PAGE_SIZE || m.end % PAGE_SIZE)
+		if (m.start >= m.end || m.start < last_end || m.start % PAGE_SIZE || m.end % PAGE_SIZE) {
+			printf("# the maps listing is not sorted and disjoint at %lx-%lx (after %lx):\n%s",
+			       m.start, m.end, last_end, buf);
 			return false;
+		}
 		last_end = m.end;
 	}
 	return true;

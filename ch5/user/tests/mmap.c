@@ -374,7 +374,8 @@ static long map_until_refused(long *err)
 {
 	long n = 0;
 	for (;; n++) {
-		long r = sys_mmap((void *)(FREE_ADDR + PAGES(2 * n)), PAGE_SIZE, PROT_READ,
+		/* PROT_NONE: no frames even in an eager mm (the `eager` configuration). */
+		long r = sys_mmap((void *)(FREE_ADDR + PAGES(2 * n)), PAGE_SIZE, PROT_NONE,
 				  MAP_PA | MAP_FIXED, -1, 0);
 		if (mm_err(r)) {
 			*err = r;
