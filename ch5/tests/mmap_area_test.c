@@ -35,6 +35,44 @@ static bool fill(struct mm *mm, int n, int seed)
 	return true;
 }
 
+/*
+ * vma_split on a lazy data area: the right piece takes the pages already
+ * mapped there, and its offset into the data follows the cut, so a page it
+ * fills later reads the right bytes; the count and the tree follow.
+ * (Merging them back is the placement and munmap tests' business.)
+ */
+KTEST(ch5_mmap_area, split_cuts_an_area_and_its_data_offset)
+{
+	static char data[4 * PAGE_SIZE];
+	for (unsigned i = 0; i < sizeof(data); i++)
+		data[i] = (char)(i * 13 + 5);
+	MM_BEGIN_LAZY(mm, before);
+	struct vma *vma = vma_alloc(UP(0), UP(4), VM_READ, 0, &data_backend);
+	KASSERT_NOT_NULL(vma);
+	vma->private_data = data;
+	vma->data_size = sizeof(data);
+	KASSERT_EQ(mm_add_vma(mm, vma, 0), 0);
+	KASSERT_EQ(mm_fault(mm, UP(3), ACCESS_READ), FAULT_RESOLVED);
+	paddr_t pa3 = user_pa(mm, UP(3));
+	spin_lock(&mm->lock);
+	int err = vma_split(mm, vma, UP(2));
+	spin_unlock(&mm->lock);
+	KASSERT_EQ(err, 0);
+	KEXPECT_EQ(nr_areas(mm), 2);
+	KEXPECT_EQ(mm->nr_vmas, 2);
+	struct vma *right = area_at(mm, UP(2));
+	KASSERT_NOT_NULL(right);
+	KEXPECT_TRUE(right != vma && right->start == UP(2) && right->end == UP(4) && vma->end == UP(2));
+	KEXPECT_EQ(right->pgoff, 2 * PAGE_SIZE);
+	KEXPECT_EQ(user_pa(mm, UP(3)), pa3); /* the page mapped before stays */
+	/* A page the right piece fills now comes from its own offset. */
+	KASSERT_EQ(mm_fault(mm, UP(2) + 7, ACCESS_READ), FAULT_RESOLVED);
+	KEXPECT_EQ(peek(mm, UP(2) + 7), (unsigned char)data[2 * PAGE_SIZE + 7]);
+	KASSERT_EQ(mm_fault(mm, UP(1) + 9, ACCESS_READ), FAULT_RESOLVED);
+	KEXPECT_EQ(peek(mm, UP(1) + 9), (unsigned char)data[PAGE_SIZE + 9]);
+	MM_END(mm, before);
+}
+
 KTEST(ch5_mmap_area, placement_top_down_hint_and_fixed)
 {
 	MM_BEGIN(mm, before);
