@@ -238,6 +238,7 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefi
 
 test: setup-test format-check grader-test check-rubric mutants-check generated-check host-test
 	$(PYTHON) grader/grade.py $(GRADEFLAGS)
+	$(MAKE) --no-print-directory linux-compare
 	$(MAKE) --no-print-directory handout-check
 	$(MAKE) --no-print-directory docs-check
 	@echo "make test: all checks passed"
