@@ -2,8 +2,9 @@
 and gets a program NAME, and chN/user/tests/TOPIC.c a program chN.user.TOPIC,
 built with the cross compiler against the chapters' chN/user/lib and packed
 into the kernel image's cpio archive, with no rule of its own. Tried on a
-copy of the tree (its real ch4/, with its user library and programs) to
-which a made-up ch5/ adds a library file, a program and a test program."""
+copy of the tree (its real ch4/ and ch5/, with their user libraries and
+programs) to whose ch5/ the test adds a library file, a program and a test
+program."""
 
 import shutil
 import subprocess
@@ -67,7 +68,6 @@ def tree(tmp_path_factory):
     for name, text in FILES.items():
         (dst / name).parent.mkdir(parents=True, exist_ok=True)
         (dst / name).write_text(text)
-    (dst / "ch5" / "src").mkdir(exist_ok=True)  # a chapter directory with user programs and nothing else
     return dst
 
 
@@ -84,7 +84,7 @@ def test_the_real_chapter_has_programs_and_tests():
 
 
 def test_every_chapters_programs_are_packed(ch5_kernel):
-    expected = archive_order(chapter_programs("ch4") + CH5_NAMES)
+    expected = archive_order(chapter_programs("ch4") + chapter_programs("ch5") + CH5_NAMES)
     assert archive_names(ch5_kernel / "initramfs.cpio") == expected
 
 
@@ -144,7 +144,7 @@ def test_a_deleted_program_leaves_the_archive(tree, ch5_kernel):
     extra.unlink()
     make(tree, "initramfs", "CH=5")
     assert "gone" not in archive_names(ch5_kernel / "initramfs.cpio")
-    assert archive_names(ch5_kernel / "initramfs.cpio") == archive_order(chapter_programs("ch4") + CH5_NAMES)
+    assert archive_names(ch5_kernel / "initramfs.cpio") == archive_order(chapter_programs("ch4") + chapter_programs("ch5") + CH5_NAMES)
 
 
 def test_two_programs_of_one_name_are_an_error(tree):
