@@ -477,6 +477,8 @@ def parse_output(text):
             cur_ranges = line[2:].split()
         elif line.startswith("@+") and cur_ranges is not None:
             cur_ranges += line[2:].split()
+        elif line.startswith("@H"):
+            cur_ranges = ["#" + line[2:].strip()]  # a hash of the window ("v hash")
         elif line.startswith("@end"):
             ended = True
         elif line.startswith("@error"):
@@ -546,14 +548,20 @@ def build_host(cc="cc"):
     return exe
 
 
-def run_host(exe, seq, timeout=120):
+def with_mode(seq, views):
+    """@seq with the line that tells mmcompare how to print windows first:
+    @views "hash" (an @H line: fast over the guest's serial line) or "full"."""
+    return [f"v {views}"] + list(seq)
+
+
+def run_host(exe, seq, timeout=120, views="full"):
     """The host runner's output for sequence @seq."""
-    p = subprocess.run([exe], input="\n".join(seq) + "\n", capture_output=True, text=True,
+    p = subprocess.run([exe], input="\n".join(with_mode(seq, views)) + "\n", capture_output=True, text=True,
                        timeout=timeout)
     return p.stdout + p.stderr
 
 
-def run_mmlab(kernel, seq, timeout, mem="256M", smp=1):
+def run_mmlab(kernel, seq, timeout, mem="256M", smp=1, views="full"):
     """Boot @kernel with init=mmcompare, stream @seq once the program has
     started (the console's set-up would drop bytes that came before), and
     return everything it printed. QEMU is killed after @timeout seconds."""
@@ -573,7 +581,7 @@ def run_mmlab(kernel, seq, timeout, mem="256M", smp=1):
     def writer():
         started.wait()
         try:
-            p.stdin.write(("\n".join(seq) + "\n").encode())
+            p.stdin.write(("\n".join(with_mode(seq, views)) + "\n").encode())
             p.stdin.flush()
         except (BrokenPipeError, OSError):
             pass
@@ -599,7 +607,7 @@ def compare_seed(seed, calls, host_exe, kernel, timeout, save=None, kinds=None):
     """Run seed @seed on both; returns (ok, message, host_seconds, guest_seconds)."""
     seq = generate(seed, calls, kinds=kinds)
     t0 = time.monotonic()
-    host_text = run_host(host_exe, seq)
+    host_text = run_host(host_exe, seq, views="hash")
     t1 = time.monotonic()
     host, host_end, host_notes = parse_output(host_text)
     if not host_end or host_notes or len(host) != calls:
@@ -608,7 +616,7 @@ def compare_seed(seed, calls, host_exe, kernel, timeout, save=None, kinds=None):
     skips = sum(1 for s in host if s.result == "skip")
     if kernel is None:
         return True, f"seed {seed}: host only, {calls} calls, {skips} writes skipped", t1 - t0, 0
-    guest_text = run_mmlab(kernel, seq, timeout)
+    guest_text = run_mmlab(kernel, seq, timeout, views="hash")
     t2 = time.monotonic()
     if save:
         os.makedirs(save, exist_ok=True)
@@ -620,7 +628,15 @@ def compare_seed(seed, calls, host_exe, kernel, timeout, save=None, kinds=None):
     if i is None and not guest_end:
         i = len(guest)
     if i is not None:
-        return False, report_difference(seed, seq, host, guest, i, guest_text), t1 - t0, t2 - t1
+        # The runs printed hashes of the windows: run both again up to the
+        # call where they part, printing the windows themselves.
+        upto = seq[:i + 1] + [line for line in seq[-1:] if line == "q"]  # "q": the program ends
+        host_full, _, _ = parse_output(run_host(host_exe, upto))
+        guest_text = run_mmlab(kernel, upto, timeout)
+        guest_full, _, _ = parse_output(guest_text)
+        j = first_difference(host_full, guest_full)
+        j = i if j is None else j
+        return False, report_difference(seed, seq, host_full, guest_full, j, guest_text), t1 - t0, t2 - t1
     return True, f"seed {seed}: {calls} calls, identical ({skips} writes skipped)", t1 - t0, t2 - t1
 
 

@@ -20,12 +20,15 @@
  *                           excluded; perms as /proc/self/maps shows them;
  *                           the checksum of the bytes, "-" where neither r
  *                           nor w allows a read)
+ *   @H <hash>               instead of @M/@+ after the input line "v hash":
+ *                           a hash of the lines it stands for
  *   @end <n>                the sequence is over
  *
  * The input: "m A L P F O" mmap(A, L, P, F, -1, O), "u A L" munmap,
  * "p A L P" mprotect, "r A OL NL F N" mremap, "a A L V" madvise, "s A L F"
  * msync, "w PAGE SLOT VALUE" a 64-bit store into the window (done only if
- * this side's own map says the page is writable), "q" the end. A number
+ * this side's own map says the page is writable), "v hash" / "v full" how
+ * windows are printed (not a call), "q" the end. A number
  * is hexadecimal with an optional base: W (the window's address), T (the
  * top of the user half), V (minus W, to make lengths that wrap), then an
  * optional +/- and digits: "W+3000", "T-1000", "V+2000", "ffff". So a
@@ -250,6 +253,40 @@ static uint32_t page_cksum(uint64_t va)
 
 static bool readable(const char *perms) { return perms[0] == 'r' || perms[1] == 'w'; }
 
+/*
+ * What the last call may have done to the bytes of the window, so that a
+ * page whose bytes cannot have changed keeps its checksum (summing all 64
+ * pages after every call was a third of the guest's time): mprotect and
+ * msync change no byte; a write changes one page; anything else (mmap,
+ * munmap, mremap, madvise, failed or not) may change any. Both sides
+ * decide alike, from the call alone.
+ */
+static enum { BYTES_KEPT, BYTES_ONE_PAGE, BYTES_ANY } bytes_changed = BYTES_ANY;
+static uint64_t written_page;
+
+/* Set the perms of view[] from listing @p m: one pass over its lines. */
+static void perms_from(const char *m)
+{
+	for (int i = 0; i < WINDOW_PAGES; i++)
+		view[i].perms[0] = '\0';
+	const uint64_t lo = WINDOW, hi = WINDOW + WINDOW_PAGES * PAGE_SIZE;
+	for (const char *p = m; *p;) {
+		uint64_t start = parse_hex(&p);
+		p++; /* '-' */
+		uint64_t end = parse_hex(&p);
+		p++; /* ' ' */
+		for (uint64_t va = start > lo ? start : lo; va < end && va < hi; va += PAGE_SIZE) {
+			char *perms = view[(va - lo) / PAGE_SIZE].perms;
+			memcpy(perms, p, 4);
+			perms[4] = '\0';
+		}
+		while (*p && *p != '\n')
+			p++;
+		if (*p)
+			p++;
+	}
+}
+
 /* Fill view[] from the maps listing and the memory; false if the listing failed. */
 static bool take_view(void)
 {
@@ -260,10 +297,17 @@ static bool take_view(void)
 		put("\n");
 		return false;
 	}
+	bool was_readable[WINDOW_PAGES];
+	for (int i = 0; i < WINDOW_PAGES; i++)
+		was_readable[i] = view[i].perms[0] && readable(view[i].perms);
+	perms_from(maps);
 	for (int i = 0; i < WINDOW_PAGES; i++) {
 		uint64_t va = WINDOW + (uint64_t)i * PAGE_SIZE;
-		perms_of(maps, va, view[i].perms);
-		view[i].cksum = view[i].perms[0] && readable(view[i].perms) ? page_cksum(va) : 0;
+		if (!view[i].perms[0] || !readable(view[i].perms))
+			view[i].cksum = 0;
+		else if (!was_readable[i] || bytes_changed == BYTES_ANY ||
+			 (bytes_changed == BYTES_ONE_PAGE && (uint64_t)i == written_page))
+			view[i].cksum = page_cksum(va);
 	}
 	return true;
 }
@@ -273,13 +317,33 @@ static bool same_page(const struct page_view *a, const struct page_view *b)
 	return strcmp(a->perms, b->perms) == 0 && a->cksum == b->cksum;
 }
 
-/* Print view[] if it differs from what was printed last. */
+/*
+ * Whether print_view() prints the window (the @M lines) or only a hash of
+ * what it would print (an @H line): the input line "v hash" or "v full"
+ * chooses. Printing every window over the guest's serial line was more
+ * than half of its time; the driver asks for the hashes, and runs a
+ * sequence again with "v full" up to the call where two runs part, to
+ * show both windows there.
+ */
+static bool hash_views;
+
+/* FNV-1a, 32 bits, of @p n bytes at @p p. */
+static uint32_t fnv32(const char *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+	while (n--)
+		h = (h ^ (unsigned char)*p++) * 16777619u;
+	return h;
+}
+
+/* Print view[] (or its hash) if it differs from what was printed last. */
 static void print_view(void)
 {
 	if (views_printed && memcmp(view, last_view, sizeof(view)) == 0)
 		return;
 	memcpy(last_view, view, sizeof(view));
 	views_printed = 1;
+	size_t from = out_len; /* the window fits the buffer: nothing is flushed below */
 	put("@M");
 	int on_line = 0;
 	for (int i = 0; i < WINDOW_PAGES;) {
@@ -307,6 +371,13 @@ static void print_view(void)
 		i = j;
 	}
 	put("\n");
+	if (hash_views) {
+		uint32_t h = fnv32(out + from, out_len - from);
+		out_len = from;
+		put("@H ");
+		put_hex(h);
+		put("\n");
+	}
 }
 
 /* ---- the calls ------------------------------------------------------------ */
@@ -375,13 +446,13 @@ static void do_write(const char *p)
 		put("bad");
 		return;
 	}
-	char perms[5];
-	perms_of(maps, WINDOW + page * PAGE_SIZE, perms); /* as of the last view */
-	if (perms[1] != 'w') {
+	if (view[page].perms[1] != 'w') { /* as of the last view */
 		put("skip");
 		return;
 	}
 	*(volatile uint64_t *)(WINDOW + page * PAGE_SIZE + slot_offset[slot]) = value;
+	bytes_changed = BYTES_ONE_PAGE;
+	written_page = page;
 	put("ok");
 }
 
@@ -391,6 +462,7 @@ static void run_call(const char *p)
 	char op = *p++;
 	uint64_t a, b, c, d, e;
 	long r;
+	bytes_changed = op == 'p' || op == 's' || op == 'w' ? BYTES_KEPT : BYTES_ANY; /* a write says more */
 	switch (op) {
 	case 'm':
 		a = parse_value(&p), b = parse_value(&p), c = parse_value(&p), d = parse_value(&p);
@@ -497,6 +569,10 @@ int main(void)
 			continue;
 		if (*line == 'q')
 			break;
+		if (*line == 'v') { /* "v hash" or "v full": not a call */
+			hash_views = line[2] == 'h';
+			continue;
+		}
 		put("@ ");
 		put_dec(++n);
 		put(" ");

@@ -211,3 +211,21 @@ def test_the_host_runs_the_same_sequence_the_same_way_twice():
     a, _, _ = lc.parse_output(lc.run_host(exe, seq))
     b, _, _ = lc.parse_output(lc.run_host(exe, seq))
     assert lc.first_difference(a, b) is None
+
+
+def test_hashed_windows_parse_and_differ_as_the_windows_would():
+    steps, ended, _ = lc.parse_output("@start 64\n@ 1 w0\n@H 1a2b\n@ 2 0\n@ 3 0\n@H 3c4d\n@end 3\n")
+    assert ended and [s.window for s in steps] == [("#1a2b",), ("#1a2b",), ("#3c4d",)]
+    other, _, _ = lc.parse_output("@start 64\n@ 1 w0\n@H 1a2b\n@ 2 0\n@H 9999\n@ 3 0\n@H 3c4d\n@end 3\n")
+    assert lc.first_difference(steps, other) == 1
+
+
+def test_the_host_runner_hashes_exactly_the_windows_it_would_print(tmp_path):
+    exe = lc.build_host()
+    seq = lc.generate(7, 300)
+    full, _, _ = lc.parse_output(lc.run_host(exe, seq, views="full"))
+    hashed, _, _ = lc.parse_output(lc.run_host(exe, seq, views="hash"))
+    assert [s.result for s in full] == [s.result for s in hashed]
+    # A window changes in the hashed run exactly where it changes in the full one.
+    changes = lambda steps: [i for i in range(1, len(steps)) if steps[i].window != steps[i - 1].window]
+    assert changes(full) == changes(hashed) and changes(full)
