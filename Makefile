@@ -294,21 +294,27 @@ generated-check:
 # the run instead of hanging it; so does each host benchmark.
 HOST_TESTS := $(wildcard common/hosttest/test_*.c ch*/hosttest/test_*.c)
 HOST_TIMEOUT ?= 60
+# Host tests at once (each builds under ASan, then runs); the output of each
+# comes out whole when it is done (make --output-sync).
+HOST_JOBS ?= 2
 # Run $(1) (what) $(2) (an executable) under the time limit; 124: timed out (SIGTERM), 137: killed after.
 host_run = timeout -k 5 $(HOST_TIMEOUT) $(2) || { rc=$$?; \
 	if [ $$rc = 124 ] || [ $$rc = 137 ]; then echo "$(1): no result after $(HOST_TIMEOUT) s (an infinite loop?)"; fi; \
 	exit $$rc; }
+HOST_TEST_RUNS := $(addprefix host-test/,$(HOST_TESTS))
 host-test:
 	@mkdir -p $(BUILD)/host
-	@set -e; for t in $(HOST_TESTS); do \
-		ch=$${t%%/*}; exe=$(BUILD)/host/$$ch-$$(basename $$t .c); \
-		srcs=$$(sed -n 's|^// HOSTTEST_SOURCES:||p' $$t); \
-		flags=$$(sed -n 's|^// HOSTTEST_CFLAGS:||p' $$t); \
-		first=$$(sed -n 's|^// HOSTTEST_INCLUDE_FIRST:||p' $$t | xargs -rn1 printf -- '-iquote %s '); \
-		echo "host-test $$t"; \
-		$(HOST_CC) $$first $(HOST_CFLAGS) $$flags -iquote $$ch/include -iquote $$ch/src -o $$exe $$t $$srcs; \
-		$(call host_run,host-test $$t,$$exe); \
-	done
+	@$(MAKE) --no-print-directory -j$(HOST_JOBS) --output-sync=target $(HOST_TEST_RUNS)
+
+.PHONY: $(HOST_TEST_RUNS)
+$(HOST_TEST_RUNS): host-test/%:
+	@t=$*; ch=$${t%%/*}; exe=$(BUILD)/host/$$ch-$$(basename $$t .c); \
+	srcs=$$(sed -n 's|^// HOSTTEST_SOURCES:||p' $$t); \
+	flags=$$(sed -n 's|^// HOSTTEST_CFLAGS:||p' $$t); \
+	first=$$(sed -n 's|^// HOSTTEST_INCLUDE_FIRST:||p' $$t | xargs -rn1 printf -- '-iquote %s '); \
+	echo "host-test $$t"; \
+	$(HOST_CC) $$first $(HOST_CFLAGS) $$flags -iquote $$ch/include -iquote $$ch/src -o $$exe $$t $$srcs && \
+	$(call host_run,host-test $$t,$$exe)
 
 # Host benchmarks: chN/hosttest/bench_*.c, optimised, no sanitizers, for the
 # chapter given by CH (make bench CH=n runs them after the guest benchmarks).

@@ -38,7 +38,8 @@ Usage:
         check the markers only and list the exercises (no build, no QEMU).
     handout.py --check [--ch N ...] [--jobs J] [--config chN=NAME] [--keep]
         for every chapter N (in parallel): write its handout, build it
-        (make kernels, warning-free), then grade in QEMU, one configuration per
+        (the kernels it grades, warning-free; the first chapter's handout, the
+        most stubbed, builds them all), then grade in QEMU, one configuration per
         chapter: each earlier chapter K at full score, both on kernel K and on
         kernel N (an unfinished layer must not stop the layers below it), and
         chapter N with "not implemented" results, no timeout or panic, and at

@@ -207,11 +207,13 @@ name = "ch1.alpha"
 tests = [{ name = "one", points = 60 }, { name = "two", points = 40 }]
 """
 
-KERNEL_MAKEFILE = FAKE_MAKEFILE + """
+KERNEL_MAKEFILE = """\
 kernel:
 \t@mkdir -p build/ch$(CH)
 \t@cat ch1/src/* > build/ch$(CH)/kernel.elf
 \t@echo "built by make kernel" >> build/ch$(CH)/kernel.elf
+kernels:
+\t@for c in 1 2 3; do $(MAKE) --no-print-directory kernel CH=$$c || exit 1; done
 """
 
 
