@@ -73,6 +73,32 @@ KTEST(ch5_mmap_area, split_cuts_an_area_and_its_data_offset)
 	MM_END(mm, before);
 }
 
+/*
+ * Two data areas side by side on the same bytes, the second starting over
+ * at offset 0: made alike by mprotect, they must stay two areas (one area
+ * cannot say that its second half's bytes start again), and a page of the
+ * second filled afterwards reads its own offset.
+ */
+KTEST(ch5_mmap_area, data_areas_whose_offsets_do_not_continue_stay_apart)
+{
+	static char data[2 * PAGE_SIZE];
+	for (unsigned i = 0; i < sizeof(data); i++)
+		data[i] = (char)(i * 11 + 3);
+	MM_BEGIN_LAZY(mm, before);
+	for (int k = 0; k < 2; k++) {
+		struct vma *v = vma_alloc(UP(2 * k), UP(2 * k + 2), VM_READ, 0, &data_backend);
+		KASSERT_NOT_NULL(v);
+		v->private_data = data;
+		v->data_size = sizeof(data);
+		KASSERT_EQ(mm_add_vma(mm, v, 0), 0);
+	}
+	KEXPECT_EQ(do_mprotect(mm, UP(0), 4 * PAGE_SIZE, PROT_READ | PROT_WRITE), 0);
+	KEXPECT_EQ(nr_areas(mm), 2);
+	KASSERT_EQ(mm_fault(mm, UP(2) + 5, ACCESS_READ), FAULT_RESOLVED);
+	KEXPECT_EQ(peek(mm, UP(2) + 5), (unsigned char)data[5]);
+	MM_END(mm, before);
+}
+
 KTEST(ch5_mmap_area, placement_top_down_hint_and_fixed)
 {
 	MM_BEGIN(mm, before);
@@ -83,6 +109,11 @@ KTEST(ch5_mmap_area, placement_top_down_hint_and_fixed)
 	/* A free hint is used (rounded down to its page); a busy one is not. */
 	KEXPECT_EQ(do_mmap(mm, UP(0) + 100, 2 * PAGE_SIZE, PROT_READ, PRIV, -1, 0), (long)UP(0));
 	KEXPECT_EQ(do_mmap(mm, UP(1), PAGE_SIZE, PROT_READ, PRIV, -1, 0), (long)(MMAP_BASE - 5 * PAGE_SIZE));
+	/* A hint whose first page is free but whose range runs into an area is
+	 * not free either: the top-down search places it. */
+	KEXPECT_EQ(do_mmap(mm, UP(0) - PAGE_SIZE, 2 * PAGE_SIZE, PROT_READ, PRIV, -1, 0),
+		   (long)(MMAP_BASE - 7 * PAGE_SIZE));
+	KEXPECT_EQ(do_munmap(mm, MMAP_BASE - 7 * PAGE_SIZE, 2 * PAGE_SIZE), 0);
 	/* MAP_FIXED replaces; MAP_FIXED_NOREPLACE refuses. */
 	KEXPECT_EQ(do_mmap(mm, UP(1), PAGE_SIZE, RW, PRIV | MAP_FIXED_NOREPLACE, -1, 0), -EEXIST);
 	KEXPECT_EQ(do_mmap(mm, UP(1), PAGE_SIZE, RW, FIXED, -1, 0), (long)UP(1));
