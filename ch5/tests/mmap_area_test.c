@@ -116,6 +116,8 @@ KTEST(ch5_mmap_area, placement_top_down_hint_and_fixed)
 	KEXPECT_EQ(do_munmap(mm, MMAP_BASE - 7 * PAGE_SIZE, 2 * PAGE_SIZE), 0);
 	/* MAP_FIXED replaces; MAP_FIXED_NOREPLACE refuses. */
 	KEXPECT_EQ(do_mmap(mm, UP(1), PAGE_SIZE, RW, PRIV | MAP_FIXED_NOREPLACE, -1, 0), -EEXIST);
+	/* An unaligned fixed address is EINVAL before anything is looked at. */
+	KEXPECT_EQ(do_mmap(mm, UP(1) + 100, PAGE_SIZE, RW, PRIV | MAP_FIXED_NOREPLACE, -1, 0), -EINVAL);
 	KEXPECT_EQ(do_mmap(mm, UP(1), PAGE_SIZE, RW, FIXED, -1, 0), (long)UP(1));
 	struct vma *v = area_at(mm, UP(1));
 	KEXPECT_TRUE(v && v->start == UP(1) && v->prot == (VM_READ | VM_WRITE));
