@@ -223,6 +223,12 @@ KTEST(ch5_mmap_area, mremap_moves_frames_not_bytes)
 	/* Cannot grow in place (UP(3) is taken), may not move: -ENOMEM, nothing changed. */
 	KEXPECT_EQ(do_mremap(mm, UP(0), 3 * PAGE_SIZE, 5 * PAGE_SIZE, 0, 0), -ENOMEM);
 	KEXPECT_EQ(user_pa(mm, UP(0)), pa[0]);
+	/* A range that ends before its area does cannot grow in place either,
+	 * though the pages after the area are free. */
+	KASSERT_EQ(do_munmap(mm, UP(3), PAGE_SIZE), 0);
+	KEXPECT_EQ(do_mremap(mm, UP(0), PAGE_SIZE, 5 * PAGE_SIZE, 0, 0), -ENOMEM);
+	KEXPECT_NULL(area_at(mm, UP(3)));
+	KASSERT_EQ(do_mmap(mm, UP(3), PAGE_SIZE, PROT_READ, FIXED, -1, 0), (long)UP(3));
 	/* May move: the same frames at the new place, the new tail zeroed. */
 	long to = do_mremap(mm, UP(0), 3 * PAGE_SIZE, 5 * PAGE_SIZE, MREMAP_MAYMOVE, 0);
 	KASSERT_EQ(to, (long)(MMAP_BASE - 5 * PAGE_SIZE));
