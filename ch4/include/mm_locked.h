@@ -15,7 +15,6 @@
 #define MMLAB_MM_LOCKED_H
 
 #include "mm.h"
-#include "pagetable.h"
 #include "vma.h"
 
 /** mm_add_vma(@p mm, @p vma, @p flags) with mm->lock held: the same results. */
@@ -23,6 +22,13 @@ int mm_add_vma_locked(struct mm *mm, struct vma *vma, unsigned flags);
 
 /** mm_remove_range(@p mm, @p start, @p end) with mm->lock held: the same results. */
 int mm_remove_range_locked(struct mm *mm, vaddr_t start, vaddr_t end);
+
+/**
+ * True if no area of @p mm overlaps [@p start, @p start + @p len) (bytes; the
+ * range does not wrap): one lookup, O(log n). mm_find_free() checks a hint
+ * with it; ch5's mmap and mremap check theirs.
+ */
+bool mm_range_free(struct mm *mm, vaddr_t start, size_t len);
 
 /**
  * A copy of @p vma for a new area (a split, or fork): the same fields, in no
@@ -36,13 +42,5 @@ struct vma *vma_dup(const struct vma *vma);
  * data_size pointing at the same bytes: the left part was cut off.
  */
 void vma_set_start(struct vma *vma, vaddr_t start);
-
-/**
- * Point the 4 KiB slot of @p va in @p mm's table at @p pte (tables allocated
- * as needed) and count the page in mm::nr_pages unless it is the zero page.
- * @return 0; -ENOMEM (tables that were allocated stay, empty); -EEXIST if
- *         @p va is mapped already.
- */
-int mm_set_pte(struct mm *mm, vaddr_t va, pte_t pte);
 
 #endif

@@ -8,8 +8,7 @@
 #include "panic.h"
 #include "vma_tree.h"
 
-/* True if no area overlaps [start, start + len) (which does not wrap). */
-static bool range_free(struct mm *mm, vaddr_t start, size_t len)
+bool mm_range_free(struct mm *mm, vaddr_t start, size_t len)
 {
 	struct vma *v = vma_tree_find_after(&mm->vmas, start);
 	return !v || v->start >= start + len;
@@ -24,7 +23,7 @@ vaddr_t mm_find_free(struct mm *mm, vaddr_t hint, size_t len, vaddr_t limit)
 		return 0;
 	/* LAB BEGIN ch4 the hint if [hint, hint + len) is free, else the highest hole below limit */
 	hint = ALIGN_UP(hint, PAGE_SIZE);
-	if (hint >= USER_MIN && hint <= limit - len && range_free(mm, hint, len))
+	if (hint >= USER_MIN && hint <= limit - len && mm_range_free(mm, hint, len))
 		return hint;
 	/* Walk the holes downward from limit: each lies between an area's end
 	 * (or USER_MIN) and the next area's start (or limit). */
@@ -44,7 +43,7 @@ vaddr_t mm_find_free(struct mm *mm, vaddr_t hint, size_t len, vaddr_t limit)
 	}
 	/* LAB STUB
 	TODO("ch4", "mm_find_free: find a free range");
-	(void)mm, (void)hint, (void)range_free;
+	(void)mm, (void)hint, (void)mm_range_free;
 	return 0;
 	LAB END */
 }

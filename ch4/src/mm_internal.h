@@ -80,6 +80,14 @@ int cow_share(pte_t *pte);
  */
 int cow_break(struct vma *vma, vaddr_t va, pte_t *pte);
 
+/*
+ * Point the 4 KiB slot of @va in @mm's table at @pte (tables allocated as
+ * needed) and count the page in mm::nr_pages unless it is the zero page.
+ * @return 0; -ENOMEM (tables that were allocated stay, empty); -EEXIST if
+ *         @va is mapped already.
+ */
+int mm_set_pte(struct mm *mm, vaddr_t va, pte_t pte);
+
 /* anon_backend's unmap, protect and fault, which the data backend shares. */
 int anon_unmap(struct vma *vma, vaddr_t start, vaddr_t end, struct tlb_flusher *fl);
 int anon_protect(struct vma *vma, vaddr_t start, vaddr_t end, unsigned prot, struct tlb_flusher *fl);

@@ -12,13 +12,6 @@
 /* @len rounded up to whole pages; 0 if that overflows (Linux's PAGE_ALIGN wraps too). */
 static inline size_t page_align_len(size_t len) { return (len + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1); }
 
-/* True if no area of @mm overlaps [start, start + len) (which does not wrap). */
-static inline bool range_is_free(struct mm *mm, vaddr_t start, size_t len)
-{
-	struct vma *v = mm_find_vma_after(mm, start);
-	return !v || v->start >= start + len;
-}
-
 /*
  * Where a new mapping of @len bytes (page-aligned, not 0) goes: at @addr
  * itself with MAP_FIXED, else at the hint @addr if that range is free, else

@@ -32,13 +32,13 @@ long get_unmapped_area(struct mm *mm, vaddr_t addr, size_t len, bool fixed)
 			return -EINVAL;
 		return addr < USER_MIN ? -EPERM : (long)addr;
 	}
-	if (addr >= USER_MIN && addr <= USER_TOP - len && range_is_free(mm, addr, len))
+	if (addr >= USER_MIN && addr <= USER_TOP - len && mm_range_free(mm, addr, len))
 		return (long)addr;
 	vaddr_t found = mm_find_free(mm, 0, len, MMAP_BASE);
 	return found ? (long)found : -ENOMEM;
 	/* LAB STUB
 	TODO("ch5", "mmap: place and map a new area");
-	(void)mm, (void)addr, (void)fixed, (void)range_is_free;
+	(void)mm, (void)addr, (void)fixed, (void)mm_range_free;
 	return -ENOMEM;
 	LAB END */
 }
@@ -111,18 +111,15 @@ long do_mmap(struct mm *mm, vaddr_t addr, size_t len, unsigned long prot, unsign
 	if (!len)
 		return -ENOMEM; /* the length overflows */
 	spin_lock(&mm->lock);
-	long ret = -ENOMEM;
-	if (mm->nr_vmas > MM_MAX_VMAS)
-		goto out;
-	ret = get_unmapped_area(mm, addr, len, flags & MAP_FIXED);
-	if (ret < 0)
-		goto out;
-	addr = (vaddr_t)ret;
-	if ((flags & MAP_FIXED_NOREPLACE) && !range_is_free(mm, addr, len))
-		ret = -EEXIST;
-	else
-		ret = map_region(mm, addr, len, prot, flags);
-out:
+	/* (Linux's vm.max_map_count check comes with the new area: mm_add_vma.) */
+	long ret = get_unmapped_area(mm, addr, len, flags & MAP_FIXED);
+	if (ret >= 0) {
+		addr = (vaddr_t)ret;
+		if ((flags & MAP_FIXED_NOREPLACE) && !mm_range_free(mm, addr, len))
+			ret = -EEXIST;
+		else
+			ret = map_region(mm, addr, len, prot, flags);
+	}
 	spin_unlock(&mm->lock);
 	return ret;
 }

@@ -93,7 +93,7 @@ static long move_area(struct mm *mm, struct vma *vma, vaddr_t addr, size_t old_l
 static bool grow_in_place(struct mm *mm, struct vma *vma, vaddr_t addr, size_t new_len)
 {
 	vaddr_t end = addr + new_len;
-	if (new_len > USER_TOP || addr > USER_TOP - new_len || !range_is_free(mm, vma->end, end - vma->end))
+	if (new_len > USER_TOP || addr > USER_TOP - new_len || !mm_range_free(mm, vma->end, end - vma->end))
 		return false;
 	if (vma->backend->map(vma, vma->end, end))
 		return false;

@@ -32,7 +32,6 @@
 #define ENAMETOOLONG 36 /**< File name too long. */
 #define ENOSYS	     38 /**< Not implemented (also: a handout stub). */
 #define EOVERFLOW    75 /**< Value too large. */
-#define EOPNOTSUPP   95 /**< Operation not supported (mmap: a flag MAP_SHARED_VALIDATE does not know). */
 
 #ifndef __ASSEMBLER__
 /** Name of error number @p err, positive or negative ("ENOMEM"), or "E?" if unknown. */

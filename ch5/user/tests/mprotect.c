@@ -245,15 +245,6 @@ static long write_forever(void *arg)
 
 enum { KILL_SPINS = 100000000 };
 
-/* The child could not start: report no harts (the parent reads a line
- * from every child) and exit 5. */
-static void give_up(int report)
-{
-	long line[2] = {-1, -1};
-	write(report, line, sizeof(line));
-	_exit(5);
-}
-
 /*
  * The child: a writer on some hart, this thread on another if it can,
  * mprotect to read-only, then watch the page. Exits 3 if nothing killed
@@ -264,13 +255,13 @@ static void protect_under_a_writer(int report)
 	static struct writer w;
 	char *p = map_anon(1, PROT_RW, MAP_PA);
 	if (!p)
-		give_up(report);
+		child_gives_up(report);
 	w.page = (volatile long *)p;
 	w.hart = -1;
 	w.started = 0;
 	struct uthread t;
 	if (thread_create(&t, write_forever, &w))
-		give_up(report);
+		child_gives_up(report);
 	while (!w.started)
 		sched_yield();
 	long mine = mmlab_hart();

@@ -210,15 +210,6 @@ static long read_forever(void *arg)
 /* Spins after munmap before the child gives up on being killed. */
 enum { KILL_SPINS = 100000000 };
 
-/* The child could not start: report no harts (the parent reads a line
- * from every child) and exit 5. */
-static void give_up(int report)
-{
-	long line[2] = {-1, -1};
-	write(report, line, sizeof(line));
-	_exit(5);
-}
-
 /*
  * The child for one hart: a reader on hart @p hart (if it can get there),
  * this thread on another, munmap, then wait to be killed. Exits 3 if
@@ -230,7 +221,7 @@ static void unmap_under_a_reader(long hart, int report)
 	char *p = map_anon(1, PROT_RW, MAP_PA);
 	static struct reader r; /* ours after fork */
 	if (!p)
-		give_up(report);
+		child_gives_up(report);
 	p[0] = 1;
 	r.page = (volatile long *)p;
 	r.want_hart = hart;
@@ -239,7 +230,7 @@ static void unmap_under_a_reader(long hart, int report)
 	r.reads = 0;
 	struct uthread t;
 	if (thread_create(&t, read_forever, &r))
-		give_up(report);
+		child_gives_up(report);
 	while (!r.started)
 		sched_yield();
 	long mine = mmlab_hart();

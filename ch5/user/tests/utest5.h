@@ -235,4 +235,16 @@ static inline int probe(const void *addr, enum probe_op op)
 /** Expect a write to @p a to fault (or not: @p faults 0). */
 #define EXPECT_WRITE_FAULTS(a, faults) EXPECT_EQ(probe((a), PROBE_WRITE), (faults))
 
+/**
+ * A cross-hart test's child could not start: report no harts on @p report
+ * (the parent reads one line from every child, so it must not wait) and
+ * exit 5.
+ */
+static inline void child_gives_up(int report)
+{
+	long line[2] = {-1, -1};
+	write(report, line, sizeof(line));
+	_exit(5);
+}
+
 #endif
