@@ -45,6 +45,22 @@
 struct address_space;
 struct pc_node;
 
+/**
+ * The index of one object's cached pages: a radix tree keyed by page offset
+ * (Linux's xarray, simplified). Each node has #PC_FANOUT slots; a tree of
+ * height h covers page offsets [0, 64^h), and grows a level on top when an
+ * offset beyond that is inserted. Lookup, insert and delete visit h nodes:
+ * O(log n) in the highest offset cached, at most 5 levels for the 2^28 pages
+ * of #FILEMAP_MAX_BYTES. Operations: page_index.h in ch5/src.
+ */
+struct page_index {
+	struct pc_node *root; /**< NULL when empty. */
+	unsigned height;      /**< Levels; 0 when empty. */
+};
+
+/** Slots per radix-tree node (6 bits of the page offset per level). */
+#define PC_FANOUT 64
+
 /** How the pages of one kind of object get filled and written back. */
 struct address_space_ops {
 	/**
@@ -73,14 +89,13 @@ struct cache_page {
 
 /** The pages of one file or shm segment. */
 struct address_space {
-	struct spinlock lock;			 /**< Guards everything below. */
-	struct pc_node *root;			 /**< The radix tree of cache_page pointers; NULL: empty. */
-	unsigned height;			 /**< Levels of the tree: it covers 64^height pages. */
-	uint64_t nrpages;			 /**< Pages cached. */
-	uint64_t size;				 /**< Bytes in the object (Linux's i_size). */
-	const struct address_space_ops *a_ops;	 /**< Fill and write back. */
-	void *host;				 /**< The inode or segment it belongs to. */
-	struct list_head i_mmap;		 /**< Areas that map it (struct file_area::link). */
+	struct spinlock lock;		       /**< Guards everything below. */
+	struct page_index pages;	       /**< Its cache_page pointers by page offset. */
+	uint64_t nrpages;		       /**< Pages cached. */
+	uint64_t size;			       /**< Bytes in the object (Linux's i_size). */
+	const struct address_space_ops *a_ops; /**< Fill and write back. */
+	void *host;			       /**< The inode or segment it belongs to. */
+	struct list_head i_mmap;	       /**< Areas that map it (struct file_area::link). */
 };
 
 /**
