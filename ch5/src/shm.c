@@ -20,6 +20,7 @@
 #include "mm_locked.h"
 #include "mman.h"
 #include "pagecache.h"
+#include "pagecache_internal.h"
 #include "proc.h"
 #include "spinlock.h"
 #include "string.h"
@@ -222,8 +223,8 @@ initcall(INIT_LATE, shm_init);
 /* The shm attach file that area @vma maps, or NULL if it maps something else. */
 static struct file *shm_area_file(const struct vma *vma)
 {
-	struct file *f = vma_file(vma);
-	return f && f->ops == &shm_file_ops ? f : NULL;
+	const struct file_area *fa = file_area_of(vma);
+	return fa && fa->file->ops == &shm_file_ops ? fa->file : NULL;
 }
 
 /* ---- shmget ---- */
