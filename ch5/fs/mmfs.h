@@ -17,12 +17,6 @@
 #include "types.h"
 
 /* Linux errno values common's errno.h lacks so far (fs.h has the same). */
-#ifndef EISDIR
-#define EISDIR 21
-#endif
-#ifndef EFBIG
-#define EFBIG 27
-#endif
 
 /** One mounted file store. */
 struct mmfs {
