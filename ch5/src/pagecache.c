@@ -125,13 +125,13 @@ int mapping_release(struct address_space *mapping)
 }
 
 /*
- * Reclaim (the ch1 shrinker): give back up to @want frames of pages that no
+ * Reclaim (the ch1 shrinker, pagecache_internal.h): give back up to @want frames of pages that no
  * one maps (a frame reference count of 1: the cache's own), oldest first,
  * writing dirty ones back first (Linux's shrink_folio_list, with one list
  * and no second chance). A page whose mapping is busy (its lock held, maybe
  * by the very allocation that is reclaiming) is passed over.
  */
-static uint64_t reclaim(uint64_t want)
+uint64_t pagecache_reclaim(uint64_t want)
 {
 	uint64_t freed = 0, budget = pagecache_nr_pages();
 	while (freed < want && budget--) {
@@ -159,5 +159,5 @@ static uint64_t reclaim(uint64_t want)
 	return freed;
 }
 
-static int reclaim_init(void) { return frames_register_shrinker(reclaim); }
+static int reclaim_init(void) { return frames_register_shrinker(pagecache_reclaim); }
 initcall(INIT_PROC, reclaim_init);

@@ -38,6 +38,11 @@ int write_range(struct address_space *m, uint64_t first, uint64_t last);
  * writepage: shm pages are never on it). */
 uint64_t pagecache_nr_pages(void);
 
+/* Reclaim, ch1's shrinker: free up to @want frames of cached pages that no
+ * one maps, least recently used first, dirty ones written back first.
+ * @return the frames freed. */
+uint64_t pagecache_reclaim(uint64_t want);
+
 /* An area's hold on the file it maps: vma::private_data of a file area. */
 struct file_area {
 	struct file *file;	       /* a reference of its own */
