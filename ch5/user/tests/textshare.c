@@ -118,18 +118,23 @@ static bool run_pair(struct pair *t)
 {
 	t->b.pid = -1;
 	t->free_before = mmlab_free_frames();
-	bool ok = start_peer(&t->a);
-	EXPECT_TRUE(ok);
-	ok = ok && get_report(&t->a, &t->a1, true);
-	EXPECT_TRUE(ok); /* false: textpeer did not start (exit 127) or died */
+	bool a_started = start_peer(&t->a);
+	EXPECT_TRUE(a_started);
+	bool a_reported = a_started && get_report(&t->a, &t->a1, true);
+	EXPECT_TRUE(a_reported); /* false: textpeer did not start (exit 127) or died */
+	if (!a_reported)
+		return false;
 	t->free_a = mmlab_free_frames();
-	ok = ok && start_peer(&t->b);
-	ok = ok && get_report(&t->b, &t->b1, true);
-	EXPECT_TRUE(ok);
+	bool b_started = start_peer(&t->b);
+	EXPECT_TRUE(b_started);
+	bool b_reported = b_started && get_report(&t->b, &t->b1, true);
+	EXPECT_TRUE(b_reported);
+	if (!b_reported)
+		return false;
 	t->free_b = mmlab_free_frames();
-	ok = ok && get_report(&t->a, &t->a2, false);
-	EXPECT_TRUE(ok);
-	return ok;
+	bool a_reported_again = get_report(&t->a, &t->a2, false);
+	EXPECT_TRUE(a_reported_again);
+	return a_reported_again;
 }
 
 /* Stop both peers and expect them to exit 0. */
