@@ -134,7 +134,9 @@ int do_munmap(struct mm *mm, vaddr_t addr, size_t len);
  * @return 0 (also for @p len 0); -EINVAL for an unaligned @p start or a
  *         PROT_* bit that does not exist; -ENOMEM if the range wraps, leaves
  *         the user half, or holds a hole. As on Linux, the areas before the
- *         first hole are changed before -ENOMEM is returned.
+ *         first hole are changed before -ENOMEM is returned; -EACCES
+ *         (likewise after the areas before it) for PROT_WRITE on a shared
+ *         mapping of a file not open for writing.
  * Reference: Linux mm/mprotect.c do_mprotect_pkey().
  */
 int do_mprotect(struct mm *mm, vaddr_t start, size_t len, unsigned long prot);
