@@ -94,8 +94,13 @@ static long first_bad_page(int fd, long salt)
 	return -1;
 }
 
-/* The child's work, once the parent has squeezed; its exit code says which step failed. */
-static int squeezed_work(void)
+/*
+ * The child's work, once the parent has squeezed: with @sync_every > 0 an
+ * fsync after every @sync_every pages written (the cache then holds clean
+ * pages only), with 0 none (the kernel must write dirty pages back itself).
+ * Its exit code says which step failed.
+ */
+static int squeezed_work(int sync_every)
 {
 	static long page[PAGE_SIZE / sizeof(long)];
 	long start = mmlab_free_frames();
@@ -111,6 +116,10 @@ static int squeezed_work(void)
 			printf("# write of page %ld: %ld (%s), %ld frames free\n", i, r,
 			       r < 0 ? strerror((int)-r) : "short", mmlab_free_frames());
 			return 11;
+		}
+		if (sync_every && (i + 1) % sync_every == 0 && (r = sys_fsync(fd)) != 0) {
+			printf("# fsync after page %ld: %s\n", i, strerror((int)-r));
+			return 19;
 		}
 	}
 	long after_write = mmlab_free_frames();
@@ -155,13 +164,16 @@ static int squeezed_work(void)
 		return 18;
 	}
 	close(fd);
-	printf("# frames free: %ld squeezed, %ld after writing %d pages, %ld after rewriting them mapped, "
+	printf("# %s: frames free: %ld squeezed, %ld after writing %d pages, %ld after rewriting them "
+	       "mapped, "
 	       "%ld before and %ld after touching %d anonymous pages\n",
-	       start, after_write, FILE_PAGES, after_map, before_anon, after_anon, ANON_PAGES);
+	       sync_every ? "fsync'd" : "never fsync'd", start, after_write, FILE_PAGES, after_map,
+	       before_anon, after_anon, ANON_PAGES);
 	return 0;
 }
 
-TEST(file_pages_make_way_under_pressure)
+/* Run squeezed_work(@sync_every) in a child while the machine is squeezed to USABLE frames above the floor. */
+static void run_squeezed(int sync_every)
 {
 	if (mmlab_free_frames() <= 0)
 		SKIP("not mmlab: no free-frame count to squeeze");
@@ -177,7 +189,7 @@ TEST(file_pages_make_way_under_pressure)
 		char c;
 		if (read(go[0], &c, 1) != 1)
 			_exit(2);
-		_exit(squeezed_work());
+		_exit(squeezed_work(sync_every));
 	}
 	break_shared_pages(); /* our pages our own: we need no frame while squeezed */
 	long held = mmlab_squeeze(floor + USABLE);
@@ -191,8 +203,12 @@ TEST(file_pages_make_way_under_pressure)
 	EXPECT_EQ(got, pid);
 	EXPECT_EQ(released, held);
 	EXPECT_FALSE(WIFSIGNALED(status)); /* SIGKILL: a fault found no frame */
-	EXPECT_EQ(status, 0);		   /* exit code 10..18: the step that failed (see squeezed_work) */
+	EXPECT_EQ(WEXITSTATUS(status), 0); /* 10..19: the step that failed (see squeezed_work) */
 	close(go[0]);
 	close(go[1]);
 	EXPECT_EQ(sys_unlink(BIG_FILE), 0);
 }
+
+TEST(clean_file_pages_are_given_back_under_pressure) { run_squeezed(WINDOW); }
+
+TEST(dirty_file_pages_are_written_back_under_pressure) { run_squeezed(0); }
