@@ -209,8 +209,6 @@ TEST(a_private_write_never_reaches_the_file)
 
 TEST(an_unwritten_private_page_follows_the_file)
 {
-	if (mmlab_eager())
-		SKIP("eager: a private page may be copied when mapped");
 	int fd = make_file("um-follow.dat", (long)PAGES(2), 'o');
 	ASSERT_GE(fd, 0);
 	char *p = fmap(PAGES(2), PROT_RW, MAP_PRIVATE, fd, 0);
