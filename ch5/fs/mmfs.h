@@ -16,14 +16,6 @@
 #include "spinlock.h"
 #include "types.h"
 
-/* Linux errno values common's errno.h lacks so far (fs.h has the same). */
-#ifndef EISDIR
-#define EISDIR 21
-#endif
-#ifndef EFBIG
-#define EFBIG 27
-#endif
-
 /** One mounted file store. */
 struct mmfs {
 	struct spinlock lock; /**< Guards all below and the disk's metadata. */

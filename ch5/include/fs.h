@@ -24,25 +24,6 @@
 #include "spinlock.h"
 #include "types.h"
 
-/** @name Linux errno values that common/include/errno.h does not list yet.
- * @{ */
-#ifndef ENOTDIR
-#define ENOTDIR 20 /**< Not a directory. */
-#endif
-#ifndef EISDIR
-#define EISDIR 21 /**< Is a directory. */
-#endif
-#ifndef EFBIG
-#define EFBIG 27 /**< File too large. */
-#endif
-#ifndef ESPIPE
-#define ESPIPE 29 /**< Illegal seek. */
-#endif
-#ifndef EROFS
-#define EROFS 30 /**< Read-only file system. */
-#endif
-/** @} */
-
 /** @name open(2) flags (Linux's asm-generic/fcntl.h values; O_CLOEXEC is in file.h).
  * @{ */
 #define O_RDONLY  0	 /**< Read only. */

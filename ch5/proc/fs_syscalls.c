@@ -16,14 +16,6 @@
 #include "syscall.h"
 #include "uaccess.h"
 
-/* Linux's numbers of the two calls ch4's syscall.h does not list. */
-#ifndef SYS_unlinkat
-#define SYS_unlinkat 35
-#endif
-#ifndef SYS_ftruncate
-#define SYS_ftruncate 46
-#endif
-
 /* Longest path taken from the user, its NUL included. Linux's PATH_MAX is
  * 4096, but a name here is at most 59 bytes (MMFS_NAME_MAX) and the
  * namespace is flat: a longer path is ENAMETOOLONG either way. */
