@@ -205,6 +205,8 @@ static int shared_fault(struct vma *vma, struct file_area *fa, vaddr_t va, enum 
 	struct cache_page *cp = find_or_read_page(fa->mapping, vma_file_index(vma, va), &err);
 	if (!cp)
 		return err;
+	if (!file_bytes_at(vma, fa, va))
+		return -EIO; /* truncated while the page was read in */
 	unsigned perm = vm_page_perm(vma->prot);
 	if (access == ACCESS_WRITE)
 		cp->dirty = true;
@@ -231,6 +233,8 @@ static int private_fault(struct vma *vma, struct file_area *fa, vaddr_t va, enum
 	struct cache_page *cp = find_or_read_page(fa->mapping, vma_file_index(vma, va), &err);
 	if (!cp)
 		return err;
+	if (!(n = file_bytes_at(vma, fa, va)))
+		return -EIO; /* truncated while the page was read in (a program file never is) */
 	if (access == ACCESS_WRITE || (fa->exec && n < PAGE_SIZE))
 		return map_private_copy(vma, va, pa_to_kva(cp->pa), n);
 	return map_cache_page(vma, va, cp, vm_page_perm(vma->prot) & ~PTE_W, true);

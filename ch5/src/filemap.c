@@ -28,6 +28,11 @@ long filemap_read(struct address_space *mapping, uint64_t pos, struct io_buf buf
 			spin_unlock(&mapping->lock);
 			return done ? (long)done : err;
 		}
+		size = mapping->size; /* the lock may have been dropped */
+		if (at >= size) {
+			spin_unlock(&mapping->lock);
+			break;
+		}
 		size_t off = at % PAGE_SIZE, n = PAGE_SIZE - off;
 		n = n < len - done ? n : len - done;
 		n = n < size - at ? n : size - at;

@@ -59,13 +59,25 @@ struct cache_page *find_or_read_page(struct address_space *m, uint64_t index, in
 		lru_touch(cp);
 		return cp;
 	}
-	cp = kmalloc(sizeof(*cp));
-	paddr_t pa = cp ? frame_alloc(0) : 0;
+	/* Allocate with the lock dropped: reclaim may then take pages of this
+	 * very file (one file bigger than memory must still be writable). */
+	spin_unlock(&m->lock);
+	struct cache_page *new = kmalloc(sizeof(*new));
+	paddr_t pa = new ? frame_alloc(0) : 0;
+	spin_lock(&m->lock);
 	if (!pa) {
-		kfree(cp);
+		kfree(new);
 		*err = -ENOMEM;
 		return NULL;
 	}
+	cp = find_page(m, index);
+	if (cp) { /* read in by someone else meanwhile */
+		frame_free(pa);
+		kfree(new);
+		lru_touch(cp);
+		return cp;
+	}
+	cp = new;
 	*cp = (struct cache_page){.mapping = m, .index = index, .pa = pa};
 	list_init(&cp->lru);
 	/* A page wholly past the end holds nothing of the file yet. */
@@ -129,11 +141,16 @@ int mapping_release(struct address_space *mapping)
  * one maps (a frame reference count of 1: the cache's own), oldest first,
  * writing dirty ones back first (Linux's shrink_folio_list, with one list
  * and no second chance). A page whose mapping is busy (its lock held, maybe
- * by the very allocation that is reclaiming) is passed over.
+ * by the very allocation that is reclaiming) is passed over, and so is a
+ * dirty page when the allocation holds a lock (see may_write).
  */
 uint64_t pagecache_reclaim(uint64_t want)
 {
 	uint64_t freed = 0, budget = pagecache_nr_pages();
+	/* Writing a page back takes the file store's locks: only an allocation
+	 * made with no lock held may wait for that (one under a store lock
+	 * would deadlock); under a lock, clean pages are still given back. */
+	bool may_write = spin_held_count() == 0;
 	while (freed < want && budget--) {
 		spin_lock(&lru_lock);
 		if (list_empty(&lru)) {
@@ -150,7 +167,7 @@ uint64_t pagecache_reclaim(uint64_t want)
 		if (!locked)
 			continue;
 		/* Under m->lock, cp is still m's (drop_page() needs that lock). */
-		if (page_ref_count(pa_to_page(cp->pa)) == 1 && write_page(cp) == 0) {
+		if (page_ref_count(pa_to_page(cp->pa)) == 1 && (!cp->dirty || (may_write && write_page(cp) == 0))) {
 			drop_page(cp);
 			freed++;
 		}

@@ -13,8 +13,11 @@
 /*
  * The page at @index of @m, read in from the backing store if it is not
  * cached (a page wholly past the end is zero-filled without asking it),
- * and moved to the young end of the reclaim list. Caller holds m->lock;
- * the page stays the cache's (frame_get() it to keep it past the lock).
+ * and moved to the young end of the reclaim list. Caller holds m->lock,
+ * which is dropped and taken again around the allocation of a new page (so
+ * that reclaim can free this file's other pages): what the caller read
+ * under the lock before (the size) must be read again after. The page stays
+ * the cache's (frame_get() it to keep it past the lock).
  * @return the page, or NULL with *@err set (-ENOMEM, -EIO).
  */
 struct cache_page *find_or_read_page(struct address_space *m, uint64_t index, int *err);
