@@ -70,6 +70,7 @@ enum {
 #define STATUS_FAILED	 128u
 
 #define VIRTIO_BLK_F_RO	   5  /* the disk is read-only */
+#define VIRTIO_BLK_F_FLUSH 9  /* the device has a write cache and VIRTIO_BLK_T_FLUSH */
 #define VIRTIO_F_VERSION_1 32 /* modern device */
 
 #define VIRTQ_DESC_F_NEXT	   1u
@@ -248,7 +249,7 @@ static int negotiate(void)
 	uint32_t lo = rd(VMMIO_DEVICE_FEATURES);
 	blk.read_only = lo & (1u << VIRTIO_BLK_F_RO);
 	wr(VMMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VMMIO_DRIVER_FEATURES, 0);
+	wr(VMMIO_DRIVER_FEATURES, lo & (1u << VIRTIO_BLK_F_FLUSH));
 	if (blk.version == 1)
 		return 0; /* legacy: no FEATURES_OK step (4.2.4) */
 	wr(VMMIO_DEVICE_FEATURES_SEL, 1);

@@ -75,6 +75,12 @@ long filemap_write(struct address_space *mapping, uint64_t pos, struct io_buf bu
 			cp->dirty = true;
 			if (at + copied > mapping->size)
 				mapping->size = at + copied;
+			/* Under memory pressure the writer writes its page back at
+			 * once (Linux's balance_dirty_pages makes writers do the
+			 * write-back): reclaim, which may run with locks held, then
+			 * finds clean pages to free. An error leaves it dirty. */
+			if (frames_pressure() != PRESSURE_NONE)
+				write_page(cp);
 		}
 		spin_unlock(&mapping->lock);
 		frame_put(pa);

@@ -167,7 +167,8 @@ uint64_t pagecache_reclaim(uint64_t want)
 		if (!locked)
 			continue;
 		/* Under m->lock, cp is still m's (drop_page() needs that lock). */
-		if (page_ref_count(pa_to_page(cp->pa)) == 1 && (!cp->dirty || (may_write && write_page(cp) == 0))) {
+		if (page_ref_count(pa_to_page(cp->pa)) == 1 &&
+		    (!cp->dirty || (may_write && write_page(cp) == 0))) {
 			drop_page(cp);
 			freed++;
 		}
