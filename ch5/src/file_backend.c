@@ -28,6 +28,7 @@
 #include "memlayout.h"
 #include "pagecache_internal.h"
 #include "pagetable.h"
+#include "panic.h"
 #include "string.h"
 #include "tlb.h"
 
@@ -280,7 +281,7 @@ static int file_fault(struct vma *vma, vaddr_t va, enum vm_access access)
 /* LAB STUB
 static int file_fault(struct vma *vma, vaddr_t va, enum vm_access access)
 {
-	TODO("ch5", "file mappings: map the cache page (shared) or share it copy-on-write (private)");
+	TODO("ch5", "file_fault: map the cache page (shared) or share it copy-on-write (private)");
 	(void)vma, (void)va, (void)access, (void)leaf_of, (void)pte_allows, (void)file_bytes_at;
 	(void)map_private_copy, (void)map_cache_page;
 	return -EIO;

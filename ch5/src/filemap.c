@@ -10,6 +10,7 @@
 #include "frame.h"
 #include "memlayout.h"
 #include "pagecache_internal.h"
+#include "panic.h"
 
 /* LAB BEGIN ch5 read and write through the page cache: one page at a time, copied without the lock */
 long filemap_read(struct address_space *mapping, uint64_t pos, struct io_buf buf, size_t len)
@@ -93,14 +94,14 @@ long filemap_write(struct address_space *mapping, uint64_t pos, struct io_buf bu
 /* LAB STUB
 long filemap_read(struct address_space *mapping, uint64_t pos, struct io_buf buf, size_t len)
 {
-	TODO("ch5", "filemap_read: copy a file's bytes out of its cached pages");
+	TODO("ch5", "filemap: copy a file's bytes out of its cached pages");
 	(void)mapping, (void)pos, (void)buf, (void)len;
 	return -ENOSYS;
 }
 
 long filemap_write(struct address_space *mapping, uint64_t pos, struct io_buf buf, size_t len)
 {
-	TODO("ch5", "filemap_write: copy bytes into a file's cached pages and mark them dirty");
+	TODO("ch5", "filemap: copy bytes into a file's cached pages and mark them dirty");
 	(void)mapping, (void)pos, (void)buf, (void)len;
 	return -ENOSYS;
 }

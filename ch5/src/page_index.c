@@ -12,6 +12,7 @@
 #include "errno.h"
 #include "kmalloc.h"
 #include "page_index.h"
+#include "panic.h"
 #include "string.h"
 
 #define PC_SHIFT 6
@@ -106,14 +107,14 @@ int page_index_insert(struct page_index *ix, uint64_t index, void *item)
 /* LAB STUB
 void *page_index_lookup(const struct page_index *ix, uint64_t index)
 {
-	TODO("ch5", "page cache index: look a page up in the radix tree");
+	TODO("ch5", "page_index: look a page up in the radix tree");
 	(void)ix, (void)index, (void)slot_of, (void)covered;
 	return NULL;
 }
 
 int page_index_insert(struct page_index *ix, uint64_t index, void *item)
 {
-	TODO("ch5", "page cache index: insert a page into the radix tree");
+	TODO("ch5", "page_index: insert a page into the radix tree");
 	(void)ix, (void)index, (void)item, (void)node_new;
 	return -ENOMEM;
 }

@@ -14,6 +14,7 @@
 #include "kmalloc.h"
 #include "memlayout.h"
 #include "pagecache_internal.h"
+#include "panic.h"
 #include "string.h"
 
 /* Every evictable cached page, oldest first; guarded by lru_lock, which
@@ -102,7 +103,7 @@ struct cache_page *find_or_read_page(struct address_space *m, uint64_t index, in
 /* LAB STUB
 struct cache_page *find_or_read_page(struct address_space *m, uint64_t index, int *err)
 {
-	TODO("ch5", "page cache: find a cached page, or read it in and index it");
+	TODO("ch5", "page_cache: find a cached page, or read it in and index it");
 	(void)m, (void)index, (void)lru_touch;
 	*err = -ENOMEM;
 	return NULL;
@@ -144,6 +145,7 @@ int mapping_release(struct address_space *mapping)
  * by the very allocation that is reclaiming) is passed over, and so is a
  * dirty page when the allocation holds a lock (see may_write).
  */
+/* LAB BEGIN ch5 reclaim: free the oldest pages no one maps, writing dirty ones back first */
 uint64_t pagecache_reclaim(uint64_t want)
 {
 	uint64_t freed = 0, budget = pagecache_nr_pages();
@@ -176,6 +178,14 @@ uint64_t pagecache_reclaim(uint64_t want)
 	}
 	return freed;
 }
+/* LAB STUB
+uint64_t pagecache_reclaim(uint64_t want)
+{
+	TODO("ch5", "reclaim: give back cached pages that no one maps");
+	(void)want;
+	return 0;
+}
+LAB END */
 
 static int reclaim_init(void) { return frames_register_shrinker(pagecache_reclaim); }
 initcall(INIT_PROC, reclaim_init);

@@ -12,6 +12,7 @@
  *
  * Reference: Linux ipc/shm.c, ipc/util.c (see shm.h).
  */
+#include "panic.h"
 #include "shm.h"
 #include "errno.h"
 #include "file.h"
@@ -185,6 +186,7 @@ static struct address_space *shm_file_mapping(struct file *f)
 	return &((struct shm_segment *)f->private_data)->mapping;
 }
 
+/* LAB BEGIN ch5 shm: count the areas that map a segment; a segment marked for removal goes with its last */
 /* An area now maps an attachment (shmat, fork, a split): Linux's shm_open. */
 static void shm_vma_open(struct file *f)
 {
@@ -210,6 +212,19 @@ static void shm_vma_close(struct file *f)
 	if (destroy)
 		seg_put(seg); /* the table's; this area's file still holds one */
 }
+/* LAB STUB
+static void shm_vma_open(struct file *f)
+{
+	TODO("ch5", "shm: count an attachment's areas (shm_nattch)");
+	(void)f, (void)current_pid;
+}
+
+static void shm_vma_close(struct file *f)
+{
+	TODO("ch5", "shm: an area of an attachment is gone; a marked segment goes with its last");
+	(void)f, (void)table_remove;
+}
+LAB END */
 
 static const struct file_map_ops shm_map_ops = {
 	.mapping = shm_file_mapping,

@@ -16,6 +16,7 @@
 #include "errno.h"
 #include "memlayout.h"
 #include "pagecache_internal.h"
+#include "panic.h"
 #include "string.h"
 #include "tlb.h"
 #include "vma_tree.h"
@@ -109,7 +110,7 @@ int filemap_truncate(struct address_space *mapping, uint64_t size)
 /* LAB STUB
 int filemap_truncate(struct address_space *mapping, uint64_t size)
 {
-	TODO("ch5", "filemap_truncate: drop the pages past the new end from the cache and from every mapping");
+	TODO("ch5", "truncate: drop the pages past the new end from the cache and from every mapping");
 	(void)mapping, (void)size, (void)unmap_mapping_from;
 	return -ENOSYS;
 }

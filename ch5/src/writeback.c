@@ -17,6 +17,7 @@
 #include "memlayout.h"
 #include "pagecache_internal.h"
 #include "pagetable.h"
+#include "panic.h"
 #include "tlb.h"
 
 int write_page(struct cache_page *cp)
