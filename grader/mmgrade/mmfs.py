@@ -315,10 +315,18 @@ class Image:
         return cls(data, geometry)
 
     def save(self, path: Path | str) -> None:
-        """Write the image to @p path (replacing it)."""
+        """Write the image to @p path (replacing it), as a sparse file: blocks of zeros are not written."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(self.data)
+        zero = bytes(BLOCK_SIZE)
+        view = memoryview(self.data)
+        with open(path, "wb") as out:
+            for at in range(0, len(self.data), BLOCK_SIZE):
+                block = view[at : at + BLOCK_SIZE]
+                if block != zero:
+                    out.seek(at)
+                    out.write(block)
+            out.truncate(len(self.data))
 
     def add(self, name: str, data: bytes, holes: bool = False) -> int:
         """Add a regular file @p name holding @p data; return its inode number.
@@ -657,7 +665,7 @@ class _Fsck:
         for label, block in (("indirect", inode.indirect), ("double-indirect", inode.dindirect)):
             if block:
                 self._claim(block, f"{who}'s {label} block")
-        if image._valid(inode.dindirect) and self.owner.get(inode.dindirect, "").startswith(who):
+        if image._valid(inode.dindirect) and self.owner.get(inode.dindirect) == f"{who}'s double-indirect block":
             for m in range(NINDIRECT):
                 middle = image._entry(inode.dindirect, m)
                 if middle:
