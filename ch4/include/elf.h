@@ -94,10 +94,26 @@ struct elf_info {
  */
 int elf_check(const void *img, size_t size, struct elf_info *out);
 
+struct vma;
+
+/**
+ * Optional: how a segment's area gets its pages. NULL (ch4): the data
+ * backend, over the image's bytes. ch5 sets it (once, at an initcall) to
+ * map the program's file through the page cache instead, so that
+ * processes running one program share its text frames. It is called with
+ * @p vma filled in for the data backend (range, permissions, pgoff =
+ * offset in the image of its first page, data_size = bytes of the file from
+ * there, name = @p name) before the area is added, and may change the
+ * backend and private_data.
+ * @return 0, or a negative errno (then @p vma must be as it was).
+ */
+extern int (*elf_segment_hook)(struct vma *vma, const char *name);
+
 /**
  * Check the image [@p img, @p img + @p size) (elf_check()) and add an area per PT_LOAD segment to
  * @p mm (data_backend over the image, which must outlive the mm: the
- * initramfs does; permissions from p_flags; named @p name); set the mm's
+ * initramfs does, or #elf_segment_hook's; permissions from p_flags;
+ * named @p name); set the mm's
  * brk_start and brk.
  * @return 0 and @p out filled; -ENOEXEC; -ENOMEM. On error the areas added so far stay: the
  *         caller drops the whole mm.

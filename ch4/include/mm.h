@@ -172,6 +172,7 @@ enum fault_result {
 	FAULT_GUARD,	    /**< The address is in the guard gap under the stack. */
 	FAULT_KERNEL,	    /**< The address is not a user address. */
 	FAULT_OOM,	    /**< No frame for the page. */
+	FAULT_SIGBUS,	    /**< The area's object has no page there (a file's page past its end): SIGBUS. */
 };
 
 /** A short name for @p r ("no area", "permission", ...). */

@@ -43,4 +43,16 @@ struct vma *vma_dup(const struct vma *vma);
  */
 void vma_set_start(struct vma *vma, vaddr_t start);
 
+/**
+ * Copy-on-write, the fault's half: a write to the copy-on-write leaf *@p pte
+ * at @p va of @p vma. The zero page is replaced by a new zeroed frame, a
+ * shared frame by a copy (its reference dropped after every hart of the mm
+ * has flushed @p va); a frame only this mm holds is made writable again,
+ * without a copy. ch5's private file mappings break their sharing with the
+ * page cache this way too.
+ * @return 0, or -ENOMEM (nothing changed).
+ * Reference: Linux mm/memory.c do_wp_page(), wp_page_copy().
+ */
+int cow_break(struct vma *vma, vaddr_t va, pte_t *pte);
+
 #endif

@@ -16,6 +16,8 @@
 /** @name Linux riscv64 system-call numbers (include/uapi/asm-generic/unistd.h).
  * @{ */
 #define SYS_dup		    23	/**< dup(2). */
+#define SYS_unlinkat	    35	/**< unlinkat(2) (ch5). */
+#define SYS_ftruncate	    46	/**< ftruncate(2) (ch5). */
 #define SYS_openat	    56	/**< openat(2). */
 #define SYS_close	    57	/**< close(2). */
 #define SYS_pipe2	    59	/**< pipe2(2). */

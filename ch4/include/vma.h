@@ -77,8 +77,11 @@ struct vm_backend {
 	 * Resolve a fault at @p va (page-aligned, inside @p vma, with @p access
 	 * allowed by the area's permissions): map the page, or give this mm its
 	 * own copy of a copy-on-write page (cow.h).
-	 * @return 0 (retry the access), -ENOMEM, or -EACCES if the page itself
-	 *         forbids the access and no copy can change that.
+	 * @return 0 (retry the access), -ENOMEM, -EACCES if the page itself
+	 *         forbids the access and no copy can change that, or -EIO if
+	 *         the object behind the area has no page there (ch5: a file's
+	 *         page wholly past its end), which raises SIGBUS (Linux's
+	 *         VM_FAULT_SIGBUS).
 	 */
 	int (*fault)(struct vma *vma, vaddr_t va, enum vm_access access);
 	/** Optional: @p vma is going away; drop what private_data holds. */

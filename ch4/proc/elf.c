@@ -94,6 +94,8 @@ int elf_check(const void *img, size_t size, struct elf_info *out)
 	return entry_ok ? 0 : -ENOEXEC;
 }
 
+int (*elf_segment_hook)(struct vma *vma, const char *name);
+
 /* Add the area of checked segment @ph of @img to @mm. */
 static int map_segment(struct mm *mm, const void *img, const struct elf64_phdr *ph, const char *name)
 {
@@ -106,7 +108,12 @@ static int map_segment(struct mm *mm, const void *img, const struct elf64_phdr *
 	vma->pgoff = ph->p_offset - lead;
 	vma->data_size = ph->p_filesz + lead;
 	vma->name = name;
-	int err = mm_add_vma(mm, vma, 0);
+	int err = elf_segment_hook ? elf_segment_hook(vma, name) : 0;
+	if (err) {
+		vma_free(vma);
+		return err;
+	}
+	err = mm_add_vma(mm, vma, 0);
 	if (err) {
 		vma_free(vma);
 		return err == -ENOMEM ? -ENOMEM : -ENOEXEC;

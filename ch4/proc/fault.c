@@ -6,7 +6,12 @@
  *     <name>[<pid>]: segfault at 0x<addr> pc 0x<pc> (<reason>)
  *
  * reason being fault_result_name(): "no area", "permission", "stack guard",
- * "kernel address". A fault that found no frame kills with SIGKILL instead,
+ * "kernel address". A fault on a page its area's object does not have (ch5:
+ * a file's page past its end) kills with SIGBUS and the line
+ *
+ *     <name>[<pid>]: bus error at 0x<addr> pc 0x<pc> (past the end of the object)
+ *
+ * A fault that found no frame kills with SIGKILL instead,
  * and the line Linux's OOM killer prints (the process that faulted is the
  * one killed: there is no choosing of a victim here),
  *
@@ -85,6 +90,12 @@ static bool on_page_fault(struct trap_frame *tf)
 		if (kill_current(SIGKILL))
 			printk("Out of memory: killed process %d (%s) at 0x%lx pc 0x%lx\n", t->proc->pid,
 			       t->proc->name, va, tf->sepc);
+		return true;
+	}
+	if (r == FAULT_SIGBUS) {
+		if (kill_current(SIGBUS))
+			printk("%s[%d]: bus error at 0x%lx pc 0x%lx (%s)\n", t->proc->name, t->proc->pid, va,
+			       tf->sepc, fault_result_name(r));
 		return true;
 	}
 	if (kill_current(SIGSEGV))

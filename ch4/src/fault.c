@@ -24,6 +24,8 @@ const char *fault_result_name(enum fault_result r)
 		return "kernel address";
 	case FAULT_OOM:
 		return "out of memory";
+	case FAULT_SIGBUS:
+		return "past the end of the object";
 	}
 	return "?";
 }
@@ -47,6 +49,21 @@ unsigned pte_vm_prot(pte_t pte)
 	return ((pte & PTE_R) ? VM_READ : 0) | ((pte & PTE_W) ? VM_WRITE : 0) | ((pte & PTE_X) ? VM_EXEC : 0);
 }
 
+/* What a backend's fault() result means for the faulting access. */
+static enum fault_result fault_of_errno(int err)
+{
+	switch (err) {
+	case 0:
+		return FAULT_RESOLVED;
+	case -ENOMEM:
+		return FAULT_OOM;
+	case -EIO:
+		return FAULT_SIGBUS; /* ch5: a file's page past its end */
+	default:
+		return FAULT_PERMISSION;
+	}
+}
+
 /* mm_fault() with mm->lock held. */
 static enum fault_result fault_locked(struct mm *mm, vaddr_t va, enum vm_access access)
 {
@@ -59,12 +76,10 @@ static enum fault_result fault_locked(struct mm *mm, vaddr_t va, enum vm_access 
 	if (!vm_access_allowed(vma->prot, access))
 		return FAULT_PERMISSION;
 	int err = vma->backend->fault(vma, ALIGN_DOWN(va, PAGE_SIZE), access);
-	if (err)
-		return err == -ENOMEM ? FAULT_OOM : FAULT_PERMISSION;
-	return FAULT_RESOLVED;
+	return fault_of_errno(err);
 	/* LAB STUB
 	TODO("ch4", "mm_fault: find the area, check the access, map the page");
-	(void)mm, (void)va, (void)access;
+	(void)mm, (void)va, (void)access, (void)fault_of_errno;
 	return FAULT_NO_AREA;
 	LAB END */
 }

@@ -71,14 +71,7 @@ int private_fault(struct vma *vma, vaddr_t va, enum vm_access access, bool zero_
  */
 int cow_share(pte_t *pte);
 
-/*
- * The fault's half: a write to the copy-on-write leaf *@pte at @va of
- * @vma. The zero page is replaced by a new zeroed frame, a shared frame by a
- * copy (its reference dropped after every hart of the mm has flushed @va);
- * a frame only this mm holds is made writable again, without a copy.
- * @return 0, or -ENOMEM (nothing changed).
- */
-int cow_break(struct vma *vma, vaddr_t va, pte_t *pte);
+/* cow_break(), the fault's half, is in mm_locked.h: ch5's file backend uses it too. */
 
 /*
  * Point the 4 KiB slot of @va in @mm's table at @pte (tables allocated as

@@ -100,8 +100,9 @@
  * @param len    bytes, rounded up to whole pages; not 0.
  * @param prot   PROT_* bits (others are ignored, as Linux does for mmap).
  * @param flags  MAP_*: one type, MAP_PRIVATE or MAP_SHARED, and
- *               MAP_ANONYMOUS (files are part 2's); flags Linux ignores for
- *               anonymous memory are ignored.
+ *               MAP_ANONYMOUS (a file goes through do_mmap_file(),
+ *               pagecache.h); flags Linux ignores for anonymous memory are
+ *               ignored.
  * @param fd     ignored with MAP_ANONYMOUS (Linux ignores it too).
  * @param off    bytes, page-aligned (-EINVAL otherwise); ignored for anonymous memory.
  * @return the start of the new mapping, or a negative errno: -EINVAL (len 0,
@@ -109,9 +110,8 @@
  *         one, MAP_SHARED with MAP_GROWSDOWN), -ENOMEM (len
  *         overflows, no free range, #MM_MAX_VMAS areas, out of frames for
  *         a shared mapping), -EEXIST (MAP_FIXED_NOREPLACE over an area),
- *         -EPERM (a fixed address under #USER_MIN), -ENODEV (no
- *         MAP_ANONYMOUS; the system call gives -EBADF first for a
- *         descriptor that is not open).
+ *         -EPERM (a fixed address under #USER_MIN), -EBADF (no
+ *         MAP_ANONYMOUS: there is no file here).
  * Reference: Linux mm/mmap.c do_mmap(), mm/vma.c mmap_region().
  */
 long do_mmap(struct mm *mm, vaddr_t addr, size_t len, unsigned long prot, unsigned long flags, int fd,
@@ -134,7 +134,9 @@ int do_munmap(struct mm *mm, vaddr_t addr, size_t len);
  * @return 0 (also for @p len 0); -EINVAL for an unaligned @p start or a
  *         PROT_* bit that does not exist; -ENOMEM if the range wraps, leaves
  *         the user half, or holds a hole. As on Linux, the areas before the
- *         first hole are changed before -ENOMEM is returned.
+ *         first hole are changed before -ENOMEM is returned; -EACCES
+ *         (likewise after the areas before it) for PROT_WRITE on a shared
+ *         mapping of a file not open for writing.
  * Reference: Linux mm/mprotect.c do_mprotect_pkey().
  */
 int do_mprotect(struct mm *mm, vaddr_t start, size_t len, unsigned long prot);
@@ -167,10 +169,12 @@ long do_mremap(struct mm *mm, vaddr_t old_addr, size_t old_len, size_t new_len, 
 int do_madvise(struct mm *mm, vaddr_t start, size_t len, int advice);
 
 /**
- * msync(2) of [@p start, @p start + @p len) of @p mm with @p flags, on
- * anonymous memory: the argument checks (there is no file to write to).
+ * msync(2) of [@p start, @p start + @p len) of @p mm with @p flags: the
+ * dirty pages of the shared file mappings in the range are written back
+ * (MS_SYNC and MS_ASYNC alike: at once); anonymous memory has nothing to write.
  * @return 0; -EINVAL for an unaligned @p start, unknown flags, or MS_SYNC
- *         with MS_ASYNC; -ENOMEM if the range wraps or holds a hole.
+ *         with MS_ASYNC; -ENOMEM if the range wraps or holds a hole (the
+ *         areas before it are synced); -EIO or -ENOSPC if a write-back failed.
  * Reference: Linux mm/msync.c.
  */
 int do_msync(struct mm *mm, vaddr_t start, size_t len, int flags);

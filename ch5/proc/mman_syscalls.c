@@ -11,6 +11,7 @@
 #include "file.h"
 #include "initcall.h"
 #include "mman.h"
+#include "pagecache.h"
 #include "proc.h"
 #include "syscall.h"
 
@@ -19,13 +20,14 @@ static long sys_mmap(uint64_t addr, uint64_t len, uint64_t prot, uint64_t flags,
 	if (off & (PAGE_SIZE - 1))
 		return -EINVAL;
 	if (!(flags & MAP_ANONYMOUS)) {
-		/* Not anonymous: a file. EBADF without one; ch4's files (the
-		 * console, pipes) cannot be mapped (Linux: no mmap operation). */
+		/* A file: EBADF without one (Linux's ksys_mmap_pgoff); the area
+		 * takes its own reference, so close() does not end the mapping. */
 		struct file *f = fd_get(current_files(), (int)fd);
 		if (!f)
 			return -EBADF;
+		long ret = do_mmap_file(current_mm(), addr, len, prot, flags, f, off);
 		file_put(f);
-		return -ENODEV;
+		return ret;
 	}
 	return do_mmap(current_mm(), addr, len, prot, flags, (int)fd, off);
 }

@@ -10,6 +10,7 @@
  */
 #include "errno.h"
 #include "mman_internal.h"
+#include "pagecache_internal.h"
 #include "panic.h"
 
 /* A hint rounded down to its page, and lifted to USER_MIN if it lies under
@@ -60,28 +61,75 @@ static void populate(struct vma *vma, vaddr_t start, vaddr_t end)
 			return;
 }
 
-/* The area type of @flags (MAP_TYPE): VM_SHARED, 0 for private, or -EINVAL. */
-static int type_flags(unsigned long flags)
+/* The area type of @flags (MAP_TYPE): VM_SHARED, 0 for private, or
+ * -EINVAL; MAP_SHARED_VALIDATE is a file's (@file) only. */
+static int type_flags(unsigned long flags, bool file)
 {
 	switch (flags & MAP_TYPE) {
+	case MAP_SHARED_VALIDATE:
+		if (!file)
+			return -EINVAL;
+		/* fall through */
 	case MAP_SHARED:
 		return (flags & MAP_GROWSDOWN) ? -EINVAL : (int)VM_SHARED; /* a shared stack: Linux refuses */
 	case MAP_PRIVATE:
 		return 0;
 	default:
-		return -EINVAL; /* none, both (MAP_SHARED_VALIDATE: anonymous memory has no use for it), unknown */
+		return -EINVAL; /* none, or unknown (MAP_DROPPABLE) */
 	}
 }
 
-/* mmap_region(): make the area of [addr, addr + len) and put it in @mm. */
-static long map_region(struct mm *mm, vaddr_t addr, size_t len, unsigned long prot, unsigned long flags)
+/* What MAP_SHARED_VALIDATE accepts: Linux's LEGACY_MAP_MASK (riscv has no
+ * MAP_32BIT; MAP_FIXED_NOREPLACE is not in it, on Linux either). */
+#define MAP_LEGACY_MASK                                                                                      \
+	(MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE | MAP_EXECUTABLE |             \
+	 MAP_UNINITIALIZED | MAP_GROWSDOWN | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK |      \
+	 MAP_STACK | MAP_HUGETLB)
+
+/*
+ * The file's part of Linux's do_mmap() checks, in its order: the mapping
+ * type, a shared writable mapping needs a file open for writing, every
+ * mapping needs one open for reading, and the file must be mappable.
+ */
+static long file_check(struct file *file, unsigned long prot, unsigned long flags)
 {
-	int vm_flags = type_flags(flags);
-	if (vm_flags < 0)
-		return vm_flags;
-	struct vma *vma = vma_alloc(addr, addr + len, prot & VM_PROT_MASK, (unsigned)vm_flags, &anon_backend);
-	if (!vma)
-		return -ENOMEM;
+	switch (flags & MAP_TYPE) {
+	case MAP_SHARED:
+	case MAP_SHARED_VALIDATE:
+		if ((flags & MAP_TYPE) == MAP_SHARED_VALIDATE && (flags & ~MAP_LEGACY_MASK))
+			return -EOPNOTSUPP;
+		if ((prot & PROT_WRITE) && !(file->mode & FMODE_WRITE))
+			return -EACCES;
+		/* fall through */
+	case MAP_PRIVATE:
+		if (!(file->mode & FMODE_READ))
+			return -EACCES;
+		if (!file_map_ops_of(file))
+			return -ENODEV;
+		return (flags & MAP_GROWSDOWN) ? -EINVAL : 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* mmap_region(): make the area of [addr, addr + len) and put it in @mm;
+ * @fa (NULL: anonymous) becomes its file area. */
+static long map_region(struct mm *mm, vaddr_t addr, size_t len, unsigned long prot, unsigned long flags,
+		       struct file_area *fa, uint64_t off)
+{
+	int vm_flags = type_flags(flags, fa);
+	struct vma *vma = vm_flags < 0 ? NULL
+				       : vma_alloc(addr, addr + len, prot & VM_PROT_MASK, (unsigned)vm_flags,
+						   fa ? &file_backend : &anon_backend);
+	if (!vma) {
+		if (fa)
+			file_area_free(fa);
+		return vm_flags < 0 ? vm_flags : -ENOMEM;
+	}
+	if (fa) {
+		vma->pgoff = off;
+		file_area_attach(fa, vma);
+	}
 	int err = mm_add_vma_locked(mm, vma, (flags & MAP_FIXED) ? MM_ADD_REPLACE : 0);
 	if (err) {
 		vma_free(vma);
@@ -93,14 +141,16 @@ static long map_region(struct mm *mm, vaddr_t addr, size_t len, unsigned long pr
 	return (long)addr;
 }
 
-long do_mmap(struct mm *mm, vaddr_t addr, size_t len, unsigned long prot, unsigned long flags, int fd,
-	     uint64_t off)
+/*
+ * Linux's do_mmap() for both kinds: the arguments, then the place, then the
+ * area. @file is NULL for anonymous memory; its checks come after the place
+ * is found, as in Linux. map_region() owns the file area once called.
+ */
+static long mmap_common(struct mm *mm, vaddr_t addr, size_t len, unsigned long prot, unsigned long flags,
+			struct file *file, uint64_t off)
 {
-	(void)fd; /* ignored with MAP_ANONYMOUS, as Linux does */
 	if (off & (PAGE_SIZE - 1))
 		return -EINVAL; /* the system call's own check, before everything */
-	if (!(flags & MAP_ANONYMOUS))
-		return -ENODEV; /* file mappings are part 2's */
 	if (!len)
 		return -EINVAL;
 	if (flags & MAP_FIXED_NOREPLACE)
@@ -110,6 +160,8 @@ long do_mmap(struct mm *mm, vaddr_t addr, size_t len, unsigned long prot, unsign
 	len = page_align_len(len);
 	if (!len)
 		return -ENOMEM; /* the length overflows */
+	if ((off / PAGE_SIZE) + (len / PAGE_SIZE) < off / PAGE_SIZE)
+		return -EOVERFLOW; /* the offset in pages wraps (Linux checks it for anonymous memory too) */
 	spin_lock(&mm->lock);
 	/* (Linux's vm.max_map_count check comes with the new area: mm_add_vma.) */
 	long ret = get_unmapped_area(mm, addr, len, flags & MAP_FIXED);
@@ -118,8 +170,33 @@ long do_mmap(struct mm *mm, vaddr_t addr, size_t len, unsigned long prot, unsign
 		if ((flags & MAP_FIXED_NOREPLACE) && !mm_range_free(mm, addr, len))
 			ret = -EEXIST;
 		else
-			ret = map_region(mm, addr, len, prot, flags);
+			ret = file ? file_check(file, prot, flags) : 0;
 	}
+	struct file_area *fa = NULL;
+	if (ret >= 0 && file) {
+		bool shared = (flags & MAP_TYPE) != MAP_PRIVATE;
+		fa = file_area_new(file, shared && (file->mode & FMODE_WRITE), false);
+		ret = fa ? 0 : -ENOMEM;
+	}
+	if (ret >= 0)
+		ret = map_region(mm, addr, len, prot, flags, fa, off);
+	else if (fa)
+		file_area_free(fa);
 	spin_unlock(&mm->lock);
 	return ret;
+}
+
+long do_mmap(struct mm *mm, vaddr_t addr, size_t len, unsigned long prot, unsigned long flags, int fd,
+	     uint64_t off)
+{
+	(void)fd; /* ignored with MAP_ANONYMOUS, as Linux does */
+	if (!(flags & MAP_ANONYMOUS))
+		return (off & (PAGE_SIZE - 1)) ? -EINVAL : -EBADF; /* a file comes through do_mmap_file() */
+	return mmap_common(mm, addr, len, prot, flags, NULL, off);
+}
+
+long do_mmap_file(struct mm *mm, vaddr_t addr, size_t len, unsigned long prot, unsigned long flags,
+		  struct file *file, uint64_t off)
+{
+	return mmap_common(mm, addr, len, prot, flags & ~MAP_ANONYMOUS, file, off);
 }

@@ -9,6 +9,7 @@
  */
 #include "errno.h"
 #include "mman_internal.h"
+#include "pagecache_internal.h"
 #include "panic.h"
 #include "tlb.h"
 
@@ -55,6 +56,14 @@ static int protect_part(struct mm *mm, struct vma **pvma, vaddr_t start, vaddr_t
 	LAB END */
 }
 
+/* Linux's VM_MAYWRITE: a shared mapping of a file not open for writing
+ * can never become writable (the checks of do_mprotect_pkey, per area). */
+static bool may_protect(const struct vma *vma, unsigned long prot)
+{
+	const struct file_area *fa = file_area_of(vma);
+	return !(prot & PROT_WRITE) || !fa || !(vma->flags & VM_SHARED) || fa->may_write;
+}
+
 int do_mprotect(struct mm *mm, vaddr_t start, size_t len, unsigned long prot)
 {
 	if (start & (PAGE_SIZE - 1))
@@ -77,6 +86,10 @@ int do_mprotect(struct mm *mm, vaddr_t start, size_t len, unsigned long prot)
 	while (vma && vma->start < end) {
 		if (vma->start > at) {
 			err = -ENOMEM; /* a hole: what came before it stays changed */
+			break;
+		}
+		if (!may_protect(vma, prot)) {
+			err = -EACCES;
 			break;
 		}
 		err = protect_part(mm, &vma, at, MIN(vma->end, end), prot & VM_PROT_MASK);

@@ -1,10 +1,13 @@
 /*
- * msync(2) on anonymous memory: nothing to write back, so what is left are
- * Linux's argument checks and its answer for a range with holes
- * (mm/msync.c). Part 2 gives file mappings something to write.
+ * msync(2): Linux's argument checks, its answer for a range with holes
+ * (mm/msync.c), and the write-back of shared file mappings' dirty pages
+ * (writeback.c's msync_area). MS_ASYNC writes at once too (Linux starts
+ * the write-back and returns; waiting for it is allowed), and MS_INVALIDATE
+ * has nothing to do: the page cache is the only copy in memory.
  */
 #include "errno.h"
 #include "mman_internal.h"
+#include "pagecache_internal.h"
 
 int do_msync(struct mm *mm, vaddr_t start, size_t len, int flags)
 {
@@ -20,7 +23,7 @@ int do_msync(struct mm *mm, vaddr_t start, size_t len, int flags)
 		return -ENOMEM;
 	if (end == start)
 		return 0;
-	/* Every byte of the range must be mapped. */
+	/* Every byte of the range must be mapped; the areas before a hole are synced. */
 	spin_lock(&mm->lock);
 	int err = 0;
 	vaddr_t at = start;
@@ -29,6 +32,9 @@ int do_msync(struct mm *mm, vaddr_t start, size_t len, int flags)
 			err = -ENOMEM;
 			break;
 		}
+		int e = msync_area(v, at, v->end < end ? v->end : end);
+		if (e && !err)
+			err = e; /* Linux goes on to the next area too, and reports the error */
 		at = v->end;
 	}
 	spin_unlock(&mm->lock);

@@ -95,6 +95,14 @@ WEAK void spin_unlock(struct spinlock *lk)
 
 WEAK bool spin_holding(const struct spinlock *lk) { return lk->locked; }
 
+WEAK bool spin_trylock(struct spinlock *lk)
+{
+	if (lk->locked)
+		return false;
+	spin_lock(lk);
+	return true;
+}
+
 WEAK void intr_push(void) {}
 WEAK void intr_pop(void) {}
 

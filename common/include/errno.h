@@ -24,14 +24,21 @@
 #define EBUSY	     16 /**< Resource busy (already allocated, already mapped). */
 #define EEXIST	     17 /**< Already exists. */
 #define ENODEV	     19 /**< No such device. */
+#define ENOTDIR	     20 /**< Not a directory. */
+#define EISDIR	     21 /**< Is a directory. */
 #define EINVAL	     22 /**< Invalid argument. */
 #define EMFILE	     24 /**< Too many open files. */
+#define EFBIG	     27 /**< File too large. */
 #define ENOSPC	     28 /**< No space left. */
+#define ESPIPE	     29 /**< Illegal seek (a pipe, the console). */
+#define EROFS	     30 /**< Read-only file system (the initramfs). */
 #define EPIPE	     32 /**< Broken pipe: no reader. */
 #define ERANGE	     34 /**< Out of range. */
 #define ENAMETOOLONG 36 /**< File name too long. */
 #define ENOSYS	     38 /**< Not implemented (also: a handout stub). */
+#define EIDRM	     43 /**< Identifier removed (System V IPC). */
 #define EOVERFLOW    75 /**< Value too large. */
+#define EOPNOTSUPP   95 /**< Operation not supported (mmap: a flag MAP_SHARED_VALIDATE does not know). */
 
 #ifndef __ASSEMBLER__
 /** Name of error number @p err, positive or negative ("ENOMEM"), or "E?" if unknown. */
