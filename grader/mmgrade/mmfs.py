@@ -17,7 +17,8 @@ blocks of 4096 bytes, one block per page-cache page):
   1024 * 1024 blocks. A 0 in a map is a hole: it reads as zeros.
 * the directory, inode 1's data: 64-byte entries ``{ u32 ino (0: a free
   slot); char name[60] }``, the name 1..59 bytes, NUL-terminated, no '/'.
-  One flat directory.
+  One flat directory, whose size is whole blocks (it grows a block of free
+  slots at a time; fsck only asks for whole entries).
 
 Also the byte-content specs the rubric (and scripts/mmfs.py) use for seed
 files and expected contents: comma-separated runs ``COUNT * UNIT``, a unit
@@ -420,17 +421,19 @@ class Image:
         self.write_inode(ino, inode)
 
     def _add_entry(self, ino: int, raw: bytes, allocated: list[int]) -> None:
-        """Put (ino, name) in the first free directory slot, growing the directory if none."""
+        """Put (ino, name) in the first free directory slot; with none, the directory grows by a
+        whole block of free slots (its size is always whole blocks, as the kernel's ch5/fs/dir.c
+        reads and grows it)."""
         root = self.inode(ROOT_INO)
         slots = root.size // DIRENT_SIZE
         slot = next((s for s in range(slots) if self._dirent(root, s)[0] == 0), slots)
         if slot == slots:
-            offset = slot * DIRENT_SIZE
-            if offset % BLOCK_SIZE == 0:
-                block = self._alloc(allocated, "the directory cannot grow: the disk is full")
-                self._map(ROOT_INO, offset // BLOCK_SIZE, block, allocated, "the directory")
+            index = _ceil(root.size, BLOCK_SIZE)
+            block = self._alloc(allocated, "the directory cannot grow: the disk is full")
+            self._map(ROOT_INO, index, block, allocated, "the directory")
             root = self.inode(ROOT_INO)
-            root.size = offset + DIRENT_SIZE
+            root.size = (index + 1) * BLOCK_SIZE
+            slot = index * BLOCK_SIZE // DIRENT_SIZE
             self.write_inode(ROOT_INO, root)
         self._write_file_bytes(root, slot * DIRENT_SIZE, _DIRENT.pack(ino, raw))
 

@@ -54,8 +54,21 @@ def test_inode_and_directory_entry_bytes(tmp_path):
     assert (kind, nlink, size) == (1, 1, 5)
     assert image.block(first)[:6] == b"hello\0"
     root = image.inode(1)
-    assert root.size == 64
-    assert image.block(root.direct[0])[:64] == struct.pack("<I60s", 2, b"a.txt")
+    assert root.size == BLOCK_SIZE  # whole blocks, as the kernel reads the directory
+    assert image.block(root.direct[0]) == struct.pack("<I60s", 2, b"a.txt").ljust(BLOCK_SIZE, b"\0")
+
+
+def test_the_directory_grows_a_block_at_a_time():
+    image = Image.create("2M", 256)
+    for number in range(65):
+        image.add(f"f{number}", b"")
+    root = image.inode(1)
+    assert root.size == 2 * BLOCK_SIZE and root.direct[1]
+    assert [e.slot for e in image.entries()][-2:] == [63, 64]
+    image.remove("f3")
+    image.add("again", b"")
+    assert image.lookup("again").slot == 3 and image.inode(1).size == 2 * BLOCK_SIZE
+    assert image.fsck().clean
 
 
 def test_sizes():
