@@ -3,6 +3,7 @@
 #   make grade [CH=n]     build every chapter (or one), boot it in QEMU, grade it
 #   make test             everything the project checks (what CI runs)
 #   make run CH=n         boot chapter n interactively (quit QEMU: Ctrl-A then x)
+#   make disk CH=n        a fresh disk image, build/chN/disk.img (ch5 on; make run attaches it)
 #   make gdb CH=n         boot chapter n waiting for gdb-multiarch
 #   make bench CH=n       benchmarks, in guest instructions (QEMU -icount)
 #   make stress           boot the 4-hart configurations many times at once (boot races)
@@ -103,7 +104,7 @@ $(shell mkdir -p $(KDIR) && echo '$(USER_PROGS)' | cmp -s - $(USERLIST) || echo 
 OBJLIST := $(KDIR)/objects.list
 $(shell mkdir -p $(KDIR) && echo '$(KOBJS)' | cmp -s - $(OBJLIST) || echo '$(KOBJS)' > $(OBJLIST))
 
-.PHONY: all kernel kernels initramfs grade test linux-compare format format-check run gdb bench stress docs handout setup clean host-test host-bench \
+.PHONY: all kernel kernels initramfs disk grade test linux-compare format format-check run gdb bench stress docs handout setup clean host-test host-bench \
 	grader-test handout-check progress-check docs-check check-rubric mutants mutants-check generated-check \
 	compile_commands.json
 
@@ -219,12 +220,18 @@ STRESS_COUNT ?= 100
 stress: setup kernels
 	$(PYTHON) scripts/stress_boot.py --count $(STRESS_COUNT)
 
-run: setup kernel
-	scripts/qemu.sh $(KERNEL) $(QEMUFLAGS)
+# From chapter 5 on the kernel has a disk: make run attaches a fresh image
+# with the grader's seed files (grader/rubric.toml's [chN.disk]).
+RUN_DISK := $(if $(shell [ $(KCH) -ge 5 ] && echo y),$(KDIR)/disk.img)
+disk:
+	$(PYTHON) scripts/mmfs.py mkfs $(KDIR)/disk.img --chapter $(KCH)
 
-gdb: kernel
+run: setup kernel $(if $(RUN_DISK),disk)
+	$(if $(RUN_DISK),DISK=$(RUN_DISK) )scripts/qemu.sh $(KERNEL) $(QEMUFLAGS)
+
+gdb: kernel $(if $(RUN_DISK),disk)
 	@scripts/setup.sh --dev
-	scripts/qemu.sh $(KERNEL) -S -gdb tcp::$(GDBPORT) $(QEMUFLAGS) & \
+	$(if $(RUN_DISK),DISK=$(RUN_DISK) )scripts/qemu.sh $(KERNEL) -S -gdb tcp::$(GDBPORT) $(QEMUFLAGS) & \
 	gdb-multiarch -q -x scripts/gdbinit -ex 'target remote :$(GDBPORT)' $(KERNEL); \
 	kill %1 2>/dev/null || true
 GDBPORT ?= 26000

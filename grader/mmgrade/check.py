@@ -60,6 +60,11 @@ def check_chapter(chapter: Chapter, root: Path) -> list[str]:
     where = f"ch{chapter.number}/tests/*.c"
     problems = []
     for item in chapter.items:
+        if item.disk_check is not None:
+            after = item.disk_check.after
+            if after and after not in suites:
+                problems.append(f"{item.name}: disk check after {after}, which is no {_declaration(after, where)}")
+            continue
         if item.test is not None and item.name not in tests:
             problems.append(f"{item.name}: rubric item with no {_declaration(item.suite, where, item.test)}")
         if item.test is None and item.suite not in suites:

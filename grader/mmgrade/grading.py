@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import build, dtb, exercises, qemu, score, sources
+from . import build, disk, dtb, exercises, qemu, score, sources
 from .rubric import Chapter, Config
 
 BENCH_MEMORY = "256M"
@@ -88,9 +88,17 @@ def boot_config(
             extra = ("-dtb", str(dtb.make(settings.qemu, config.memory, config.smp, config.dtb, path)))
         except dtb.DtbError as err:
             return qemu.Boot(config.name, [settings.qemu], log_path, timeout, start_error=str(err))
+    image = None
+    if chapter.disk is not None:
+        image = disk.image_path(settings.log_dir, chapter.name, config.name)
+        try:
+            extra += disk.qemu_args(disk.make(chapter.disk, image))
+        except (OSError, disk.mmfs.MmfsError) as err:
+            return qemu.Boot(config.name, [settings.qemu], log_path, timeout, start_error=f"cannot make the disk image {image}: {err}")
     argv = qemu.command(settings.qemu, kernel, config.memory, config.smp, bootargs, extra)
     settings.progress(f"{chapter.name}/{config.name}: {shlex.join(argv)}")
     boot = qemu.run(config.name, argv, log_path, timeout, test_order)
+    boot.disk = image
     settings.progress(f"{chapter.name}/{config.name}: {_summary(boot)}")
     return boot
 
@@ -138,7 +146,15 @@ def grade_chapter(
 def bench_boot(chapter: Chapter, settings: Settings) -> qemu.Boot:
     """Boot the chapter's kernel once to run its benchmarks (exact instruction counts)."""
     kernel = build.kernel_path(settings.root, chapter.number)
-    argv = qemu.command(settings.qemu, kernel, BENCH_MEMORY, 1, f"bench={chapter.bench}", BENCH_EXTRA)
-    settings.progress(f"{chapter.name}/bench: {shlex.join(argv)}")
     log_path = settings.log_dir / f"{chapter.name}-bench.log"
-    return qemu.run("bench", argv, log_path, chapter.timeout * settings.timeout_scale)
+    timeout = chapter.timeout * settings.timeout_scale
+    extra = BENCH_EXTRA
+    if chapter.disk is not None:
+        image = disk.image_path(settings.log_dir, chapter.name, "bench")
+        try:
+            extra += disk.qemu_args(disk.make(chapter.disk, image))
+        except (OSError, disk.mmfs.MmfsError) as err:
+            return qemu.Boot("bench", [settings.qemu], log_path, timeout, start_error=f"cannot make the disk image {image}: {err}")
+    argv = qemu.command(settings.qemu, kernel, BENCH_MEMORY, 1, f"bench={chapter.bench}", extra)
+    settings.progress(f"{chapter.name}/bench: {shlex.join(argv)}")
+    return qemu.run("bench", argv, log_path, timeout)

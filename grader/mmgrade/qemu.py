@@ -47,6 +47,7 @@ class Boot:
     elapsed: float = 0.0
     ktap: KtapRun = field(default_factory=KtapRun)
     test_order: dict[str, list[str]] = field(default_factory=dict)  # suite -> tests, as they run
+    disk: Path | None = None  # the disk image attached to this boot, if any (disk.py)
 
     def failure(self, expect_ktap: bool = True) -> Failure | None:
         """Why this boot did not run to the end, or None if it did.

@@ -5,17 +5,21 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import mmfs
 from .dtb import RECIPES
 
 CHAPTER_RE = re.compile(r"^ch(?P<number>\d+)$")
 CONFIG_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-CHAPTER_KEYS = {"title", "ktest", "bench", "timeout", "configs", "suite", "exercise"}
+CHAPTER_KEYS = {"title", "ktest", "bench", "timeout", "configs", "suite", "exercise", "disk", "disk_check"}
 CONFIG_KEYS = {"name", "memory", "smp", "bootargs", "dtb"}
 SUITE_KEYS = {"name", "hint", "allow_skip", "points", "tests"}
 TEST_KEYS = {"name", "points", "hint", "allow_skip"}
 EXERCISE_KEYS = {"todo", "title", "hint"}
+DISK_KEYS = {"size", "inodes", "files"}
+DISK_FILE_KEYS = {"name", "content"}
+DISK_CHECK_KEYS = {"name", "points", "hint", "after", "file", "expect"}
 # A stub's name: what its TODO("chN", "<name>: <what>") says before the ':'.
 TODO_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .-]*$")
 
@@ -36,14 +40,29 @@ class Config:
 
 
 @dataclass(frozen=True)
+class DiskCheck:
+    """What a disk check item reads out of the image after a boot.
+
+    file: the file's name; expect: a content spec (mmfs.parse_content) of
+    its exact bytes; after: the suite that leaves it so ("" if none): a boot
+    that did not run that suite to its end makes the check "did not run".
+    """
+
+    file: str
+    expect: str
+    after: str = ""
+
+
+@dataclass(frozen=True)
 class Item:
-    """One scored line of the rubric: a single test, or a whole suite (test is None)."""
+    """One scored line of the rubric: a single test, a whole suite (test is None), or a disk check."""
 
     suite: str
     test: str | None
     points: float
     hint: str
     allow_skip: bool
+    disk_check: DiskCheck | None = None
 
     @property
     def name(self) -> str:
@@ -65,6 +84,27 @@ class Exercise:
 
 
 @dataclass(frozen=True)
+class DiskFile:
+    """A seed file of the disk image: its name and a content spec (mmfs.parse_content)."""
+
+    name: str
+    content: str
+
+    def data(self) -> bytes:
+        """The file's bytes."""
+        return mmfs.render(mmfs.parse_content(self.content))
+
+
+@dataclass(frozen=True)
+class Disk:
+    """The mmfs image attached to every boot of a chapter: size in bytes, inodes, seed files."""
+
+    size: int
+    inodes: int
+    files: tuple[DiskFile, ...]
+
+
+@dataclass(frozen=True)
 class Chapter:
     """One chapter's section of the rubric."""
 
@@ -76,6 +116,7 @@ class Chapter:
     configs: tuple[Config, ...]
     items: tuple[Item, ...]
     exercises: tuple[Exercise, ...] = ()
+    disk: Disk | None = None
 
     @property
     def name(self) -> str:
@@ -125,6 +166,11 @@ def _chapter(number: int, table: dict) -> Chapter:
     _check_unique([config.name for config in configs], f"{where} configuration")
     suites = _list(table, "suite", where) if "suite" in table else []
     items = tuple(item for entry in suites for item in _suite(number, entry, where))
+    disk = _disk(table["disk"], f"{where} disk") if "disk" in table else None
+    checks = tuple(_disk_check(number, entry, f"{where} disk_check") for entry in _list(table, "disk_check", where, []))
+    if checks and disk is None:
+        raise RubricError(f"{where}: disk_check items need a disk ([ch{number}.disk])")
+    items += checks
     _check_unique([entry["name"] for entry in suites], f"{where} suite")
     _check_unique([item.name for item in items], f"{where} item")
     exercises = tuple(_exercise(entry, f"{where} exercise") for entry in _list(table, "exercise", where, []))
@@ -138,7 +184,55 @@ def _chapter(number: int, table: dict) -> Chapter:
         configs=configs,
         items=items,
         exercises=exercises,
+        disk=disk,
     )
+
+
+def _disk(table, where: str) -> Disk:
+    """Build the chapter's disk from its [chN.disk] table; the seed files must fit."""
+    if not isinstance(table, dict):
+        raise RubricError(f"{where}: must be a table")
+    _check_keys(table, DISK_KEYS, where)
+    try:
+        size = mmfs.parse_size(_get(table, "size", (str, int), where, mmfs.DEFAULT_SIZE))
+        inodes = _get(table, "inodes", int, where, mmfs.DEFAULT_INODES)
+        mmfs.Geometry.plan(size, inodes)
+    except mmfs.MmfsError as err:
+        raise RubricError(f"{where}: {err}") from err
+    files = []
+    for entry in _list(table, "files", where, []):
+        _check_keys(entry, DISK_FILE_KEYS, f"{where} files")
+        name = _get(entry, "name", str, f"{where} files")
+        content = _get(entry, "content", str, f"{where} files {name!r}")
+        try:
+            mmfs.check_name(name)
+            runs = mmfs.parse_content(content)
+        except mmfs.MmfsError as err:
+            raise RubricError(f"{where} files {name!r}: {err}") from err
+        files.append((DiskFile(name, content), mmfs.content_size(runs)))
+    _check_unique([file.name for file, _ in files], f"{where} file")
+    problem = mmfs.fits(size, inodes, [file_size for _, file_size in files])
+    if problem:
+        raise RubricError(f"{where}: the seed files do not fit: {problem}")
+    return Disk(size, inodes, tuple(file for file, _ in files))
+
+
+def _disk_check(number: int, entry: dict, where: str) -> Item:
+    """Build one [[chN.disk_check]] item: a file of the image compared with its expected bytes after each boot."""
+    _check_keys(entry, DISK_CHECK_KEYS, where)
+    name = _get(entry, "name", str, where)
+    where = f"{where} {name!r}"
+    if not name.startswith(f"ch{number}."):
+        raise RubricError(f"{where}: a disk check's name starts with 'ch{number}.'")
+    file = _get(entry, "file", str, where)
+    expect = _get(entry, "expect", str, where)
+    try:
+        mmfs.check_name(file.lstrip("/"))
+        mmfs.parse_content(expect)
+    except mmfs.MmfsError as err:
+        raise RubricError(f"{where}: {err}") from err
+    check = DiskCheck(file, expect, _get(entry, "after", str, where, ""))
+    return Item(name, None, _points(entry, where), _get(entry, "hint", str, where, ""), False, check)
 
 
 def _timeout(table: dict, where: str) -> float:

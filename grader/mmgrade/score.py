@@ -18,6 +18,7 @@ that configuration; a failed test fails it.
 
 from dataclasses import dataclass, field
 
+from . import disk
 from .build import BuildFailure
 from .ktap import SuiteRun
 from .qemu import Boot
@@ -139,6 +140,8 @@ def build_failed(chapter: Chapter, failure: BuildFailure) -> ChapterResult:
 
 def item_outcome(boot: Boot, item: Item) -> Outcome:
     """The outcome of @p item in one boot."""
+    if item.disk_check is not None:
+        return disk_outcome(boot, item)
     if item.test is None:
         outcome = suite_outcome(boot, item.suite)
     else:
@@ -186,6 +189,39 @@ def suite_outcome(boot: Boot, suite: str) -> Outcome:
         if outcome.skipped:
             return Outcome(outcome.status, (f"test {name}",), reason=outcome.reason)
     return Outcome(Status.PASSED)
+
+
+def disk_outcome(boot: Boot, item: Item) -> Outcome:
+    """The outcome of a disk check in one boot: the file read out of the boot's image.
+
+    A boot that did not run the check's ``after`` suite to its end (or,
+    without one, did not finish) makes it "did not run", not a diff of a disk
+    nobody wrote. Otherwise fsck, then the file's size and bytes decide; a
+    failure also says when the suite itself failed or was skipped, or the
+    boot broke down later (the image may be caught mid-update).
+    """
+    check = item.disk_check
+    failure = boot.failure()
+    run = boot.ktap.suites.get(check.after) if check.after else None
+    if (check.after and (run is None or not run.complete)) or (not check.after and failure is not None):
+        what = f"{check.after} did not run to its end in this boot" if check.after else "the boot did not finish"
+        if failure is not None:
+            why = failure.detail if failure.status is Status.DID_NOT_RUN else f"{failure.status.label}: {failure.detail}"
+            return Outcome(Status.DID_NOT_RUN, (f"not run: {what} ({why})",), by_boot=True)
+        return Outcome(Status.DID_NOT_RUN, (f"not run: {what}",))
+    if boot.disk is None:
+        return Outcome(Status.DID_NOT_RUN, ("not run: no disk image was attached to this boot",))
+    problems = disk.check(boot.disk, check)
+    if not problems:
+        return Outcome(Status.PASSED)
+    if run is not None:
+        outcome = suite_outcome(boot, check.after)
+        if not outcome.passed:
+            problems.append(f"note: {check.after} itself {outcome.text} in this boot")
+    if failure is not None:
+        problems.append(f"note: the boot then ended badly ({failure.status.label}): the image may be caught mid-update")
+    problems.append(f"image: {boot.disk}")
+    return Outcome(Status.FAILED, tuple(problems))
 
 
 def _unfinished(run: SuiteRun) -> str:

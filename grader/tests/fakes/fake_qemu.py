@@ -12,6 +12,11 @@ FILE (one JSON list a line), then acts out the behaviour of its -m/-smp pair:
   sleep        seconds to wait after the output
   hang         sleep forever after the output
   exit         exit status (default 0)
+  disk         what to do to the disk image of -drive file=IMG (before the
+               serial output), as a kernel would: {"write": {NAME: SPEC}}
+               gives file NAME the bytes of content spec SPEC (mmfs.py),
+               {"corrupt": "leak"} marks a free block in use, {"raw": [OFFSET,
+               HEX]} overwrites bytes of the image
 
 The pids of the fake and of its child are written to DIR.
 """
@@ -21,11 +26,38 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from mmgrade import mmfs  # noqa: E402
 
 
 def option(args: list[str], name: str) -> str:
     """The value after option @p name in the QEMU arguments."""
     return args[args.index(name) + 1]
+
+
+def disk_image(args: list[str]) -> str:
+    """The image file of the -drive option (commas doubled in it, as QEMU takes them)."""
+    value = option(args, "-drive")
+    spec = value.replace(",,", "\0").split(",")[0]
+    assert spec.startswith("file="), value
+    return spec[len("file=") :].replace("\0", ",")
+
+
+def act_on_disk(path: str, disk: dict) -> None:
+    """Change the image at @p path as @p disk says (see the module's docstring)."""
+    image = mmfs.Image.open(path)
+    for name, spec in disk.get("write", {}).items():
+        image.replace(name, mmfs.render(mmfs.parse_content(spec)))
+    if disk.get("corrupt") == "leak":
+        free = next(b for b in range(image.geometry.data_start, image.geometry.nblocks) if not image.used(b))
+        image.set_used(free, True)
+    if "raw" in disk:
+        offset, data = disk["raw"]
+        image.data[offset : offset + len(bytes.fromhex(data))] = bytes.fromhex(data)
+    image.save(path)
 
 
 def main() -> int:
@@ -41,6 +73,8 @@ def main() -> int:
         pids.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"]).pid)
     with open(os.path.join(scenario["pids"], f"{os.getpid()}.pids"), "w", encoding="utf-8") as out:
         out.write(" ".join(map(str, pids)))
+    if "disk" in behaviour:
+        act_on_disk(disk_image(args), behaviour["disk"])
     if "serial_file" in behaviour:
         sys.stdout.buffer.write(open(behaviour["serial_file"], "rb").read())
         sys.stdout.flush()
