@@ -122,13 +122,21 @@ int mmfs_dir_add(struct mmfs *fs, const char *name, uint32_t ino)
 	uint32_t b;
 	bool changed = false;
 	uint64_t fb = root.size / MMFS_BSIZE;
-	if ((err = mmfs_bmap(fs, &root, fb, true, &b, &changed)))
-		return err;
-	uint8_t *buf = fs->scratch[2];
-	memset(buf, 0, MMFS_BSIZE);
-	memcpy(buf, &e, sizeof(e));
-	if ((err = blk_write(b, buf)))
-		return err;
-	root.size += MMFS_BSIZE;
-	return mmfs_iwrite(fs, MMFS_ROOT_INO, &root);
+	err = mmfs_bmap(fs, &root, fb, true, &b, &changed);
+	if (!err) {
+		uint8_t *buf = fs->scratch[2];
+		memset(buf, 0, MMFS_BSIZE);
+		memcpy(buf, &e, sizeof(e));
+		err = blk_write(b, buf);
+	}
+	if (!err)
+		root.size += MMFS_BSIZE;
+	/* Written back even after an error: what bmap took (the indirect block
+	 * when the directory first outgrows its direct blocks, taken before
+	 * the data block ran out) is the directory's now, else it is lost. */
+	if (!err || changed) {
+		int err2 = mmfs_iwrite(fs, MMFS_ROOT_INO, &root);
+		err = err ?: err2;
+	}
+	return err;
 }

@@ -7,6 +7,7 @@
 
 #include "fs.h"
 #include "mmfs.h"
+#include "proc.h"
 
 /** The disk's store; its lock also guards the table of inodes in memory. */
 extern struct mmfs the_fs;
@@ -14,8 +15,14 @@ extern struct mmfs the_fs;
 /** An open disk or initramfs file's own state (struct file::private_data). */
 struct fs_file {
 	struct inode *ip;
-	uint64_t pos; /* file position: updated with atomics */
+	uint64_t pos; /* file position: read and written by its holder (pos_busy) */
 	bool append;
+	/* Linux's f_pos_lock (fdget_pos): read, write and lseek through this
+	 * open file, which fork shares, take the position one at a time. A
+	 * sleeping lock: pos_busy under pos_lk, waiters on pos_wq. */
+	struct spinlock pos_lk;
+	bool pos_busy;
+	struct wait_queue pos_wq;
 };
 
 extern const struct file_ops disk_file_ops;

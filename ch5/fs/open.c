@@ -43,6 +43,33 @@ void fs_file_set_pos(struct file *f, uint64_t pos)
 
 bool fs_file_append(struct file *f) { return fs_file_of(f)->append; }
 
+int fs_file_lock_pos(struct file *f)
+{
+	struct fs_file *ff = fs_file_of(f);
+	spin_lock(&ff->pos_lk);
+	while (ff->pos_busy) {
+		if (!current_thread()) { /* a kernel test's hart: no thread to put to sleep, so spin */
+			spin_unlock(&ff->pos_lk);
+			spin_lock(&ff->pos_lk);
+		} else if (wq_sleep(&ff->pos_wq, &ff->pos_lk)) {
+			spin_unlock(&ff->pos_lk);
+			return -EINTR; /* killed: it never returns to user mode */
+		}
+	}
+	ff->pos_busy = true;
+	spin_unlock(&ff->pos_lk);
+	return 0;
+}
+
+void fs_file_unlock_pos(struct file *f)
+{
+	struct fs_file *ff = fs_file_of(f);
+	spin_lock(&ff->pos_lk);
+	ff->pos_busy = false;
+	wq_wake_all(&ff->pos_wq);
+	spin_unlock(&ff->pos_lk);
+}
+
 struct file *fs_file_alloc(struct inode *ip, unsigned mode, bool append)
 {
 	struct fs_file *ff = kzalloc(sizeof(*ff));
@@ -54,6 +81,8 @@ struct file *fs_file_alloc(struct inode *ip, unsigned mode, bool append)
 	}
 	ff->ip = ip;
 	ff->append = append;
+	spin_init(&ff->pos_lk, "f_pos");
+	wq_init(&ff->pos_wq);
 	return f;
 }
 
@@ -174,27 +203,41 @@ struct file *fs_open_exec(const char *name)
 
 /* ---- file operations (Linux's generic_file_read_iter / write_iter) ---- */
 
+/* read(2): at the file position, which it advances; the position is held
+ * throughout (Linux's fdget_pos in ksys_read), so two reads through one
+ * open file (threads, or parent and child after fork) never read the same
+ * bytes. */
 static long fs_read(struct file *f, struct io_buf buf, size_t len)
 {
 	struct fs_file *ff = fs_file_of(f);
-	uint64_t pos = fs_file_pos(f);
-	long n = filemap_read(&ff->ip->mapping, pos, buf, len);
+	int err = fs_file_lock_pos(f);
+	if (err)
+		return err;
+	long n = filemap_read(&ff->ip->mapping, ff->pos, buf, len);
 	if (n > 0)
-		__atomic_add_fetch(&ff->pos, (uint64_t)n, __ATOMIC_RELAXED);
+		__atomic_store_n(&ff->pos, ff->pos + (uint64_t)n, __ATOMIC_RELAXED);
+	fs_file_unlock_pos(f);
 	return n;
 }
 
+/* write(2): at the file position (the end with O_APPEND), the position
+ * held as for read. */
 static long fs_write(struct file *f, struct io_buf buf, size_t len)
 {
 	struct fs_file *ff = fs_file_of(f);
-	uint64_t pos = ff->append ? __atomic_load_n(&ff->ip->mapping.size, __ATOMIC_RELAXED) : fs_file_pos(f);
-	if (pos >= MMFS_MAX_FILE_SIZE)
-		return -EFBIG;
-	if (len > MMFS_MAX_FILE_SIZE - pos)
-		len = MMFS_MAX_FILE_SIZE - pos;
-	long n = filemap_write(&ff->ip->mapping, pos, buf, len);
-	if (n > 0)
-		fs_file_set_pos(f, pos + (uint64_t)n);
+	int err = fs_file_lock_pos(f);
+	if (err)
+		return err;
+	uint64_t pos = ff->append ? __atomic_load_n(&ff->ip->mapping.size, __ATOMIC_RELAXED) : ff->pos;
+	long n = -EFBIG;
+	if (pos < MMFS_MAX_FILE_SIZE) {
+		if (len > MMFS_MAX_FILE_SIZE - pos)
+			len = MMFS_MAX_FILE_SIZE - pos;
+		n = filemap_write(&ff->ip->mapping, pos, buf, len);
+		if (n > 0)
+			__atomic_store_n(&ff->pos, pos + (uint64_t)n, __ATOMIC_RELAXED);
+	}
+	fs_file_unlock_pos(f);
 	return n;
 }
 

@@ -41,7 +41,7 @@ uint64_t blk_nblocks(void);
  * Read block @p block (BLK_SIZE bytes at byte BLK_SIZE * @p block) into
  * @p buf (any kernel address; BLK_SIZE bytes). Waits for the device.
  * @return 0; -ENODEV without a disk; -EIO if @p block is past the end, the
- *         device reports an error, or it does not answer within 5 s (the
+ *         device reports an error, or it does not answer within 30 s (the
  *         disk is then given up for good).
  */
 int blk_read(uint64_t block, void *buf);
@@ -55,10 +55,11 @@ int blk_write(uint64_t block, const void *buf);
 
 /** Requests completed since boot (reads, writes), for tests and benchmarks. */
 struct blk_stats {
-	uint64_t reads;	 /**< blk_read() calls that succeeded. */
-	uint64_t writes; /**< blk_write() calls that succeeded. */
-	uint64_t errors; /**< Requests that ended in -EIO. */
-	int version;	 /**< The virtio-mmio Version register: 1 (legacy) or 2. */
+	uint64_t reads;	      /**< blk_read() calls that succeeded. */
+	uint64_t writes;      /**< blk_write() calls that succeeded. */
+	uint64_t errors;      /**< Requests that ended in -EIO. */
+	uint64_t max_wait_us; /**< The longest a request waited for the device, in microseconds. */
+	int version;	      /**< The virtio-mmio Version register: 1 (legacy) or 2. */
 };
 
 /** A copy of the counters. */

@@ -146,6 +146,16 @@ void fs_stat(struct file *f, struct stat *st);
 uint64_t fs_file_pos(struct file *f);
 /** Set the file position of @p f. */
 void fs_file_set_pos(struct file *f, uint64_t pos);
+/**
+ * Hold the file position of @p f (a disk or initramfs file) until
+ * fs_file_unlock_pos(): read, write and lseek through one open file take
+ * it one at a time (Linux's f_pos_lock, taken by fdget_pos()). A sleeping
+ * lock for threads; a kernel test's hart spins.
+ * @return 0, or -EINTR if the thread was killed while waiting (not held).
+ */
+int fs_file_lock_pos(struct file *f);
+/** Give back the position of @p f taken with fs_file_lock_pos(). */
+void fs_file_unlock_pos(struct file *f);
 /** True if @p f was opened with O_APPEND. */
 bool fs_file_append(struct file *f);
 /** @} */

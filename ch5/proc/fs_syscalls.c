@@ -134,6 +134,10 @@ static long sys_lseek(uint64_t fd, uint64_t off, uint64_t whence, uint64_t a3, u
 	long err = get_seekable((int)fd, &f);
 	if (err)
 		return err;
+	if ((err = fs_file_lock_pos(f))) {
+		file_put(f);
+		return err;
+	}
 	int64_t base;
 	if (whence == SEEK_SET)
 		base = 0;
@@ -151,6 +155,7 @@ static long sys_lseek(uint64_t fd, uint64_t off, uint64_t whence, uint64_t a3, u
 		fs_file_set_pos(f, (uint64_t)pos);
 		err = pos;
 	}
+	fs_file_unlock_pos(f);
 	file_put(f);
 	return err;
 }

@@ -298,3 +298,99 @@ KTEST(ch5_fs, initramfs_programs_are_read_only_files)
 		KEXPECT_EQ(fs_unlink(name), -EROFS);
 	KEXPECT_NULL(fs_open_exec("no-such-program"));
 }
+
+/* Every hart at once through one open file: reads of 8 bytes, then writes
+ * of 8 bytes. The position is taken one at a time (Linux's f_pos_lock), so
+ * no two reads return the same bytes and no two writes land on the same
+ * place: every word is read once, every hart's every word written once. */
+#define POS_WORDS  4096
+#define POS_ROUNDS 512
+
+static struct {
+	struct file *f;
+	uint32_t seen[POS_WORDS];
+	long bad[MAX_HARTS];
+} pos_run;
+
+static void hart_reads(void *arg, int hart)
+{
+	(void)arg;
+	uint64_t w;
+	long n;
+	while ((n = rd(pos_run.f, &w, sizeof(w))) == (long)sizeof(w)) {
+		if (w < POS_WORDS * sizeof(w) && w % sizeof(w) == 0)
+			__atomic_add_fetch(&pos_run.seen[w / sizeof(w)], 1, __ATOMIC_RELAXED);
+		else
+			pos_run.bad[hart]++;
+	}
+	if (n != 0)
+		pos_run.bad[hart]++;
+}
+
+static void hart_writes(void *arg, int hart)
+{
+	(void)arg;
+	for (uint64_t k = 0; k < POS_ROUNDS; k++) {
+		uint64_t w = (uint64_t)hart << 32 | k;
+		if (wr(pos_run.f, &w, sizeof(w)) != (long)sizeof(w))
+			pos_run.bad[hart]++;
+	}
+}
+
+KTEST(ch5_fs, one_fd_on_every_hart_takes_the_position_in_turn)
+{
+	NEED_FS();
+	KTEST_REQUIRE_HARTS(2);
+	uint32_t free0 = fs_free_blocks();
+	struct file *f = open_or_null("kt_fpos", O_RDWR | O_CREAT | O_EXCL);
+	KASSERT_NOT_NULL(f);
+	uint64_t *words = kmalloc(POS_WORDS * sizeof(uint64_t));
+	KASSERT_NOT_NULL(words);
+	for (uint64_t i = 0; i < POS_WORDS; i++)
+		words[i] = i * sizeof(uint64_t);
+	KEXPECT_EQ(wr(f, words, POS_WORDS * sizeof(uint64_t)), (long)(POS_WORDS * sizeof(uint64_t)));
+	memset(&pos_run, 0, sizeof(pos_run));
+	pos_run.f = f;
+	fs_file_set_pos(f, 0);
+	on_each_hart(hart_reads, NULL);
+	long bad = 0, twice = 0, never = 0;
+	for (int h = 0; h < MAX_HARTS; h++)
+		bad += pos_run.bad[h];
+	for (int i = 0; i < POS_WORDS; i++) {
+		twice += pos_run.seen[i] > 1;
+		never += pos_run.seen[i] == 0;
+	}
+	KEXPECT_EQ(bad, 0);
+	KEXPECT_EQ(twice, 0);
+	KEXPECT_EQ(never, 0);
+	/* now writes, from the start over the same words */
+	fs_file_set_pos(f, 0);
+	on_each_hart(hart_writes, NULL);
+	int harts = harts_online();
+	KEXPECT_EQ(fs_file_pos(f), (uint64_t)harts * POS_ROUNDS * sizeof(uint64_t));
+	fs_file_set_pos(f, 0);
+	long got = rd(f, words, (size_t)harts * POS_ROUNDS * sizeof(uint64_t));
+	KEXPECT_EQ(got, (long)((size_t)harts * POS_ROUNDS * sizeof(uint64_t)));
+	uint8_t *hit = kzalloc((size_t)MAX_HARTS * POS_ROUNDS);
+	KASSERT_NOT_NULL(hit);
+	long wrong = 0;
+	for (long i = 0; i < got / (long)sizeof(uint64_t); i++) {
+		uint64_t h = words[i] >> 32, k = words[i] & 0xffffffffu;
+		if (h < MAX_HARTS && k < POS_ROUNDS && !hit[h * POS_ROUNDS + k])
+			hit[h * POS_ROUNDS + k] = 1;
+		else
+			wrong++;
+	}
+	KEXPECT_EQ(wrong, 0);
+	bad = 0;
+	for (int h = 0; h < MAX_HARTS; h++)
+		bad += pos_run.bad[h];
+	KEXPECT_EQ(bad, 0);
+	printk("%d harts: %d words read once each, %ld words written once each\n", harts, POS_WORDS,
+	       got / (long)sizeof(uint64_t));
+	kfree(hit);
+	kfree(words);
+	file_put(f);
+	KEXPECT_EQ(fs_unlink("kt_fpos"), 0);
+	KEXPECT_EQ(fs_free_blocks(), free0);
+}
