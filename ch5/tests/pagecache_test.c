@@ -11,6 +11,8 @@
  */
 #include "../../ch4/tests/mm_test.h"
 #include "cow.h"
+#include "cpio.h"
+#include "elf.h"
 #include "mman.h"
 #include "../src/pagecache_internal.h"
 #include "string.h"
@@ -355,4 +357,170 @@ KTEST(ch5_pagecache, shared_write_needs_a_writable_file)
 	file_put(f);
 	mm_put(mm); /* the file's pages stay cached: END counts the frames */
 	END(rf, before);
+}
+
+/* Every store through a shared mapping reaches the file: one made through
+ * a PTE that stayed writable after an fsync is written by munmap, and
+ * mprotect back to writable leaves the PTE read-only, so that the next
+ * store is seen (and fsync writes it). munmap takes the area off the
+ * file's list of mappings. */
+KTEST(ch5_pagecache, every_shared_store_reaches_the_file)
+{
+	BEGIN(rf, 2 * PAGE_SIZE, before);
+	struct mm *mm = mm_create();
+	KASSERT_NOT_NULL(mm);
+	mm->eager = false;
+	struct file *f = ram_open(rf);
+	KASSERT_NOT_NULL(f);
+	KASSERT_EQ(do_mmap_file(mm, UP(0), 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 0),
+		   (long)UP(0));
+	file_put(f);
+	/* Page 0: a store, fsync, then a store through the PTE fsync left writable. */
+	KEXPECT_EQ(mm_fault(mm, UP(0), ACCESS_WRITE), FAULT_RESOLVED);
+	poke(mm, UP(0) + 1, 0x11);
+	KEXPECT_EQ(filemap_fsync(&rf->mapping), 0);
+	KEXPECT_EQ(rf->bytes[1], 0x11);
+	KEXPECT_EQ(mm_fault(mm, UP(0), ACCESS_WRITE), FAULT_RESOLVED);
+	poke(mm, UP(0) + 1, 0x22);
+	/* Page 1: a store, msync, read-only, writable again: the next store faults. */
+	KEXPECT_EQ(mm_fault(mm, UP(1), ACCESS_WRITE), FAULT_RESOLVED);
+	poke(mm, UP(1) + 1, 0x33);
+	KEXPECT_EQ(do_msync(mm, UP(1), PAGE_SIZE, MS_SYNC), 0);
+	KEXPECT_EQ(rf->bytes[PAGE_SIZE + 1], 0x33);
+	KEXPECT_EQ(do_mprotect(mm, UP(1), PAGE_SIZE, PROT_READ), 0);
+	KEXPECT_EQ(do_mprotect(mm, UP(1), PAGE_SIZE, PROT_READ | PROT_WRITE), 0);
+	KEXPECT_FALSE(user_flags(mm, UP(1)) & PTE_W);
+	KEXPECT_EQ(mm_fault(mm, UP(1), ACCESS_WRITE), FAULT_RESOLVED);
+	poke(mm, UP(1) + 1, 0x44);
+	KEXPECT_EQ(filemap_fsync(&rf->mapping), 0);
+	KEXPECT_EQ(rf->bytes[PAGE_SIZE + 1], 0x44);
+	KEXPECT_EQ(do_munmap(mm, UP(0), 2 * PAGE_SIZE), 0);
+	KEXPECT_EQ(rf->bytes[1], 0x22);
+	spin_lock(&rf->mapping.lock);
+	KEXPECT_TRUE(list_empty(&rf->mapping.i_mmap));
+	spin_unlock(&rf->mapping.lock);
+	mm_put(mm);
+	END(rf, before);
+}
+
+/* A forked copy of a file mapping, and the piece of one split off by
+ * mprotect, are mappings of the file too: truncate takes their pages past
+ * the new end out (SIGBUS there). */
+KTEST(ch5_pagecache, truncate_reaches_forked_and_split_mappings)
+{
+	BEGIN(rf, 3 * PAGE_SIZE, before);
+	struct mm *mm = mm_create();
+	KASSERT_NOT_NULL(mm);
+	mm->eager = false;
+	struct file *f = ram_open(rf);
+	KASSERT_NOT_NULL(f);
+	KASSERT_EQ(do_mmap_file(mm, UP(0), 3 * PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED, f, 0),
+		   (long)UP(0));
+	file_put(f);
+	for (int i = 0; i < 3; i++)
+		KEXPECT_EQ(mm_fault(mm, UP(i), ACCESS_READ), FAULT_RESOLVED);
+	struct mm *child = mm_fork(mm);
+	KASSERT_NOT_NULL(child);
+	for (int i = 0; i < 3; i++)
+		KEXPECT_EQ(mm_fault(child, UP(i), ACCESS_READ), FAULT_RESOLVED);
+	/* The parent's area in two: [0, 1) and a copy for [1, 3). */
+	KEXPECT_EQ(do_mprotect(mm, UP(1), 2 * PAGE_SIZE, PROT_READ | PROT_EXEC), 0);
+	KEXPECT_NE(user_pa(mm, UP(2)), 0);
+	KEXPECT_EQ(ram_truncate(rf, PAGE_SIZE + 1), 0);
+	KEXPECT_NE(user_pa(child, UP(1)), 0);
+	KEXPECT_EQ(user_pa(child, UP(2)), 0);
+	KEXPECT_EQ(mm_fault(child, UP(2), ACCESS_READ), FAULT_SIGBUS);
+	KEXPECT_NE(user_pa(mm, UP(1)), 0);
+	KEXPECT_EQ(user_pa(mm, UP(2)), 0);
+	KEXPECT_EQ(mm_fault(mm, UP(2), ACCESS_READ), FAULT_SIGBUS);
+	mm_put(child);
+	mm_put(mm);
+	END(rf, before);
+}
+
+/* Bytes stored through a shared mapping past the end of the file (in the
+ * page the end falls in) never become the file's: growing the file shows
+ * zeros there, in read(), in the mapping and in the store. */
+KTEST(ch5_pagecache, growing_a_file_zeroes_what_a_mapping_stored_past_the_end)
+{
+	BEGIN(rf, PAGE_SIZE + 100, before);
+	struct mm *mm = mm_create();
+	KASSERT_NOT_NULL(mm);
+	mm->eager = false;
+	struct file *f = ram_open(rf);
+	KASSERT_NOT_NULL(f);
+	KASSERT_EQ(do_mmap_file(mm, UP(0), 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 0),
+		   (long)UP(0));
+	file_put(f);
+	KEXPECT_EQ(mm_fault(mm, UP(1), ACCESS_WRITE), FAULT_RESOLVED);
+	poke(mm, UP(1) + 50, 0x11);  /* inside the file */
+	poke(mm, UP(1) + 200, 0x77); /* past its end */
+	KEXPECT_EQ(ram_truncate(rf, 2 * PAGE_SIZE), 0);
+	unsigned char c = 1;
+	KEXPECT_EQ(kread(rf, PAGE_SIZE + 200, &c, 1), 1);
+	KEXPECT_EQ(c, 0);
+	KEXPECT_EQ(peek(mm, UP(1) + 200), 0);
+	KEXPECT_EQ(kread(rf, PAGE_SIZE + 50, &c, 1), 1);
+	KEXPECT_EQ(c, 0x11);
+	mm_put(mm); /* exit writes the page back */
+	KEXPECT_EQ(rf->bytes[PAGE_SIZE + 50], 0x11);
+	KEXPECT_EQ(rf->bytes[PAGE_SIZE + 200], 0);
+	END(rf, before);
+}
+
+/* The file offset of the byte at @va in a segment of ELF image @img, or 0. */
+static uint64_t image_offset_of(const unsigned char *img, vaddr_t va)
+{
+	struct elf64_ehdr eh;
+	memcpy(&eh, img, sizeof(eh));
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		struct elf64_phdr ph;
+		memcpy(&ph, img + eh.e_phoff + i * sizeof(ph), sizeof(ph));
+		if (ph.p_type == PT_LOAD && va >= ph.p_vaddr && va < ph.p_vaddr + ph.p_filesz)
+			return ph.p_offset + (va - ph.p_vaddr);
+	}
+	return 0;
+}
+
+/* exec maps a program from its file's page cache, and the file (with its
+ * cached pages) goes with the last mm that maps it; an image of its own
+ * loaded under a program's name (a copy with one byte of text changed) is
+ * not that file: its areas show its own bytes. */
+KTEST(ch5_pagecache, exec_maps_a_programs_file_only_for_its_own_image)
+{
+	struct cpio_file cf;
+	KASSERT_EQ(initramfs_find("hello", &cf), 0);
+	struct elf_info info;
+	uint64_t before = free_frames_settled();
+	struct mm *mm = mm_create();
+	KASSERT_NOT_NULL(mm);
+	mm->eager = false;
+	KASSERT_EQ(elf_load(mm, cf.data, cf.size, "hello", &info), 0);
+	KEXPECT_EQ(mm_fault(mm, info.entry, ACCESS_EXEC), FAULT_RESOLVED);
+	spin_lock(&mm->lock);
+	struct vma *text = mm_find_vma(mm, info.entry);
+	KEXPECT_TRUE(text && file_area_of(text));
+	spin_unlock(&mm->lock);
+	mm_put(mm);
+	KEXPECT_EQ(free_frames_settled(), before); /* the file and its pages are gone */
+
+	unsigned char *copy = kmalloc(cf.size);
+	KASSERT_NOT_NULL(copy);
+	memcpy(copy, cf.data, cf.size);
+	uint64_t off = image_offset_of(copy, info.entry);
+	KASSERT_NE(off, 0);
+	copy[off] ^= 0xff;
+	mm = mm_create();
+	KASSERT_NOT_NULL(mm);
+	mm->eager = false;
+	KASSERT_EQ(elf_load(mm, copy, cf.size, "hello", &info), 0);
+	KEXPECT_EQ(mm_fault(mm, info.entry, ACCESS_EXEC), FAULT_RESOLVED);
+	spin_lock(&mm->lock);
+	text = mm_find_vma(mm, info.entry);
+	KEXPECT_TRUE(text && !file_area_of(text));
+	spin_unlock(&mm->lock);
+	KEXPECT_EQ(peek(mm, info.entry), copy[off]);
+	mm_put(mm);
+	kfree(copy);
+	KEXPECT_EQ(free_frames_settled(), before);
 }
