@@ -524,3 +524,50 @@ KTEST(ch5_pagecache, exec_maps_a_programs_file_only_for_its_own_image)
 	kfree(copy);
 	KEXPECT_EQ(free_frames_settled(), before);
 }
+
+/* A file whose page i holds bytes (i & 0xff) ^ 0x5a, counting its reads. */
+static int big_readpage(struct address_space *m, uint64_t index, void *kva)
+{
+	int *reads = m->host;
+	(*reads)++;
+	memset(kva, (int)((index & 0xff) ^ 0x5a), PAGE_SIZE);
+	return 0;
+}
+
+static int big_writepage(struct address_space *m, uint64_t index, const void *kva)
+{
+	(void)m, (void)index, (void)kva;
+	return 0;
+}
+
+static const struct address_space_ops big_aops = {.readpage = big_readpage, .writepage = big_writepage};
+
+/* Pages far apart in a file of more pages than one node of the index holds
+ * (a taller tree) are each found in their place, read once; truncating the
+ * far ones away keeps the near ones cached; every frame comes back. */
+KTEST(ch5_pagecache, a_file_of_many_pages_keeps_each_in_its_place)
+{
+	static const uint64_t at[] = {0, 1, 63, 64, 65, 4095, 4096, 4999};
+	static struct address_space m;
+	uint64_t before = free_frames_settled();
+	int reads = 0;
+	mapping_init(&m, &big_aops, &reads, 5000 * PAGE_SIZE);
+	for (int round = 0; round < 2; round++)
+		for (unsigned i = 0; i < ARRAY_SIZE(at); i++) {
+			unsigned char c = 0;
+			KEXPECT_EQ(filemap_read(&m, at[i] * PAGE_SIZE + 7, io_kernel(&c), 1), 1);
+			KEXPECT_EQ(c, (unsigned char)((at[i] & 0xff) ^ 0x5a));
+		}
+	KEXPECT_EQ(reads, (int)ARRAY_SIZE(at)); /* the second round came from the cache */
+	KEXPECT_EQ(m.nrpages, ARRAY_SIZE(at));
+	KEXPECT_EQ(filemap_truncate(&m, 64 * PAGE_SIZE), 0);
+	KEXPECT_EQ(m.nrpages, 3);
+	for (unsigned i = 0; i < 3; i++) {
+		unsigned char c = 0;
+		KEXPECT_EQ(filemap_read(&m, at[i] * PAGE_SIZE, io_kernel(&c), 1), 1);
+		KEXPECT_EQ(c, (unsigned char)((at[i] & 0xff) ^ 0x5a));
+	}
+	KEXPECT_EQ(reads, (int)ARRAY_SIZE(at)); /* still cached */
+	mapping_release(&m);
+	KEXPECT_EQ(free_frames_settled(), before);
+}
