@@ -144,7 +144,7 @@ void fs_stat(struct file *f, struct stat *st);
  * @{ */
 /** The file position of @p f (a disk or initramfs file). */
 uint64_t fs_file_pos(struct file *f);
-/** Set the file position of @p f. */
+/** Set the file position of @p f to @p pos bytes. */
 void fs_file_set_pos(struct file *f, uint64_t pos);
 /**
  * Hold the file position of @p f (a disk or initramfs file) until

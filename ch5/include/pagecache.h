@@ -173,8 +173,8 @@ int file_mapping_register(const struct file_ops *ops, const struct file_map_ops 
 const struct file_map_ops *file_map_ops_of(const struct file *f);
 
 /**
- * mmap(2) of @p len bytes of open file @p file from byte @p off (a page
- * multiple) at @p addr, with mmap's @p prot and @p flags (MAP_SHARED or
+ * mmap(2) into @p mm of @p len bytes of open file @p file from byte @p off
+ * (a page multiple) at @p addr, with mmap's @p prot and @p flags (MAP_SHARED or
  * MAP_PRIVATE, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_POPULATE). The area
  * takes its own reference to @p file.
  * @return the address; -EACCES if @p file is not open for reading, or

@@ -47,7 +47,10 @@ static int ram_writepage(struct address_space *m, uint64_t index, const void *kv
 
 static const struct address_space_ops ram_aops = {.readpage = ram_readpage, .writepage = ram_writepage};
 
-static struct address_space *ram_mapping(struct file *f) { return &((struct ram_file *)f->private_data)->mapping; }
+static struct address_space *ram_mapping(struct file *f)
+{
+	return &((struct ram_file *)f->private_data)->mapping;
+}
 static const struct file_ops ram_fops = {0};
 static const struct file_map_ops ram_fmops = {.mapping = ram_mapping};
 
@@ -225,8 +228,9 @@ KTEST(ch5_pagecache, shared_mapping_is_the_cache_page)
 	mm->eager = false;
 	struct file *f = ram_open(rf);
 	KASSERT_NOT_NULL(f);
-	KASSERT_EQ(do_mmap_file(mm, UP(0), 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 0),
-		   (long)UP(0));
+	KASSERT_EQ(
+		do_mmap_file(mm, UP(0), 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 0),
+		(long)UP(0));
 	file_put(f); /* the area keeps its own reference */
 	KEXPECT_EQ(mm_fault(mm, UP(1), ACCESS_READ), FAULT_RESOLVED);
 	KASSERT_NOT_NULL(cached(rf, 1));
@@ -260,8 +264,9 @@ KTEST(ch5_pagecache, munmap_writes_a_shared_mapping_back)
 	mm->eager = false;
 	struct file *f = ram_open(rf);
 	KASSERT_NOT_NULL(f);
-	KASSERT_EQ(do_mmap_file(mm, UP(0), 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 0),
-		   (long)UP(0));
+	KASSERT_EQ(
+		do_mmap_file(mm, UP(0), 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 0),
+		(long)UP(0));
 	file_put(f);
 	KEXPECT_EQ(mm_fault(mm, UP(0), ACCESS_WRITE), FAULT_RESOLVED);
 	poke(mm, UP(0) + 1, 0x5a);
@@ -285,8 +290,9 @@ KTEST(ch5_pagecache, private_mapping_copies_on_write)
 	mm->eager = false;
 	struct file *f = ram_open(rf);
 	KASSERT_NOT_NULL(f);
-	KASSERT_EQ(do_mmap_file(mm, UP(0), 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, f, 0),
-		   (long)UP(0));
+	KASSERT_EQ(
+		do_mmap_file(mm, UP(0), 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, f, 0),
+		(long)UP(0));
 	file_put(f);
 	KEXPECT_EQ(mm_fault(mm, UP(0), ACCESS_READ), FAULT_RESOLVED);
 	KEXPECT_EQ(user_pa(mm, UP(0)), cached(rf, 0)->pa);
@@ -314,9 +320,11 @@ KTEST(ch5_pagecache, truncate_shrinks_every_mapping)
 	mm->eager = false;
 	struct file *f = ram_open(rf);
 	KASSERT_NOT_NULL(f);
-	KASSERT_EQ(do_mmap_file(mm, UP(0), 3 * PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED, f, 0), (long)UP(0));
-	KASSERT_EQ(do_mmap_file(mm, UP(8), 3 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, f, 0),
-		   (long)UP(8));
+	KASSERT_EQ(do_mmap_file(mm, UP(0), 3 * PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED, f, 0),
+		   (long)UP(0));
+	KASSERT_EQ(
+		do_mmap_file(mm, UP(8), 3 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, f, 0),
+		(long)UP(8));
 	file_put(f);
 	for (int i = 0; i < 3; i++) {
 		KEXPECT_EQ(mm_fault(mm, UP(i), ACCESS_READ), FAULT_RESOLVED);
