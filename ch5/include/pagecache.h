@@ -73,7 +73,10 @@ struct address_space_ops {
 	 * Write page @p index of @p mapping back: the bytes of the page that
 	 * lie inside mapping->size (never those past the end).
 	 * NULL: the object has no backing store (shm); its pages are never
-	 * reclaimed. @return 0, or a negative errno (-EIO, -ENOSPC).
+	 * reclaimed. Reclaim calls it from inside an allocation, which may have
+	 * been made with any lock held by this hart: it must return -EAGAIN
+	 * rather than wait for a lock this hart holds.
+	 * @return 0, or a negative errno (-EIO, -ENOSPC, -EAGAIN).
 	 */
 	int (*writepage)(struct address_space *mapping, uint64_t index, const void *kva);
 };
