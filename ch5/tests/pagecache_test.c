@@ -124,6 +124,58 @@ static struct cache_page *cached(struct ram_file *rf, uint64_t index)
 		KEXPECT_EQ(free_frames_settled(), before);                                                   \
 	} while (0)
 
+/* The index finds each page at its offset, whatever the offset, and
+ * nothing at the offsets around; next-search goes in offset order; a
+ * delete frees the nodes it empties. */
+KTEST(ch5_pagecache, index_finds_pages_at_any_offset)
+{
+	static const uint64_t at[] = {0, 1, 63, 64, 4095, 4096, 262143, 262144, 1 << 20, (1 << 28) - 1};
+	uint64_t before = free_frames_settled();
+	struct page_index ix = {0};
+	for (unsigned i = 0; i < ARRAY_SIZE(at); i++)
+		KASSERT_EQ(page_index_insert(&ix, at[i], (void *)(uintptr_t)(at[i] * 8 + 8)), 0);
+	KEXPECT_EQ(page_index_insert(&ix, 64, (void *)8), -EEXIST);
+	for (unsigned i = 0; i < ARRAY_SIZE(at); i++) {
+		KEXPECT_EQ((uintptr_t)page_index_lookup(&ix, at[i]), at[i] * 8 + 8);
+		if (at[i] + 1 != at[(i + 1) % ARRAY_SIZE(at)])
+			KEXPECT_NULL(page_index_lookup(&ix, at[i] + 1));
+	}
+	KEXPECT_NULL(page_index_lookup(&ix, 2));
+	KEXPECT_NULL(page_index_lookup(&ix, 1ULL << 40));
+	uint64_t found, from = 0;
+	for (unsigned i = 0; i < ARRAY_SIZE(at); i++) {
+		KEXPECT_EQ((uintptr_t)page_index_next(&ix, from, &found), at[i] * 8 + 8);
+		KEXPECT_EQ(found, at[i]);
+		from = found + 1;
+	}
+	KEXPECT_NULL(page_index_next(&ix, from, &found));
+	for (unsigned i = 0; i < ARRAY_SIZE(at); i++)
+		KEXPECT_EQ((uintptr_t)page_index_delete(&ix, at[i]), at[i] * 8 + 8);
+	KEXPECT_NULL(ix.root);
+	KEXPECT_EQ(ix.height, 0);
+	KEXPECT_EQ(free_frames_settled(), before);
+}
+
+/* The tree is as tall as its highest offset needs: 64 offsets a level. */
+KTEST(ch5_pagecache, index_is_as_tall_as_its_highest_offset)
+{
+	struct page_index ix = {0};
+	KASSERT_EQ(page_index_insert(&ix, 5, (void *)1), 0);
+	KEXPECT_EQ(ix.height, 1);
+	KASSERT_EQ(page_index_insert(&ix, 64, (void *)2), 0);
+	KEXPECT_EQ(ix.height, 2);
+	KASSERT_EQ(page_index_insert(&ix, 64 * 64, (void *)3), 0);
+	KEXPECT_EQ(ix.height, 3);
+	KEXPECT_EQ((uintptr_t)page_index_lookup(&ix, 5), 1); /* the old root went down a level intact */
+	KEXPECT_EQ((uintptr_t)page_index_delete(&ix, 64 * 64), 3);
+	KEXPECT_EQ(ix.height, 2);
+	KEXPECT_EQ((uintptr_t)page_index_delete(&ix, 64), 2);
+	KEXPECT_EQ(ix.height, 1);
+	KEXPECT_EQ((uintptr_t)page_index_lookup(&ix, 5), 1);
+	KEXPECT_EQ((uintptr_t)page_index_delete(&ix, 5), 1);
+	KEXPECT_NULL(ix.root);
+}
+
 /* read() goes to the store once per page, then to the cache; it stops at the end. */
 KTEST(ch5_pagecache, read_fills_each_page_once)
 {
