@@ -176,6 +176,33 @@ KTEST(ch5_pagecache, index_is_as_tall_as_its_highest_offset)
 	KEXPECT_NULL(ix.root);
 }
 
+/* find_or_read_page() asks the store for a page once, indexes it and puts
+ * it on the LRU; a page wholly past the end is zeros, without asking. */
+KTEST(ch5_pagecache, a_page_is_read_once_then_found)
+{
+	BEGIN(rf, 2 * PAGE_SIZE, before);
+	int err = 0;
+	spin_lock(&rf->mapping.lock);
+	struct cache_page *cp = find_or_read_page(&rf->mapping, 1, &err);
+	struct cache_page *again = find_or_read_page(&rf->mapping, 1, &err);
+	struct cache_page *past = find_or_read_page(&rf->mapping, 5, &err);
+	spin_unlock(&rf->mapping.lock);
+	KASSERT_NOT_NULL(cp);
+	KEXPECT_TRUE(again == cp);
+	KEXPECT_EQ(rf->reads, 1);
+	KEXPECT_EQ(cp->index, 1);
+	KEXPECT_TRUE(cp->mapping == &rf->mapping);
+	KEXPECT_FALSE(cp->dirty);
+	KEXPECT_EQ(((unsigned char *)pa_to_kva(cp->pa))[7], (unsigned char)((PAGE_SIZE + 7) * 7 + 3));
+	KEXPECT_EQ(page_ref_count(pa_to_page(cp->pa)), 1); /* the cache's own reference */
+	KASSERT_NOT_NULL(past);
+	KEXPECT_EQ(((unsigned char *)pa_to_kva(past->pa))[0], 0);
+	KEXPECT_EQ(rf->reads, 1); /* past the end: not asked */
+	KEXPECT_EQ(rf->mapping.nrpages, 2);
+	KEXPECT_TRUE(cached(rf, 1) == cp);
+	END(rf, before);
+}
+
 /* read() goes to the store once per page, then to the cache; it stops at the end. */
 KTEST(ch5_pagecache, read_fills_each_page_once)
 {
