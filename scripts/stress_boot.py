@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "grader"))
 
-from mmgrade import build, dtb, qemu  # noqa: E402
+from mmgrade import build, disk, dtb, qemu  # noqa: E402
 from mmgrade.grading import WATCHDOG_MS  # noqa: E402
 from mmgrade.rubric import load  # noqa: E402
 
@@ -76,11 +76,17 @@ def run_one(item):
     """Boot once; return None if every test passed, else (label, reason, log)."""
     chapter, config, argv, i, timeout = item
     log = ROOT / "build" / "stress" / f"{chapter.name}-{config.name}-{i}.log"
+    image = None
+    if chapter.disk is not None:  # a fresh disk image per boot, as the grader attaches
+        image = disk.make(chapter.disk, log.with_suffix(".img"))
+        argv = [*argv, *disk.qemu_args(image)]
     boot = qemu.run(config.name, argv, log, timeout)
     failure = boot.failure()
     failed_tests = [t.key for t in boot.ktap.tests() if not t.ok]
     if failure is None and boot.exit_code == 0 and not failed_tests:
         log.unlink()
+        if image:
+            image.unlink()
         return None
     reason = f"{failure.status}: {failure.detail}" if failure else f"exit code {boot.exit_code}, failed: {failed_tests[:3]}"
     return f"{chapter.name}/{config.name} #{i}", reason, log

@@ -66,6 +66,10 @@ static int disk_writepage(struct address_space *mapping, uint64_t index, const v
 	uint64_t start = index * PAGE_SIZE, size = mapping->size;
 	if (start >= size)
 		return 0; /* wholly past the end: nothing of it is the file's */
+	/* Reclaim may ask from inside an allocation made under the store's
+	 * locks: never wait for a lock this hart holds (pagecache.h). */
+	if (spin_holding(&ip->lock) || spin_holding(&the_fs.lock))
+		return -EAGAIN;
 	uint32_t b;
 	bool changed = false;
 	spin_lock(&ip->lock);

@@ -117,14 +117,15 @@ int fs_open(const char *path, int flags, struct file **out)
 {
 	const char *name;
 	int acc = flags & O_ACCMODE;
-	if (acc == O_ACCMODE)
-		return -EINVAL;
 	int err = name_of(path, &name);
 	if (err)
 		return err;
+	/* O_ACCMODE itself (3) opens for neither reading nor writing, though
+	 * it asks the rights of both: Linux's OPEN_FMODE and ACC_MODE. */
 	unsigned mode = acc == O_RDONLY	  ? FMODE_READ
 			: acc == O_WRONLY ? FMODE_WRITE
-					  : FMODE_READ | FMODE_WRITE;
+			: acc == O_RDWR	  ? FMODE_READ | FMODE_WRITE
+					  : 0;
 	struct inode *ip;
 	err = open_disk(name, flags, &ip);
 	if (err == -ENOENT) { /* not on the disk: an initramfs program? */
@@ -133,7 +134,7 @@ int fs_open(const char *path, int flags, struct file **out)
 			return -ENOENT;
 		if ((flags & O_CREAT) && (flags & O_EXCL))
 			return -EEXIST;
-		if ((mode & FMODE_WRITE) || (flags & O_TRUNC))
+		if (acc != O_RDONLY || (flags & O_TRUNC))
 			return -EROFS;
 		ip = inode_get_initramfs(cf.data, cf.size);
 		if (!ip)

@@ -181,7 +181,8 @@ int main(int argc, char **argv)
 				failed_allocs++;
 				maybe_tall = true;
 				/* Nothing of the path is left behind (a taller root may be). */
-				CHECK(page_index_lookup(&ix, index) == (model_has(index) ? item_of(index) : NULL));
+				CHECK(page_index_lookup(&ix, index) ==
+				      (model_has(index) ? item_of(index) : NULL));
 				(void)before;
 			} else if (model_has(index)) {
 				CHECK_EQ(err, -EEXIST);
@@ -243,7 +244,8 @@ int main(int argc, char **argv)
 	CHECK(ix.root == NULL);
 	CHECK_EQ(ix.height, 0);
 	CHECK_EQ(live_nodes, 0);
-	printf("test_page_index: %ld steps: %ld inserts, %ld deletes, %ld lookups, %ld next-searches, %ld injected "
+	printf("test_page_index: %ld steps: %ld inserts, %ld deletes, %ld lookups, %ld next-searches, %ld "
+	       "injected "
 	       "allocation failures\n",
 	       steps, inserts, deletes, lookups, nexts, failed_allocs);
 	return checks_done("test_page_index");

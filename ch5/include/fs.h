@@ -29,7 +29,7 @@
 #define O_RDONLY  0	 /**< Read only. */
 #define O_WRONLY  1	 /**< Write only. */
 #define O_RDWR	  2	 /**< Read and write. */
-#define O_ACCMODE 3	 /**< The access-mode bits (3 is invalid). */
+#define O_ACCMODE 3	 /**< The access-mode bits (3 itself: neither read nor write, as on Linux). */
 #define O_CREAT	  0100	 /**< Create if absent. */
 #define O_EXCL	  0200	 /**< With O_CREAT: fail if present. */
 #define O_TRUNC	  01000	 /**< Truncate to 0 bytes. */
@@ -99,7 +99,8 @@ uint32_t fs_free_blocks(void);
 /**
  * Open @p path (openat(2)'s rules and @p flags: O_ACCMODE bits, O_CREAT,
  * O_EXCL, O_TRUNC, O_APPEND) into *@p out, a file with one reference.
- * @return 0; -EINVAL (O_ACCMODE 3), -ENOENT, -EEXIST, -EROFS (an initramfs
+ * O_ACCMODE itself (3) opens for neither reading nor writing, as on Linux.
+ * @return 0; -ENOENT, -EEXIST, -EROFS (an initramfs
  *         program for writing or O_TRUNC), -EISDIR ("/", "."),
  *         -ENAMETOOLONG, -ENOSPC (no inode or directory room), -ENOMEM, -EIO.
  */
@@ -144,7 +145,7 @@ void fs_stat(struct file *f, struct stat *st);
  * @{ */
 /** The file position of @p f (a disk or initramfs file). */
 uint64_t fs_file_pos(struct file *f);
-/** Set the file position of @p f. */
+/** Set the file position of @p f to @p pos bytes. */
 void fs_file_set_pos(struct file *f, uint64_t pos);
 /**
  * Hold the file position of @p f (a disk or initramfs file) until

@@ -35,8 +35,9 @@
 #define MMFS_T_FILE 1u /**< A regular file. */
 #define MMFS_T_DIR  2u /**< The directory. */
 
-#define MMFS_NDIRECT	       10u		 /**< Direct block numbers in an inode. */
-#define MMFS_NINDIRECT	       (MMFS_BSIZE / 4u) /**< Block numbers in an indirect block: 1024. */
+#define MMFS_NDIRECT   10u		 /**< Direct block numbers in an inode. */
+#define MMFS_NINDIRECT (MMFS_BSIZE / 4u) /**< Block numbers in an indirect block: 1024. */
+/** Blocks a file can have: direct, indirect and double-indirect. */
 #define MMFS_MAX_FILE_BLOCKS   (MMFS_NDIRECT + MMFS_NINDIRECT + MMFS_NINDIRECT * MMFS_NINDIRECT)
 #define MMFS_MAX_FILE_SIZE     ((uint64_t)MMFS_MAX_FILE_BLOCKS * MMFS_BSIZE) /**< Bytes: about 4 GiB. */
 #define MMFS_INODE_SIZE	       64u			       /**< Bytes of a struct mmfs_dinode. */
@@ -76,8 +77,10 @@ struct mmfs_dirent {
 	char name[MMFS_NAME_MAX + 1]; /**< NUL-terminated. */
 };
 
+/** @cond INTERNAL */
 _Static_assert(sizeof(struct mmfs_super) == 36, "mmfs_super is 9 u32");
 _Static_assert(sizeof(struct mmfs_dinode) == MMFS_INODE_SIZE, "an inode is 64 bytes");
 _Static_assert(sizeof(struct mmfs_dirent) == MMFS_DIRENT_SIZE, "a directory entry is 64 bytes");
+/** @endcond */
 
 #endif

@@ -73,7 +73,10 @@ struct address_space_ops {
 	 * Write page @p index of @p mapping back: the bytes of the page that
 	 * lie inside mapping->size (never those past the end).
 	 * NULL: the object has no backing store (shm); its pages are never
-	 * reclaimed. @return 0, or a negative errno (-EIO, -ENOSPC).
+	 * reclaimed. Reclaim calls it from inside an allocation, which may have
+	 * been made with any lock held by this hart: it must return -EAGAIN
+	 * rather than wait for a lock this hart holds.
+	 * @return 0, or a negative errno (-EIO, -ENOSPC, -EAGAIN).
 	 */
 	int (*writepage)(struct address_space *mapping, uint64_t index, const void *kva);
 };
@@ -173,8 +176,8 @@ int file_mapping_register(const struct file_ops *ops, const struct file_map_ops 
 const struct file_map_ops *file_map_ops_of(const struct file *f);
 
 /**
- * mmap(2) of @p len bytes of open file @p file from byte @p off (a page
- * multiple) at @p addr, with mmap's @p prot and @p flags (MAP_SHARED or
+ * mmap(2) into @p mm of @p len bytes of open file @p file from byte @p off
+ * (a page multiple) at @p addr, with mmap's @p prot and @p flags (MAP_SHARED or
  * MAP_PRIVATE, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_POPULATE). The area
  * takes its own reference to @p file.
  * @return the address; -EACCES if @p file is not open for reading, or

@@ -1,9 +1,11 @@
 /*
  * msync(2): Linux's argument checks, its answer for a range with holes
  * (mm/msync.c), and the write-back of shared file mappings' dirty pages
- * (writeback.c's msync_area). MS_ASYNC writes at once too (Linux starts
- * the write-back and returns; waiting for it is allowed), and MS_INVALIDATE
- * has nothing to do: the page cache is the only copy in memory.
+ * (writeback.c's msync_area). MS_ASYNC (and flags 0) write at once too:
+ * Linux's start no I/O, because its flusher threads write dirty pages back
+ * later; mmlab has no flusher, so a page left dirty would wait for munmap,
+ * fsync, the last close or reclaim. MS_INVALIDATE has nothing to do: the
+ * page cache is the only copy in memory.
  */
 #include "errno.h"
 #include "mman_internal.h"

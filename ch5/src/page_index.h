@@ -11,8 +11,8 @@
 
 /** One node: #PC_FANOUT slots (children, or cache_page pointers at the bottom level). */
 struct pc_node {
-	void *slot[PC_FANOUT];
-	unsigned count; /* slots in use: an empty node is freed */
+	void *slot[PC_FANOUT]; /**< Nodes one level down, or cache_page pointers at level 0. */
+	unsigned count;	       /**< Slots in use: an empty node is freed. */
 };
 
 /* The entry at page offset @index, or NULL. */

@@ -143,16 +143,12 @@ int mapping_release(struct address_space *mapping)
  * writing dirty ones back first (Linux's shrink_folio_list, with one list
  * and no second chance). A page whose mapping is busy (its lock held, maybe
  * by the very allocation that is reclaiming) is passed over, and so is a
- * dirty page when the allocation holds a lock (see may_write).
+ * dirty page whose store cannot take it now (a_ops->writepage's -EAGAIN).
  */
 /* LAB BEGIN ch5 reclaim: free the oldest pages no one maps, writing dirty ones back first */
 uint64_t pagecache_reclaim(uint64_t want)
 {
 	uint64_t freed = 0, budget = pagecache_nr_pages();
-	/* Writing a page back takes the file store's locks: only an allocation
-	 * made with no lock held may wait for that (one under a store lock
-	 * would deadlock); under a lock, clean pages are still given back. */
-	bool may_write = spin_held_count() == 0;
 	while (freed < want && budget--) {
 		spin_lock(&lru_lock);
 		if (list_empty(&lru)) {
@@ -168,9 +164,11 @@ uint64_t pagecache_reclaim(uint64_t want)
 		spin_unlock(&lru_lock);
 		if (!locked)
 			continue;
-		/* Under m->lock, cp is still m's (drop_page() needs that lock). */
-		if (page_ref_count(pa_to_page(cp->pa)) == 1 &&
-		    (!cp->dirty || (may_write && write_page(cp) == 0))) {
+		/* Under m->lock, cp is still m's (drop_page() needs that lock).
+		 * A dirty page that cannot be written now (-EAGAIN: the
+		 * allocation holds the store's lock) stays, and so does one
+		 * whose write fails. */
+		if (page_ref_count(pa_to_page(cp->pa)) == 1 && write_page(cp) == 0) {
 			drop_page(cp);
 			freed++;
 		}

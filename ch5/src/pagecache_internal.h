@@ -46,15 +46,15 @@ uint64_t pagecache_nr_pages(void);
  * @return the frames freed. */
 uint64_t pagecache_reclaim(uint64_t want);
 
-/* An area's hold on the file it maps: vma::private_data of a file area. */
+/** An area's hold on the file it maps: vma::private_data of a file area. */
 struct file_area {
-	struct file *file;	       /* a reference of its own */
-	struct address_space *mapping; /* the file's pages */
-	const struct file_map_ops *fmops;
-	struct vma *vma;       /* the area */
-	struct list_head link; /* in mapping->i_mmap */
-	bool may_write;	       /* shared, and the file is open for writing (VM_MAYWRITE) */
-	bool exec;	       /* an ELF segment: bytes past data_size are zeros, not SIGBUS */
+	struct file *file;		  /**< A reference of its own. */
+	struct address_space *mapping;	  /**< The file's pages. */
+	const struct file_map_ops *fmops; /**< The file's kind. */
+	struct vma *vma;		  /**< The area. */
+	struct list_head link;		  /**< In mapping->i_mmap. */
+	bool may_write;			  /**< Shared, and the file is open for writing (VM_MAYWRITE). */
+	bool exec;			  /**< An ELF segment: bytes past data_size are zeros, not SIGBUS. */
 };
 
 /* A new hold on @file for an area (a reference to it; the kind's

@@ -49,7 +49,10 @@ static int ram_writepage(struct address_space *m, uint64_t index, const void *kv
 
 static const struct address_space_ops ram_aops = {.readpage = ram_readpage, .writepage = ram_writepage};
 
-static struct address_space *ram_mapping(struct file *f) { return &((struct ram_file *)f->private_data)->mapping; }
+static struct address_space *ram_mapping(struct file *f)
+{
+	return &((struct ram_file *)f->private_data)->mapping;
+}
 static const struct file_ops ram_fops = {0};
 static const struct file_map_ops ram_fmops = {.mapping = ram_mapping};
 
@@ -122,6 +125,85 @@ static struct cache_page *cached(struct ram_file *rf, uint64_t index)
 		ram_file_free(rf);                                                                           \
 		KEXPECT_EQ(free_frames_settled(), before);                                                   \
 	} while (0)
+
+/* The index finds each page at its offset, whatever the offset, and
+ * nothing at the offsets around; next-search goes in offset order; a
+ * delete frees the nodes it empties. */
+KTEST(ch5_pagecache, index_finds_pages_at_any_offset)
+{
+	static const uint64_t at[] = {0, 1, 63, 64, 4095, 4096, 262143, 262144, 1 << 20, (1 << 28) - 1};
+	uint64_t before = free_frames_settled();
+	struct page_index ix = {0};
+	for (unsigned i = 0; i < ARRAY_SIZE(at); i++)
+		KASSERT_EQ(page_index_insert(&ix, at[i], (void *)(uintptr_t)(at[i] * 8 + 8)), 0);
+	KEXPECT_EQ(page_index_insert(&ix, 64, (void *)8), -EEXIST);
+	for (unsigned i = 0; i < ARRAY_SIZE(at); i++) {
+		KEXPECT_EQ((uintptr_t)page_index_lookup(&ix, at[i]), at[i] * 8 + 8);
+		if (at[i] + 1 != at[(i + 1) % ARRAY_SIZE(at)])
+			KEXPECT_NULL(page_index_lookup(&ix, at[i] + 1));
+	}
+	KEXPECT_NULL(page_index_lookup(&ix, 2));
+	KEXPECT_NULL(page_index_lookup(&ix, 1ULL << 40));
+	uint64_t found, from = 0;
+	for (unsigned i = 0; i < ARRAY_SIZE(at); i++) {
+		KEXPECT_EQ((uintptr_t)page_index_next(&ix, from, &found), at[i] * 8 + 8);
+		KEXPECT_EQ(found, at[i]);
+		from = found + 1;
+	}
+	KEXPECT_NULL(page_index_next(&ix, from, &found));
+	for (unsigned i = 0; i < ARRAY_SIZE(at); i++)
+		KEXPECT_EQ((uintptr_t)page_index_delete(&ix, at[i]), at[i] * 8 + 8);
+	KEXPECT_NULL(ix.root);
+	KEXPECT_EQ(ix.height, 0);
+	KEXPECT_EQ(free_frames_settled(), before);
+}
+
+/* The tree is as tall as its highest offset needs: 64 offsets a level. */
+KTEST(ch5_pagecache, index_is_as_tall_as_its_highest_offset)
+{
+	struct page_index ix = {0};
+	KASSERT_EQ(page_index_insert(&ix, 5, (void *)1), 0);
+	KEXPECT_EQ(ix.height, 1);
+	KASSERT_EQ(page_index_insert(&ix, 64, (void *)2), 0);
+	KEXPECT_EQ(ix.height, 2);
+	KASSERT_EQ(page_index_insert(&ix, 64 * 64, (void *)3), 0);
+	KEXPECT_EQ(ix.height, 3);
+	KEXPECT_EQ((uintptr_t)page_index_lookup(&ix, 5), 1); /* the old root went down a level intact */
+	KEXPECT_EQ((uintptr_t)page_index_delete(&ix, 64 * 64), 3);
+	KEXPECT_EQ(ix.height, 2);
+	KEXPECT_EQ((uintptr_t)page_index_delete(&ix, 64), 2);
+	KEXPECT_EQ(ix.height, 1);
+	KEXPECT_EQ((uintptr_t)page_index_lookup(&ix, 5), 1);
+	KEXPECT_EQ((uintptr_t)page_index_delete(&ix, 5), 1);
+	KEXPECT_NULL(ix.root);
+}
+
+/* find_or_read_page() asks the store for a page once, indexes it and puts
+ * it on the LRU; a page wholly past the end is zeros, without asking. */
+KTEST(ch5_pagecache, a_page_is_read_once_then_found)
+{
+	BEGIN(rf, 2 * PAGE_SIZE, before);
+	int err = 0;
+	spin_lock(&rf->mapping.lock);
+	struct cache_page *cp = find_or_read_page(&rf->mapping, 1, &err);
+	struct cache_page *again = find_or_read_page(&rf->mapping, 1, &err);
+	struct cache_page *past = find_or_read_page(&rf->mapping, 5, &err);
+	spin_unlock(&rf->mapping.lock);
+	KASSERT_NOT_NULL(cp);
+	KEXPECT_TRUE(again == cp);
+	KEXPECT_EQ(rf->reads, 1);
+	KEXPECT_EQ(cp->index, 1);
+	KEXPECT_TRUE(cp->mapping == &rf->mapping);
+	KEXPECT_FALSE(cp->dirty);
+	KEXPECT_EQ(((unsigned char *)pa_to_kva(cp->pa))[7], (unsigned char)((PAGE_SIZE + 7) * 7 + 3));
+	KEXPECT_EQ(page_ref_count(pa_to_page(cp->pa)), 1); /* the cache's own reference */
+	KASSERT_NOT_NULL(past);
+	KEXPECT_EQ(((unsigned char *)pa_to_kva(past->pa))[0], 0);
+	KEXPECT_EQ(rf->reads, 1); /* past the end: not asked */
+	KEXPECT_EQ(rf->mapping.nrpages, 2);
+	KEXPECT_TRUE(cached(rf, 1) == cp);
+	END(rf, before);
+}
 
 /* read() goes to the store once per page, then to the cache; it stops at the end. */
 KTEST(ch5_pagecache, read_fills_each_page_once)
@@ -227,8 +309,9 @@ KTEST(ch5_pagecache, shared_mapping_is_the_cache_page)
 	mm->eager = false;
 	struct file *f = ram_open(rf);
 	KASSERT_NOT_NULL(f);
-	KASSERT_EQ(do_mmap_file(mm, UP(0), 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 0),
-		   (long)UP(0));
+	KASSERT_EQ(
+		do_mmap_file(mm, UP(0), 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 0),
+		(long)UP(0));
 	file_put(f); /* the area keeps its own reference */
 	KEXPECT_EQ(mm_fault(mm, UP(1), ACCESS_READ), FAULT_RESOLVED);
 	KASSERT_NOT_NULL(cached(rf, 1));
@@ -262,8 +345,9 @@ KTEST(ch5_pagecache, munmap_writes_a_shared_mapping_back)
 	mm->eager = false;
 	struct file *f = ram_open(rf);
 	KASSERT_NOT_NULL(f);
-	KASSERT_EQ(do_mmap_file(mm, UP(0), 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 0),
-		   (long)UP(0));
+	KASSERT_EQ(
+		do_mmap_file(mm, UP(0), 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 0),
+		(long)UP(0));
 	file_put(f);
 	KEXPECT_EQ(mm_fault(mm, UP(0), ACCESS_WRITE), FAULT_RESOLVED);
 	poke(mm, UP(0) + 1, 0x5a);
@@ -287,8 +371,9 @@ KTEST(ch5_pagecache, private_mapping_copies_on_write)
 	mm->eager = false;
 	struct file *f = ram_open(rf);
 	KASSERT_NOT_NULL(f);
-	KASSERT_EQ(do_mmap_file(mm, UP(0), 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, f, 0),
-		   (long)UP(0));
+	KASSERT_EQ(
+		do_mmap_file(mm, UP(0), 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, f, 0),
+		(long)UP(0));
 	file_put(f);
 	KEXPECT_EQ(mm_fault(mm, UP(0), ACCESS_READ), FAULT_RESOLVED);
 	KEXPECT_EQ(user_pa(mm, UP(0)), cached(rf, 0)->pa);
@@ -316,9 +401,11 @@ KTEST(ch5_pagecache, truncate_shrinks_every_mapping)
 	mm->eager = false;
 	struct file *f = ram_open(rf);
 	KASSERT_NOT_NULL(f);
-	KASSERT_EQ(do_mmap_file(mm, UP(0), 3 * PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED, f, 0), (long)UP(0));
-	KASSERT_EQ(do_mmap_file(mm, UP(8), 3 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, f, 0),
-		   (long)UP(8));
+	KASSERT_EQ(do_mmap_file(mm, UP(0), 3 * PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED, f, 0),
+		   (long)UP(0));
+	KASSERT_EQ(
+		do_mmap_file(mm, UP(8), 3 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, f, 0),
+		(long)UP(8));
 	file_put(f);
 	for (int i = 0; i < 3; i++) {
 		KEXPECT_EQ(mm_fault(mm, UP(i), ACCESS_READ), FAULT_RESOLVED);

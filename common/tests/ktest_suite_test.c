@@ -108,7 +108,8 @@ KTEST(common_ktest_suite, a_fault_abandons_the_suite_and_keeps_its_counts)
 /*
  * 16 tests of 25 ms: 400 ms in all, against a watchdog of 300 ms. Petted as
  * each test begins, every test is far inside the limit (a host that stalls
- * the guest for 250 ms still passes); not petted, the suite overruns it.
+ * the guest for 250 ms still passes, and a longer stall gets another try);
+ * not petted, the suite overruns it.
  */
 #define SLOW_TESTS    16
 #define SLOW_TEST_MS  25
@@ -135,7 +136,14 @@ KTEST(common_ktest_suite, the_watchdog_limits_each_test_when_petted)
 {
 	bool pet = true;
 	struct ktest_counts c;
-	KEXPECT_EQ(run(slow_tests, &pet, SLOW_LIMIT_MS, &c), KTEST_PASS);
+	/* A loaded host can stall the guest for longer than the limit (seen:
+	 * more than 275 ms with 2 cores running 6 QEMUs): a petted run that
+	 * was cut short is tried again, twice. A watchdog that ignores the
+	 * pet cuts every run short. */
+	int verdict = KTEST_FAIL;
+	for (int tries = 0; tries < 3 && verdict != KTEST_PASS; tries++)
+		verdict = run(slow_tests, &pet, SLOW_LIMIT_MS, &c);
+	KEXPECT_EQ(verdict, KTEST_PASS);
 	KEXPECT_EQ(c.pass, SLOW_TESTS);
 	pet = false;
 	KEXPECT_EQ(run(slow_tests, &pet, SLOW_LIMIT_MS, &c), KTEST_FAIL);

@@ -10,6 +10,7 @@
  * (break_shared_pages) and has its stack mapped deep enough
  * (prefault_stack): it must not be the one killed.
  */
+#include "pressure.h"
 #include "utest.h"
 
 KTAP_SUITE("ch4.user.pressure");
@@ -18,41 +19,6 @@ KTAP_SUITE("ch4.user.pressure");
 #define L0_SPAN	     (2 * MIB) /* what one level-0 table maps */
 #define USABLE	     512       /* frames a squeeze leaves for allocations: 2 MiB */
 #define INFO_BITS(i) ((i) & ~0xffffffffL)
-
-/* Map the 32 KiB of stack under the caller, so deeper calls need no frame. */
-static __attribute__((noinline)) void prefault_stack(void)
-{
-	volatile char deep[32 * 1024];
-	for (unsigned long i = 0; i < sizeof(deep); i += PAGE_SIZE / 2)
-		deep[i] = 0;
-}
-
-/* Give each of our writable pages shared copy-on-write its own frame now (write it back to itself). */
-static void break_shared_pages(void)
-{
-	static char maps[4096];
-	long n = mmlab_maps(maps, sizeof(maps) - 1);
-	if (n <= 0)
-		return;
-	maps[n] = '\0';
-	for (char *line = maps; *line;) {
-		char *end;
-		unsigned long start = (unsigned long)strtol(line, &end, 16);
-		unsigned long stop = (unsigned long)strtol(end + 1, &end, 16);
-		bool writable = end[2] == 'w';
-		for (unsigned long va = start; writable && va < stop; va += PAGE_SIZE) {
-			long info = mmlab_page_info((void *)va);
-			if ((info & MMLAB_PAGE_COW) && !(info & MMLAB_PAGE_ZERO)) {
-				volatile long *q = (long *)va;
-				*q = *q;
-			}
-		}
-		char *nl = strchr(line, '\n');
-		if (!nl)
-			break;
-		line = nl + 1;
-	}
-}
 
 /*
  * The floor: what is free when squeeze can take no more (the min
