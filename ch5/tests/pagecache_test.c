@@ -459,8 +459,9 @@ KTEST(ch5_pagecache, every_shared_store_reaches_the_file)
 	mm->eager = false;
 	struct file *f = ram_open(rf);
 	KASSERT_NOT_NULL(f);
-	KASSERT_EQ(do_mmap_file(mm, UP(0), 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 0),
-		   (long)UP(0));
+	KASSERT_EQ(
+		do_mmap_file(mm, UP(0), 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 0),
+		(long)UP(0));
 	file_put(f);
 	/* Page 0: a store, fsync, then a store through the PTE fsync left writable. */
 	KEXPECT_EQ(mm_fault(mm, UP(0), ACCESS_WRITE), FAULT_RESOLVED);
@@ -536,8 +537,9 @@ KTEST(ch5_pagecache, growing_a_file_zeroes_what_a_mapping_stored_past_the_end)
 	mm->eager = false;
 	struct file *f = ram_open(rf);
 	KASSERT_NOT_NULL(f);
-	KASSERT_EQ(do_mmap_file(mm, UP(0), 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 0),
-		   (long)UP(0));
+	KASSERT_EQ(
+		do_mmap_file(mm, UP(0), 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, f, 0),
+		(long)UP(0));
 	file_put(f);
 	KEXPECT_EQ(mm_fault(mm, UP(1), ACCESS_WRITE), FAULT_RESOLVED);
 	poke(mm, UP(1) + 50, 0x11);  /* inside the file */
