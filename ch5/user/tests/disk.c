@@ -13,37 +13,12 @@
  * read() shows, and the size. Nothing else in the ch5 suites touches
  * synced.dat, and the sequence runs once per boot (a fresh image).
  */
-#include "fcntl.h"
-#include "utest5.h"
+#include "filetest.h"
 
 KTAP_SUITE("ch5.user.disk");
 
 #define SYNCED_FILE "synced.dat"
 #define SYNCED_SIZE 8292L /* 2 pages + 100 */
-
-/* The offset of the first byte of [@off, @off + @len) of the file that is not @c; -1 if none, -2 if the file ends first. */
-static long file_first_not(int fd, long off, int c, long len)
-{
-	static unsigned char buf[4096];
-	for (long done = 0; done < len;) {
-		long n = len - done < (long)sizeof(buf) ? len - done : (long)sizeof(buf);
-		long r = sys_pread64(fd, buf, (size_t)n, off + done);
-		if (r <= 0)
-			return -2;
-		for (long i = 0; i < r; i++)
-			if (buf[i] != (unsigned char)c)
-				return off + done + i;
-		done += r;
-	}
-	return -1;
-}
-
-static long size_of(int fd)
-{
-	struct stat st;
-	long r = sys_fstat(fd, &st);
-	return r < 0 ? r : st.st_size;
-}
 
 TEST(synced_dat_gets_exactly_the_shared_bytes)
 {

@@ -14,43 +14,15 @@
  * unlinked before use too, so one failed run leaves nothing behind for
  * the next test.
  */
-#include "fcntl.h"
-#include "utest5.h"
+#include "filetest.h"
 
 KTAP_SUITE("ch5.user.file");
-
-/** The seed files of every ch5 disk image (ch5plan2.md). */
-#define PATTERN_FILE "pattern.dat"
-#define PATTERN_SIZE 13288L /* 3 pages + 1000 */
-#define EMPTY_FILE   "empty.dat"
-/** An initramfs program (ch5/user/filepeer.c): a read-only file. */
-#define PROGRAM_FILE "filepeer"
-
-/** Byte @p i of pattern.dat. */
-static unsigned char pattern_byte(long i) { return (unsigned char)((i * 31 + (i >> 12)) & 0xff); }
 
 /** A new empty file @p name open O_RDWR (whatever had the name is gone first); a negative errno if not. */
 static int fresh(const char *name)
 {
 	sys_unlink(name);
 	return (int)sys_open(name, O_RDWR | O_CREAT | O_EXCL, 0644);
-}
-
-/** Close @p fd (if open) and unlink @p name: a test's last step. */
-static void done(int fd, const char *name)
-{
-	if (fd >= 0)
-		close(fd);
-	if (name)
-		sys_unlink(name);
-}
-
-/** The file's size by fstat, or the negative errno. */
-static long size_of(int fd)
-{
-	struct stat st;
-	long r = sys_fstat(fd, &st);
-	return r < 0 ? r : st.st_size;
 }
 
 /** Write @p len bytes of @p c at @p off with pwrite; the result of the call. */
@@ -61,26 +33,6 @@ static long put(int fd, long off, int c, size_t len)
 		return -E2BIG;
 	memset(buf, c, len);
 	return sys_pwrite64(fd, buf, len, off);
-}
-
-/**
- * The offset of the first byte in [@p off, @p off + @p len) of @p fd that
- * is not @p c (pread), -1 if all are, -2 if the file ends first.
- */
-static long first_not(int fd, long off, int c, size_t len)
-{
-	static unsigned char buf[4096];
-	for (size_t done = 0; done < len;) {
-		size_t n = len - done < sizeof(buf) ? len - done : sizeof(buf);
-		long r = sys_pread64(fd, buf, n, off + (long)done);
-		if (r <= 0)
-			return -2;
-		for (long i = 0; i < r; i++)
-			if (buf[i] != (unsigned char)c)
-				return off + (long)done + i;
-		done += (size_t)r;
-	}
-	return -1;
 }
 
 /** The current position of @p fd. */
@@ -153,7 +105,7 @@ TEST(o_trunc_empties_the_file)
 	EXPECT_EQ(sys_read(fd, &c, 1), 0);
 	/* What comes back after a regrow is zeros, not the old bytes. */
 	EXPECT_EQ(sys_ftruncate(fd, 6000), 0);
-	EXPECT_EQ(first_not(fd, 0, 0, 6000), -1);
+	EXPECT_EQ(file_first_not(fd, 0, 0, 6000), -1);
 	done(fd, "uf-trunc.dat");
 }
 
@@ -175,7 +127,7 @@ TEST(o_append_writes_at_the_end)
 	fd = (int)sys_open("uf-append.dat", O_RDONLY, 0);
 	ASSERT_GE(fd, 0);
 	EXPECT_EQ(size_of(fd), 103);
-	EXPECT_EQ(first_not(fd, 0, 'a', 100), -1);
+	EXPECT_EQ(file_first_not(fd, 0, 'a', 100), -1);
 	char tail[4] = {0};
 	EXPECT_EQ(sys_pread64(fd, tail, 4, 100), 3);
 	EXPECT_EQ(memcmp(tail, "bbc", 3), 0);
@@ -198,7 +150,7 @@ TEST(lseek_from_each_origin_and_a_hole_of_zeros)
 	EXPECT_EQ(sys_read(fd, &c, 1), 0);
 	EXPECT_EQ(sys_write(fd, "E", 1), 1);
 	EXPECT_EQ(size_of(fd), 3 * PAGE_SIZE + 18);
-	EXPECT_EQ(first_not(fd, 1000, 0, 3 * PAGE_SIZE + 17 - 1000), -1); /* the hole reads as zeros */
+	EXPECT_EQ(file_first_not(fd, 1000, 0, 3 * PAGE_SIZE + 17 - 1000), -1); /* the hole reads as zeros */
 	EXPECT_EQ(sys_pread64(fd, &c, 1, 3 * PAGE_SIZE + 17), 1);
 	EXPECT_EQ(c, 'E');
 	/* Errors leave the position where it was. */
@@ -243,15 +195,15 @@ TEST(ftruncate_grows_with_zeros_and_shrinks)
 	EXPECT_EQ(sys_lseek(fd, 50, SEEK_SET), 50);
 	EXPECT_EQ(sys_ftruncate(fd, 5 * PAGE_SIZE), 0);
 	EXPECT_EQ(size_of(fd), 5 * PAGE_SIZE);
-	EXPECT_EQ(first_not(fd, 0, 0xab, 6000), -1);
-	EXPECT_EQ(first_not(fd, 6000, 0, 5 * PAGE_SIZE - 6000), -1);
+	EXPECT_EQ(file_first_not(fd, 0, 0xab, 6000), -1);
+	EXPECT_EQ(file_first_not(fd, 6000, 0, 5 * PAGE_SIZE - 6000), -1);
 	/* Shrink into the middle of a page, then grow again: the cut-off bytes do not come back. */
 	EXPECT_EQ(sys_ftruncate(fd, 100), 0);
 	EXPECT_EQ(size_of(fd), 100);
-	EXPECT_EQ(first_not(fd, 0, 0xab, 100), -1);
-	EXPECT_EQ(first_not(fd, 100, 0, 1), -2); /* the file ends at 100 */
+	EXPECT_EQ(file_first_not(fd, 0, 0xab, 100), -1);
+	EXPECT_EQ(file_first_not(fd, 100, 0, 1), -2); /* the file ends at 100 */
 	EXPECT_EQ(sys_ftruncate(fd, 6000), 0);
-	EXPECT_EQ(first_not(fd, 100, 0, 5900), -1);
+	EXPECT_EQ(file_first_not(fd, 100, 0, 5900), -1);
 	EXPECT_EQ(sys_ftruncate(fd, 0), 0);
 	EXPECT_EQ(size_of(fd), 0);
 	EXPECT_EQ(pos(fd), 50); /* ftruncate does not move the position */
@@ -506,7 +458,7 @@ TEST(fsync_of_a_file_succeeds)
 	EXPECT_EQ(put(fd, 0, 'f', 5000), 5000);
 	EXPECT_EQ(sys_fsync(fd), 0);
 	EXPECT_EQ(sys_fsync(fd), 0); /* nothing dirty: still 0 */
-	EXPECT_EQ(first_not(fd, 0, 'f', 5000), -1);
+	EXPECT_EQ(file_first_not(fd, 0, 'f', 5000), -1);
 	close(fd);
 	fd = (int)sys_open(PATTERN_FILE, O_RDONLY, 0);
 	ASSERT_GE(fd, 0);

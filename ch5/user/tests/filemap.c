@@ -15,20 +15,13 @@
  * makes its own files (um-*.dat) and unlinks them; pattern.dat and
  * empty.dat are the image's seed files (ch5plan2.md).
  */
-#include "fcntl.h"
-#include "utest5.h"
+#include "filetest.h"
 
 KTAP_SUITE("ch5.user.filemap");
 
 #ifndef SIGBUS
 #define SIGBUS 7 /* Linux's (asm-generic/signal.h) */
 #endif
-#define PATTERN_FILE "pattern.dat"
-#define PATTERN_SIZE 13288L
-#define EMPTY_FILE   "empty.dat"
-#define PROGRAM_FILE "filepeer" /* an initramfs program (ch5/user/filepeer.c) */
-
-static unsigned char pattern_byte(long i) { return (unsigned char)((i * 31 + (i >> 12)) & 0xff); }
 
 /* A new file @name of @size bytes of @c, open O_RDWR; a negative errno if it could not be made. */
 static int make_file(const char *name, long size, int c)
@@ -49,39 +42,6 @@ static int make_file(const char *name, long size, int c)
 		off += n;
 	}
 	return fd;
-}
-
-/* Close @fd (if open) and unlink @name (if given). */
-static void done(int fd, const char *name)
-{
-	if (fd >= 0)
-		close(fd);
-	if (name)
-		sys_unlink(name);
-}
-
-static long size_of(int fd)
-{
-	struct stat st;
-	long r = sys_fstat(fd, &st);
-	return r < 0 ? r : st.st_size;
-}
-
-/* The offset of the first byte of [@off, @off + @len) of the file that is not @c; -1 if none, -2 if the file ends first. */
-static long file_first_not(int fd, long off, int c, long len)
-{
-	static unsigned char buf[4096];
-	for (long done = 0; done < len;) {
-		long n = len - done < (long)sizeof(buf) ? len - done : (long)sizeof(buf);
-		long r = sys_pread64(fd, buf, (size_t)n, off + done);
-		if (r <= 0)
-			return -2;
-		for (long i = 0; i < r; i++)
-			if (buf[i] != (unsigned char)c)
-				return off + done + i;
-		done += r;
-	}
-	return -1;
 }
 
 /* The offset of the first byte of @p[0, @len) that is not @c, -1 if none. */
