@@ -115,6 +115,21 @@ static struct cache_page *cached(struct ram_file *rf, uint64_t index)
 	return cp;
 }
 
+/* The frame of cached page @index, 0 if it is not cached (a stubbed cache
+ * must fail the test, not fault it). */
+static paddr_t cached_pa(struct ram_file *rf, uint64_t index)
+{
+	struct cache_page *cp = cached(rf, index);
+	return cp ? cp->pa : 0;
+}
+
+/* True if page @index is cached and dirty. */
+static bool cached_dirty(struct ram_file *rf, uint64_t index)
+{
+	struct cache_page *cp = cached(rf, index);
+	return cp && cp->dirty;
+}
+
 #define BEGIN(rf, size, before)                                                                              \
 	uint64_t before = free_frames_settled();                                                             \
 	struct ram_file *rf = ram_file_new(size);                                                            \
@@ -230,11 +245,12 @@ KTEST(ch5_pagecache, write_dirties_and_fsync_writes_dirty_pages)
 	KEXPECT_EQ(kwrite(rf, PAGE_SIZE + 5, "hello", 5), 5);
 	KEXPECT_EQ(kwrite(rf, 3 * PAGE_SIZE + 10, "world", 5), 5);
 	KEXPECT_EQ(rf->mapping.nrpages, 2);
-	KEXPECT_TRUE(cached(rf, 1) && cached(rf, 1)->dirty);
+	KEXPECT_TRUE(cached_dirty(rf, 1));
 	KEXPECT_EQ(filemap_fsync(&rf->mapping), 0);
 	KEXPECT_EQ(rf->writes, 2);
 	KEXPECT_EQ(memcmp(rf->bytes + PAGE_SIZE + 5, "hello", 5), 0);
-	KEXPECT_FALSE(cached(rf, 1)->dirty);
+	KEXPECT_NOT_NULL(cached(rf, 1));
+	KEXPECT_FALSE(cached_dirty(rf, 1));
 	KEXPECT_EQ(filemap_fsync(&rf->mapping), 0);
 	KEXPECT_EQ(rf->writes, 2); /* nothing dirty any more */
 	/* A write past the end grows the file to cover it. */
@@ -315,11 +331,11 @@ KTEST(ch5_pagecache, shared_mapping_is_the_cache_page)
 	file_put(f); /* the area keeps its own reference */
 	KEXPECT_EQ(mm_fault(mm, UP(1), ACCESS_READ), FAULT_RESOLVED);
 	KASSERT_NOT_NULL(cached(rf, 1));
-	KEXPECT_EQ(user_pa(mm, UP(1)), cached(rf, 1)->pa);
+	KEXPECT_EQ(user_pa(mm, UP(1)), cached_pa(rf, 1));
 	KEXPECT_FALSE(user_flags(mm, UP(1)) & PTE_W); /* until a store */
 	KEXPECT_EQ(mm_fault(mm, UP(1), ACCESS_WRITE), FAULT_RESOLVED);
 	KEXPECT_TRUE(user_flags(mm, UP(1)) & PTE_W);
-	KEXPECT_TRUE(cached(rf, 1)->dirty);
+	KEXPECT_TRUE(cached_dirty(rf, 1));
 	poke(mm, UP(1) + 3, 0xab);
 	KEXPECT_EQ(kread(rf, PAGE_SIZE + 3, buf, 1), 1);
 	KEXPECT_EQ(buf[0], 0xab);
@@ -376,14 +392,15 @@ KTEST(ch5_pagecache, private_mapping_copies_on_write)
 		(long)UP(0));
 	file_put(f);
 	KEXPECT_EQ(mm_fault(mm, UP(0), ACCESS_READ), FAULT_RESOLVED);
-	KEXPECT_EQ(user_pa(mm, UP(0)), cached(rf, 0)->pa);
+	KEXPECT_EQ(user_pa(mm, UP(0)), cached_pa(rf, 0));
 	KEXPECT_EQ(mm_fault(mm, UP(0), ACCESS_WRITE), FAULT_RESOLVED);
-	KEXPECT_NE(user_pa(mm, UP(0)), cached(rf, 0)->pa);
+	KEXPECT_NE(user_pa(mm, UP(0)), cached_pa(rf, 0));
 	KEXPECT_EQ(peek(mm, UP(0) + 9), (unsigned char)(9 * 7 + 3)); /* the copy has the bytes */
 	poke(mm, UP(0) + 9, 0xee);
 	KEXPECT_EQ(mm_fault(mm, UP(1), ACCESS_WRITE), FAULT_RESOLVED); /* a store first: a copy at once */
-	KEXPECT_NE(user_pa(mm, UP(1)), cached(rf, 1) ? cached(rf, 1)->pa : 0);
-	KEXPECT_FALSE(cached(rf, 0)->dirty);
+	KEXPECT_NE(user_pa(mm, UP(1)), cached_pa(rf, 1));
+	KEXPECT_NOT_NULL(cached(rf, 0));
+	KEXPECT_FALSE(cached_dirty(rf, 0));
 	mm_put(mm); /* the file's pages stay cached: END counts the frames */
 	KEXPECT_EQ(filemap_fsync(&rf->mapping), 0);
 	KEXPECT_EQ(rf->writes, 0);
