@@ -43,6 +43,44 @@ struct vma *vma_dup(const struct vma *vma);
  */
 void vma_set_start(struct vma *vma, vaddr_t start);
 
+/** @name The page-level pieces of ch4's backends, which ch5's file backend builds on too.
+ * @{ */
+
+/**
+ * Map one new private page at @p va of @p vma: a zeroed frame with the
+ * first @p len bytes of @p src copied in (@p len <= PAGE_SIZE; @p src may be
+ * NULL if @p len is 0), mapped with the area's permissions (vm_page_perm());
+ * counts it in mm::nr_pages.
+ * @return 0, -ENOMEM (nothing taken), or -EEXIST if @p va is mapped already.
+ */
+int anon_map_page(struct vma *vma, vaddr_t va, const void *src, size_t len);
+
+/**
+ * Point the 4 KiB slot of @p va in @p mm's table at @p pte (tables allocated
+ * as needed) and count the page in mm::nr_pages unless it is the zero page.
+ * @return 0; -ENOMEM (tables that were allocated stay, empty); -EEXIST if
+ *         @p va is mapped already.
+ */
+int mm_set_pte(struct mm *mm, vaddr_t va, pte_t pte);
+
+/** What a fault on one page must do (pf_decide()). */
+enum pf_action {
+	PF_RETRY,     /**< The PTE allows the access already (another thread was first): retry. */
+	PF_MAP_NEW,   /**< No page: map a new one (a private frame, or a file's page). */
+	PF_MAP_ZERO,  /**< No page, a read of bytes that are all zero: map the zero page. */
+	PF_COW_BREAK, /**< A write to a copy-on-write page: give this mm its own (cow_break()). */
+	PF_DENY,      /**< The PTE forbids the access and it is not copy-on-write. */
+};
+
+/**
+ * Decide a fault on one page from its leaf @p pte (0 if none), the
+ * @p access, and whether a read may map the zero page (@p zero_ok: the
+ * page's bytes would all be zero). The area allows @p access (checked
+ * before). Pure: it reads nothing but its arguments.
+ * Reference: Linux mm/memory.c handle_pte_fault().
+ */
+enum pf_action pf_decide(pte_t pte, enum vm_access access, bool zero_ok);
+
 /**
  * Copy-on-write, the fault's half: a write to the copy-on-write leaf *@p pte
  * at @p va of @p vma. The zero page is replaced by a new zeroed frame, a
@@ -54,5 +92,7 @@ void vma_set_start(struct vma *vma, vaddr_t start);
  * Reference: Linux mm/memory.c do_wp_page(), wp_page_copy().
  */
 int cow_break(struct vma *vma, vaddr_t va, pte_t *pte);
+
+/** @} */
 
 #endif

@@ -24,31 +24,6 @@ void mm_drop_vma(struct mm *mm, struct vma *vma, struct tlb_flusher *fl);
 /* The access check of a fault: true if @prot (VM_*) allows @access. */
 bool vm_access_allowed(unsigned prot, enum vm_access access);
 
-/*
- * Map one new private page at @va of @vma: a zeroed frame with the first
- * @len bytes of @src copied in (len <= PAGE_SIZE; src may be NULL if len is
- * 0), mapped with the area's permissions; counts it in mm->nr_pages.
- * @return 0, -ENOMEM (nothing taken), or -EEXIST if @va is mapped already.
- */
-int anon_map_page(struct vma *vma, vaddr_t va, const void *src, size_t len);
-
-/* What a fault on one page must do (pf_decide()). */
-enum pf_action {
-	PF_RETRY,     /* the PTE allows the access already (another thread was first): retry */
-	PF_MAP_NEW,   /* no page: map a new private frame (zeroed, or with the initial data) */
-	PF_MAP_ZERO,  /* no page, a read of bytes that are all zero: map the zero page */
-	PF_COW_BREAK, /* a write to a copy-on-write page: give this mm its own (cow_break()) */
-	PF_DENY,      /* the PTE forbids the access and it is not copy-on-write: SEGV */
-};
-
-/*
- * Decide a fault on one page of a private area, from its leaf @pte (0 if
- * none), the @access, and whether a read may map the zero page (@zero_ok:
- * the page's bytes would all be zero). The area allows @access (checked
- * before). Pure: it reads nothing but its arguments.
- */
-enum pf_action pf_decide(pte_t pte, enum vm_access access, bool zero_ok);
-
 /* The VM_* permissions a leaf grants. */
 unsigned pte_vm_prot(pte_t pte);
 
@@ -71,15 +46,8 @@ int private_fault(struct vma *vma, vaddr_t va, enum vm_access access, bool zero_
  */
 int cow_share(pte_t *pte);
 
-/* cow_break(), the fault's half, is in mm_locked.h: ch5's file backend uses it too. */
-
-/*
- * Point the 4 KiB slot of @va in @mm's table at @pte (tables allocated as
- * needed) and count the page in mm::nr_pages unless it is the zero page.
- * @return 0; -ENOMEM (tables that were allocated stay, empty); -EEXIST if
- *         @va is mapped already.
- */
-int mm_set_pte(struct mm *mm, vaddr_t va, pte_t pte);
+/* anon_map_page(), pf_decide(), mm_set_pte() and cow_break() are in
+ * mm_locked.h: ch5's file backend builds on them too. */
 
 /* anon_backend's unmap, protect and fault, which the data backend shares. */
 int anon_unmap(struct vma *vma, vaddr_t start, vaddr_t end, struct tlb_flusher *fl);

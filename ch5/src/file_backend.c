@@ -124,30 +124,7 @@ static int file_dup(struct vma *copy, const struct vma *vma)
 /* Map @pa at @va of @vma with leaf permissions @perm (plus PTE_COW if @cow). */
 static int map_frame(struct vma *vma, vaddr_t va, paddr_t pa, unsigned perm, bool cow)
 {
-	int err = pt_map(&vma->mm->as.pt, va, pa, PAGE_SIZE, perm);
-	if (err)
-		return err;
-	if (cow) {
-		int level = 0;
-		*pt_walk(&vma->mm->as.pt, va, &level, false) |= PTE_COW;
-	}
-	if (!is_zero_page(pa))
-		vma->mm->nr_pages++;
-	return 0;
-}
-
-/* A new private frame at @va holding @n bytes from @src (the rest zero). */
-static int map_private_copy(struct vma *vma, vaddr_t va, const void *src, size_t n)
-{
-	paddr_t pa = frame_alloc(FRAME_ZERO);
-	if (!pa)
-		return -ENOMEM;
-	if (n)
-		memcpy(pa_to_kva(pa), src, n);
-	int err = map_frame(vma, va, pa, vm_page_perm(vma->prot), false);
-	if (err)
-		frame_free(pa);
-	return err;
+	return mm_set_pte(vma->mm, va, pte_make_leaf(pa, perm) | (cow ? PTE_COW : 0));
 }
 
 /* Map the cache's frame of @cp at @va: one more reference for the PTE. */
@@ -167,20 +144,6 @@ static pte_t *leaf_of(struct vma *vma, vaddr_t va)
 	int level = 0;
 	pte_t *pte = pt_walk(&vma->mm->as.pt, va, &level, false);
 	return pte && level == 0 && pte_is_leaf(*pte) ? pte : NULL;
-}
-
-/* True if leaf @pte lets @access through as it is. */
-static bool pte_allows(pte_t pte, enum vm_access access)
-{
-	switch (access) {
-	case ACCESS_WRITE:
-		return pte & PTE_W;
-	case ACCESS_EXEC:
-		return pte & PTE_X;
-	case ACCESS_READ:
-		return pte & PTE_R;
-	}
-	return false;
 }
 
 /* Bytes of the page at @va of @vma that are the file's, from the page's
@@ -227,7 +190,7 @@ static int private_fault(struct vma *vma, struct file_area *fa, vaddr_t va, enum
 			return -EIO; /* wholly past the end of the file: SIGBUS */
 		/* .bss: anonymous memory. */
 		if (access == ACCESS_WRITE)
-			return map_private_copy(vma, va, NULL, 0);
+			return anon_map_page(vma, va, NULL, 0);
 		return map_frame(vma, va, zero_page_pa(), vm_prot_to_pte(vma->prot) & ~PTE_W, true);
 	}
 	int err;
@@ -237,7 +200,7 @@ static int private_fault(struct vma *vma, struct file_area *fa, vaddr_t va, enum
 	if (!(n = file_bytes_at(vma, fa, va)))
 		return -EIO; /* truncated while the page was read in (a program file never is) */
 	if (access == ACCESS_WRITE || (fa->exec && n < PAGE_SIZE))
-		return map_private_copy(vma, va, pa_to_kva(cp->pa), n);
+		return anon_map_page(vma, va, pa_to_kva(cp->pa), n);
 	return map_cache_page(vma, va, cp, vm_page_perm(vma->prot) & ~PTE_W, true);
 }
 
@@ -257,33 +220,35 @@ static int file_fault(struct vma *vma, vaddr_t va, enum vm_access access)
 {
 	struct file_area *fa = vma->private_data;
 	pte_t *pte = leaf_of(vma, va);
-	if (pte) {
-		if (pte_allows(*pte, access))
-			return 0; /* another hart mapped it meanwhile */
-		if (access != ACCESS_WRITE)
-			return -EACCES;
-		if (*pte & PTE_COW)
-			return cow_break(vma, va, pte);
-		if (vma->flags & VM_SHARED) {
+	int err = -EACCES;
+	/* The page's state, as ch4 decides it for anonymous memory. */
+	switch (pf_decide(pte ? *pte : 0, access, false)) {
+	case PF_RETRY:
+		return 0; /* another hart mapped it meanwhile */
+	case PF_COW_BREAK:
+		return cow_break(vma, va, pte);
+	case PF_MAP_NEW:
+	case PF_MAP_ZERO: /* (not with zero_ok false) */
+		spin_lock(&fa->mapping->lock);
+		err = (vma->flags & VM_SHARED) ? shared_fault(vma, fa, va, access)
+					       : private_fault(vma, fa, va, access);
+		spin_unlock(&fa->mapping->lock);
+		return err;
+	case PF_DENY:
+		if (access == ACCESS_WRITE && (vma->flags & VM_SHARED)) {
 			spin_lock(&fa->mapping->lock);
-			int err = shared_mkwrite(vma, fa, va, pte);
+			err = shared_mkwrite(vma, fa, va, pte);
 			spin_unlock(&fa->mapping->lock);
-			return err;
 		}
-		return -EACCES;
+		return err;
 	}
-	spin_lock(&fa->mapping->lock);
-	int err = (vma->flags & VM_SHARED) ? shared_fault(vma, fa, va, access)
-					   : private_fault(vma, fa, va, access);
-	spin_unlock(&fa->mapping->lock);
 	return err;
 }
 /* LAB STUB
 static int file_fault(struct vma *vma, vaddr_t va, enum vm_access access)
 {
 	TODO("ch5", "file_fault: map the cache page (shared) or share it copy-on-write (private)");
-	(void)vma, (void)va, (void)access, (void)leaf_of, (void)pte_allows, (void)file_bytes_at;
-	(void)map_private_copy, (void)map_cache_page;
+	(void)vma, (void)va, (void)access, (void)leaf_of, (void)file_bytes_at, (void)map_cache_page;
 	return -EIO;
 }
 LAB END */
