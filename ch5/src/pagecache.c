@@ -41,14 +41,34 @@ struct cache_page *find_page(struct address_space *m, uint64_t index)
 	return page_index_lookup(&m->pages, index);
 }
 
+/* Pages of @m go on the reclaim list: those of an object with a backing
+ * store (shm pages are never reclaimed, so never listed). */
+static bool evictable(const struct address_space *m) { return m->a_ops->writepage != NULL; }
+
 /* @cp was used: it becomes the youngest page on the reclaim list. */
 static void lru_touch(struct cache_page *cp)
 {
-	if (!cp->mapping->a_ops->writepage)
-		return; /* never reclaimed: not on the list */
+	if (!evictable(cp->mapping))
+		return;
 	spin_lock(&lru_lock);
 	list_del(&cp->lru);
 	list_add_tail(&cp->lru, &lru);
+	spin_unlock(&lru_lock);
+}
+
+/* Put @cp on the reclaim list (add) or take it off. */
+static void lru_link(struct cache_page *cp, bool add)
+{
+	if (!evictable(cp->mapping))
+		return;
+	spin_lock(&lru_lock);
+	if (add) {
+		list_add_tail(&cp->lru, &lru);
+		nr_lru++;
+	} else {
+		list_del(&cp->lru);
+		nr_lru--;
+	}
 	spin_unlock(&lru_lock);
 }
 
@@ -92,19 +112,14 @@ struct cache_page *find_or_read_page(struct address_space *m, uint64_t index, in
 		return NULL;
 	}
 	m->nrpages++;
-	if (m->a_ops->writepage) {
-		spin_lock(&lru_lock);
-		list_add_tail(&cp->lru, &lru);
-		nr_lru++;
-		spin_unlock(&lru_lock);
-	}
+	lru_link(cp, true);
 	return cp;
 }
 /* LAB STUB
 struct cache_page *find_or_read_page(struct address_space *m, uint64_t index, int *err)
 {
 	TODO("ch5", "page_cache: find a cached page, or read it in and index it");
-	(void)m, (void)index, (void)lru_touch;
+	(void)m, (void)index, (void)lru_touch, (void)lru_link;
 	*err = -ENOMEM;
 	return NULL;
 }
@@ -115,12 +130,7 @@ void drop_page(struct cache_page *cp)
 	struct address_space *m = cp->mapping;
 	page_index_delete(&m->pages, cp->index);
 	m->nrpages--;
-	if (m->a_ops->writepage) {
-		spin_lock(&lru_lock);
-		list_del(&cp->lru);
-		nr_lru--;
-		spin_unlock(&lru_lock);
-	}
+	lru_link(cp, false);
 	frame_put(cp->pa); /* a mapping that still maps the frame keeps it */
 	kfree(cp);
 }
@@ -138,8 +148,9 @@ int mapping_release(struct address_space *mapping)
 }
 
 /*
- * Reclaim (the ch1 shrinker, pagecache_internal.h): give back up to @want frames of pages that no
- * one maps (a frame reference count of 1: the cache's own), oldest first,
+ * Reclaim (the ch1 shrinker, pagecache_internal.h): give back up to @want
+ * frames of pages that no one maps (a frame reference count of 1: the
+ * cache's own), oldest first,
  * writing dirty ones back first (Linux's shrink_folio_list, with one list
  * and no second chance). A page whose mapping is busy (its lock held, maybe
  * by the very allocation that is reclaiming) is passed over, and so is a

@@ -95,8 +95,6 @@ WEAK void spin_unlock(struct spinlock *lk)
 
 WEAK bool spin_holding(const struct spinlock *lk) { return lk->locked; }
 
-WEAK int spin_held_count(void) { return 0; } /* not counted on the host */
-
 WEAK bool spin_trylock(struct spinlock *lk)
 {
 	if (lk->locked)
