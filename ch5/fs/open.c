@@ -223,21 +223,33 @@ static long fs_read(struct file *f, struct io_buf buf, size_t len)
 
 /* write(2): at the file position (the end with O_APPEND), the position
  * held as for read. */
+long fs_write_at(struct file *f, uint64_t *pos, struct io_buf buf, size_t len)
+{
+	struct fs_file *ff = fs_file_of(f);
+	if (ff->append)
+		*pos = __atomic_load_n(&ff->ip->mapping.size, __ATOMIC_RELAXED);
+	if (!len)
+		return 0;
+	if (*pos >= MMFS_MAX_FILE_SIZE)
+		return -EFBIG;
+	if (len > MMFS_MAX_FILE_SIZE - *pos)
+		len = MMFS_MAX_FILE_SIZE - *pos; /* a short write up to the largest file */
+	long n = filemap_write(&ff->ip->mapping, *pos, buf, len);
+	if (n > 0)
+		*pos += (uint64_t)n;
+	return n;
+}
+
 static long fs_write(struct file *f, struct io_buf buf, size_t len)
 {
 	struct fs_file *ff = fs_file_of(f);
 	int err = fs_file_lock_pos(f);
 	if (err)
 		return err;
-	uint64_t pos = ff->append ? __atomic_load_n(&ff->ip->mapping.size, __ATOMIC_RELAXED) : ff->pos;
-	long n = -EFBIG;
-	if (pos < MMFS_MAX_FILE_SIZE) {
-		if (len > MMFS_MAX_FILE_SIZE - pos)
-			len = MMFS_MAX_FILE_SIZE - pos;
-		n = filemap_write(&ff->ip->mapping, pos, buf, len);
-		if (n > 0)
-			__atomic_store_n(&ff->pos, pos + (uint64_t)n, __ATOMIC_RELAXED);
-	}
+	uint64_t pos = ff->pos;
+	long n = fs_write_at(f, &pos, buf, len);
+	if (n > 0)
+		__atomic_store_n(&ff->pos, pos, __ATOMIC_RELAXED);
 	fs_file_unlock_pos(f);
 	return n;
 }

@@ -138,6 +138,18 @@ int inode_truncate(struct inode *ip, uint64_t size);
 /** fsync(2) of @p ip: its dirty pages, then its size. @return 0, -EIO, -ENOSPC. */
 int inode_fsync(struct inode *ip);
 
+/**
+ * Write @p len bytes from @p buf into disk file @p f at byte *@p pos (the
+ * file's end instead if it was opened with O_APPEND: Linux's pwrite(2)
+ * does the same, see BUGS there), through the page cache; a write that would
+ * pass #MMFS_MAX_FILE_SIZE is cut short there. *@p pos becomes where the
+ * write ended. write(2) calls it with the file position, pwrite64(2) with
+ * its offset. Reference: Linux mm/filemap.c generic_write_checks().
+ * @return bytes written (0 for @p len 0), -EFBIG at or past the largest
+ *         file, or filemap_write()'s errors.
+ */
+long fs_write_at(struct file *f, uint64_t *pos, struct io_buf buf, size_t len);
+
 /** fstat(2) of open file @p f into *@p st (any kind of file). */
 void fs_stat(struct file *f, struct stat *st);
 

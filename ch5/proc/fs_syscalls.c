@@ -80,50 +80,38 @@ static long get_seekable(int fd, struct file **f)
 	return 0;
 }
 
-/** pread64(2): fd, buf, count, offset; the file position stays. */
-static long sys_pread64(uint64_t fd, uint64_t buf, uint64_t len, uint64_t off, uint64_t a4, uint64_t a5)
+/* pread64 and pwrite64 (@write): the checks both make, then the I/O at
+ * byte @off of the file; the file position stays. */
+static long positioned_io(uint64_t fd, uint64_t buf, uint64_t len, uint64_t off, bool write)
 {
-	(void)a4, (void)a5;
 	struct file *f;
 	long err = get_seekable((int)fd, &f);
 	if (err)
 		return err;
-	struct inode *ip = file_inode(f);
-	if (!(f->mode & FMODE_READ))
+	if (!(f->mode & (write ? FMODE_WRITE : FMODE_READ)))
 		err = -EBADF;
 	else if ((int64_t)off < 0)
 		err = -EINVAL;
+	else if (write)
+		err = fs_write_at(f, &off, io_user(buf), len);
 	else
-		err = len ? filemap_read(&ip->mapping, off, io_user(buf), len) : 0;
+		err = len ? filemap_read(&file_inode(f)->mapping, off, io_user(buf), len) : 0;
 	file_put(f);
 	return err;
+}
+
+/** pread64(2): fd, buf, count, offset; the file position stays. */
+static long sys_pread64(uint64_t fd, uint64_t buf, uint64_t len, uint64_t off, uint64_t a4, uint64_t a5)
+{
+	(void)a4, (void)a5;
+	return positioned_io(fd, buf, len, off, false);
 }
 
 /** pwrite64(2): fd, buf, count, offset; O_APPEND still appends (Linux's behaviour, see BUGS in pwrite(2)). */
 static long sys_pwrite64(uint64_t fd, uint64_t buf, uint64_t len, uint64_t off, uint64_t a4, uint64_t a5)
 {
 	(void)a4, (void)a5;
-	struct file *f;
-	long err = get_seekable((int)fd, &f);
-	if (err)
-		return err;
-	struct inode *ip = file_inode(f);
-	if (!(f->mode & FMODE_WRITE))
-		err = -EBADF;
-	else if ((int64_t)off < 0)
-		err = -EINVAL;
-	else {
-		if (fs_file_append(f))
-			off = __atomic_load_n(&ip->mapping.size, __ATOMIC_RELAXED);
-		if (off >= MMFS_MAX_FILE_SIZE)
-			err = len ? -EFBIG : 0;
-		else
-			err = len ? filemap_write(&ip->mapping, off, io_user(buf),
-						  MIN(len, (uint64_t)(MMFS_MAX_FILE_SIZE - off)))
-				  : 0;
-	}
-	file_put(f);
-	return err;
+	return positioned_io(fd, buf, len, off, true);
 }
 
 /** lseek(2): fd, offset, whence. */
