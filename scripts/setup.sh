@@ -6,7 +6,8 @@
 #                             build's symbol table, scripts/ksyms.py), make
 #   scripts/setup.sh --test   also what `make test` needs: pytest, a host C
 #                             compiler with sanitizers, Doxygen and its theme,
-#                             graphviz, headless Chromium, clang-format, ccache
+#                             graphviz, headless Chromium, clang-format, ccache,
+#                             xmllint
 #   scripts/setup.sh --dev    also gdb-multiarch and bear (make gdb, editors)
 #
 # As root it runs apt-get; otherwise it prints the exact command and stops.
@@ -54,6 +55,8 @@ if [ "$mode" = --test ] || [ "$mode" = --dev ]; then
 	need clang-format have clang-format
 	# The handout and progress checks build the same sources in many trees (Makefile, CCACHE).
 	need ccache have ccache
+	# The grader's tests validate its JUnit XML against an XML Schema (grader/tests/test_export.py).
+	need libxml2-utils have xmllint
 fi
 if [ "$mode" = --dev ]; then
 	need gdb-multiarch have gdb-multiarch
