@@ -61,14 +61,19 @@ def test_a_failure_says_why_and_where(lab, tmp_path):
     failure = cases(tmp_path / "junit.xml")["ch1.alpha.two"].find("failure")
     assert failure.get("message") == "failed: a.c:42: expected 1 | 2, got \ufffd 3 [big]"
     assert failure.get("type") == "failed"
-    assert failure.text.splitlines()[:3] == ["failed (0/30 points)", "configurations: big", "a.c:42: expected 1 | 2, got \ufffd 3"]
+    assert failure.text.splitlines()[:3] == [
+        "failed (0/30 points)",
+        "configurations: big",
+        "a.c:42: expected 1 | 2, got \ufffd 3",
+    ]
 
 
 def test_a_timeout_names_the_running_test(lab, tmp_path):
     lab.qemu({"serial": cut(ktap_log(passing_suites(1)), "    ok 2 two"), "hang": True})
     lab.grade("--only", "small", "--timeout-scale", "0.2", "--junit", str(tmp_path / "junit.xml"))
     message = cases(tmp_path / "junit.xml")["ch1.alpha.two"].find("failure").get("message")
-    assert message.startswith("timeout: no power-off within 1 s, while running ch1.alpha") and message.endswith("[small]")
+    assert message.startswith("timeout: no power-off within 1 s, while running ch1.alpha")
+    assert message.endswith("[small]")
 
 
 def test_an_item_skipped_everywhere_is_skipped_not_failed(lab, tmp_path):

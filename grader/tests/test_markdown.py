@@ -16,7 +16,7 @@ def table_rows(text: str) -> list[str]:
 
 
 def nasty_run(lab):
-    """ch1.alpha.two fails in big with Markdown in its diagnostic; small panics after ch1.alpha, backticks in its tail."""
+    """ch1.alpha.two fails in big, Markdown in its diagnostic; small panics after ch1.alpha, backticks in its tail."""
     failing = passing_suites(2)
     failing["ch1.alpha"][1] = T("two", ok=False, diag=(NASTY,))
     panic = cut(ktap_log(passing_suites(1)), "    KTAP version 1\r\n    # Subtest: ch1.beta")
