@@ -11,6 +11,7 @@
 #   make handout CH=n OUT=dir   a student tree with chapters n.. stubbed
 #   make initramfs CH=n   the archive of chapter n's user programs (chN/user, ch4 on)
 #   make progress-check   the guides say truly which tests each exercise turns green
+#   make workflow-check   the GitHub Actions workflow is valid (.github/workflows/grade.yml)
 #   make mutants [MUTANTS=id,...] [JOBS=n]   does the grade catch the mistakes
 #                         of grader/mutants.toml? (mutation testing; slow)
 #   make format           apply .clang-format to the C sources (make test checks it)
@@ -105,7 +106,7 @@ OBJLIST := $(KDIR)/objects.list
 $(shell mkdir -p $(KDIR) && echo '$(KOBJS)' | cmp -s - $(OBJLIST) || echo '$(KOBJS)' > $(OBJLIST))
 
 .PHONY: all kernel kernels initramfs disk grade test linux-compare format format-check run gdb bench stress docs handout setup clean host-test host-bench \
-	grader-test handout-check progress-check docs-check check-rubric mutants mutants-check generated-check \
+	grader-test workflow-check handout-check progress-check docs-check check-rubric mutants mutants-check generated-check \
 	compile_commands.json
 
 all: kernels
@@ -243,7 +244,7 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefi
 	-fno-sanitize-recover=all -DMMLAB_HOST -iquote common/include \
 	$(addprefix -iquote ,$(wildcard ch*/include))
 
-test: setup-test format-check grader-test check-rubric mutants-check generated-check host-test
+test: setup-test format-check workflow-check grader-test check-rubric mutants-check generated-check host-test
 	$(PYTHON) grader/grade.py $(GRADEFLAGS)
 	$(MAKE) --no-print-directory linux-compare
 	$(MAKE) --no-print-directory handout-check
@@ -270,6 +271,16 @@ format-check:
 
 grader-test:
 	$(PYTEST) -q grader/tests scripts/tests
+
+# The GitHub Actions workflow a handout ships (.github/workflows/grade.yml,
+# README.md "GitHub Classroom") against the schema of GitHub's workflow syntax,
+# with action-validator (the npm packages scripts/workflow-check pins;
+# scripts/setup.sh --test installs them into build/tools/workflow-check).
+WORKFLOW_VALIDATOR := build/tools/workflow-check/node_modules/.bin/action-validator
+WORKFLOWS := $(wildcard .github/workflows/*.yml)
+workflow-check:
+	@[ -x $(WORKFLOW_VALIDATOR) ] || { echo "workflow-check: $(WORKFLOW_VALIDATOR) is missing: run scripts/setup.sh --test"; exit 1; }
+	@$(WORKFLOW_VALIDATOR) $(WORKFLOWS) && echo "workflow-check: $(WORKFLOWS) valid"
 
 check-rubric:
 	$(PYTHON) grader/grade.py --check-rubric

@@ -6,7 +6,10 @@
 #                             build's symbol table, scripts/ksyms.py), make
 #   scripts/setup.sh --test   also what `make test` needs: pytest, a host C
 #                             compiler with sanitizers, Doxygen and its theme,
-#                             graphviz, headless Chromium, clang-format, ccache
+#                             graphviz, headless Chromium, clang-format, ccache,
+#                             xmllint, Node.js and npm, and the workflow
+#                             validator (npm packages pinned by
+#                             scripts/workflow-check, into build/tools)
 #   scripts/setup.sh --dev    also gdb-multiarch and bear (make gdb, editors)
 #
 # As root it runs apt-get; otherwise it prints the exact command and stops.
@@ -54,13 +57,42 @@ if [ "$mode" = --test ] || [ "$mode" = --dev ]; then
 	need clang-format have clang-format
 	# The handout and progress checks build the same sources in many trees (Makefile, CCACHE).
 	need ccache have ccache
+	# The grader's tests validate its JUnit XML against an XML Schema (grader/tests/test_export.py).
+	need libxml2-utils have xmllint
+	# The validator of `make workflow-check` runs on Node.js, installed with npm (below).
+	need nodejs have node
+	need npm have npm
 fi
 if [ "$mode" = --dev ]; then
 	need gdb-multiarch have gdb-multiarch
 	need bear have bear
 fi
 
-[ ${#missing[@]} -eq 0 ] && exit 0
+# workflow_tools: the validator of `make workflow-check`, exactly the npm
+# packages scripts/workflow-check/package-lock.json pins, installed (npm ci)
+# into build/tools/workflow-check unless that lock is already installed there.
+workflow_tools() {
+	local src dir log
+	src=$(dirname "$0")/workflow-check
+	dir=$(dirname "$0")/../build/tools/workflow-check
+	if cmp -s "$src/package-lock.json" "$dir/package-lock.json" && [ -x "$dir/node_modules/.bin/action-validator" ]; then
+		return 0
+	fi
+	rm -rf "$dir" && mkdir -p "$dir" && cp "$src/package.json" "$src/package-lock.json" "$dir/"
+	log=$(mktemp)
+	echo "mmlab: installing the workflow validator into build/tools/workflow-check (log: $log) ..."
+	if ! npm ci --prefix "$dir" --no-audit --no-fund --ignore-scripts >"$log" 2>&1; then
+		tail -n 20 "$log" >&2
+		rm -f "$dir/package-lock.json"
+		echo "mmlab: npm ci failed; the lines above say why (full log: $log)" >&2
+		return 1
+	fi
+}
+
+if [ ${#missing[@]} -eq 0 ]; then
+	[ "$mode" = grade ] || workflow_tools
+	exit
+fi
 
 echo "mmlab: missing Debian packages: ${missing[*]}"
 if ! command -v apt-get >/dev/null; then
@@ -81,3 +113,4 @@ if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${m
 	exit 1
 fi
 echo "mmlab: installed ${missing[*]}"
+[ "$mode" = grade ] || workflow_tools

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import check, export, grading, qemu, report
+from . import check, export, grading, markdown, qemu, report
 from .rubric import Chapter, RubricError, load
 
 GRADER_DIR = Path(__file__).resolve().parent.parent
@@ -30,6 +30,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, help="boots at once (default: %(default)s)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write Gradescope results.json to FILE")
     parser.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML to FILE")
+    parser.add_argument("--markdown", type=Path, metavar="FILE", help="append the report as Markdown to FILE")
     parser.add_argument("--qemu", default=os.environ.get("MMLAB_QEMU", "qemu-system-riscv64"), help="QEMU binary (env MMLAB_QEMU)")
     parser.add_argument("--make", default="make", metavar="CMD", help="make command (default: make)")
     parser.add_argument("--no-build", action="store_true", help="boot build/chN/kernel.elf as it is")
@@ -119,6 +120,8 @@ def run_grade(
         export.write_gradescope(args.json, results, elapsed, report.render(results, report.Painter(False)))
     if args.junit:
         export.write_junit(args.junit, results, elapsed)
+    if args.markdown:
+        markdown.write(args.markdown, results)
     full = all(item.passed for result in results for item in result.items)
     return EXIT_FULL_SCORE if full else EXIT_NOT_FULL
 

@@ -9,11 +9,14 @@ item, a <failure> for each item that did not earn its points.
 
 import json
 import re
+import socket
 import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .report import advice, config_list, points
 from .score import ChapterResult, ItemResult
+from .status import Status
 
 XML_INVALID_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -63,29 +66,85 @@ def write_gradescope(path: Path, results: list[ChapterResult], elapsed: float, o
     Path(path).write_text(text + "\n", encoding="utf-8")
 
 
-def junit(results: list[ChapterResult], elapsed: float) -> ET.ElementTree:
-    """The JUnit XML tree: one suite per chapter, one case per rubric item."""
+def junit(
+    results: list[ChapterResult], elapsed: float, now: datetime | None = None, hostname: str | None = None
+) -> ET.ElementTree:
+    """The JUnit XML tree: one <testsuite> per chapter, one <testcase> per rubric item.
+
+    A case that did not earn its points has a <failure> whose message is the
+    status, its first detail and the configurations (see junit_message); an
+    item skipped in every configuration (and earning nothing) has a <skipped>
+    with the reason instead. Each case's time is its chapter's longest boot
+    (case_time). Each suite has the host's name and the time the grading
+    started: @p now (default: the present) less @p elapsed, in UTC, as
+    ISO 8601 without a zone (the JUnit schemas' form).
+    """
+    started = (now or datetime.now(timezone.utc)).astimezone(timezone.utc) - timedelta(seconds=elapsed)
+    host = hostname if hostname is not None else socket.gethostname() or "localhost"
     root = ET.Element("testsuites", name="mmlab", time=f"{elapsed:.3f}")
     for chapter in results:
-        failed = [result for result in chapter.items if not result.passed]
-        suite = ET.SubElement(
-            root,
-            "testsuite",
-            name=chapter.chapter.name,
-            tests=str(len(chapter.items)),
-            failures=str(len(failed)),
-            errors="0",
-            time=f"{chapter.elapsed:.3f}",
-        )
-        for result in chapter.items:
-            case = ET.SubElement(suite, "testcase", classname=chapter.chapter.name, name=result.item.name)
-            if not result.passed:
-                status = xml_safe(result.text)
-                failure = ET.SubElement(case, "failure", message=status, type=xml_safe(result.status.label))
-                failure.text = xml_safe(item_text(result))
-    root.set("tests", str(sum(len(chapter.items) for chapter in results)))
-    root.set("failures", str(sum(1 for chapter in results for result in chapter.items if not result.passed)))
+        root.append(junit_suite(chapter, started.strftime("%Y-%m-%dT%H:%M:%S"), host))
+    cases = [result for chapter in results for result in chapter.items]
+    root.set("tests", str(len(cases)))
+    root.set("failures", str(sum(1 for result in cases if _failed(result))))
+    root.set("errors", "0")
     return ET.ElementTree(root)
+
+
+def junit_suite(chapter: ChapterResult, timestamp: str, hostname: str) -> ET.Element:
+    """One chapter's <testsuite>: its counts, time, timestamp and host, and a <testcase> per item."""
+    suite = ET.Element(
+        "testsuite",
+        name=chapter.chapter.name,
+        tests=str(len(chapter.items)),
+        failures=str(sum(1 for result in chapter.items if _failed(result))),
+        errors="0",
+        skipped=str(sum(1 for result in chapter.items if result.status is Status.SKIPPED)),
+        time=f"{chapter.elapsed:.3f}",
+        timestamp=timestamp,
+        hostname=xml_safe(hostname),
+    )
+    time = f"{case_time(chapter):.3f}"
+    for result in chapter.items:
+        case = ET.SubElement(suite, "testcase", classname=chapter.chapter.name, name=result.item.name, time=time)
+        if result.status is Status.SKIPPED:
+            skipped = ET.SubElement(case, "skipped", message=xml_safe(result.reason or "skipped"))
+            skipped.text = xml_safe(item_text(result))
+        elif _failed(result):
+            failure = ET.SubElement(
+                case, "failure", message=xml_safe(junit_message(result)), type=xml_safe(result.status.label)
+            )
+            failure.text = xml_safe(item_text(result))
+    return suite
+
+
+def case_time(chapter: ChapterResult) -> float:
+    """The seconds a case of @p chapter took: its chapter's longest boot (0 with no boot).
+
+    Every item is scored over every boot of its chapter, and the boots run
+    at once, so the item's result waited for the longest of them; the
+    kernel does not time each test unless asked (bootarg ktest_times).
+    """
+    return max((boot.elapsed for boot in chapter.boots), default=0.0)
+
+
+def junit_message(result: ItemResult) -> str:
+    """A failure's message: the status with its reason, the first detail line, and where.
+
+    ``failed: a.c:42: expected 1, got 2 [2G-4]``, ``timeout: no power-off
+    within 60 s, while running ch1.smp.race (test 2 of 3) [every configuration]``.
+    """
+    message = result.text
+    if result.detail:
+        message += f": {result.detail[0]}"
+    if result.configs:
+        message += f" [{config_list(result)}]"
+    return message
+
+
+def _failed(result: ItemResult) -> bool:
+    """True if @p result is a JUnit failure: it earned nothing and was not skipped everywhere."""
+    return not result.passed and result.status is not Status.SKIPPED
 
 
 def xml_safe(text: str) -> str:

@@ -322,7 +322,11 @@ def test_json_and_junit(lab, rubric, tmp_path):
     assert results["score"] == 98
     cases = {case.get("name"): case for case in ET.parse(tmp_path / "j.xml").getroot().iter("testcase")}
     failure = cases["ch1.disk.synced"].find("failure")
-    assert failure.get("message") == "failed" and "offset 8291" in failure.text
+    assert failure.get("message") == (
+        "failed: synced.dat: 1 byte(s) differ, the first at offset 8291: expected 0x44 'D', found 0x00 "
+        "(run 3 of the expectation, 100 * 'D' at [8192, 8292)) [every configuration]"
+    )
+    assert "offset 8291" in failure.text
 
 
 # --- scripts/qemu.sh and make --------------------------------------------------------------------
