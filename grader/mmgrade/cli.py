@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import check, export, grading, markdown, qemu, report
+from . import check, export, grading, markdown, progress, qemu, report, schedule, score
 from .rubric import Chapter, RubricError, load
 
 GRADER_DIR = Path(__file__).resolve().parent.parent
@@ -83,6 +83,7 @@ def make_settings(args: argparse.Namespace) -> grading.Settings:
         build=not args.no_build,
         only=only,
         verbose=args.verbose,
+        show_progress=progress.wanted(sys.stderr, args.verbose),
     )
 
 
@@ -110,12 +111,13 @@ def run_grade(
     check_only(chapters, settings)
     paint = report.Painter(use_color())
     start = time.monotonic()
-    results = []
-    for chapter in chapters:
-        results.append(grading.grade_chapter(chapter, settings, rubric))
-        print(report.chapter_block(results[-1], paint), end="", flush=True)
+
+    def show(result: score.ChapterResult) -> None:
+        print(report.chapter_block(result, paint), end="", flush=True)
+
+    results, counts = schedule.grade_chapters(chapters, settings, rubric, show)
     elapsed = time.monotonic() - start
-    print(report.summary(results), end="")
+    print(report.summary(results, report.timing_line(elapsed, counts, settings.jobs)), end="")
     if args.json:
         export.write_gradescope(args.json, results, elapsed, report.render(results, report.Painter(False)))
     if args.junit:

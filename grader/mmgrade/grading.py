@@ -1,13 +1,11 @@
-"""Build a chapter, boot each of its configurations in parallel, and score the boots."""
+"""Build a chapter's kernel and boot it once in one configuration (schedule.py runs a whole grade)."""
 
 import shlex
 import sys
-import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import build, disk, dtb, exercises, qemu, score, sources
+from . import build, disk, dtb, qemu
 from .rubric import Chapter, Config
 
 BENCH_MEMORY = "256M"
@@ -22,7 +20,8 @@ class Settings:
 
     env is make's environment (None: this process's); a caller that grades
     in-process from under a make (scripts/handout.py) passes one without
-    the parent make's variables.
+    the parent make's variables. show_progress: keep a status line on the
+    terminal while boots run (progress.py).
     """
 
     root: Path
@@ -34,6 +33,7 @@ class Settings:
     only: tuple[str, ...]
     verbose: bool
     env: dict[str, str] | None = field(default=None, hash=False)
+    show_progress: bool = False
 
     @property
     def log_dir(self) -> Path:
@@ -108,39 +108,6 @@ def _summary(boot: qemu.Boot) -> str:
     failure = boot.failure()
     ending = f"{failure.status.label}: {failure.detail}" if failure else f"exit code {boot.exit_code}"
     return f"{ending} after {boot.elapsed:.1f} s, {len(boot.ktap.tests())} test results"
-
-
-def boot_all(chapter: Chapter, configs: list[Config], settings: Settings) -> list[qemu.Boot]:
-    """Boot @p configs, --jobs at a time; on Ctrl-C kill every QEMU before waiting for the threads."""
-    order = sources.run_order(settings.root, chapter.number)
-    pool = ThreadPoolExecutor(max_workers=max(1, settings.jobs))
-    try:
-        return list(pool.map(lambda config: boot_config(chapter, config, settings, order), configs))
-    except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
-        qemu.kill_all()
-        raise
-    finally:
-        pool.shutdown()
-
-
-def grade_chapter(
-    chapter: Chapter, settings: Settings, rubric: dict[int, Chapter] | None = None
-) -> score.ChapterResult:
-    """Build, boot every selected configuration (in parallel) and score one chapter.
-
-    @p rubric (every chapter, by number) names the exercises whose stubs
-    blocked an item (a stub of another chapter's too); default: this one's.
-    """
-    start = time.monotonic()
-    failure = prepare_kernel(chapter, settings)
-    if failure is not None:
-        result = score.build_failed(chapter, failure)
-    else:
-        result = score.score_chapter(chapter, boot_all(chapter, selected_configs(chapter, settings), settings))
-        exercises.attach(result, rubric or {chapter.number: chapter}, settings.root)
-    result.elapsed = time.monotonic() - start
-    return result
 
 
 def bench_boot(chapter: Chapter, settings: Settings) -> qemu.Boot:

@@ -17,6 +17,7 @@ that configuration; a failed test fails it.
 """
 
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 
 from . import disk
 from .build import BuildFailure
@@ -271,12 +272,16 @@ def _details(bad: dict[str, Outcome]) -> tuple[str, ...]:
 
 
 def unscored_tests(chapter: Chapter, boots: list[Boot]) -> dict[str, list[str]]:
-    """Tests seen in the output that no rubric item covers, with the configurations they ran in."""
+    """Tests of the chapter's ``ktest`` seen in the output that no rubric item covers, with the
+    configurations they ran in (a boot shared with a later chapter runs that chapter's tests too)."""
     covered_tests = {item.name for item in chapter.items if item.test is not None}
     covered_suites = {item.suite for item in chapter.items if item.test is None}
+    globs = [glob.strip() for glob in chapter.ktest.split(",") if glob.strip()]
     unscored: dict[str, list[str]] = {}
     for boot in boots:
         for result in boot.ktap.tests():
+            if not any(fnmatchcase(result.suite, glob) for glob in globs):
+                continue
             if result.key not in covered_tests and result.suite not in covered_suites:
                 configs = unscored.setdefault(result.key, [])
                 if boot.label not in configs:

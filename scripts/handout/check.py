@@ -1,7 +1,7 @@
 """The handout check: write every chapter's handout, build it, and grade it.
 
 The grading is the grader's own, in-process: this module imports mmgrade
-from the tree's grader/ and calls mmgrade.grading.grade_chapter with the
+from the tree's grader/ and calls mmgrade.schedule.grade_chapter with the
 handout's grader/rubric.toml (a copy of the tree's), reading the results
 it returns (each item's Status and reason), not a printed table.
 """
@@ -24,6 +24,7 @@ from pathlib import Path
 from .errors import HandoutError, run_reporting
 from .grader import Chapter, ChapterResult, ItemResult, RubricError, Status
 from .grader import grading as mmgrading
+from .grader import schedule as mmschedule
 from .grader import load as load_rubric
 from .grader import report as mmreport
 from .markers import CHAPTER_DIR_RE
@@ -48,7 +49,7 @@ def grade_chapter(chapter: Chapter, settings: mmgrading.Settings, rubric: dict[i
 
     The one place the check calls the grader; the tests put a stand-in here.
     """
-    return mmgrading.grade_chapter(chapter, settings, rubric)
+    return mmschedule.grade_chapter(chapter, settings, rubric)
 
 
 def timeout_scale() -> float:

@@ -14,10 +14,10 @@ GRADER_DIR = default_root() / "grader"
 if str(GRADER_DIR) not in sys.path:
     sys.path.insert(0, str(GRADER_DIR))
 
-from mmgrade import grading, report  # noqa: E402
+from mmgrade import grading, report, schedule  # noqa: E402
 from mmgrade.rubric import Chapter, Item, RubricError, load  # noqa: E402
 from mmgrade.score import ChapterResult, ItemResult  # noqa: E402
 from mmgrade.status import Status  # noqa: E402
 
 __all__ = ["Chapter", "ChapterResult", "GRADER_DIR", "Item", "ItemResult", "RubricError", "Status", "grading",
-           "load", "report"]  # fmt: skip
+           "load", "report", "schedule"]  # fmt: skip
