@@ -75,7 +75,15 @@ def test_the_rubric_keys(rubric):
     check = ch1.items[-1]
     assert (check.name, check.points, check.hint, check.test) == ("ch1.disk.synced", 2, "synced hint", None)
     assert (check.disk_check.file, check.disk_check.after) == ("synced.dat", "ch1.beta")
-    assert ch1.max_points == 100
+    assert ch1.max_points == 100 and check.visibility == "visible"
+
+
+def test_a_disk_check_has_a_visibility(rubric):
+    rubric.write_text(rubric.read_text().replace('hint = "synced hint"', 'hint = "h"\nvisibility = "hidden"'))
+    assert load(rubric)[1].items[-1].visibility == "hidden"
+    rubric.write_text(rubric.read_text().replace('visibility = "hidden"', 'visibility = "later"'))
+    with pytest.raises(RubricError, match="visibility 'later' is not one of"):
+        load(rubric)
 
 
 @pytest.mark.parametrize(
