@@ -31,7 +31,7 @@ def item_text(result: ItemResult) -> str:
 
 
 def gradescope(results: list[ChapterResult], elapsed: float, output: str) -> dict:
-    """The Gradescope results object (its format: mmgrade/gradescope.py); @p output is the terminal report without colors."""
+    """The Gradescope results object (format: mmgrade/gradescope.py); @p output: the report without colors."""
     from .gradescope import results as gradescope_results  # that module imports item_text from here
 
     return gradescope_results(results, elapsed, output)
