@@ -9,6 +9,8 @@
 #   make stress           boot the 4-hart configurations many times at once (boot races)
 #   make docs             the reference site, into build/docs/html
 #   make handout CH=n OUT=dir   a student tree with chapters n.. stubbed
+#   make gradescope [CH=n]      build/gradescope/chN-autograder.zip, Gradescope's
+#                         autograder of chapter n (of every chapter without CH)
 #   make initramfs CH=n   the archive of chapter n's user programs (chN/user, ch4 on)
 #   make progress-check   the guides say truly which tests each exercise turns green
 #   make workflow-check   the GitHub Actions workflow is valid (.github/workflows/grade.yml)
@@ -105,7 +107,7 @@ $(shell mkdir -p $(KDIR) && echo '$(USER_PROGS)' | cmp -s - $(USERLIST) || echo 
 OBJLIST := $(KDIR)/objects.list
 $(shell mkdir -p $(KDIR) && echo '$(KOBJS)' | cmp -s - $(OBJLIST) || echo '$(KOBJS)' > $(OBJLIST))
 
-.PHONY: all kernel kernels initramfs disk grade test linux-compare format format-check run gdb bench stress docs handout setup clean host-test host-bench \
+.PHONY: all kernel kernels initramfs disk grade test linux-compare format format-check run gdb bench stress docs handout gradescope setup clean host-test host-bench \
 	grader-test workflow-check handout-check progress-check docs-check check-rubric mutants mutants-check generated-check \
 	compile_commands.json
 
@@ -367,6 +369,10 @@ docs-check:
 handout:
 	@[ -n "$(CH)" ] && [ -n "$(OUT)" ] || { echo "usage: make handout CH=n OUT=dir"; exit 2; }
 	$(PYTHON) scripts/handout.py --ch $(CH) --out $(OUT)
+
+# The autograder zip of chapter CH (of every chapter without CH): see grader/README.md, "Gradescope".
+gradescope:
+	$(PYTHON) scripts/gradescope.py zip $(if $(CH),--ch $(CH)) --out $(BUILD)/gradescope
 
 handout-check:
 	$(PYTHON) scripts/handout.py --check

@@ -389,11 +389,14 @@ class Totals:
 
 
 def item_status(test: dict) -> str:
-    """A rubric item's status in the grader's JSON: `passed`, or its output's first line (`timeout`, `skipped: ...`)."""
+    """A rubric item's status in the grader's JSON: `passed`, or its output's first line (`timeout`, `skipped: ...`).
+
+    The output is Markdown, its text in a fenced code block: the fence lines are not the first line.
+    """
     if test.get("status") == "passed":
         return "passed"
-    output = str(test.get("output") or "").strip()
-    return POINTS_SUFFIX_RE.sub("", output.splitlines()[0]) if output else str(test.get("status", "failed"))
+    lines = [line for line in str(test.get("output") or "").strip().splitlines() if not line.startswith("```")]
+    return POINTS_SUFFIX_RE.sub("", lines[0]) if lines else str(test.get("status", "failed"))
 
 
 def item_label(test: dict) -> str:

@@ -14,12 +14,14 @@ IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 CHAPTER_KEYS = {"title", "ktest", "bench", "timeout", "configs", "suite", "exercise", "disk", "disk_check"}
 CONFIG_KEYS = {"name", "memory", "smp", "bootargs", "dtb"}
-SUITE_KEYS = {"name", "hint", "allow_skip", "points", "tests"}
-TEST_KEYS = {"name", "points", "hint", "allow_skip"}
+SUITE_KEYS = {"name", "hint", "allow_skip", "points", "tests", "visibility"}
+TEST_KEYS = {"name", "points", "hint", "allow_skip", "visibility"}
 EXERCISE_KEYS = {"todo", "title", "hint"}
 DISK_KEYS = {"size", "inodes", "files"}
 DISK_FILE_KEYS = {"name", "content"}
-DISK_CHECK_KEYS = {"name", "points", "hint", "after", "file", "expect"}
+DISK_CHECK_KEYS = {"name", "points", "hint", "after", "file", "expect", "visibility"}
+# When Gradescope shows a student an item's result (its test visibility values; the default is visible).
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 # A stub's name: what its TODO("chN", "<name>: <what>") says before the ':'.
 TODO_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .-]*$")
 
@@ -63,6 +65,7 @@ class Item:
     hint: str
     allow_skip: bool
     disk_check: DiskCheck | None = None
+    visibility: str = "visible"  # Gradescope's: one of VISIBILITIES
 
     @property
     def name(self) -> str:
@@ -232,7 +235,8 @@ def _disk_check(number: int, entry: dict, where: str) -> Item:
     except mmfs.MmfsError as err:
         raise RubricError(f"{where}: {err}") from err
     check = DiskCheck(file, expect, _get(entry, "after", str, where, ""))
-    return Item(name, None, _points(entry, where), _get(entry, "hint", str, where, ""), False, check)
+    hint = _get(entry, "hint", str, where, "")
+    return Item(name, None, _points(entry, where), hint, False, check, _visibility(entry, where, "visible"))
 
 
 def _timeout(table: dict, where: str) -> float:
@@ -278,15 +282,16 @@ def _suite(number: int, entry: dict, where: str) -> list[Item]:
         raise RubricError(f"{where}: suite names start with 'ch{number}.' (or 'common.' or an earlier 'chK.')")
     hint = _get(entry, "hint", str, where, "")
     allow_skip = _get(entry, "allow_skip", bool, where, False)
+    visibility = _visibility(entry, where, "visible")
     if ("points" in entry) == ("tests" in entry):
         raise RubricError(f"{where}: give either points (whole suite) or tests, not both")
     if "points" in entry:
-        return [Item(suite, None, _points(entry, where), hint, allow_skip)]
-    return [_test(suite, test, hint, allow_skip, where) for test in _list(entry, "tests", where)]
+        return [Item(suite, None, _points(entry, where), hint, allow_skip, visibility=visibility)]
+    return [_test(suite, test, hint, allow_skip, visibility, where) for test in _list(entry, "tests", where)]
 
 
-def _test(suite: str, entry: dict, hint: str, allow_skip: bool, where: str) -> Item:
-    """Build one test item; hint and allow_skip default to the suite's."""
+def _test(suite: str, entry: dict, hint: str, allow_skip: bool, visibility: str, where: str) -> Item:
+    """Build one test item; hint, allow_skip and visibility default to the suite's."""
     _check_keys(entry, TEST_KEYS, f"{where} tests")
     name = _get(entry, "name", str, f"{where} tests")
     where = f"{where} test {name!r}"
@@ -298,7 +303,16 @@ def _test(suite: str, entry: dict, hint: str, allow_skip: bool, where: str) -> I
         points=_points(entry, where),
         hint=_get(entry, "hint", str, where, hint),
         allow_skip=_get(entry, "allow_skip", bool, where, allow_skip),
+        visibility=_visibility(entry, where, visibility),
     )
+
+
+def _visibility(entry: dict, where: str, default: str) -> str:
+    """An item's Gradescope visibility: one of VISIBILITIES (@p default if not given)."""
+    visibility = _get(entry, "visibility", str, where, default)
+    if visibility not in VISIBILITIES:
+        raise RubricError(f"{where}: visibility {visibility!r} is not one of {', '.join(VISIBILITIES)}")
+    return visibility
 
 
 def _suite_allowed(suite: str, number: int) -> bool:

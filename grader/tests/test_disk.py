@@ -75,7 +75,15 @@ def test_the_rubric_keys(rubric):
     check = ch1.items[-1]
     assert (check.name, check.points, check.hint, check.test) == ("ch1.disk.synced", 2, "synced hint", None)
     assert (check.disk_check.file, check.disk_check.after) == ("synced.dat", "ch1.beta")
-    assert ch1.max_points == 100
+    assert ch1.max_points == 100 and check.visibility == "visible"
+
+
+def test_a_disk_check_has_a_visibility(rubric):
+    rubric.write_text(rubric.read_text().replace('hint = "synced hint"', 'hint = "h"\nvisibility = "hidden"'))
+    assert load(rubric)[1].items[-1].visibility == "hidden"
+    rubric.write_text(rubric.read_text().replace('visibility = "hidden"', 'visibility = "later"'))
+    with pytest.raises(RubricError, match="visibility 'later' is not one of"):
+        load(rubric)
 
 
 @pytest.mark.parametrize(
@@ -256,7 +264,8 @@ def test_a_panic_before_the_suite(lab, rubric, tmp_path):
     graded = lab.grade("--only", "small", "--json", str(tmp_path / "r.json"), rubric=rubric)
     assert row(graded.out, "ch1.disk.synced").split()[1:] == ["0/2", "did", "not", "run", "[small]"]
     test = next(t for t in json.loads((tmp_path / "r.json").read_text())["tests"] if t["name"] == "ch1.disk.synced")
-    assert test["output"].splitlines()[:3] == [
+    assert test["output"].splitlines()[:4] == [
+        "```text",
         "did not run (0/2 points)",
         "configurations: small",
         "not run: ch1.beta did not run to its end in this boot (panic: BUG_ON(x) at ch1/src/a.c:3 (hart 0, pc 0x80200000))",
@@ -312,13 +321,14 @@ def test_json_and_junit(lab, rubric, tmp_path):
     results = json.loads((tmp_path / "r.json").read_text())
     test = next(t for t in results["tests"] if t["name"] == "ch1.disk.synced")
     assert (test["number"], test["score"], test["max_score"], test["status"]) == ("1.5", 0, 2, "failed")
-    assert test["output"].splitlines()[:3] == [
+    assert test["output"].splitlines()[:4] == [
+        "```text",
         "failed (0/2 points)",
         "configurations: every configuration",
         "synced.dat: 1 byte(s) differ, the first at offset 8291: expected 0x44 'D', found 0x00 "
         "(run 3 of the expectation, 100 * 'D' at [8192, 8292))",
     ]
-    assert test["output"].splitlines()[-1] == "hint: synced hint"
+    assert test["output"].splitlines()[-2:] == ["hint: synced hint", "```"]
     assert results["score"] == 98
     cases = {case.get("name"): case for case in ET.parse(tmp_path / "j.xml").getroot().iter("testcase")}
     failure = cases["ch1.disk.synced"].find("failure")

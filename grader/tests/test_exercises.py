@@ -142,10 +142,12 @@ def test_stubbed_test_shows_the_exercise_not_its_own_hint(lab, rubric, tmp_path)
     assert "two hint" not in graded.out
     two = next(t for t in json.loads((tmp_path / "r.json").read_text())["tests"] if t["name"] == item)
     assert two["output"].splitlines() == [
+        "```text",
         "not implemented: buddy_alloc: split a free block down to the order asked for (0/30 points)",
         "configurations: every configuration",
         "to do: ch1 exercise 2, split (stub at ch1/src/buddy.c:7)",
         "hint: split hint",
+        "```",
     ]
     case = next(c for c in ET.parse(tmp_path / "j.xml").getroot().iter("testcase") if c.get("name") == item)
     assert "hint: split hint" in case.find("failure").text and "two hint" not in case.find("failure").text

@@ -372,14 +372,15 @@ def test_gradescope_json(lab, tmp_path):
     lab.grade("--only", "small", "--json", str(tmp_path / "results.json"))
     results = json.loads((tmp_path / "results.json").read_text())
     assert isinstance(results["score"], (int, float)) and isinstance(results["execution_time"], int)
-    assert isinstance(results["output"], str) and results["output"].rstrip().endswith("grade: 2 passed, 2 failed")
+    assert results["output_format"] == results["test_output_format"] == "md"
+    assert results["output"].startswith("```text\n") and "grade: 2 passed, 2 failed\n```" in results["output"]
     assert results["score"] == sum(test["score"] for test in results["tests"]) == 50
     for test in results["tests"]:
-        assert set(test) == {"name", "number", "score", "max_score", "status", "output", "visibility"}
+        assert set(test) == {"name", "number", "score", "max_score", "status", "output", "output_format", "visibility"}
         assert test["status"] in ("passed", "failed") and test["visibility"] == "visible"
         assert 0 <= test["score"] <= test["max_score"]
     two = next(test for test in results["tests"] if test["name"] == "ch1.alpha.two")
-    assert two["output"].startswith("failed (0/30 points)") and "hint: two hint" in two["output"]
+    assert two["output"].startswith("```text\nfailed (0/30 points)") and "hint: two hint" in two["output"]
 
 
 def test_junit_xml(lab, tmp_path):

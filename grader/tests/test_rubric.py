@@ -35,6 +35,15 @@ def test_the_real_rubric_is_valid():
     assert ch1.ktest == "common.*,ch1.*" and ch1.bench == "ch1.*"
 
 
+def test_visibility_defaults_to_visible_and_a_test_inherits_its_suites(tmp_path):
+    assert [item.visibility for item in load_text(tmp_path, VALID)[1].items] == ["visible", "visible"]
+    text = VALID.replace("allow_skip = true", 'allow_skip = true\nvisibility = "after_due_date"')
+    text = text.replace("points = 40,", 'points = 40, visibility = "hidden",')
+    text += '[[ch1.suite]]\nname = "ch1.y"\npoints = 0\nvisibility = "after_published"\n'
+    one, two, whole = load_text(tmp_path, text)[1].items
+    assert (one.visibility, two.visibility, whole.visibility) == ("after_due_date", "hidden", "after_published")
+
+
 def test_defaults_and_inheritance(tmp_path):
     ch1 = load_text(tmp_path, VALID)[1]
     one, two = ch1.items
@@ -56,6 +65,9 @@ def test_defaults_and_inheritance(tmp_path):
         (("points = 60", "points = -1"), "non-negative"),
         (("[ch1]", "[chapter1]"), "unexpected top-level key"),
         (("[[ch1.suite]]", "[[ch1.suite]"), "rubric.toml"),
+        (("allow_skip = true", 'allow_skip = true\nvisibility = "secret"'), "visibility 'secret' is not one of"),
+        (("points = 40,", 'points = 40, visibility = "Hidden",'), "visibility 'Hidden' is not one of"),
+        (("allow_skip = true", "allow_skip = true\nvisibility = true"), "wrong type"),
     ],
 )
 def test_mistakes_are_reported(tmp_path, change, message):

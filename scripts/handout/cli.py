@@ -12,15 +12,12 @@ from .check import cmd_check
 from .errors import HandoutError, MarkerError
 from .progress import cmd_progress
 from .rubric import rubric_order
-from .tree import STAMP, Tree, default_root, read_tree, write_handout
+from .tree import Tree, default_root, read_stamp, read_tree, write_handout
 
 def _stamp_chapter(root: Path) -> int | None:
     """The chapter of a handout tree (from its .handout file), or None for a reference tree."""
-    stamp = root / STAMP
-    if not stamp.is_file():
-        return None
-    match = re.search(r"^chapter\s*=\s*([0-9]+)", stamp.read_text(errors="replace"), re.M)
-    return int(match[1]) if match else 0
+    stamp = read_stamp(root)
+    return None if stamp is None else stamp.chapter
 
 
 def cmd_lint(tree: Tree) -> int:

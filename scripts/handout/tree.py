@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -199,6 +200,51 @@ def leaked_solutions(out: Path, files: list[str], stubbed: list[Region]) -> list
     return found
 
 
+def student_files(tree: Tree, n: int) -> list[str]:
+    """The files a student of chapter @p n changes: those holding chapter n's regions (exercises).
+
+    Only those: the other files of chN/src are given code that the tests,
+    the guide and later chapters rely on as written (frame counters the
+    tests read, the helpers an exercise calls), so a submission that changed
+    them would change what is measured, not do the exercise; a helper of the
+    student's own goes into an exercise's file. The handout writes this list
+    into its stamp (STAMP, `student_file = path` lines), and the Gradescope
+    autograder (scripts/gradescope.py) takes exactly these files from a
+    submission, reading them back with read_stamp().
+    """
+    return sorted({region.path for region in tree.regions if region.ch == n})
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What a handout's STAMP says: its chapter and the files its student changes."""
+
+    chapter: int
+    student_files: tuple[str, ...]
+
+
+def stamp_text(n: int, files: list[str]) -> str:
+    """The STAMP of chapter @p n's handout, whose student changes @p files."""
+    lines = [
+        f"mmlab handout for chapter {n}",
+        f"chapter = {n}",
+        "# scripts/handout.py wrote this tree; `make handout-check` runs in the reference tree only.",
+        "# The files a student of this chapter changes (the Gradescope autograder takes these from a submission):",
+    ]
+    return "\n".join(lines + [f"student_file = {rel}" for rel in files]) + "\n"
+
+
+def read_stamp(root: Path) -> Stamp | None:
+    """The STAMP of the handout at @p root, or None if @p root is no handout (a reference tree)."""
+    path = root / STAMP
+    if not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8", errors="replace")
+    chapter = re.search(r"^chapter\s*=\s*([0-9]+)", text, re.M)
+    files = re.findall(r"^student_file\s*=\s*(\S.*?)\s*$", text, re.M)
+    return Stamp(int(chapter[1]) if chapter else 0, tuple(files))
+
+
 @dataclass
 class Handout:
     """What write_handout made."""
@@ -273,10 +319,7 @@ def write_handout(tree: Tree, n: int, out: Path, force: bool = False, git: bool 
     readme = tree.root / "README.md"
     existing = read_text(readme) if readme.is_file() else None
     merged = merge_readme(existing, readme_section(n, exercises, tree.chapters, rubric_order(tree.root, n)))
-    stamp = (
-        f"mmlab handout for chapter {n}\nchapter = {n}\n"
-        "# scripts/handout.py wrote this tree; `make handout-check` runs in the reference tree only.\n"
-    )
+    stamp = stamp_text(n, student_files(tree, n))
     for rel, data in (("README.md", merged.encode("utf-8", "surrogateescape")), (STAMP, stamp.encode())):
         changed += [rel] if _put_bytes(out / rel, data) else []
     written += ["README.md", STAMP]

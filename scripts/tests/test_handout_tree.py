@@ -9,7 +9,7 @@ from handout_fixtures import BUDDY_C, KMALLOC_C, PROGRESS_RUBRIC, git, handout_o
 from handout.errors import HandoutError
 from handout.markers import TOKEN_RE
 from handout.render import README_BEGIN, README_END
-from handout.tree import leftover_markers, list_files, read_tree, write_handout
+from handout.tree import leftover_markers, list_files, read_stamp, read_tree, student_files, write_handout
 
 
 def test_the_mutant_catalogue_is_not_shipped(tmp_path):
@@ -56,6 +56,18 @@ def test_earlier_chapters_keep_the_solution(tmp_path):
     paging = (out / "ch3/src/paging.S").read_text()
     assert "/* TODO(ch3): install the kernel page table */" in paging
     assert [(e.path, e.line, e.ch) for e in result.exercises] == [("ch3/src/paging.S", 5, 3)]
+
+
+def test_the_stamp_lists_the_files_holding_the_chapters_own_exercises(tmp_path):
+    extra = {"ch2/src/slab.c": KMALLOC_C.replace("kmalloc", "slab_get"), "ch2/src/given.c": "int given;\n"}
+    root = make_tree(tmp_path / "ref", extra)
+    out, _ = handout_of(tmp_path, 2, tree_root=root, git=False)
+    stamp = read_stamp(out)
+    assert stamp.chapter == 2 and stamp.student_files == ("ch2/src/kmalloc.c", "ch2/src/slab.c")
+    assert list(stamp.student_files) == student_files(read_tree(root), 2)
+    assert "student_file = ch2/src/kmalloc.c\n" in (out / ".handout").read_text()
+    assert read_stamp(handout_of(tmp_path, 1, tree_root=root, git=False)[0]).student_files == ("ch1/src/buddy.c",)
+    assert read_stamp(root) is None
 
 
 def test_middle_chapter(tmp_path):
