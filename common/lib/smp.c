@@ -64,6 +64,14 @@ static void barrier_wait(int n)
 		;
 }
 
+/* This hart's share is done (or abandoned). The last one wakes the boot
+ * hart, which waits for the shares in wfi (on_each_hart()). */
+static void share_done(int hart)
+{
+	if (__atomic_sub_fetch(&work.remaining, 1, __ATOMIC_ACQ_REL) == 0 && hart != the_boot_hart)
+		sbi_send_ipi(1UL << the_boot_hart);
+}
+
 static void run_work(int hart)
 {
 	busy[hart] = true;
@@ -74,7 +82,7 @@ static void run_work(int hart)
 	if (hart != the_boot_hart)
 		intr_off();
 	busy[hart] = false;
-	__atomic_sub_fetch(&work.remaining, 1, __ATOMIC_ACQ_REL);
+	share_done(hart);
 }
 
 void smp_leave_work(void)
@@ -86,7 +94,7 @@ void smp_leave_work(void)
 	const char *names[1];
 	spin_release_held(names, 0);
 	busy[me] = false;
-	__atomic_sub_fetch(&work.remaining, 1, __ATOMIC_ACQ_REL);
+	share_done(me);
 	klongjmp(idle_env[me], 1);
 }
 
@@ -149,8 +157,15 @@ void on_each_hart(void (*fn)(void *arg, int hart), void *arg)
 	__atomic_add_fetch(&work.generation, 1, __ATOMIC_RELEASE);
 	sbi_send_ipi(online_mask & ~(1UL << me));
 	run_work(me);
-	while (__atomic_load_n(&work.remaining, __ATOMIC_ACQUIRE))
-		;
+	/* The other shares: in wfi, not spinning (a spinning hart takes a host
+	 * core from the harts it waits for). The last one's IPI ends the wfi;
+	 * one sent after the check below is still pending: no lost wake-up. */
+	for (;;) {
+		csr_clear(sip, SIE_SSIE);
+		if (!__atomic_load_n(&work.remaining, __ATOMIC_ACQUIRE))
+			break;
+		wfi();
+	}
 }
 
 /* One second in timebase ticks (QEMU virt's 10 MHz if the device tree does not say). */

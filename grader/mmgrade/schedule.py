@@ -95,6 +95,8 @@ class Grade:
         self._closed = False
         self._seq = 0
         self._stop = False
+        self._harts = 0  # harts of the boots running
+        self.hart_budget = int(__import__('os').environ.get('MMLAB_HART_BUDGET', '64'))
         self._built: dict[int, BuildFailure | None] = {}
         self._orders: dict[int, dict[str, list[str]]] = {}
         self._boots: dict[int, dict[str, Boot]] = {chapter.number: {} for chapter in self.chapters}
@@ -180,26 +182,39 @@ class Grade:
     def _submit(self, job: Job) -> None:
         """Queue @p job for the workers."""
         with self._cond:
-            heapq.heappush(self._queue, job)
+            self._queue.append(job)
             self._pending += 1
             self.progress.queued()
             self._cond.notify()
 
     def _worker(self) -> None:
-        """Take the longest job left until the queue is closed and nothing is pending."""
+        """Take the longest job that fits until the queue is closed and nothing is pending."""
         while True:
             with self._cond:
-                while not self._stop and not self._queue and not (self._closed and self._pending == 0):
+                job = self._take()
+                while job is None and not self._stop and not (self._closed and self._pending == 0 and not self._queue):
                     self._cond.wait()
-                if self._stop or not self._queue:
+                    job = self._take()
+                if job is None:
                     return
-                job = heapq.heappop(self._queue)
+                self._harts += job.config.smp
             try:
                 self._run(job)
             finally:
                 with self._cond:
+                    self._harts -= job.config.smp
                     self._pending -= 1
                     self._cond.notify_all()
+
+    def _take(self) -> Job | None:
+        """The longest queued job whose harts fit in the budget (any job when none runs); caller holds the lock."""
+        if self._stop:
+            return None
+        for index, job in enumerate(sorted(self._queue)):
+            if self._harts == 0 or self._harts + job.config.smp <= self.hart_budget:
+                self._queue.remove(job)
+                return job
+        return None
 
     def _run(self, job: Job) -> None:
         """Boot @p job, then hand its results to every chapter it serves."""

@@ -24,11 +24,11 @@
 KTAP_SUITE("ch5.user.reclaim");
 
 /* Three times as many file pages as frames: no page cache could hold the
- * file. Small, because each page is disk requests (about 2,000 a test), and
+ * file. Small, because each page is disk requests (about 1,000 a test), and
  * the grade boots five kernels that run this at once with other work. */
-#define USABLE	   128 /* frames above the floor while squeezed: 512 KiB */
-#define FILE_PAGES 384 /* 1.5 MiB: three times USABLE */
-#define WINDOW	   32  /* pages of the file mapped at a time */
+#define USABLE	   64  /* frames above the floor while squeezed: 256 KiB */
+#define FILE_PAGES 192 /* 768 KiB: three times USABLE */
+#define WINDOW	   16  /* pages of the file mapped at a time */
 #define ANON_PAGES (USABLE * 3 / 4)
 #define BIG_FILE   "ur-big.dat"
 
