@@ -37,8 +37,17 @@
 #define USER_STACK_SIZE (256UL * 1024)
 /** The guard gap under the stack (Linux's stack_guard_gap: 256 pages). */
 #define USER_STACK_GUARD (256UL * PAGE_SIZE)
-/** Most areas an mm may hold (Linux's vm.max_map_count). */
-#define MM_MAX_VMAS 65530
+/** Linux's default vm.max_map_count (DEFAULT_MAX_MAP_COUNT, include/linux/mm.h). */
+#define MM_DEFAULT_MAX_MAP_COUNT 65530
+/**
+ * Most areas an mm may hold: Linux's vm.max_map_count (sysctl_max_map_count,
+ * mm/mmap.c), #MM_DEFAULT_MAX_MAP_COUNT unless a test lowered it
+ * (SYS_mmlab_max_map_count: the tests that fill an address space up to the
+ * limit need not make 65,530 areas in every configuration).
+ */
+extern size_t max_map_count;
+/** Most areas an mm may hold now (#max_map_count). */
+#define MM_MAX_VMAS max_map_count
 
 /** The root of an area tree. */
 struct vma_tree {

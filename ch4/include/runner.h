@@ -83,4 +83,13 @@ void runner_clean_up(void);
  * @return the frames given back.
  */
 long squeeze_release(void);
+
+/**
+ * Put vm.max_map_count back to #MM_DEFAULT_MAX_MAP_COUNT (a test lowers it
+ * through SYS_mmlab_max_map_count, testcalls.c). The runner calls it after
+ * each user suite, as squeeze_release(), so that no suite runs with the
+ * limit another one left.
+ * @return the limit before.
+ */
+long max_map_count_restore(void);
 #endif

@@ -75,6 +75,8 @@
 #define SYS_mmlab_squeeze                                                                                    \
 	1008 /**< (leave) -> frames the kernel holds so that @c leave stay free; (-1) gives them back. */
 #define SYS_mmlab_eager 1009 /**< () -> 1 if the caller's mm is eager (the `eager` bootarg), else 0. */
+#define SYS_mmlab_max_map_count                                                                              \
+	1010 /**< (n) -> the limit before; n > 0 sets vm.max_map_count (the runner restores it), 0 only reads. */
 /** @} */
 
 /** Highest number the table holds, plus one. */

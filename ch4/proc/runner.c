@@ -168,6 +168,7 @@ int run_user_suite(const char *name, void *arg, struct ktest_counts *out)
 		out->pass++;
 	}
 	long held = squeeze_release();
+	max_map_count_restore();
 	if (held)
 		printk("# %s: %ld frames still squeezed at its end, given back\n", name, held);
 	int sig = proc_init_status & 0x7f;

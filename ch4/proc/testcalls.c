@@ -25,6 +25,12 @@
  *   back (so does the runner after each suite). Returns the frames held
  *   (given back, for -1).
  * - 1009 eager: 1 if the caller's mm is eager (the `eager` bootarg).
+ * - 1010 max_map_count(n): sets vm.max_map_count (mm.h's MM_MAX_VMAS) to
+ *   @p n > 0, as `sysctl vm.max_map_count=n` does on Linux, until the
+ *   runner restores it after the suite; 0 only reads it. Returns the limit
+ *   before; -EINVAL for n < 0. Tests that fill an address space to the
+ *   limit lower it: the rule is the same at 1,000 areas as at 65,530, and
+ *   the host test (ch5/hosttest/test_mman.c) fills the full 65,530.
  *
  * Reference: Linux fs/proc/task_mmu.c (show_map_vma).
  */
@@ -247,6 +253,22 @@ static long sys_squeeze(uint64_t leave, uint64_t a1, uint64_t a2, uint64_t a3, u
 	return n;
 }
 
+static long sys_max_map_count(uint64_t n, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	UNUSED6(0, a1, a2, a3, a4, a5);
+	if ((long)n < 0)
+		return -EINVAL;
+	size_t before = __atomic_load_n(&max_map_count, __ATOMIC_RELAXED);
+	if (n)
+		__atomic_store_n(&max_map_count, (size_t)n, __ATOMIC_RELAXED);
+	return (long)before;
+}
+
+long max_map_count_restore(void)
+{
+	return (long)__atomic_exchange_n(&max_map_count, (size_t)MM_DEFAULT_MAX_MAP_COUNT, __ATOMIC_RELAXED);
+}
+
 static long sys_eager(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 {
 	UNUSED6(a0, a1, a2, a3, a4, a5);
@@ -269,6 +291,7 @@ static int testcalls_init(void)
 		{SYS_mmlab_page_info, sys_page_info},
 		{SYS_mmlab_squeeze, sys_squeeze},
 		{SYS_mmlab_eager, sys_eager},
+		{SYS_mmlab_max_map_count, sys_max_map_count},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(calls); i++) {
 		int err = syscall_register(calls[i].nr, calls[i].fn);

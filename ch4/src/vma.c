@@ -4,7 +4,10 @@
  */
 #include "asmdefs.h"
 #include "kmalloc.h"
+#include "mm.h"
 #include "vma.h"
+
+size_t max_map_count = MM_DEFAULT_MAX_MAP_COUNT;
 
 unsigned vm_prot_to_pte(unsigned prot)
 {

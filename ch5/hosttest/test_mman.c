@@ -1396,7 +1396,7 @@ static void test_area_limit(void)
 #define AREA(i) (base + (vaddr_t)(2 * (i) + 2) * PAGE_SIZE) /* area i >= 1 */
 	CHECK_EQ(do_mmap(m, base, 3 * PAGE_SIZE, PROT_READ, pr | MAP_FIXED_NOREPLACE, -1, 0), (long)base);
 	long made = 1;
-	for (long i = 1; i < MM_MAX_VMAS; i++) {
+	for (long i = 1; i < (long)MM_MAX_VMAS; i++) {
 		if (do_mmap(m, AREA(i), PAGE_SIZE, PROT_READ, pr | MAP_FIXED_NOREPLACE, -1, 0) !=
 		    (long)AREA(i))
 			break;

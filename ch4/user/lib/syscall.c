@@ -152,6 +152,7 @@ long mmlab_nr_harts(void) { return syscall0(SYS_mmlab_nr_harts); }
 long mmlab_hart(void) { return syscall0(SYS_mmlab_hart); }
 long mmlab_page_info(const void *va) { return syscall1(SYS_mmlab_page_info, (long)va); }
 long mmlab_squeeze(long leave) { return syscall1(SYS_mmlab_squeeze, leave); }
+long mmlab_max_map_count(long n) { return syscall1(SYS_mmlab_max_map_count, n); }
 long mmlab_eager(void) { return syscall0(SYS_mmlab_eager); }
 long mmlab_test_begin(void) { return syscall0(SYS_mmlab_test_begin); }
 long mmlab_test_result(int verdict) { return syscall1(SYS_mmlab_test_result, verdict); }

@@ -54,6 +54,7 @@ typedef long off_t;   /**< A file offset. */
 #define SYS_mmlab_page_info   1007
 #define SYS_mmlab_squeeze     1008
 #define SYS_mmlab_eager	      1009
+#define SYS_mmlab_max_map_count 1010
 
 /** @name The bits of mmlab_page_info()'s result; bits 0-31 are the frame's reference count (0 for the zero page).
  * @{ */
@@ -204,6 +205,8 @@ long mmlab_page_info(
 long mmlab_squeeze(
 	long leave);	     /**< Hold frames so that @p leave stay free (-1: give them back); frames held. */
 long mmlab_eager(void);	     /**< 1 if this process's memory is eager (`eager` bootarg). */
+long mmlab_max_map_count(
+	long n); /**< Set vm.max_map_count to @p n (> 0; 0 only reads) until the suite ends; the limit before. */
 long mmlab_test_begin(void); /**< KTAP protocol: a test begins. */
 long mmlab_test_result(int verdict); /**< KTAP protocol: 0 pass, 1 fail, 2 skip. */
 /** @} */
