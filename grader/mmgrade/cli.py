@@ -27,7 +27,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("chapters", nargs="*", metavar="CH", help="chapters to grade (1 or ch1); default: all present")
     parser.add_argument("--root", type=Path, default=GRADER_DIR.parent, help="the mmlab tree (default: this grader's)")
     parser.add_argument("--rubric", type=Path, default=GRADER_DIR / "rubric.toml", help="the rubric (default: %(default)s)")
-    parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, help="boots at once (default: %(default)s)")
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=(os.cpu_count() or 1) + 1,
+        help="boots at once (default: one more than the CPUs, %(default)s: a boot waits on timers part of the time)",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="write Gradescope results.json to FILE")
     parser.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML to FILE")
     parser.add_argument("--markdown", type=Path, metavar="FILE", help="append the report as Markdown to FILE")

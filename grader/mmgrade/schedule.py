@@ -21,7 +21,6 @@ next one builds. A chapter is scored as soon as its last boot is in, and
 reported in chapter order.
 """
 
-import heapq
 import json
 import threading
 import time
@@ -95,8 +94,6 @@ class Grade:
         self._closed = False
         self._seq = 0
         self._stop = False
-        self._harts = 0  # harts of the boots running
-        self.hart_budget = int(__import__('os').environ.get('MMLAB_HART_BUDGET', '64'))
         self._built: dict[int, BuildFailure | None] = {}
         self._orders: dict[int, dict[str, list[str]]] = {}
         self._boots: dict[int, dict[str, Boot]] = {chapter.number: {} for chapter in self.chapters}
@@ -188,7 +185,7 @@ class Grade:
             self._cond.notify()
 
     def _worker(self) -> None:
-        """Take the longest job that fits until the queue is closed and nothing is pending."""
+        """Take the longest job left until the queue is closed and nothing is pending."""
         while True:
             with self._cond:
                 job = self._take()
@@ -197,24 +194,20 @@ class Grade:
                     job = self._take()
                 if job is None:
                     return
-                self._harts += job.config.smp
             try:
                 self._run(job)
             finally:
                 with self._cond:
-                    self._harts -= job.config.smp
                     self._pending -= 1
                     self._cond.notify_all()
 
     def _take(self) -> Job | None:
-        """The longest queued job whose harts fit in the budget (any job when none runs); caller holds the lock."""
-        if self._stop:
+        """The longest job queued (None if none, or stopping); caller holds the lock."""
+        if self._stop or not self._queue:
             return None
-        for index, job in enumerate(sorted(self._queue)):
-            if self._harts == 0 or self._harts + job.config.smp <= self.hart_budget:
-                self._queue.remove(job)
-                return job
-        return None
+        job = min(self._queue)
+        self._queue.remove(job)
+        return job
 
     def _run(self, job: Job) -> None:
         """Boot @p job, then hand its results to every chapter it serves."""

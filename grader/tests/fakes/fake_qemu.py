@@ -67,7 +67,9 @@ def main() -> int:
     with open(scenario["calls"], "a", encoding="utf-8") as calls:
         calls.write(json.dumps(args) + "\n")
     key = f"{option(args, '-m')}/{option(args, '-smp')}"
-    behaviour = scenario["by_config"].get(key, scenario["default"])
+    chapter = Path(option(args, "-kernel") or "").parent.name  # build/chN/kernel.elf
+    by_config = scenario["by_config"]
+    behaviour = by_config.get(f"{chapter}:{key}", by_config.get(key, scenario["default"]))
     pids = [os.getpid()]
     if behaviour.get("child"):
         pids.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"]).pid)
