@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Callable
 
 from . import exercises, score
-from .build import BuildFailure
 from .grading import Settings, boot_config, prepare_kernel, selected_configs
 from .progress import Progress
 from .qemu import Boot, kill_all
@@ -94,13 +93,14 @@ class Grade:
         self._closed = False
         self._seq = 0
         self._stop = False
-        self._built: dict[int, BuildFailure | None] = {}
+        self._error: BaseException | None = None  # what broke a worker, raised by run()
         self._orders: dict[int, dict[str, list[str]]] = {}
         self._boots: dict[int, dict[str, Boot]] = {chapter.number: {} for chapter in self.chapters}
         self._waiting: dict[int, int] = {}  # chapter -> boots (and confirmations) still to come
         self._start: dict[int, float] = {}
         self._results: dict[int, score.ChapterResult] = {}
         self._reported = 0
+        self.start = time.monotonic()
 
     # -- the whole run ---------------------------------------------------
 
@@ -119,6 +119,8 @@ class Grade:
             for worker in workers:
                 while worker.is_alive():
                     worker.join(0.2)
+            if self._error is not None:
+                raise self._error
         except KeyboardInterrupt:
             with self._cond:
                 self._stop = True
@@ -196,6 +198,10 @@ class Grade:
                     return
             try:
                 self._run(job)
+            except BaseException as err:  # a bug here must not leave a chapter unscored in silence
+                with self._cond:
+                    self._error = self._error or err
+                    self._stop = True
             finally:
                 with self._cond:
                     self._pending -= 1
@@ -225,7 +231,9 @@ class Grade:
                 own = next(config for config in chapter.configs if machine(config) == machine(job.config))
                 confirm = self._job(chapter, own, confirm=True)
                 confirm.serves = (chapter,)
-                self.settings.progress(f"{chapter.name}/{own.name}: not every item passed in {job.key}: booting {chapter.name}'s own kernel")
+                self.settings.progress(
+                    f"{chapter.name}/{own.name}: not every item passed in {job.key}: booting {chapter.name}'s own kernel"
+                )
                 self._submit(confirm)
                 continue
             self._deliver(chapter, view)

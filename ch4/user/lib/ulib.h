@@ -27,33 +27,33 @@ typedef long off_t;   /**< A file offset. */
 
 /** @name System-call numbers (Linux riscv64, asm-generic/unistd.h)
  * @{ */
-#define SYS_dup		      23
-#define SYS_close	      57
-#define SYS_pipe2	      59
-#define SYS_read	      63
-#define SYS_write	      64
-#define SYS_exit	      93
-#define SYS_exit_group	      94
-#define SYS_nanosleep	      101
-#define SYS_sched_yield	      124
-#define SYS_kill	      129
-#define SYS_getpid	      172
-#define SYS_getppid	      173
-#define SYS_gettid	      178
-#define SYS_brk		      214
-#define SYS_clone	      220
-#define SYS_execve	      221
-#define SYS_wait4	      260
-#define SYS_mmlab_free_frames 1000
-#define SYS_mmlab_maps	      1001
-#define SYS_mmlab_ptdump      1002
-#define SYS_mmlab_test_result 1003
-#define SYS_mmlab_test_begin  1004
-#define SYS_mmlab_nr_harts    1005
-#define SYS_mmlab_hart	      1006
-#define SYS_mmlab_page_info   1007
-#define SYS_mmlab_squeeze     1008
-#define SYS_mmlab_eager	      1009
+#define SYS_dup			23
+#define SYS_close		57
+#define SYS_pipe2		59
+#define SYS_read		63
+#define SYS_write		64
+#define SYS_exit		93
+#define SYS_exit_group		94
+#define SYS_nanosleep		101
+#define SYS_sched_yield		124
+#define SYS_kill		129
+#define SYS_getpid		172
+#define SYS_getppid		173
+#define SYS_gettid		178
+#define SYS_brk			214
+#define SYS_clone		220
+#define SYS_execve		221
+#define SYS_wait4		260
+#define SYS_mmlab_free_frames	1000
+#define SYS_mmlab_maps		1001
+#define SYS_mmlab_ptdump	1002
+#define SYS_mmlab_test_result	1003
+#define SYS_mmlab_test_begin	1004
+#define SYS_mmlab_nr_harts	1005
+#define SYS_mmlab_hart		1006
+#define SYS_mmlab_page_info	1007
+#define SYS_mmlab_squeeze	1008
+#define SYS_mmlab_eager		1009
 #define SYS_mmlab_max_map_count 1010
 
 /** @name The bits of mmlab_page_info()'s result; bits 0-31 are the frame's reference count (0 for the zero page).
@@ -203,11 +203,11 @@ long mmlab_hart(void);			/**< The hart the caller runs on now. */
 long mmlab_page_info(
 	const void *va); /**< The state of the page holding @p va (MMLAB_PAGE_*), 0 if unmapped. */
 long mmlab_squeeze(
-	long leave);	     /**< Hold frames so that @p leave stay free (-1: give them back); frames held. */
-long mmlab_eager(void);	     /**< 1 if this process's memory is eager (`eager` bootarg). */
+	long leave);	/**< Hold frames so that @p leave stay free (-1: give them back); frames held. */
+long mmlab_eager(void); /**< 1 if this process's memory is eager (`eager` bootarg). */
 long mmlab_max_map_count(
 	long n); /**< Set vm.max_map_count to @p n (> 0; 0 only reads) until the suite ends; the limit before. */
-long mmlab_test_begin(void); /**< KTAP protocol: a test begins. */
+long mmlab_test_begin(void);	     /**< KTAP protocol: a test begins. */
 long mmlab_test_result(int verdict); /**< KTAP protocol: 0 pass, 1 fail, 2 skip. */
 /** @} */
 
