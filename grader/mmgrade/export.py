@@ -3,8 +3,9 @@
 Gradescope: https://gradescope-autograders.readthedocs.io/en/latest/specs/
 (top-level score, execution_time, output, visibility; one entry per rubric
 item in ``tests`` with name, number, score, max_score, status, output,
-visibility). JUnit: one <testsuite> per chapter, one <testcase> per rubric
-item, a <failure> for each item that did not earn its points.
+visibility; the format is mmgrade/gradescope.py's). JUnit: one <testsuite>
+per chapter, one <testcase> per rubric item, a <skipped> for an item skipped
+everywhere and a <failure> for any other item that did not earn its points.
 """
 
 import json
