@@ -62,6 +62,11 @@ def prepare_kernel(chapter: Chapter, settings: Settings) -> build.BuildFailure |
     return build.build(settings.make, settings.root, chapter.number, log_path, settings.env)
 
 
+def boot_log_path(chapter: Chapter, config: Config, settings: Settings) -> Path:
+    """Where a boot of @p chapter's kernel in @p config logs its serial output: build/grade/chN-CONFIG.log."""
+    return settings.log_dir / f"{chapter.name}-{config.name}.log"
+
+
 def watchdog_bootarg(settings: Settings) -> str:
     """``ktest_timeout=<ms>`` when --timeout-scale changes the kernel's default, else nothing."""
     if settings.timeout_scale == 1:
@@ -79,7 +84,7 @@ def boot_config(
     """
     bootargs = " ".join(part for part in (f"ktest={chapter.ktest}", watchdog_bootarg(settings), config.bootargs) if part)
     kernel = build.kernel_path(settings.root, chapter.number)
-    log_path = settings.log_dir / f"{chapter.name}-{config.name}.log"
+    log_path = boot_log_path(chapter, config, settings)
     timeout = chapter.timeout * settings.timeout_scale
     extra: tuple[str, ...] = ()
     if config.dtb:

@@ -25,11 +25,10 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Callable
 
 from . import exercises, score
-from .grading import Settings, boot_config, prepare_kernel, selected_configs
+from .grading import Settings, boot_config, boot_log_path, prepare_kernel, selected_configs
 from .progress import Progress
 from .qemu import Boot, kill_all
 from .rubric import Chapter, Config
@@ -45,12 +44,14 @@ def machine(config: Config) -> tuple:
 
 @dataclass(order=True)
 class Job:
-    """One boot to run: @p chapter's kernel in @p config, read by the chapters in @p serves."""
+    """One boot to run: @p chapter's kernel in @p config, read by the chapters in @p serves,
+    each with its own configuration of the same machine (names may differ). Jobs order
+    by sort_key: the longest expected boot first."""
 
     sort_key: tuple = field(init=True, repr=False)
     chapter: Chapter = field(compare=False)
     config: Config = field(compare=False)
-    serves: tuple[Chapter, ...] = field(compare=False, default=())
+    serves: tuple[tuple[Chapter, Config], ...] = field(compare=False, default=())
     confirm: bool = field(compare=False, default=False)
 
     @property
@@ -160,7 +161,7 @@ class Grade:
                 job = claimed.get(machine(config))
                 if job is None:
                     job = claimed[machine(config)] = self._job(chapter, config)
-                job.serves += (chapter,)
+                job.serves += ((chapter, config),)
         for job in sorted(claimed.values()):
             self._submit(job)
         for chapter in built:
@@ -170,7 +171,7 @@ class Grade:
     # -- the queue ---------------------------------------------------------
 
     def _job(self, chapter: Chapter, config: Config, confirm: bool = False) -> Job:
-        """A job, keyed so that the longest expected boot comes out of the heap first."""
+        """A job, keyed so that the longest expected boot sorts first."""
         with self._cond:
             self._seq += 1
             seq = self._seq
@@ -217,7 +218,7 @@ class Grade:
 
     def _run(self, job: Job) -> None:
         """Boot @p job, then hand its results to every chapter it serves."""
-        self.progress.started(job.key, self._log_path(job))
+        self.progress.started(job.key, boot_log_path(job.chapter, job.config, self.settings))
         boot = boot_config(job.chapter, job.config, self.settings, self._orders[job.chapter.number])
         self.progress.finished(job.key)
         self.times[job.key] = boot.elapsed
@@ -225,22 +226,17 @@ class Grade:
             self.counts.boots += 1
             self.counts.shared += len(job.serves) > 1
             self.counts.confirmations += job.confirm
-        for chapter in job.serves:
-            view = boot if chapter is job.chapter else replace(boot, label=job.config.name)
+        for chapter, own in job.serves:
+            view = boot if chapter is job.chapter else replace(boot, label=own.name)
             if chapter is not job.chapter and not _all_pass(chapter, view):
-                own = next(config for config in chapter.configs if machine(config) == machine(job.config))
                 confirm = self._job(chapter, own, confirm=True)
-                confirm.serves = (chapter,)
+                confirm.serves = ((chapter, own),)
                 self.settings.progress(
                     f"{chapter.name}/{own.name}: not every item passed in {job.key}: booting {chapter.name}'s own kernel"
                 )
                 self._submit(confirm)
                 continue
             self._deliver(chapter, view)
-
-    def _log_path(self, job: Job) -> Path:
-        """Where the job's serial log goes (grading.boot_config's choice)."""
-        return self.settings.log_dir / f"{job.chapter.name}-{job.config.name}.log"
 
     # -- scoring -------------------------------------------------------------
 

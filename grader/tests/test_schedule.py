@@ -180,3 +180,10 @@ def test_the_status_line_is_erased_before_a_report_and_at_the_end(tmp_path):
         stream.write("report\n")
     shown.stop()
     assert stream.getvalue().count("\r\x1b[K") == 1  # nothing drawn since: nothing to erase
+
+
+def test_a_shared_machine_may_have_another_name_in_each_chapter(two, tmp_path):
+    two.qemu({"serial": ch2_log(1)}, **{"256M/2": {"serial": ch2_log(2)}})
+    graded = two.grade(rubric=two_chapters(tmp_path, CH2.replace('name = "small"', 'name = "tiny"')))
+    assert sorted(kernels(two)) == ["ch2", "ch2"]
+    assert "ch1: 100/100 points" in graded.out and "ch2: 100/100 points" in graded.out
