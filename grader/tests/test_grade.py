@@ -178,6 +178,9 @@ def test_ctrl_c_kills_every_qemu(lab):
         [sys.executable, str(GRADER / "grade.py"), "--root", str(lab.root), "--rubric", str(DATA / "rubric.toml"),
          "--qemu", str(lab.qemu_path), "--make", make, "--jobs", "2", "--timeout-scale", "10"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        # A shell's background job starts with SIGINT ignored, and Python then
+        # keeps it so: give the grader the default, as on a terminal.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     # Generous limits: on a loaded 2-core machine starting four processes can
     # take seconds; what is tested is that the interrupt kills them all.
