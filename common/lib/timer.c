@@ -14,14 +14,29 @@
 static timer_fn users[TIMER_USERS];
 static uint64_t deadlines[MAX_HARTS][TIMER_USERS];
 static bool initialised[MAX_HARTS];
+/* What each hart's SBI timer is set for, when known: not before the first
+ * set, and not once it has fired (its interrupt stays pending until the
+ * timer is set again, so the next program() must set it). */
+static struct {
+	uint64_t at;
+	bool known;
+} programmed[MAX_HARTS];
 
-/* Set this hart's SBI timer for its earliest deadline (or never). */
+/* Set this hart's SBI timer for its earliest deadline (or never), unless
+ * it is set for that already: most arms and cancels leave the earliest
+ * where it was, and each set is an SBI call, and under QEMU a wake-up of
+ * its main loop (as Linux's clockevents skip an unchanged next event). */
 static void program(uint64_t *d)
 {
 	uint64_t next = NEVER;
 	for (int i = 0; i < TIMER_USERS; i++)
 		if (d[i] < next)
 			next = d[i];
+	int me = cpuid();
+	if (programmed[me].known && programmed[me].at == next)
+		return;
+	programmed[me].at = next;
+	programmed[me].known = true;
 	sbi_set_timer(next);
 }
 
@@ -40,6 +55,7 @@ static int first_expired(const uint64_t *d)
 static bool on_timer_interrupt(struct trap_frame *tf)
 {
 	uint64_t *d = deadlines[cpuid()];
+	programmed[cpuid()].known = false; /* fired: set it again, whatever comes next */
 	for (int i; (i = first_expired(d)) >= 0;) {
 		/* Out of the table and the timer set for the rest before the
 		 * call: the function may arm again, or never return. */
