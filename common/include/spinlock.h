@@ -23,17 +23,22 @@ struct spinlock {
 	volatile uint32_t locked; /**< 1 while held. */
 	int32_t hart;		  /**< Holder's hart id, -1 when free. */
 	const char *name;	  /**< For messages. */
+	uint64_t sleepers; /**< Harts waiting in wfi for it, one bit each: the release sends them an IPI. */
 };
 
 /** Static initialiser for a spinlock called @p n. */
 #define SPINLOCK_INIT(n)                                                                                     \
 	{                                                                                                    \
-		.locked = 0, .hart = -1, .name = (n)                                                         \
+		.locked = 0, .hart = -1, .name = (n), .sleepers = 0                                          \
 	}
 
 /** Initialise @p lk, free, called @p name. */
 void spin_init(struct spinlock *lk, const char *name);
-/** Take @p lk, spinning until it is free. Panics if this hart already holds it. */
+/**
+ * Take @p lk, waiting until it is free: spinning a while, then asleep in
+ * wfi until the holder's release sends an IPI (see spinlock.c). Panics if
+ * this hart already holds it.
+ */
 void spin_lock(struct spinlock *lk);
 /** Release @p lk. Panics if this hart does not hold it. */
 void spin_unlock(struct spinlock *lk);
