@@ -50,6 +50,7 @@ struct level {
 	bool match;			 /* compatible holds the string */
 	bool has_reg;
 	uint64_t base, size;
+	uint32_t irq; /* the first cell of `interrupts`, 0 if none */
 };
 
 int fdt_find_compatible(const void *blob, const char *compat, fdt_node_fn fn, void *arg)
@@ -82,7 +83,7 @@ int fdt_find_compatible(const void *blob, const char *compat, fdt_node_fn fn, vo
 				return -EINVAL;
 			struct level *l = &lv[depth--];
 			if (l->match && l->has_reg) {
-				int r = fn(l->base, l->size, arg);
+				int r = fn(l->base, l->size, l->irq, arg);
 				if (r)
 					return r;
 			}
@@ -103,6 +104,8 @@ int fdt_find_compatible(const void *blob, const char *compat, fdt_node_fn fn, vo
 				l->addr_cells = be32(s);
 			else if (!strcmp(name, "#size-cells") && len == 4)
 				l->size_cells = be32(s);
+			else if (!strcmp(name, "interrupts") && len >= 4)
+				l->irq = be32(s);
 			else if (!strcmp(name, "reg") && parent->addr_cells <= 2 && parent->size_cells <= 2 &&
 				 len >= 4 * (parent->addr_cells + parent->size_cells)) {
 				l->has_reg = true;

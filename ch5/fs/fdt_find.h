@@ -8,11 +8,16 @@
 
 #include "types.h"
 
-/** Called once per matching node with its first `reg` range. Non-zero stops the walk. */
-typedef int (*fdt_node_fn)(paddr_t base, uint64_t size, void *arg);
+/**
+ * Called once per matching node with its first `reg` range and the first
+ * cell of its `interrupts` property (the interrupt number at its
+ * interrupt parent, the PLIC on QEMU's virt machine; 0 if it has none).
+ * Non-zero stops the walk.
+ */
+typedef int (*fdt_node_fn)(paddr_t base, uint64_t size, uint32_t irq, void *arg);
 
 /**
- * Call @p fn(base, size, @p arg) for every node of the DTB at @p blob (a
+ * Call @p fn(base, size, irq, @p arg) for every node of the DTB at @p blob (a
  * kernel address) whose `compatible` list holds @p compat and that has a
  * `reg` property, in the order of the blob. Addresses and sizes are read
  * with the parent's #address-cells and #size-cells (defaults 2 and 1).
