@@ -46,12 +46,13 @@ CHAPTERS := $(sort $(patsubst ch%,%,$(notdir $(wildcard $(ROOT)/ch[1-9]))))
 LAST_CH := $(lastword $(CHAPTERS))
 KCH := $(or $(CH),$(LAST_CH))
 # Chapters a kernel of chapter $(KCH) is made of: 1 .. KCH.
-LAYERS := $(foreach c,$(CHAPTERS),$(if $(shell [ $(c) -le $(KCH) ] && echo y),ch$(c)))
+LAYERS := $(shell for c in $(CHAPTERS); do [ $$c -le $(KCH) ] && echo ch$$c; done)
 
 # GCC 12 (binutils 2.38 on) wants Zicsr and Zifencei named in -march; GCC 10
 # and 11 (Ubuntu 22.04: Gradescope's base image) refuse the names and have
-# them in rv64imac already (the compiler is asked once per make).
-MARCH_EXT := $(shell $(CC) -march=rv64imac_zicsr_zifencei -mabi=lp64 -x c -c -o /dev/null /dev/null 2>/dev/null && echo _zicsr)
+# them in rv64imac already (the compiler is asked once per make, not
+# through ccache, which would run it twice).
+MARCH_EXT := $(shell $(CROSS)gcc -march=rv64imac_zicsr_zifencei -mabi=lp64 -x c -c -o /dev/null /dev/null 2>/dev/null && echo _zicsr)
 MARCH := rv64imac$(MARCH_EXT)
 
 CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -nostdlib -fno-builtin-printf \
