@@ -14,13 +14,14 @@ passes M's tests; the machine, the tests and M's code are the same.
 Scheduling. Every boot of the grade goes into one queue, and ``--jobs``
 workers take the longest first (by the time the same boot took in the last
 grade, build/grade/boot-times.json; a boot never seen counts by its harts and
-chapter), so that the long boots do not start last. Chapters are built from
-the highest down before their boots are queued (a build with nothing to do
-takes a fraction of a second); the boots of a built chapter start while the
-next one builds. A chapter is scored as soon as its last boot is in, and
-reported in chapter order.
+chapter), so that the long boots do not start last. The chapters' kernels
+are built at once (each make writes only its own build/chN; one with nothing
+to do takes a fraction of a second), and the boots are queued when all are
+built, so that every boot knows each chapter it serves. A chapter is scored
+as soon as its last boot is in, and reported in chapter order.
 """
 
+import concurrent.futures
 import json
 import threading
 import time
@@ -142,10 +143,13 @@ class Grade:
         chapters it serves when it ends.
         """
         built = []
-        for chapter in reversed(self.chapters):
+        self.progress.note("building " + ", ".join(chapter.name for chapter in self.chapters))
+        for chapter in self.chapters:
             self._start[chapter.number] = time.monotonic()
-            self.progress.note(f"building {chapter.name}")
-            failure = prepare_kernel(chapter, self.settings)
+        # Each chapter builds in build/chN alone: the makes run at once.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(self.chapters) or 1) as pool:
+            failures = list(pool.map(lambda chapter: prepare_kernel(chapter, self.settings), self.chapters))
+        for chapter, failure in reversed(list(zip(self.chapters, failures))):
             if failure is not None:
                 self._finish_chapter(chapter, score.build_failed(chapter, failure))
                 continue
