@@ -108,9 +108,12 @@ static bool try_take(struct spinlock *lk)
 	return taken;
 }
 
-/* Loads of a held lock before a waiter sleeps: a few microseconds under
- * QEMU, more than most locks are held for when their holder runs. */
-#define SPINS_BEFORE_SLEEP 1000
+/* Loads of a held lock before a waiter sleeps: tens of microseconds under
+ * QEMU, more than most locks are held for while their holder runs. Fewer
+ * is worse: at 1,000, harts that take the scheduler's lock at a high rate
+ * (sched_yield loops) slept and woke by IPI many times over, and a 4-hart
+ * boot took 10% longer than at 10,000 (50,000 measured the same). */
+#define SPINS_BEFORE_SLEEP 10000
 
 /* Sleep in wfi until @lk looks free or an interrupt comes (see the top). */
 static void sleep_on(struct spinlock *lk)
