@@ -5,9 +5,10 @@
  *
  * blk_init() looks for a `virtio,mmio` node of the device tree
  * whose device is a block device (DeviceID 2), maps its registers with
- * kernel_map_mmio() and sets up one request queue. Requests are synchronous
- * and polled: the kernel has no interrupt controller driver, so the caller
- * spins on the used ring until the device answers. One request at a time
+ * kernel_map_mmio() and sets up one request queue. Requests are
+ * synchronous: the caller sleeps in wfi until the device's interrupt, which
+ * it claims at the PLIC itself, with interrupts off (there is no interrupt
+ * handler; without a PLIC it spins on the used ring). One request at a time
  * (a spinlock), from any hart; nothing is allocated per request.
  *
  * Reference: Virtual I/O Device (VIRTIO) Version 1.1, sections 2.6 (split
