@@ -167,9 +167,25 @@ static int anon_fault(struct vma *vma, vaddr_t va, enum vm_access access)
 	return private_fault(vma, va, access, !(vma->flags & VM_SHARED), anon_map_new);
 }
 
+/*
+ * anon_map(), unless the range is one it would populate (as it is mapped:
+ * an eager mm's accessible areas, every shared one) and larger than all of
+ * RAM: that could only end in -ENOMEM after taking and zeroing every free
+ * frame (a second and more under QEMU for a few hundred MiB), so it is
+ * -ENOMEM at once, as Linux refuses an "obvious overcommit"
+ * (__vm_enough_memory(), mm/util.c: more pages than RAM and swap).
+ */
+static int anon_map_unless_larger_than_ram(struct vma *vma, vaddr_t start, vaddr_t end)
+{
+	bool populate = (vma->mm->eager && vm_prot_to_pte(vma->prot)) || (vma->flags & VM_SHARED);
+	if (populate && (end - start) / PAGE_SIZE > frames_nr_total())
+		return -ENOMEM;
+	return anon_map(vma, start, end);
+}
+
 const struct vm_backend anon_backend = {
 	.name = "anon",
-	.map = anon_map,
+	.map = anon_map_unless_larger_than_ram,
 	.unmap = anon_unmap,
 	.protect = anon_protect,
 	.fault = anon_fault,

@@ -4,7 +4,6 @@
  * (Linux mm/mmap.c find_vma, mmap_region; ArceOS AddrSpace::map_alloc).
  */
 #include "errno.h"
-#include "frame.h"
 #include "mm_internal.h"
 #include "panic.h"
 #include "vma_tree.h"
@@ -42,21 +41,6 @@ static bool range_busy(struct mm *mm, vaddr_t start, vaddr_t end)
 	LAB END */
 }
 
-/*
- * True if @vma is an anonymous area that anon.c populates as it is added
- * (an eager mm's accessible areas, and every shared one) and that is larger
- * than all of RAM: populating it could only end in -ENOMEM, after taking and
- * zeroing every free frame (a second or more under QEMU for a few hundred
- * MiB). Linux refuses such an "obvious overcommit" at once too
- * (__vm_enough_memory(), mm/util.c: more pages than RAM and swap).
- */
-static bool larger_than_ram(const struct vma *vma)
-{
-	bool populated = vma->backend == &anon_backend &&
-			 ((vma->mm->eager && vm_prot_to_pte(vma->prot)) || (vma->flags & VM_SHARED));
-	return populated && vma_size(vma) / PAGE_SIZE > frames_nr_total();
-}
-
 int mm_add_vma_locked(struct mm *mm, struct vma *vma, unsigned flags)
 {
 	if (!user_range_ok(vma->start, vma->end) || (flags & ~MM_ADD_REPLACE))
@@ -77,7 +61,7 @@ int mm_add_vma_locked(struct mm *mm, struct vma *vma, unsigned flags)
 		vma->mm = NULL;
 		return -EEXIST;
 	}
-	int err = larger_than_ram(vma) ? -ENOMEM : vma->backend->map(vma, vma->start, vma->end);
+	int err = vma->backend->map(vma, vma->start, vma->end);
 	if (err) {
 		vma_tree_remove(&mm->vmas, vma);
 		vma->mm = NULL;

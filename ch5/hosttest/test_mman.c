@@ -157,6 +157,8 @@ static void give_frame(long i)
 	free_stack[nfree++] = (int)i;
 }
 
+uint64_t frames_nr_total(void) { return NFRAMES; }
+
 paddr_t frame_alloc(unsigned flags)
 {
 	if (alloc_fails())
