@@ -177,8 +177,8 @@ static int anon_fault(struct vma *vma, vaddr_t va, enum vm_access access)
  */
 static int anon_map_unless_larger_than_ram(struct vma *vma, vaddr_t start, vaddr_t end)
 {
-	bool populate = (vma->mm->eager && vm_prot_to_pte(vma->prot)) || (vma->flags & VM_SHARED);
-	if (populate && (end - start) / PAGE_SIZE > frames_nr_total())
+	bool populated = (vma->flags & VM_SHARED) || (vm_prot_to_pte(vma->prot) && vma->mm->eager);
+	if (populated && (end - start) / PAGE_SIZE > frames_nr_total())
 		return -ENOMEM;
 	return anon_map(vma, start, end);
 }
