@@ -1,4 +1,4 @@
-"""Grade several chapters at once: plan their boots, run them on one pool, longest first, score.
+"""Grade several chapters at once: plan their boots, run them on one pool, long ones first, score.
 
 Shared boots. Chapter N's kernel holds every earlier chapter's code and its
 ``ktest`` runs every earlier chapter's suites, so when chapters M < N both
@@ -12,9 +12,10 @@ from it instead. So sharing only ever saves boots where the larger kernel
 passes M's tests; the machine, the tests and M's code are the same.
 
 Scheduling. Every boot of the grade goes into one queue, and ``--jobs``
-workers take the longest first (by the time the same boot took in the last
-grade, build/grade/boot-times.json; a boot never seen counts by its harts and
-chapter), so that the long boots do not start last. The chapters' kernels
+workers take them in start_order(): the ``--jobs`` - 1 longest first (by the
+time the same boot took in the last grade, build/grade/boot-times.json; a
+boot never seen counts by its harts and chapter), so that the long boots do
+not start last, then the shortest and the longest left in turn. The chapters' kernels
 are built at once (each make writes only its own build/chN; one with nothing
 to do takes a fraction of a second), and the boots are queued when all are
 built, so that every boot knows each chapter it serves. A chapter is scored
@@ -47,7 +48,7 @@ def machine(config: Config) -> tuple:
 class Job:
     """One boot to run: @p chapter's kernel in @p config, read by the chapters in @p serves,
     each with its own configuration of the same machine (names may differ). Jobs order
-    by sort_key: the longest expected boot first."""
+    by sort_key: (rank in start_order(), -expected seconds, sequence)."""
 
     sort_key: tuple = field(init=True, repr=False)
     chapter: Chapter = field(compare=False)
@@ -166,7 +167,8 @@ class Grade:
                 if job is None:
                     job = claimed[machine(config)] = self._job(chapter, config)
                 job.serves += ((chapter, config),)
-        for job in sorted(claimed.values()):
+        for rank, job in enumerate(start_order(sorted(claimed.values()), self.settings.jobs)):
+            job.sort_key = (rank, *job.sort_key[1:])
             self._submit(job)
         for chapter in built:
             if not self._waiting[chapter.number]:
@@ -175,13 +177,15 @@ class Grade:
     # -- the queue ---------------------------------------------------------
 
     def _job(self, chapter: Chapter, config: Config, confirm: bool = False) -> Job:
-        """A job, keyed so that the longest expected boot sorts first."""
+        """A job, keyed so that the longest expected boot sorts first (its rank in
+        start_order() goes in front when the plan is queued; a confirmation,
+        which comes late, has rank -1: it goes before what is left)."""
         with self._cond:
             self._seq += 1
             seq = self._seq
         key = f"{chapter.name}/{config.name}"
         expected = self.history.get(key, chapter.number * (1 + config.smp))
-        return Job((-expected, seq), chapter, config, confirm=confirm)
+        return Job((-1, -expected, seq), chapter, config, confirm=confirm)
 
     def _submit(self, job: Job) -> None:
         """Queue @p job for the workers."""
@@ -192,7 +196,7 @@ class Grade:
             self._cond.notify()
 
     def _worker(self) -> None:
-        """Take the longest job left until the queue is closed and nothing is pending."""
+        """Take the next job until the queue is closed and nothing is pending."""
         while True:
             with self._cond:
                 job = self._take()
@@ -213,7 +217,7 @@ class Grade:
                     self._cond.notify_all()
 
     def _take(self) -> Job | None:
-        """The longest job queued (None if none, or stopping); caller holds the lock."""
+        """The first job queued by sort key (None if none, or stopping); caller holds the lock."""
         if self._stop or not self._queue:
             return None
         job = min(self._queue)
@@ -293,6 +297,26 @@ class Grade:
             (self.settings.log_dir / TIMES_FILE).write_text(json.dumps(merged, indent=1, sort_keys=True) + "\n")
         except OSError:
             pass
+
+
+def start_order(jobs: list, slots: int) -> list:
+    """The order in which to start @p jobs (sorted longest first) on @p slots workers.
+
+    The @p slots - 1 longest first, then the shortest and the longest left in
+    turn. Every boot waits part of its time (the watchdog's tests sleep about
+    a second in each), and a short boot is mostly such waiting: started beside
+    the long ones, its waits overlap their work; left for the end, as longest
+    first alone leaves them, they left the cores idle for the last second or
+    two (full grade, 3 at a time: 18.9 s -> 17.8 s, medians of three).
+    """
+    first = jobs[: max(1, slots - 1)]
+    rest = list(jobs[len(first) :])
+    order = list(first)
+    while rest:
+        order.append(rest.pop())
+        if rest:
+            order.append(rest.pop(0))
+    return order
 
 
 def _all_pass(chapter: Chapter, boot: Boot) -> bool:

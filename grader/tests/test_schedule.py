@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import DATA, T, ktap_log, passing_suites
 
-from mmgrade import progress
+from mmgrade import progress, schedule
 
 CH2 = """
 [ch2]
@@ -138,6 +138,14 @@ def test_the_longest_boot_starts_first_by_the_last_grades_times(lab):
     lab.grade("-j", "1")
     assert [call[call.index("-m") + 1] for call in lab.calls()] == ["256M", "64M"]
     assert set(json.loads(times.read_text())) == {"ch1/small", "ch1/big"}  # this grade's times, kept
+
+
+def test_after_the_longest_short_and_long_boots_start_in_turn():
+    jobs = list("ABCDEFGH")  # longest first
+    assert schedule.start_order(jobs, 3) == list("ABHCGDFE")
+    assert schedule.start_order(jobs, 1) == list("AHBGCFDE")
+    assert schedule.start_order(jobs, 9) == jobs
+    assert schedule.start_order([], 3) == []
 
 
 def test_no_status_line_when_stderr_is_not_a_terminal(lab):
