@@ -131,22 +131,29 @@ static void sleep_on(struct spinlock *lk)
 		intr_on(); /* the IPI (or what woke us) is taken here */
 }
 
-void spin_lock(struct spinlock *lk)
+/* Wait for @lk and take it (out of line: the free lock's path stays short). */
+static __attribute__((noinline)) void wait_and_take(struct spinlock *lk)
 {
-	if (spin_holding(lk))
-		panic("spin_lock: hart %d already holds lock \"%s\"", cpuid(), lk->name);
-	while (!try_take(lk)) {
+	do {
 		/* Spin on a plain load: the exchange only when it may win. */
 		for (int spins = 0; __atomic_load_n(&lk->locked, __ATOMIC_RELAXED);)
 			if (++spins == SPINS_BEFORE_SLEEP) {
 				sleep_on(lk);
 				spins = 0;
 			}
-	}
+	} while (!try_take(lk));
+}
+
+void spin_lock(struct spinlock *lk)
+{
+	if (spin_holding(lk))
+		panic("spin_lock: hart %d already holds lock \"%s\"", cpuid(), lk->name);
+	if (!try_take(lk))
+		wait_and_take(lk);
 }
 
 /* Free @lk and wake the harts asleep on it. */
-static void release(struct spinlock *lk)
+static inline __attribute__((always_inline)) void release(struct spinlock *lk)
 {
 	lk->hart = -1;
 	__atomic_store_n(&lk->locked, 0, __ATOMIC_RELEASE);
