@@ -92,4 +92,29 @@ long squeeze_release(void);
  * @return the limit before.
  */
 long max_map_count_restore(void);
+
+/**
+ * A clean-up of kernel objects that outlive every process (ch5's System V
+ * segments: Linux keeps one until IPC_RMID): @return how many it removed.
+ */
+typedef int (*runner_orphans_fn)(void);
+
+/**
+ * Have run_user_suite() call @p fn before it counts the frames, both
+ * times: before the suite starts (printing "# <n> <what> left behind
+ * before this suite, removed" when it removed any: a kernel test that
+ * failed halfway) and once its processes are all gone (printing
+ * "# <suite>: <n> <what> left behind, removed"). A
+ * program killed halfway (a test's page fault, the watchdog) cannot remove
+ * what it made, and whether such an object costs a frame depends on the
+ * heap's state: without this, frames_returned would pass or fail by chance.
+ * A program that cleans up after itself never sees the line.
+ * @param what  the objects' name for that line, such as "shm segment(s)".
+ * @return 0; -ENOSPC when #RUNNER_MAX_ORPHAN_FNS are registered.
+ * Reference: Linux ipc/shm.c shm_destroy_orphaned() (kernel.shm_rmid_forced).
+ */
+int runner_register_orphans(const char *what, runner_orphans_fn fn);
+
+/** Most clean-ups runner_register_orphans() keeps. */
+#define RUNNER_MAX_ORPHAN_FNS 4
 #endif

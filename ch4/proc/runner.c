@@ -143,11 +143,41 @@ uint64_t runner_free_frames(void)
 	return frames_nr_free();
 }
 
+static struct {
+	const char *what;
+	runner_orphans_fn fn;
+} orphans[RUNNER_MAX_ORPHAN_FNS];
+
+int runner_register_orphans(const char *what, runner_orphans_fn fn)
+{
+	for (int i = 0; i < RUNNER_MAX_ORPHAN_FNS; i++)
+		if (!orphans[i].fn) {
+			orphans[i].what = what;
+			orphans[i].fn = fn;
+			return 0;
+		}
+	return -ENOSPC;
+}
+
+/* Remove what outlives every process: suite @name left it, or (NULL)
+ * something that ran before the suite (a kernel test that failed halfway). */
+static void remove_orphans(const char *name)
+{
+	for (int i = 0; i < RUNNER_MAX_ORPHAN_FNS && orphans[i].fn; i++) {
+		int n = orphans[i].fn();
+		if (n && name)
+			printk("# %s: %d %s left behind, removed\n", name, n, orphans[i].what);
+		else if (n)
+			printk("# %d %s left behind before this suite, removed\n", n, orphans[i].what);
+	}
+}
+
 int run_user_suite(const char *name, void *arg, struct ktest_counts *out)
 {
 	(void)arg;
 	install_hooks();
 	clean_up_abandoned();
+	remove_orphans(NULL);
 	uint64_t before = runner_free_frames();
 	counts = out;
 	proc_init_status = -1;
@@ -157,6 +187,7 @@ int run_user_suite(const char *name, void *arg, struct ktest_counts *out)
 	counts = NULL;
 	if (err)
 		return err;
+	remove_orphans(name);
 	long leaked = (long)before - (long)runner_free_frames();
 	int n = out->pass + out->fail + out->skip + 1;
 	if (leaked) {

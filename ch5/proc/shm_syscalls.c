@@ -4,13 +4,15 @@
  * the types Linux's SYSCALL_DEFINEs give them (key, flags, ids and commands
  * are ints: the upper half of the register is ignored), and the caller's
  * address space to shm.h. Registered in ch4's table at INIT_PROC, as
- * mman_syscalls.c registers the mmap family.
+ * mman_syscalls.c registers the mmap family; the user-suite runner removes
+ * the segments a suite leaves behind (shm_destroy_orphaned()).
  *
  * Reference: Linux ipc/shm.c (SYSCALL_DEFINE3(shmget), shmat, shmdt, shmctl).
  */
 #include "errno.h"
 #include "initcall.h"
 #include "proc.h"
+#include "runner.h"
 #include "shm.h"
 #include "syscall.h"
 
@@ -54,6 +56,6 @@ static int shm_syscalls_init(void)
 		if (err)
 			return err;
 	}
-	return 0;
+	return runner_register_orphans("shm segment(s)", shm_destroy_orphaned);
 }
 initcall(INIT_PROC, shm_syscalls_init);

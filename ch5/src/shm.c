@@ -499,6 +499,26 @@ long shm_ctl(int shmid, int cmd, vaddr_t ubuf)
 	}
 }
 
+int shm_destroy_orphaned(void)
+{
+	int removed = 0;
+	for (;;) {
+		/* One at a time: seg_put() may not run under shm_lock. */
+		struct shm_segment *seg = NULL;
+		spin_lock(&shm_lock);
+		for (int i = 0; i <= max_idx && !seg; i++)
+			if (slots[i] && slots[i]->nattch == 0)
+				seg = slots[i];
+		if (seg)
+			table_remove(seg);
+		spin_unlock(&shm_lock);
+		if (!seg)
+			return removed;
+		seg_put(seg);
+		removed++;
+	}
+}
+
 int shm_nr_segments(void)
 {
 	spin_lock(&shm_lock);

@@ -4,7 +4,8 @@
  * over 64 slots, the sequence number stepping on the wrap), the SHMMNI
  * limit, lookups by key, and that a segment marked for removal leaves the
  * table with its last attachment (by shmdt, or by the address space
- * going, as at exit) and gives every frame back.
+ * going, as at exit) and gives every frame back; and that the runner's
+ * clean-up after a suite (shm_destroy_orphaned()) takes only unattached ones.
  */
 #include "../../ch4/tests/mm_test.h"
 #include "mman.h"
@@ -152,4 +153,27 @@ KTEST(ch5_shm, a_marked_segment_goes_with_the_address_space)
 	MM_END(mm, before); /* the last: table, pages and all */
 	KEXPECT_EQ(shm_nr_segments(), n0);
 	KEXPECT_EQ(shm_stat((int)id, &ds), -EINVAL);
+}
+
+KTEST(ch5_shm, orphans_go_with_the_runners_clean_up_and_attached_ones_stay)
+{
+	MM_BEGIN_LAZY(mm, before);
+	long kept = shm_get(IPC_PRIVATE, 2 * PAGE_SIZE, 0600);
+	long orphan = shm_get(0x4f525048, PAGE_SIZE, IPC_CREAT | 0600);
+	KASSERT_GE(kept, 0);
+	KASSERT_GE(orphan, 0);
+	KASSERT_EQ(attach_and_touch(mm, (int)kept, 2), (long)UP(0));
+	int n0 = shm_nr_segments();
+	int removed = shm_destroy_orphaned();
+	KEXPECT_GE(removed, 1); /* the orphan, and any an earlier test left */
+	KEXPECT_EQ(shm_nr_segments(), n0 - removed);
+	struct shmid64_ds ds;
+	KEXPECT_EQ(shm_stat((int)orphan, &ds), -EINVAL);
+	KEXPECT_EQ(shm_get(0x4f525048, 0, 0), -ENOENT); /* its key is free */
+	KEXPECT_EQ(shm_stat((int)kept, &ds), 0);	/* attached: it stays */
+	KEXPECT_EQ(peek(mm, UP(1)), 2);
+	KEXPECT_EQ(shm_destroy_orphaned(), 0);
+	KEXPECT_EQ(shm_rmid((int)kept), 0);
+	MM_END(mm, before); /* the last attachment takes it */
+	KEXPECT_EQ(shm_stat((int)kept, &ds), -EINVAL);
 }
