@@ -63,10 +63,11 @@ static char *attach(int id, int flags)
 
 TEST(an_id_of_a_removed_segment_stays_invalid)
 {
-	/* First: it needs no shared page, so it runs even where a later
-	 * test's first touch of a segment kills the program (before
-	 * exercise 10, file_fault). Slots are reused as Linux does (cyclically, the sequence number
-	 * stepping on each wrap): no id is given twice in 200 segments. */
+	/* Slots are reused as Linux does (cyclically, the sequence number
+	 * stepping on each wrap): no id is given twice in 200 segments.
+	 * This test runs first because it touches no shared page: before
+	 * exercise 10 (file_fault) a test's first touch is a SIGBUS that
+	 * ends the program, and the tests after it never run. */
 	static int ids[200];
 	int n = 0;
 	for (; n < 200; n++) {
