@@ -110,6 +110,7 @@ typedef int (*runner_orphans_fn)(void);
  * heap's state: without this, frames_returned would pass or fail by chance.
  * A program that cleans up after itself never sees the line.
  * @param what  the objects' name for that line, such as "shm segment(s)".
+ * @param fn    the clean-up; it runs on the boot hart with no process left.
  * @return 0; -ENOSPC when #RUNNER_MAX_ORPHAN_FNS are registered.
  * Reference: Linux ipc/shm.c shm_destroy_orphaned() (kernel.shm_rmid_forced).
  */
