@@ -104,10 +104,10 @@ typedef int (*runner_orphans_fn)(void);
  * times: before the suite starts (printing "# <n> <what> left behind
  * before this suite, removed" when it removed any: a kernel test that
  * failed halfway) and once its processes are all gone (printing
- * "# <suite>: <n> <what> left behind, removed"). A
- * program killed halfway (a test's page fault, the watchdog) cannot remove
- * what it made, and whether such an object costs a frame depends on the
- * heap's state: without this, frames_returned would pass or fail by chance.
+ * "# <suite>: <n> <what> left behind, removed"). A program killed
+ * halfway (a test's page fault, the watchdog) cannot remove what it made,
+ * and whether such an object costs a frame depends on the heap's state:
+ * without this, frames_returned would pass or fail by chance.
  * A program that cleans up after itself never sees the line.
  * @param what  the objects' name for that line, such as "shm segment(s)".
  * @param fn    the clean-up; it runs on the boot hart with no process left.
