@@ -181,7 +181,8 @@ int shm_rmid(int shmid);
  * Remove every segment nothing is attached to, marked or not: Linux's
  * shm_destroy_orphaned() (run when kernel.shm_rmid_forced is set), for a
  * moment when no process is left, so that every creator is gone. The
- * user-suite runner calls it after each suite (runner_register_orphans()).
+ * user-suite runner calls it before and after each suite
+ * (runner_register_orphans()).
  * @return the segments removed.
  */
 int shm_destroy_orphaned(void);

@@ -41,11 +41,12 @@ static long nattch(int id)
 
 /*
  * A segment outlives its process (Linux keeps it until IPC_RMID), so one a
- * test leaves behind would fail frames_returned, or not, as the slab's
- * state has it. SEGMENT declares a segment id that is removed when the
+ * failed test leaves behind would be found by the next (KEY_A, say) and
+ * fail it too. SEGMENT declares a segment id that is removed when the
  * test returns by any path, an ASSERT's early return too, as Linux's
  * __free() (include/linux/cleanup.h) does with GCC's cleanup attribute.
  * After the test's own IPC_RMID the id is stale and the removal is -EINVAL.
+ * (What a killed program leaves, the runner removes: shm_destroy_orphaned().)
  */
 static void remove_segment(const int *id)
 {
