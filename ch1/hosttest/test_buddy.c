@@ -659,6 +659,58 @@ static void run_random(uint64_t seed, pfn_t lo, pfn_t hi, int ranges, long steps
 	model_destroy(&m);
 }
 
+/* A frame cache's batches: lent in split order, PAGE_PCP with no reference, taken back merged. */
+static void test_bulk(void)
+{
+	struct buddy b;
+	new_buddy(&b, 0, 1024);
+	buddy_add_range(&b, 0, 1024);
+	struct buddy_digest d0, d;
+	buddy_digest(&b, &d0);
+	pfn_t pfns[40];
+	CHECK_EQ(buddy_alloc_bulk(&b, pfns, 32), 32);
+	for (unsigned i = 0; i < 32; i++) {
+		CHECK_EQ(pfns[i], i); /* as buddy_alloc(b, 0) would hand them out, one by one */
+		CHECK_EQ(page_of(&b, pfns[i])->state, PAGE_PCP);
+		CHECK_EQ(page_of(&b, pfns[i])->refcount, 0);
+	}
+	CHECK_EQ(b.free_frames, 1024 - 32);
+	CHECK_SANE(&b);
+	/* A cached frame is nobody's to free, and it is not a free block either. */
+	const char *why = NULL;
+	CHECK_EQ(buddy_free(&b, pfns[5], 0, &why), -EINVAL);
+	CHECK(why && strstr(why, "cache"));
+	CHECK(!buddy_is_free(&b, pfns[5]));
+	CHECK_EQ(buddy_claim(&b, pfns[5], 1), -EBUSY);
+	/* Not PAGE_PCP (here, allocated): skipped, never freed. */
+	pfn_t other = buddy_alloc(&b, 0);
+	CHECK_EQ(buddy_free_bulk(&b, &other, 1), 0);
+	CHECK_EQ(page_of(&b, other)->state, PAGE_ALLOC_HEAD);
+	CHECK_EQ(buddy_free(&b, other, 0, &why), 0);
+	/* A cached frame with an order or a count it must not have breaks an invariant. */
+	page_of(&b, pfns[3])->refcount = 1;
+	CHECK(buddy_check(&b) != NULL);
+	page_of(&b, pfns[3])->refcount = 0;
+	CHECK_SANE(&b);
+	/* Back, in any order: merged whole again. */
+	CHECK_EQ(buddy_free_bulk(&b, pfns + 16, 16), 16);
+	CHECK_EQ(buddy_free_bulk(&b, pfns, 16), 16);
+	CHECK_SANE(&b);
+	buddy_digest(&b, &d);
+	CHECK(digest_eq(&d, &d0));
+	/* Short of frames: fewer are lent. */
+	pfn_t big = buddy_alloc(&b, MAX_ORDER);
+	CHECK_EQ(buddy_alloc_bulk(&b, pfns, 32), 0);
+	CHECK_EQ(buddy_free(&b, big, MAX_ORDER, &why), 0);
+	pfn_t most = buddy_alloc_run(&b, 1024 - 5);
+	CHECK_EQ(buddy_alloc_bulk(&b, pfns, 32), 5);
+	CHECK_EQ(b.free_frames, 0);
+	CHECK_EQ(buddy_free_bulk(&b, pfns, 5), 5);
+	CHECK_EQ(buddy_free_range(&b, most, 1024 - 5, &why), 0);
+	CHECK_EQ(b.nr_free[MAX_ORDER], 1);
+	free_buddy(&b);
+}
+
 int main(void)
 {
 	check_max_failures = 20; /* a broken buddy fails the same way many times over */
@@ -670,6 +722,7 @@ int main(void)
 	test_exhaust_and_restore();
 	test_hole();
 	test_shared_block();
+	test_bulk();
 	/* Small spaces, invariants checked at every step. */
 	for (uint64_t seed = 1; seed <= 20; seed++)
 		run_random(seed, seed * 37, seed * 37 + 2500, 1 + (int)(seed % 4), 2000, 1);

@@ -14,6 +14,13 @@
  * address 0 is never handed out. Functions that return int return 0 or a
  * negative errno and change nothing when they fail.
  *
+ * Order-0 frames go through a cache on each hart first (Linux's per-cpu
+ * page lists): frame_alloc() and frame_free() usually touch only their
+ * hart's cache, and frames move between caches and the buddy in batches. A
+ * frame in a cache is free and counted so; the caches are emptied before
+ * an allocation fails, and while the zone is under pressure every frame
+ * goes through the buddy (frames_drain_caches()).
+ *
  * Every function here is safe to call on every hart at once. The metadata
  * of a frame, struct page_info, and the references, flags and private word
  * later chapters keep in it are in page.h.
@@ -51,14 +58,16 @@ enum frame_pressure {
 /** Counters, in frames. */
 struct frame_stats {
 	uint64_t total;		/**< Frames the allocator manages (free + used). */
-	uint64_t free;		/**< Frames on the free lists. */
+	uint64_t free;		/**< Free frames: on the free lists or in the harts' caches. */
+	uint64_t cached;	/**< Of those, the frames in the harts' caches. */
 	uint64_t used;		/**< Frames handed out. */
 	uint64_t reserved;	/**< Frames of RAM never managed (firmware, kernel, DTB, metadata). */
 	uint64_t bad_frees;	/**< Frees refused as invalid since boot. */
 	uint64_t failed_allocs; /**< Allocations that returned nothing since boot. */
 	/** Bytes taken by the page_info of every section, and the sections table. */
 	uint64_t metadata_bytes;
-	uint64_t free_blocks[MAX_ORDER + 1]; /**< Free blocks per order. */
+	uint64_t
+		free_blocks[MAX_ORDER + 1]; /**< Free blocks per order on the free lists (not the caches'). */
 };
 
 /**
@@ -138,7 +147,7 @@ paddr_t frames_alloc_bytes(size_t bytes, unsigned flags);
 /** frames_free() of the frames at @p pa that frames_alloc_bytes(@p bytes) took. */
 int frames_free_bytes(paddr_t pa, size_t bytes);
 
-/** Frames on the free lists. */
+/** Free frames: on the free lists or in the harts' caches (exact: one counter). */
 uint64_t frames_nr_free(void);
 /** Frames handed out. */
 uint64_t frames_nr_used(void);
@@ -171,7 +180,16 @@ int frames_register_shrinker(frame_shrinker_fn fn);
 /** Remove @p fn, registered with frames_register_shrinker(). @return 0 or -ENOENT. */
 int frames_unregister_shrinker(frame_shrinker_fn fn);
 
-/** The metadata of the frame holding @p pa, or NULL if @p pa is not RAM. */
+/**
+ * Give every frame in every hart's cache back to the buddy (Linux
+ * drain_all_pages()). Nothing is lost or gained: cached frames are free
+ * already. The allocator calls it itself before an allocation fails and
+ * when the zone comes under pressure; a caller that wants the free lists
+ * themselves whole (to read free_blocks, say) may call it too.
+ * @return the frames given back.
+ */
+uint64_t frames_drain_caches(void);
+/** The metadata of the frame holding @p pa, or NULL if @p pa is not RAM. O(1). */
 struct page_info *pa_to_page(paddr_t pa);
 /**
  * Physical address of the frame that @p page describes, or 0 if @p page is

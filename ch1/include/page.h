@@ -41,6 +41,7 @@ enum page_state {
 	PAGE_FREE_HEAD,	   /**< First frame of a free block on free list `order`. */
 	PAGE_ALLOC_HEAD,   /**< First frame of an allocated block of 2^order frames. */
 	PAGE_TAIL,	   /**< Any other frame of a block (free or allocated). */
+	PAGE_PCP, /**< Free, in a hart's frame cache (frame.h): to the buddy, an order-0 block it lent out. */
 };
 
 /**

@@ -273,6 +273,8 @@ static const char *not_allocated(const struct buddy *b, uint64_t idx)
 		return "reserved frame, never handed out";
 	case PAGE_FREE_HEAD:
 		return "already free (double free?)";
+	case PAGE_PCP:
+		return "already free (in a hart's frame cache)";
 	case PAGE_TAIL:
 		if (find_free_block(b, idx, &head, &order))
 			return "already free (inside a free block)";
@@ -374,6 +376,32 @@ int buddy_free_range(struct buddy *b, pfn_t pfn, uint64_t n, const char **why)
 	/* Every block checked: now free them all (none can fail but a stub). */
 	uint64_t freed = give_back(b, idx, idx + n);
 	return freed == n ? 0 : -ENOSYS;
+}
+
+/* ---- frame caches: order-0 blocks in batches --------------------------------- */
+
+unsigned buddy_alloc_bulk(struct buddy *b, pfn_t *pfns, unsigned n)
+{
+	unsigned got = 0;
+	for (pfn_t pfn; got < n && (pfn = buddy_alloc(b, 0)) != BUDDY_NO_PFN; got++) {
+		struct page_info *pg = buddy_page(b, pfn - b->base_pfn);
+		pg->state = PAGE_PCP;
+		pg->refcount = 0;
+		pfns[got] = pfn;
+	}
+	return got;
+}
+
+unsigned buddy_free_bulk(struct buddy *b, const pfn_t *pfns, unsigned n)
+{
+	unsigned freed = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (!described(b, pfns[i]) || buddy_page(b, pfns[i] - b->base_pfn)->state != PAGE_PCP)
+			continue; /* not a cached frame: leave it be */
+		buddy_page(b, pfns[i] - b->base_pfn)->state = PAGE_TAIL;
+		freed += free_block(b, pfns[i] - b->base_pfn, 0) == 0;
+	}
+	return freed;
 }
 
 /* ---- runs: alloc a count, claim a range, find a run ------------------------ */
@@ -553,8 +581,11 @@ const char *buddy_check(const struct buddy *b)
 		for (uint64_t t = i + 1; t < i + order_size(pg->order); t++)
 			if (buddy_page(b, t)->state != PAGE_TAIL)
 				return "frame inside a block is not a tail";
-		if (pg->state == PAGE_FREE_HEAD ? page_ref_count(pg) != 0 : page_ref_count(pg) < 1)
-			return "reference count wrong: 0 in a free head, 1 or more in an allocated one";
+		if (pg->state == PAGE_PCP && pg->order != 0)
+			return "a cached frame is not a block of order 0";
+		if (pg->state == PAGE_ALLOC_HEAD ? page_ref_count(pg) < 1 : page_ref_count(pg) != 0)
+			return "reference count wrong: 0 in a free head or a cached frame, 1 or more in an "
+			       "allocated one";
 		bool has_prev = pg->state == PAGE_ALLOC_HEAD && (pg->flags & PAGE_RUN_PREV);
 		if (has_prev != want_prev)
 			return "run flags do not link up";

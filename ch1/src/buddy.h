@@ -25,7 +25,9 @@
  *   or PAGE_ALLOC_HEAD and holds the order, every other frame is PAGE_TAIL;
  * - free blocks of order k sit on free list k, and no two free blocks of the
  *   same order are buddies (they would have been merged);
- * - an allocated head holds 1 reference or more (page.h), a free head none.
+ * - an allocated head holds 1 reference or more (page.h), a free head none;
+ * - a frame lent to a hart's frame cache (buddy_alloc_bulk()) is a block of
+ *   order 0 on no free list, PAGE_PCP, with no reference.
  *
  * Free lists are doubly linked through page_info.free.next/prev, which hold
  * indices into the page_info array (BUDDY_NONE ends a list): 4-byte links
@@ -142,6 +144,23 @@ int buddy_free(struct buddy *b, pfn_t pfn, unsigned order, const char **why);
  * @return the first frame, or BUDDY_NO_PFN.
  */
 pfn_t buddy_alloc_run(struct buddy *b, uint64_t n);
+
+/**
+ * Lend up to @p n order-0 blocks to a frame cache, as buddy_alloc(b, 0)
+ * would hand them out one by one, each marked PAGE_PCP with no reference
+ * (Linux rmqueue_bulk(), which fills a per-cpu page list).
+ * @param pfns gets the frames, @p n entries.
+ * @return how many were lent: fewer than n when the free lists run out.
+ */
+unsigned buddy_alloc_bulk(struct buddy *b, pfn_t *pfns, unsigned n);
+
+/**
+ * Take back the @p n frames @p pfns lent by buddy_alloc_bulk(), merging each
+ * as buddy_free() would (Linux free_pcppages_bulk()). A frame that is not
+ * PAGE_PCP is skipped: a cache hands back only what it holds.
+ * @return how many went back on the free lists.
+ */
+unsigned buddy_free_bulk(struct buddy *b, const pfn_t *pfns, unsigned n);
 
 /**
  * True if every frame of [@p pfn, @p pfn + @p n) lies in a free block.

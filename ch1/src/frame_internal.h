@@ -17,6 +17,40 @@
 #define MAX_SHRINKERS 4
 
 /**
+ * @name Per-hart frame caches (pcp.c)
+ * Frames a cache moves to or from the buddy at once (Linux pcp->batch), and
+ * the most it keeps (pcp->high): past that, its PCP_BATCH oldest go back.
+ * With 8 harts, at most 4 MiB of frames wait in caches, and every one of
+ * them is counted free and is drained before an allocation fails.
+ * @{
+ */
+#define PCP_BATCH 32
+#define PCP_HIGH  128
+/** @} */
+
+/**
+ * Pop a free frame off this hart's cache into *@p pfn, refilling the cache
+ * with a batch from the buddy first if it is empty. The frame stays
+ * PAGE_PCP: the caller makes it allocated. @return false if the buddy had
+ * no frame to lend either.
+ */
+bool pcp_pop(pfn_t *pfn);
+/**
+ * Push the frame @p pfn, already PAGE_PCP, onto this hart's cache; past
+ * PCP_HIGH frames the cache gives its oldest batch back to the buddy.
+ */
+void pcp_push(pfn_t pfn);
+/** Frames in every hart's cache now (each count read once, without locks). */
+uint64_t pcp_nr_cached(void);
+/**
+ * For pcp.c: lend up to @p n order-0 frames from the buddy to a cache, each
+ * PAGE_PCP (buddy_alloc_bulk() under the zone lock). @return how many.
+ */
+unsigned frame_zone_lend(pfn_t *pfns, unsigned n);
+/** For pcp.c: give the @p n cached frames @p pfns back to the buddy (buddy_free_bulk() under the zone lock). */
+void frame_zone_take_back(const pfn_t *pfns, unsigned n);
+
+/**
  * Bytes of metadata a zone over frames [@p lo, @p hi) takes when
  * @p nr_present of its sections hold RAM: SECTION_FRAMES page_info for each
  * of those, a pointer for every section of the span, and a 4-byte entry per
@@ -80,6 +114,7 @@ static inline const char *page_not_allocated_head(const struct page_info *page)
 	case PAGE_RESERVED:
 		return "reserved frame, never handed out";
 	case PAGE_FREE_HEAD:
+	case PAGE_PCP:
 		return "free frame";
 	default:
 		return "not the first frame of an allocated block";
@@ -96,11 +131,14 @@ int frames_free_last_ref(paddr_t pa, unsigned order);
 /** Count one refused free in frame_stats.bad_frees (a refused put_page()). */
 void frames_count_bad_free(void);
 
-/** Tests: the free lists' digest (per-order counts, sums, xors of pfns). */
+/**
+ * Tests: the free lists' digest (per-order counts, sums, xors of pfns),
+ * taken after frames_drain_caches(), so that every free frame is on a list.
+ */
 void frames_digest(struct buddy_digest *d);
 /** Tests: buddy_check() under the lock; NULL if every invariant holds. */
 const char *frames_check(void);
-/** Tests: true if the frame holding @p pa is on a free list. */
+/** Tests: true if the frame holding @p pa is free: on a free list or in a hart's cache. */
 bool frames_is_free(paddr_t pa);
 /**
  * Tests: take every registered shrinker out (into @p saved, MAX_SHRINKERS

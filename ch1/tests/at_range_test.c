@@ -84,7 +84,7 @@ KTEST(ch1_at_range, at_outside_ram_or_bad_arguments)
 {
 	CH1_REQUIRE_FRAMES();
 	struct frame_stats a, b;
-	frames_get_stats(&a);
+	ch1_stats(&a);
 	paddr_t end = ram_end();
 	KEXPECT_EQ(frames_alloc_at(end, 1, 0), -EINVAL);		      /* past the end of RAM */
 	KEXPECT_EQ(frames_alloc_at(end - PAGE_SIZE, 2, 0), -EINVAL);	      /* runs past it */
@@ -95,7 +95,7 @@ KTEST(ch1_at_range, at_outside_ram_or_bad_arguments)
 	KASSERT_NE(run, 0);
 	KEXPECT_EQ(frames_alloc_at(run + 8, 1, 0), -EINVAL); /* misaligned */
 	KEXPECT_EQ(frames_alloc_at(run, 0, 0), -EINVAL);     /* no frames */
-	frames_get_stats(&b);
+	ch1_stats(&b);
 	KEXPECT_STATS_SAME(a, b, 0, 7);
 }
 
@@ -242,7 +242,7 @@ KTEST(ch1_at_range, in_range_empty_or_outside)
 	struct ch1_env env;
 	ch1_env_save(&env); /* no shrinker may move the counts */
 	struct frame_stats a, b;
-	frames_get_stats(&a);
+	ch1_stats(&a);
 	KEXPECT_EQ(frames_alloc_in_range(1, run, run, 0), 0);			  /* empty */
 	KEXPECT_EQ(frames_alloc_in_range(1, run + PAGE_SIZE, run, 0), 0);	  /* backwards */
 	KEXPECT_EQ(frames_alloc_in_range(1, run + 1, run + PAGE_SIZE + 1, 0), 0); /* no whole frame */
@@ -250,7 +250,7 @@ KTEST(ch1_at_range, in_range_empty_or_outside)
 	KEXPECT_EQ(frames_alloc_in_range(9, run, run + 8 * PAGE_SIZE, 0), 0);	  /* too small */
 	KEXPECT_EQ(frames_alloc_in_range(1, 0, PAGE_SIZE, 0), 0);		  /* not RAM */
 	KEXPECT_EQ(frames_alloc_in_range(1, ram_end(), -PAGE_SIZE, 0), 0);	  /* above RAM */
-	frames_get_stats(&b);
+	ch1_stats(&b);
 	KEXPECT_STATS_SAME(a, b, 0, 7);
 	ch1_env_restore(&env);
 }

@@ -77,12 +77,12 @@ static void split_one_block(void)
 	}
 	KEXPECT_EQ(frames_free_order(block, MAX_ORDER), 0);
 	struct frame_stats st;
-	frames_get_stats(&st);
+	ch1_stats(&st);
 	KEXPECT_EQ(st.free_blocks[MAX_ORDER], 1);
 
 	paddr_t pa = frame_alloc(FRAME_EMERGENCY);
 	KEXPECT_EQ(pa, block); /* the lower half is kept at every split */
-	frames_get_stats(&st);
+	ch1_stats(&st);
 	for (unsigned o = 0; o < MAX_ORDER; o++)
 		KEXPECT_EQ(st.free_blocks[o], 1);
 	KEXPECT_EQ(st.free_blocks[MAX_ORDER], 0);
@@ -103,7 +103,7 @@ static void split_one_block(void)
 	KEXPECT_EQ(frame_free(f3), 0);
 	KEXPECT_EQ(frame_free(pa), 0);
 	KEXPECT_EQ(frame_free(f2), 0);
-	frames_get_stats(&st);
+	ch1_stats(&st);
 	KEXPECT_EQ(st.free_blocks[MAX_ORDER], 1);
 	for (unsigned o = 0; o < MAX_ORDER; o++)
 		KEXPECT_EQ(st.free_blocks[o], 0);
@@ -132,7 +132,7 @@ static void drain_and_restore(bool same_order)
 	struct held *h = held_begin();
 	drain_everything(h, &before);
 	struct frame_stats st;
-	frames_get_stats(&st);
+	ch1_stats(&st);
 	for (unsigned o = 0; o <= MAX_ORDER; o++)
 		KEXPECT_EQ(st.free_blocks[o], 0);
 	KEXPECT_EQ(frame_alloc(FRAME_EMERGENCY), 0);
@@ -160,21 +160,21 @@ KTEST(ch1_buddy, exhaustion_and_recovery)
 	struct ch1_env env;
 	ch1_env_save(&env);
 	struct frame_stats before, st;
-	frames_get_stats(&before);
+	ch1_stats(&before);
 	struct held *h = held_begin();
 	KEXPECT_EQ(drain_all(h), before.free);
 	/* Out of memory: every way of asking fails, and only failed_allocs moves. */
-	frames_get_stats(&st);
+	ch1_stats(&st);
 	KEXPECT_EQ(frame_alloc(FRAME_EMERGENCY), 0);
 	KEXPECT_EQ(frame_alloc(0), 0);
 	KEXPECT_EQ(frames_alloc(2, FRAME_EMERGENCY), 0);
 	KEXPECT_EQ(frames_alloc_order(MAX_ORDER, FRAME_EMERGENCY), 0);
 	struct frame_stats st2;
-	frames_get_stats(&st2);
+	ch1_stats(&st2);
 	KEXPECT_STATS_SAME(st, st2, 0, 4);
 	KEXPECT_EQ(frames_pressure(), PRESSURE_CRITICAL);
 	KEXPECT_EQ(held_release(h), 0);
-	frames_get_stats(&st);
+	ch1_stats(&st);
 	KEXPECT_EQ(st.free, before.free);
 	KEXPECT_EQ(st.used, before.used);
 	for (unsigned o = 0; o <= MAX_ORDER; o++)
@@ -246,10 +246,10 @@ KTEST(ch1_buddy, stats_consistent)
 {
 	CH1_REQUIRE_FRAMES();
 	struct frame_stats a, b;
-	frames_get_stats(&a);
+	ch1_stats(&a);
 	paddr_t pa = frames_alloc_order(5, 0);
 	KASSERT_NE(pa, 0);
-	frames_get_stats(&b);
+	ch1_stats(&b);
 	KEXPECT_EQ(b.free, a.free - 32);
 	KEXPECT_EQ(b.used, a.used + 32);
 	KEXPECT_EQ(b.total, a.total);
@@ -259,7 +259,7 @@ KTEST(ch1_buddy, stats_consistent)
 		listed += b.free_blocks[o] << o;
 	KEXPECT_EQ(listed, b.free);
 	KEXPECT_EQ(frames_free_order(pa, 5), 0);
-	frames_get_stats(&b);
+	ch1_stats(&b);
 	KEXPECT_STATS_SAME(a, b, 0, 0);
 }
 

@@ -40,13 +40,13 @@ static void reserve(void)
 	paddr_t run = free_run(4); /* free frames to ask for by address */
 	KASSERT_NE(run, 0);
 	struct frame_stats a, b;
-	frames_get_stats(&a);
+	ch1_stats(&a);
 	KEXPECT_EQ(frame_alloc(0), 0);
 	KEXPECT_EQ(frames_alloc_order(1, 0), 0);
 	KEXPECT_EQ(frames_alloc(3, 0), 0);
 	KEXPECT_EQ(frames_alloc_in_range(1, run, run + 4 * PAGE_SIZE, 0), 0);
 	KEXPECT_EQ(frames_alloc_at(run, 1, 0), -ENOMEM);
-	frames_get_stats(&b);
+	ch1_stats(&b);
 	KEXPECT_STATS_SAME(a, b, 0, 5);
 	KEXPECT_EQ(frames_alloc_at(run, 1, FRAME_EMERGENCY), 0);
 	KEXPECT_EQ(frame_free(run), 0);
@@ -182,13 +182,13 @@ static void shrinker_before_failure(void)
 	KEXPECT_EQ(pa, pocket);
 	/* Asked again with nothing left to give: one call, one retry, then failure. */
 	struct frame_stats a, b;
-	frames_get_stats(&a);
+	ch1_stats(&a);
 	KEXPECT_EQ(frame_alloc(FRAME_EMERGENCY), 0);
 	KEXPECT_EQ(shr.calls, 2);
 	KEXPECT_EQ(frames_alloc(4, FRAME_EMERGENCY), 0);
 	KEXPECT_EQ(shr.calls, 3);
 	KEXPECT_EQ(shr.asked, 4);
-	frames_get_stats(&b);
+	ch1_stats(&b);
 	KEXPECT_STATS_SAME(a, b, 0, 2);
 	/* A refused argument never gets as far as the shrinkers. */
 	KEXPECT_EQ(frames_alloc_order(MAX_ORDER + 1, 0), 0);

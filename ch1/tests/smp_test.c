@@ -104,7 +104,7 @@ static void run_all(void (*fn)(void *, int), struct smp_run *run, bool failures_
 	struct buddy_digest before, after;
 	frames_digest(&before);
 	struct frame_stats a, b;
-	frames_get_stats(&a);
+	ch1_stats(&a);
 	on_each_hart(fn, run);
 	uint64_t errors = 0, failures = 0, successes = 0;
 	for (int h = 0; h < MAX_HARTS; h++) {
@@ -118,7 +118,7 @@ static void run_all(void (*fn)(void *, int), struct smp_run *run, bool failures_
 	if (!failures_allowed)
 		KEXPECT_EQ(failures, 0);
 	KEXPECT_GT(successes, 0);
-	frames_get_stats(&b);
+	ch1_stats(&b);
 	KEXPECT_EQ(b.free, a.free);
 	KEXPECT_EQ(b.used, a.used);
 	KEXPECT_EQ(b.bad_frees, a.bad_frees);
