@@ -162,11 +162,49 @@ def run_bench(chapter: Chapter, settings: grading.Settings) -> int:
     width = max((len(bench.name) for bench in boot.ktap.benches), default=0)
     for bench in boot.ktap.benches:
         print(f"  {bench.name:<{width}}  {bench.value:>12}  {bench.unit}")
+    for line in target_lines(chapter, boot.ktap.benches):
+        print(line)
     problem = _bench_problem(boot)
     if problem is None:
         return EXIT_FULL_SCORE
     print("\n".join(report.boot_lines(boot, problem, paint)))
     return EXIT_NOT_FULL
+
+
+def _number(text: str | None) -> float | None:
+    """A bench value as a number, or None if it is missing or not one."""
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def target_lines(chapter: Chapter, benches: list) -> list[str]:
+    """The chapter's targets: each figure beside its bound and its anchor, and "meets" or "short".
+
+    A short figure is reported, not failed: a benchmark prints what it
+    measured, and the targets say what the course aims at.
+    """
+    if not chapter.targets:
+        return []
+    values = {bench.name: bench.value for bench in benches}
+    width = max(len(target.bench) for target in chapter.targets)
+    lines = [f"{chapter.name} targets:"]
+    met = 0
+    for target in chapter.targets:
+        value = _number(values.get(target.bench))
+        verdict = "no figure" if value is None else "meets" if target.meets(value) else "short"
+        met += verdict == "meets"
+        shown = values.get(target.bench, "-")
+        line = f"  {target.bench:<{width}}  {shown:>12}  {target.describe():<16}  {verdict}"
+        if target.anchor:
+            anchor = _number(values.get(target.anchor))
+            line += f"   anchor {target.anchor}: {values.get(target.anchor, 'no figure')}"
+            if anchor and value:
+                line += f" ({anchor / value:.1f}x ours)"
+        lines.append(line)
+    lines.append(f"{chapter.name}: {met} of {len(chapter.targets)} targets met")
+    return lines
 
 
 def _bench_problem(boot: qemu.Boot) -> str | None:

@@ -12,11 +12,12 @@ CHAPTER_RE = re.compile(r"^ch(?P<number>\d+)$")
 CONFIG_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-CHAPTER_KEYS = {"title", "ktest", "bench", "timeout", "configs", "suite", "exercise", "disk", "disk_check"}
+CHAPTER_KEYS = {"title", "ktest", "bench", "timeout", "configs", "suite", "exercise", "disk", "disk_check", "target"}
 CONFIG_KEYS = {"name", "memory", "smp", "bootargs", "dtb"}
 SUITE_KEYS = {"name", "hint", "allow_skip", "points", "tests", "visibility"}
 TEST_KEYS = {"name", "points", "hint", "allow_skip", "visibility"}
 EXERCISE_KEYS = {"todo", "title", "hint"}
+TARGET_KEYS = {"bench", "at_most", "at_least", "anchor"}
 DISK_KEYS = {"size", "inodes", "files"}
 DISK_FILE_KEYS = {"name", "content"}
 DISK_CHECK_KEYS = {"name", "points", "hint", "after", "file", "expect", "visibility"}
@@ -87,6 +88,28 @@ class Exercise:
 
 
 @dataclass(frozen=True)
+class Target:
+    """A figure of --bench and the bound it should keep: at most, or at least, a number.
+
+    anchor: another figure of the same boot to print beside it (what the
+    figure is measured against, such as xv6's allocator), or "".
+    """
+
+    bench: str
+    bound: float
+    at_most: bool
+    anchor: str = ""
+
+    def describe(self) -> str:
+        """``at most 250`` or ``at least 0.9``."""
+        return f"{'at most' if self.at_most else 'at least'} {self.bound:g}"
+
+    def meets(self, value: float) -> bool:
+        """True if @p value keeps the bound."""
+        return value <= self.bound if self.at_most else value >= self.bound
+
+
+@dataclass(frozen=True)
 class DiskFile:
     """A seed file of the disk image: its name and a content spec (mmfs.parse_content)."""
 
@@ -120,6 +143,7 @@ class Chapter:
     items: tuple[Item, ...]
     exercises: tuple[Exercise, ...] = ()
     disk: Disk | None = None
+    targets: tuple[Target, ...] = ()
 
     @property
     def name(self) -> str:
@@ -178,6 +202,8 @@ def _chapter(number: int, table: dict) -> Chapter:
     _check_unique([item.name for item in items], f"{where} item")
     exercises = tuple(_exercise(entry, f"{where} exercise") for entry in _list(table, "exercise", where, []))
     _check_unique([exercise.todo for exercise in exercises], f"{where} exercise")
+    targets = tuple(_target(entry, f"{where} target") for entry in _list(table, "target", where, []))
+    _check_unique([target.bench for target in targets], f"{where} target")
     return Chapter(
         number=number,
         title=_get(table, "title", str, where),
@@ -188,6 +214,7 @@ def _chapter(number: int, table: dict) -> Chapter:
         items=items,
         exercises=exercises,
         disk=disk,
+        targets=targets,
     )
 
 
@@ -270,6 +297,20 @@ def _exercise(entry: dict, where: str) -> Exercise:
         raise RubricError(f"{where}: todo {todo!r} must be a stub's name, the text before ':' in its TODO()")
     where = f"{where} {todo!r}"
     return Exercise(todo, _get(entry, "title", str, where), _get(entry, "hint", str, where))
+
+
+def _target(entry: dict, where: str) -> Target:
+    """Build one [[chN.target]] entry: a bench figure and its bound (exactly one of at_most, at_least)."""
+    _check_keys(entry, TARGET_KEYS, where)
+    bench = _get(entry, "bench", str, where)
+    where = f"{where} {bench!r}"
+    bounds = [key for key in ("at_most", "at_least") if key in entry]
+    if len(bounds) != 1:
+        raise RubricError(f"{where}: give exactly one of at_most and at_least")
+    bound = _get(entry, bounds[0], (int, float), where)
+    if isinstance(bound, bool):
+        raise RubricError(f"{where}: {bounds[0]} must be a number")
+    return Target(bench, float(bound), bounds[0] == "at_most", _get(entry, "anchor", str, where, ""))
 
 
 def _suite(number: int, entry: dict, where: str) -> list[Item]:

@@ -1,6 +1,8 @@
 """The other modes of grade.py: --check-rubric and --bench."""
 
+import pytest
 from conftest import DATA
+from mmgrade.rubric import RubricError, load
 
 MATCHING = """\
 #include "ktest.h"
@@ -132,3 +134,70 @@ def test_bench_build_failure(lab):
     lab.make_mode = "fail"
     graded = lab.grade("--bench", "1")
     assert graded.code == 1 and "build failed: " in graded.out and lab.calls() == []
+
+
+TARGETS = """
+[[ch1.target]]
+bench = "ch1.order0_alloc_free"
+at_most = 250
+anchor = "ch1.order9_alloc_free"
+
+[[ch1.target]]
+bench = "ch1.order9_alloc_free"
+at_most = 1000
+
+[[ch1.target]]
+bench = "ch1.util"
+at_least = 0.9
+"""
+
+
+def test_bench_targets(lab, tmp_path):
+    """Each target's figure beside its bound and anchor, "meets", "short" or "no figure"; never a failure."""
+    rubric = tmp_path / "targets.toml"
+    rubric.write_text((DATA / "rubric.toml").read_text() + TARGETS)
+    lab.qemu({"serial": BENCH_OUTPUT})
+    graded = lab.grade("--bench", "1", rubric=rubric)
+    assert graded.code == 0
+    lines = graded.out.splitlines()
+    start = lines.index("ch1 targets:")
+    assert lines[start + 1].split() == ["ch1.order0_alloc_free", "212", "at", "most", "250", "meets", "anchor", "ch1.order9_alloc_free:", "1840", "(8.7x", "ours)"]
+    assert lines[start + 2].split() == ["ch1.order9_alloc_free", "1840", "at", "most", "1000", "short"]
+    assert lines[start + 3].split() == ["ch1.util", "-", "at", "least", "0.9", "no", "figure"]
+    assert lines[start + 4] == "ch1: 1 of 3 targets met"
+
+
+def test_bench_without_targets_prints_none(lab):
+    lab.qemu({"serial": BENCH_OUTPUT})
+    assert "targets" not in lab.grade("--bench", "1").out
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ('bench = "ch1.x"\n', "give exactly one of at_most and at_least"),
+        ('bench = "ch1.x"\nat_most = 1\nat_least = 2\n', "give exactly one of at_most and at_least"),
+        ('bench = "ch1.x"\nat_most = "fast"\n', "at_most"),
+        ('bench = "ch1.x"\nat_most = 1\nwithin = 2\n', "within"),
+    ],
+)
+def test_bad_targets_are_refused(tmp_path, entry, message):
+    rubric = tmp_path / "bad.toml"
+    rubric.write_text((DATA / "rubric.toml").read_text() + "\n[[ch1.target]]\n" + entry)
+    with pytest.raises(RubricError, match=message):
+        load(rubric)
+
+
+def test_the_shipped_targets_name_benchmarks_the_kernel_prints():
+    """Every [[chN.target]] of the real rubric names a figure some KBENCH reports (kbench_report("chN_x"))."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    reported = set()
+    for source in root.glob("ch*/tests/*.c"):
+        reported |= {name.replace("_", ".", 1) for name in re.findall(r'kbench_report\(\s*"(\w+)"', source.read_text())}
+    for chapter in load(root / "grader/rubric.toml").values():
+        for target in chapter.targets:
+            assert target.bench in reported, target
+            assert not target.anchor or target.anchor in reported, target
