@@ -1,4 +1,4 @@
-// HOSTTEST_SOURCES: ch2/src/slab.c ch2/src/slab_lists.c ch2/src/array_cache.c ch2/src/slab_cache.c ch2/src/slab_stats.c ch2/src/kmalloc.c ch2/src/slab_debug.c ch2/hosttest/sim_frames.c ch1/src/buddy.c common/hosttest/host_kernel.c ch2/tests/trace_data.c ch2/tests/trace_replay.c
+// HOSTTEST_SOURCES: ch2/src/slab.c ch2/src/slab_lists.c ch2/src/array_cache.c ch2/src/slab_cache.c ch2/src/slab_stats.c ch2/src/kmalloc.c ch2/src/slab_debug.c ch2/src/slab_offslab.c ch2/src/slab_reap.c ch2/hosttest/sim_frames.c ch1/src/buddy.c common/hosttest/host_kernel.c ch2/tests/trace_data.c ch2/tests/trace_replay.c
 /*
  * The shipped traces against our kmalloc (over the simulated frame
  * allocator) and against glibc malloc, in one run, side by side: operations

@@ -11,6 +11,7 @@
 static inline void *heap_pa_to_kva(paddr_t pa) { return (void *)(uintptr_t)pa; }
 static inline paddr_t heap_kva_to_pa(const void *p) { return (paddr_t)(uintptr_t)p; }
 static inline int heap_cpu(void) { return 0; }
+static inline int heap_nr_harts(void) { return 1; }
 static inline bool heap_irq_save(void) { return false; }
 static inline void heap_irq_restore(bool was_on) { (void)was_on; }
 

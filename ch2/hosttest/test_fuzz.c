@@ -1,4 +1,4 @@
-// HOSTTEST_SOURCES: ch2/src/slab.c ch2/src/slab_lists.c ch2/src/array_cache.c ch2/src/slab_cache.c ch2/src/slab_stats.c ch2/src/kmalloc.c ch2/src/slab_debug.c ch2/hosttest/sim_frames.c ch1/src/buddy.c common/hosttest/host_kernel.c
+// HOSTTEST_SOURCES: ch2/src/slab.c ch2/src/slab_lists.c ch2/src/array_cache.c ch2/src/slab_cache.c ch2/src/slab_stats.c ch2/src/kmalloc.c ch2/src/slab_debug.c ch2/src/slab_offslab.c ch2/src/slab_reap.c ch2/hosttest/sim_frames.c ch1/src/buddy.c common/hosttest/host_kernel.c
 /*
  * A bounded random fuzz of the heap: 200,000 operations (kmalloc of every
  * size range, krealloc, kfree, kmem_cache_alloc/free on three caches with

@@ -22,13 +22,31 @@
 
 /* ---- a hart's array ------------------------------------------------------ */
 
+/*
+ * Whether another hart may drain this hart's arrays, so that each needs its
+ * lock. With one hart nobody else touches them (interrupts are off around
+ * every use), and the lock's atomic swap, the dearest instruction of the
+ * fast path (it waits for the hart's pending stores), guards nothing: it is
+ * left out, as Linux leaves spinlocks out of a kernel built for one CPU.
+ * Decided once, when the heap comes up: every hart is started before the
+ * initcalls, so a heap that comes up on one hart never sees a second.
+ */
+static bool ac_shared = true;
+
+void array_cache_init(void) { ac_shared = heap_nr_harts() > 1; }
+
 static inline void ac_lock(struct array_cache *ac)
 {
-	while (__atomic_exchange_n(&ac->lock, 1, __ATOMIC_ACQUIRE))
-		;
+	if (ac_shared)
+		while (__atomic_exchange_n(&ac->lock, 1, __ATOMIC_ACQUIRE))
+			;
 }
 
-static inline void ac_unlock(struct array_cache *ac) { __atomic_store_n(&ac->lock, 0, __ATOMIC_RELEASE); }
+static inline void ac_unlock(struct array_cache *ac)
+{
+	if (ac_shared)
+		__atomic_store_n(&ac->lock, 0, __ATOMIC_RELEASE);
+}
 
 /* This hart's array of @p s (interrupts off, so that the hart stays this one). */
 static inline struct array_cache *cpu_cache_get(struct kmem_cache *s) { return &s->cpu_cache[heap_cpu()]; }
@@ -70,6 +88,7 @@ void *slab_alloc(struct kmem_cache *s, size_t requested, unsigned kflags, uintpt
 		struct array_cache *ac = cpu_cache_get(s);
 		ac_lock(ac);
 		obj = ac->avail ? ac->entry[--ac->avail] : NULL;
+		ac->touched = 1;
 		ac_unlock(ac);
 		heap_irq_restore(irq);
 		if (unlikely(!obj))
@@ -158,6 +177,7 @@ int slab_free(struct kmem_cache *s, struct slab *slab, void *obj, uintptr_t call
 		heap_report(HEAP_ERR_DOUBLE_FREE, obj, s, caller, 0, "freed twice in a row");
 		return -EINVAL;
 	}
+	ac->touched = 1;
 	if (likely(ac->avail < ac->limit)) {
 		ac->entry[ac->avail++] = obj;
 		ac_unlock(ac);

@@ -6,6 +6,7 @@
  *
  *   heap_pa_to_kva / heap_kva_to_pa   the direct map (identity on the host)
  *   heap_cpu                          this hart's id (0 on the host)
+ *   heap_nr_harts                     harts running the kernel (1 on the host)
  *   heap_irq_save / heap_irq_restore  interrupts off around per-hart data
  */
 #ifndef MMLAB_HEAP_ENV_H
@@ -23,6 +24,8 @@
 static inline void *heap_pa_to_kva(paddr_t pa) { return pa_to_kva(pa); }
 static inline paddr_t heap_kva_to_pa(const void *p) { return kva_to_pa(p); }
 static inline int heap_cpu(void) { return cpuid(); }
+/* common/ starts every hart before the initcalls: from the heap's on, this only ever shrinks. */
+static inline int heap_nr_harts(void) { return harts_online(); }
 /* Interrupts off on this hart; returns whether they were on. Cheaper than
  * intr_push(), and compatible with it: inside a push, they are already off. */
 static inline bool heap_irq_save(void) { return intr_off(); }

@@ -193,8 +193,9 @@ __attribute__((noinline)) static void *kmalloc_large(size_t size, size_t align, 
 	return p;
 }
 
-/* The core of every kmalloc variant. */
-static void *kmalloc_caller(size_t size, size_t align, unsigned flags, uintptr_t caller)
+/* The core of every kmalloc variant (inlined: kmalloc()'s align 0 drops the class search). */
+static inline __attribute__((always_inline)) void *kmalloc_caller(size_t size, size_t align, unsigned flags,
+								  uintptr_t caller)
 {
 	if (unlikely(!size || !heap_up))
 		return NULL;

@@ -95,6 +95,8 @@ int slab_put_object(struct kmem_cache *s, struct slab *slab, void *obj)
 unsigned order_objects(const struct kmem_cache *s, unsigned order)
 {
 	size_t room = (PAGE_SIZE << order) - sizeof(struct slab);
+	if (s->flags & SLAB_OFF_SLAB)
+		room = PAGE_SIZE << order; /* the header is elsewhere (slab_offslab.c) */
 	return room / s->size;
 }
 
@@ -112,6 +114,10 @@ struct slab *new_slab(struct kmem_cache *s, unsigned kflags)
 		return NULL;
 	char *base = heap_pa_to_kva(pa);
 	struct slab *slab = (struct slab *)(base + (PAGE_SIZE << order) - sizeof(struct slab));
+	if ((s->flags & SLAB_OFF_SLAB) && !(slab = slab_header_alloc(kflags))) {
+		frames_free_order(pa, order);
+		return NULL;
+	}
 	slab->cache = s;
 	slab->base = base;
 	slab->objects = order_objects(s, order);
@@ -141,6 +147,8 @@ void discard_slab(struct slab *slab)
 		pa_to_page(pa + i * PAGE_SIZE)->private = 0;
 	frames_free_order(pa, order);
 	heap_frames_add(-(int64_t)(1 << order));
+	if (slab->cache->flags & SLAB_OFF_SLAB)
+		slab_header_free(slab);
 }
 
 /* Give back every slab on @p list. @return frames freed. */
@@ -165,10 +173,27 @@ long slab_obj_index(const struct kmem_cache *s, const struct slab *slab, const v
 	if ((uintptr_t)p < first)
 		return -1;
 	uintptr_t off = (uintptr_t)p - first;
-	if (off % s->size)
+	if (off >= (PAGE_SIZE << slab->order))
+		return -1; /* also keeps obj_to_index() exact */
+	uintptr_t idx = obj_to_index(s, off);
+	if (off != idx * s->size)
 		return -1;
-	uintptr_t idx = off / s->size;
 	return idx < slab->objects ? (long)idx : -1;
+}
+
+/* Whether @p priv can be the on-slab header of a block holding @p p: 8-aligned in the same block, after p. */
+static bool header_on_slab(uintptr_t priv, const void *p)
+{
+	uintptr_t frame = ALIGN_DOWN((uintptr_t)p, PAGE_SIZE);
+	if (priv < frame || priv - frame > (PAGE_SIZE << SLAB_MAX_ORDER) - sizeof(struct slab))
+		return false;
+	if (priv - frame >= PAGE_SIZE) {
+		/* The header is in a later frame: make sure that one is RAM and ours too. */
+		struct page_info *hp = pa_to_page(heap_kva_to_pa(p) + (priv - (uintptr_t)p));
+		if (!hp || hp->private != priv)
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -181,18 +206,14 @@ struct slab *page_to_slab(struct page_info *page, const void *p)
 	if (!page || page->state == PAGE_RESERVED || page->state == PAGE_FREE_HEAD)
 		return NULL;
 	uintptr_t priv = page->private;
-	uintptr_t frame = ALIGN_DOWN((uintptr_t)p, PAGE_SIZE);
-	/* A slab header lies 8-aligned in the same block, after p. */
-	if ((priv & 7) || priv < frame || priv - frame > (PAGE_SIZE << SLAB_MAX_ORDER) - sizeof(struct slab))
+	if (priv & 7)
 		return NULL;
-	if (priv - frame >= PAGE_SIZE) {
-		/* The header is in a later frame: make sure that one is RAM and ours too. */
-		struct page_info *hp = pa_to_page(heap_kva_to_pa(p) + (priv - (uintptr_t)p));
-		if (!hp || hp->private != priv)
-			return NULL;
-	}
+	bool on = header_on_slab(priv, p);
+	if (!on && !slab_header_readable(priv))
+		return NULL; /* nor off the slab (slab_offslab.c) */
 	struct slab *slab = (struct slab *)priv;
-	if (slab->magic != SLAB_MAGIC || (uintptr_t)p < (uintptr_t)slab->base || (uintptr_t)p >= priv)
+	if (slab->magic != SLAB_MAGIC || (uintptr_t)p < (uintptr_t)slab->base ||
+	    (uintptr_t)p >= (on ? priv : (uintptr_t)slab->base + (PAGE_SIZE << slab->order)))
 		return NULL;
 	return slab;
 }

@@ -75,8 +75,11 @@ int kmem_cache_init(struct kmem_cache *s, const char *name, size_t size, size_t 
 		s->obj_offset = 0;
 		s->offset = 0;
 	}
+	if (want_off_slab(s))
+		s->flags |= SLAB_OFF_SLAB;
 	if (calculate_order(s))
 		return -EINVAL;
+	s->reciprocal_size = (uint32_t)(((1ULL << 32) + s->size - 1) / s->size);
 	/* Bigger objects: shorter arrays, so a hart does not sit on much memory. */
 	unsigned limit = s->object_size <= 256 ? 32 : s->object_size <= 1024 ? 16 : 8;
 	for (int h = 0; h < MAX_HARTS; h++) {
@@ -94,6 +97,8 @@ void slab_init(void)
 {
 	if (cache_cache.size)
 		return;
+	array_cache_init();
+	slab_header_init(); /* before any cache that may keep its headers there */
 	kmem_cache_init(&cache_cache, "kmem_cache", sizeof(struct kmem_cache), 64, SLAB_NO_CPU_CACHE);
 }
 
@@ -115,7 +120,7 @@ __attribute__((noinline)) struct kmem_cache *kmem_cache_create(const char *name,
 /* ---- shrinking and destroying -------------------------------------------- */
 
 /* Empty every hart's array of @p s and detach every empty slab onto @p release. */
-static void shrink_locked_out(struct kmem_cache *s, struct list_head *release)
+void cache_release_free(struct kmem_cache *s, struct list_head *release)
 {
 	drain_cpu_caches(s, release);
 	spin_lock(&s->lock);
@@ -129,7 +134,7 @@ uint64_t kmem_cache_shrink(struct kmem_cache *s)
 	if (!s)
 		return 0;
 	LIST_HEAD_DECL(release);
-	shrink_locked_out(s, &release);
+	cache_release_free(s, &release);
 	return discard_slabs(&release);
 }
 
@@ -138,7 +143,7 @@ int kmem_cache_destroy(struct kmem_cache *s)
 	if (!s || (s->flags & SLAB_KMALLOC) || s == &cache_cache)
 		return -EINVAL;
 	LIST_HEAD_DECL(release);
-	shrink_locked_out(s, &release);
+	cache_release_free(s, &release);
 	spin_lock(&s->lock);
 	uint64_t live = s->inuse - s->quarantined;
 	if (live) {
@@ -169,7 +174,7 @@ uint64_t kmem_shrink_all(void)
 	LIST_HEAD_DECL(release);
 	struct kmem_cache *s;
 	spin_lock(&chain_lock);
-	list_for_each_entry(s, &cache_chain, chain) shrink_locked_out(s, &release);
+	list_for_each_entry(s, &cache_chain, chain) cache_release_free(s, &release);
 	spin_unlock(&chain_lock);
 	return discard_slabs(&release);
 }

@@ -33,7 +33,8 @@
 #define SLAB_KEEP_EMPTY 2	    /* empty slabs a cache keeps when ch1 is not short */
 
 /* Internal cache flags (above the public SLAB_* ones). */
-#define SLAB_KMALLOC 0x100u /* a kmalloc size class: never destroyed */
+#define SLAB_KMALLOC  0x100u /* a kmalloc size class: never destroyed */
+#define SLAB_OFF_SLAB 0x200u /* struct slab kept off the slab (slab_offslab.c; SLAB's CFLGS_OFF_SLAB) */
 
 /* A local, empty list called @p name. */
 #define LIST_HEAD_DECL(name) struct list_head name = LIST_HEAD_INIT(name)
@@ -85,6 +86,7 @@ struct array_cache {
 	uint32_t avail;		      /**< objects in entry[] */
 	uint32_t limit;		      /**< at most this many */
 	uint32_t batchcount;	      /**< moved to or from the slabs at a time */
+	uint32_t touched;	      /**< used since the last reap (slab_reap.c) */
 	void *entry[ARRAY_CACHE_MAX]; /**< the free objects; entry[avail - 1] is the top */
 };
 
@@ -94,7 +96,9 @@ struct kmem_cache {
 	unsigned flags;	      /**< SLAB_* */
 	uint32_t object_size; /**< bytes of an object the user may touch */
 	uint32_t size;	      /**< stride: bytes from one object to the next */
-	uint32_t align;	      /**< every object address is a multiple of this */
+	/** 2^32 / size, rounded up: obj_to_index() multiplies by it instead of dividing (SLUB's) */
+	uint32_t reciprocal_size;
+	uint32_t align; /**< every object address is a multiple of this */
 	/** object start in its stride: 0, or debug's left red zone (SLAB's obj_offset) */
 	uint32_t obj_offset;
 	uint32_t offset;	  /**< free pointer offset, from the object start (SLUB's s->offset) */
@@ -149,6 +153,28 @@ static inline void *get_freepointer(const struct kmem_cache *s, void *obj)
 static inline void set_freepointer(const struct kmem_cache *s, void *obj, void *next)
 {
 	*(void **)((char *)obj + s->offset) = next;
+}
+
+/*
+ * @p off / s->size, for an offset inside a slab (below 2^15: SLAB_MAX_ORDER),
+ * by a multiplication: a division takes tens of cycles, and kfree() needs one
+ * (Linux SLUB's obj_to_index() and reciprocal_divide()). Exact: with
+ * r = ceil(2^32 / size), off * r / 2^32 exceeds off / size by less than
+ * 2^-17, too little to reach the next integer, which is 1/size >= 2^-15 away.
+ */
+static inline uint32_t obj_to_index(const struct kmem_cache *s, uint32_t off)
+{
+	return (uint32_t)(((uint64_t)off * s->reciprocal_size) >> 32);
+}
+
+/*
+ * The slab of @p obj, an object known to lie in a live slab (one taken from
+ * a hart's array: checked when it was pushed, and its slab cannot go while
+ * it is out), with none of page_to_slab()'s checks.
+ */
+static inline struct slab *obj_to_slab(const void *obj)
+{
+	return (struct slab *)(uintptr_t)pa_to_page(heap_kva_to_pa(obj))->private;
 }
 
 /* Chain every object of a new slab onto its freelist, object 0 first. */
@@ -210,6 +236,8 @@ void *slab_alloc(struct kmem_cache *s, size_t requested, unsigned flags, uintptr
 int slab_free(struct kmem_cache *s, struct slab *slab, void *p, uintptr_t caller);
 /* Empty every hart's array of @p s into the slabs; emptied slabs may go onto @p release. */
 void drain_cpu_caches(struct kmem_cache *s, struct list_head *release);
+/* Count the harts, once, before the first array is used (slab_init()). */
+void array_cache_init(void);
 
 /* --- slab_cache.c: creating, shrinking, destroying caches ------------------- */
 
@@ -223,6 +251,28 @@ int kmem_cache_init(struct kmem_cache *s, const char *name, size_t size, size_t 
 void slab_init(void);
 /* What kmalloc_shrink() does for every cache. */
 uint64_t kmem_shrink_all(void);
+/* Empty every hart's array of @p s and detach every empty slab onto @p release (no lock held). */
+void cache_release_free(struct kmem_cache *s, struct list_head *release);
+
+/* --- slab_reap.c: giving back what idle caches hold -------------------------- */
+
+/* @p growing is about to take a new slab from ch1: now and then, reap the idle caches first (no lock held). */
+void kmem_reap(struct kmem_cache *growing);
+
+/* --- slab_offslab.c: headers kept off the slab ------------------------------- */
+
+extern struct kmem_cache slab_header_cache; /* struct slab of the off-slab caches */
+
+/* Whether @p s (its stride set) should keep its slab headers off the slab. */
+bool want_off_slab(const struct kmem_cache *s);
+/* Set up slab_header_cache (slab_init(), once). */
+void slab_header_init(void);
+/* A header for a new off-slab slab, or NULL (no lock held). */
+struct slab *slab_header_alloc(unsigned kflags);
+/* Give back an off-slab header (no lock held). */
+void slab_header_free(struct slab *slab);
+/* Whether page_info.private word @p priv (any value) may be read as a struct slab without a fault. */
+bool slab_header_readable(uintptr_t priv);
 
 /* --- slab_stats.c ----------------------------------------------------------- */
 

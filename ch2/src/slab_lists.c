@@ -50,6 +50,8 @@ void detach_slab(struct kmem_cache *s, struct slab *slab, struct list_head *to)
 static void slab_update_list(struct kmem_cache *s, struct slab *slab)
 {
 	enum slab_list to = slab->inuse == 0 ? SLAB_EMPTY : slab->freelist == NULL ? SLAB_FULL : SLAB_PARTIAL;
+	if (to == slab->on_list && list_of(s, to)->next == &slab->list)
+		return; /* at the front of its list already (a batch from one slab) */
 	list_del(&slab->list);
 	if (to != slab->on_list) {
 		(*list_count(s, slab->on_list))--;
@@ -153,6 +155,7 @@ static void *take_from_new(struct kmem_cache *s, struct slab *slab)
 __attribute__((noinline)) void *alloc_from_new_slab(struct kmem_cache *s, unsigned kflags, uintptr_t caller,
 						    size_t requested)
 {
+	kmem_reap(s); /* reuse what idle caches hold before taking more */
 	struct slab *slab = new_slab(s, kflags);
 	if (!slab)
 		return NULL;
@@ -173,6 +176,7 @@ __attribute__((noinline)) void *alloc_locked(struct kmem_cache *s, unsigned kfla
 					     size_t requested)
 {
 	spin_lock(&s->lock);
+	s->cpu_cache[heap_cpu()].touched = 1; /* no array, but in use: not idle (slab_reap.c) */
 	struct slab *slab;
 	while ((slab = slab_with_free(s))) {
 		void *obj = slab_take_object(s, slab);
@@ -206,8 +210,8 @@ __attribute__((noinline)) void *alloc_locked(struct kmem_cache *s, unsigned kfla
  */
 void put_object(struct kmem_cache *s, void *obj, struct list_head *release)
 {
-	struct slab *slab = virt_to_slab(obj);
-	if (!slab || slab->cache != s)
+	struct slab *slab = obj_to_slab(obj);
+	if (slab->cache != s)
 		return; /* cannot happen: checked when pushed */
 	if (obj == slab->freelist) {
 		heap_report(HEAP_ERR_DOUBLE_FREE, obj, s, 0, 0, "found twice in a per-hart array");
@@ -225,6 +229,7 @@ __attribute__((noinline)) int free_locked(struct kmem_cache *s, struct slab *sla
 {
 	LIST_HEAD_DECL(release);
 	spin_lock(&s->lock);
+	s->cpu_cache[heap_cpu()].touched = 1;
 	if (s->flags & SLAB_DEBUG) {
 		int verdict = debug_check_free(s, obj, caller);
 		if (verdict > 0)
