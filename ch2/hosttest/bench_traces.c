@@ -7,6 +7,13 @@
  * chunks for glibc, from mallinfo2()). Each glibc replay runs in a child
  * process of its own, so it starts from a fresh arena (glibc keeps what it
  * took from the system). Built by `make bench CH=2` with -O2, no sanitizers.
+ *
+ * The whole comparison runs RUNS times and each figure printed is the median
+ * of its RUNS values, beside issue 17's target: kmalloc's throughput at
+ * least glibc's, its utilization at least 0.9 x glibc's, and a verdict,
+ * "meets" or "short". Timing on a shared machine is noisy, so a short figure
+ * is reported, not failed: the exit status says only whether every replay
+ * was correct (no failed allocation, every stamp intact).
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -95,6 +102,21 @@ static struct result run_in_child(const struct heap_trace *t)
 	return r;
 }
 
+#define RUNS 5
+
+/* The median of @p n (odd) values; sorts them. */
+static double median(double *v, int n)
+{
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			double x = v[j];
+			v[j] = v[j - 1], v[j - 1] = x;
+		}
+	return v[n / 2];
+}
+
+static const char *verdict(bool ok) { return ok ? "meets" : "short"; }
+
 int main(void)
 {
 	sim_frames_init(65536); /* 256 MiB */
@@ -102,20 +124,44 @@ int main(void)
 		printf("kmalloc_init failed\n0 passed, 1 failed\n");
 		return 1;
 	}
-	printf("ch2 host benchmark: the traces, kmalloc (over simulated frames) vs glibc malloc\n");
-	printf("%-10s %7s %10s | %12s %8s | %12s %8s\n", "trace", "ops", "peak live", "kmalloc Mop/s", "util",
-	       "glibc Mop/s", "util");
-	int failed = 0;
-	for (unsigned i = 0; i < heap_nr_traces; i++) {
+	enum { KM, KU, GM, GU }; /* kmalloc Mop/s and utilization, glibc's */
+	static double fig[16][4][RUNS];
+	int failed = 0, nt = heap_nr_traces < 16 ? heap_nr_traces : 16;
+	for (int r = 0; r < RUNS; r++) {
+		for (int i = 0; i < nt; i++) {
+			struct result k = run(heap_traces[i], &kmalloc_ops, true),
+				      g = run_in_child(heap_traces[i]);
+			if (k.err || g.err)
+				printf("%s: run %d: REPLAY FAILED (%s)\n", heap_traces[i]->name, r + 1,
+				       k.err ? "kmalloc" : "glibc");
+			failed += (k.err != 0) + (g.err != 0);
+			fig[i][KM][r] = k.mops, fig[i][KU][r] = k.util / 10.0;
+			fig[i][GM][r] = g.mops, fig[i][GU][r] = g.util / 10.0;
+		}
+	}
+	printf("ch2 host benchmark: the traces, kmalloc (over simulated frames) vs glibc malloc, median of "
+	       "%d runs\n",
+	       RUNS);
+	printf("%-9s %6s %9s | %8s %8s %9s %6s | %7s %7s %8s %6s\n", "trace", "ops", "peak live", "kmalloc",
+	       "glibc", "target", "", "kmalloc", "glibc", "target", "");
+	printf("%-9s %6s %9s | %8s %8s %9s %6s | %7s %7s %8s %6s\n", "", "", "bytes", "Mop/s", "Mop/s",
+	       ">= glibc", "", "util", "util", ">= 0.9 g", "");
+	int met = 0;
+	for (int i = 0; i < nt; i++) {
 		const struct heap_trace *t = heap_traces[i];
-		struct result k = run(t, &kmalloc_ops, true);
-		struct result g = run_in_child(t);
-		failed += (k.err != 0) + (g.err != 0);
-		printf("%-10s %7u %10lu | %12.1f %7.1f%% | %12.1f %7.1f%%%s\n", t->name, t->nr_ops,
-		       (unsigned long)t->peak_live, k.mops, k.util / 10.0, g.mops, g.util / 10.0,
-		       k.err || g.err ? "  REPLAY FAILED" : "");
+		double km = median(fig[i][KM], RUNS), gm = median(fig[i][GM], RUNS);
+		double ku = median(fig[i][KU], RUNS), gu = median(fig[i][GU], RUNS);
+		bool fast = km >= gm, dense = ku >= 0.9 * gu;
+		met += fast + dense;
+		printf("%-9s %6u %9lu | %8.1f %8.1f %9.1f %6s | %6.1f%% %6.1f%% %7.1f%% %6s\n", t->name,
+		       t->nr_ops, (unsigned long)t->peak_live, km, gm, gm, verdict(fast), ku, gu, 0.9 * gu,
+		       verdict(dense));
 	}
 	printf("utilization = peak live bytes / peak bytes taken from below (frames; glibc arena + mmap)\n");
-	printf("%u passed, %d failed\n", heap_nr_traces * 2 - failed, failed);
+	printf("target (issue 17): %d of %d figures meet it (throughput >= glibc's, utilization >= 0.9 x "
+	       "glibc's); "
+	       "timing is noisy, so a short figure is reported, not failed\n",
+	       met, 2 * nt);
+	printf("%d passed, %d failed\n", RUNS * nt * 2 - failed, failed);
 	return failed ? 1 : 0;
 }

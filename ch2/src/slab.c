@@ -165,21 +165,7 @@ uint64_t discard_slabs(struct list_head *list)
 	return frames;
 }
 
-/* ---- from a pointer to its slab and object ------------------------------- */
-
-long slab_obj_index(const struct kmem_cache *s, const struct slab *slab, const void *p)
-{
-	uintptr_t first = (uintptr_t)slab->base + s->obj_offset;
-	if ((uintptr_t)p < first)
-		return -1;
-	uintptr_t off = (uintptr_t)p - first;
-	if (off >= (PAGE_SIZE << slab->order))
-		return -1; /* also keeps obj_to_index() exact */
-	uintptr_t idx = obj_to_index(s, off);
-	if (off != idx * s->size)
-		return -1;
-	return idx < slab->objects ? (long)idx : -1;
-}
+/* ---- from a pointer to its slab ------------------------------------------ */
 
 /* Whether @p priv can be the on-slab header of a block holding @p p: 8-aligned in the same block, after p. */
 static bool header_on_slab(uintptr_t priv, const void *p)

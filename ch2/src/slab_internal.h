@@ -29,7 +29,7 @@
 #include "types.h"
 
 #define SLAB_MAGIC	0x51ab51abu /* in every live struct slab */
-#define ARRAY_CACHE_MAX 32	    /* largest limit of an array_cache */
+#define ARRAY_CACHE_MAX 120	    /* largest limit of an array_cache */
 #define SLAB_KEEP_EMPTY 2	    /* empty slabs a cache keeps when ch1 is not short */
 
 /* Internal cache flags (above the public SLAB_* ones). */
@@ -198,8 +198,23 @@ uint64_t discard_slabs(struct list_head *list);
 struct slab *virt_to_slab(const void *p);
 /* The same, when the caller has @p p's page_info (or NULL) already. */
 struct slab *page_to_slab(struct page_info *page, const void *p);
-/* Index of object @p p in @p slab, or -1 if @p p is not an object's start. */
-long slab_obj_index(const struct kmem_cache *s, const struct slab *slab, const void *p);
+/*
+ * Index of object @p p in @p slab, or -1 if @p p is not an object's start.
+ * Inline: every kfree() asks it.
+ */
+static inline long slab_obj_index(const struct kmem_cache *s, const struct slab *slab, const void *p)
+{
+	uintptr_t first = (uintptr_t)slab->base + s->obj_offset;
+	if ((uintptr_t)p < first)
+		return -1;
+	uintptr_t off = (uintptr_t)p - first;
+	if (off >= (PAGE_SIZE << slab->order))
+		return -1; /* also keeps obj_to_index() exact */
+	uintptr_t idx = obj_to_index(s, off);
+	if (off != idx * s->size)
+		return -1;
+	return idx < slab->objects ? (long)idx : -1;
+}
 
 /* --- slab_lists.c: a cache's three lists, under its lock -------------------- */
 
@@ -271,8 +286,20 @@ void slab_header_init(void);
 struct slab *slab_header_alloc(unsigned kflags);
 /* Give back an off-slab header (no lock held). */
 void slab_header_free(struct slab *slab);
-/* Whether page_info.private word @p priv (any value) may be read as a struct slab without a fault. */
-bool slab_header_readable(uintptr_t priv);
+/*
+ * Whether @p priv (a page_info.private word, any value) may be read as an
+ * off-slab header: all of it in one allocated frame of RAM, so that reading
+ * it cannot fault. page_to_slab() then checks what it says (the magic, and
+ * that its block holds the pointer), as it does for a header on the slab.
+ */
+static inline bool slab_header_readable(uintptr_t priv)
+{
+	paddr_t pa = heap_kva_to_pa((const void *)priv);
+	if (!pa || (priv & (PAGE_SIZE - 1)) > PAGE_SIZE - sizeof(struct slab))
+		return false;
+	struct page_info *page = pa_to_page(pa);
+	return page && page->state != PAGE_RESERVED && page->state != PAGE_FREE_HEAD;
+}
 
 /* --- slab_stats.c ----------------------------------------------------------- */
 

@@ -13,9 +13,13 @@
  * its headers off the slab, as objects of a cache of their own,
  * slab_header_cache, and page_info.private names the header wherever it is.
  *
- * The rule (SLAB's): objects of at least OFF_SLAB_MIN_SIZE (1/32 of a frame,
- * so the header costs at most a 32nd of what it saves) whose one-frame tail
- * is too short for the header. The header cache itself keeps its headers on
+ * The rule (SLAB's, with its own threshold): objects of at least
+ * OFF_SLAB_MIN_SIZE whose one-frame tail is too short for the header. Linux
+ * SLAB's threshold was 1/32 of a frame; ours is 1/8, where an on-slab header
+ * would cost at least the 1/8 that calculate_order() tolerates: a header off
+ * the slab costs kfree() a look-up of its own (slab_header_readable()),
+ * which smaller objects, whose on-slab header costs less, do not repay.
+ * The header cache itself keeps its headers on
  * its slabs (its objects are small), so getting a header never needs
  * another, and it releases an empty slab at once: it holds one header per
  * slab of the whole heap, and a kept empty slab of headers would be a frame
@@ -23,7 +27,7 @@
  */
 #include "slab_internal.h"
 
-#define OFF_SLAB_MIN_SIZE (PAGE_SIZE / 32)
+#define OFF_SLAB_MIN_SIZE (PAGE_SIZE / 8)
 
 struct kmem_cache slab_header_cache; /* struct slab of the off-slab caches */
 
@@ -50,19 +54,4 @@ void slab_header_free(struct slab *slab)
 	slab_free(&slab_header_cache, virt_to_slab(slab), slab, RET_IP);
 	if (READ_ONCE(slab_header_cache.nr_empty))
 		kmem_cache_shrink(&slab_header_cache);
-}
-
-/*
- * Whether @p priv (a page_info.private word, any value) may be read as an
- * off-slab header: all of it in one allocated frame of RAM, so that reading
- * it cannot fault. page_to_slab() then checks what it says (the magic, and
- * that its block holds the pointer), as it does for a header on the slab.
- */
-bool slab_header_readable(uintptr_t priv)
-{
-	paddr_t pa = heap_kva_to_pa((const void *)priv);
-	if (!pa || (priv & (PAGE_SIZE - 1)) > PAGE_SIZE - sizeof(struct slab))
-		return false;
-	struct page_info *page = pa_to_page(pa);
-	return page && page->state != PAGE_RESERVED && page->state != PAGE_FREE_HEAD;
 }
