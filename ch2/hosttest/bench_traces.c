@@ -119,7 +119,7 @@ static const char *verdict(bool ok) { return ok ? "meets" : "short"; }
 
 int main(void)
 {
-	sim_frames_init(65536); /* 256 MiB */
+	sim_frames_init(16384); /* 64 MiB: 15 times the largest trace's peak */
 	if (kmalloc_init()) {
 		printf("kmalloc_init failed\n0 passed, 1 failed\n");
 		return 1;

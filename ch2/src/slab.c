@@ -167,43 +167,6 @@ uint64_t discard_slabs(struct list_head *list)
 
 /* ---- from a pointer to its slab ------------------------------------------ */
 
-/* Whether @p priv can be the on-slab header of a block holding @p p: 8-aligned in the same block, after p. */
-static bool header_on_slab(uintptr_t priv, const void *p)
-{
-	uintptr_t frame = ALIGN_DOWN((uintptr_t)p, PAGE_SIZE);
-	if (priv < frame || priv - frame > (PAGE_SIZE << SLAB_MAX_ORDER) - sizeof(struct slab))
-		return false;
-	if (priv - frame >= PAGE_SIZE) {
-		/* The header is in a later frame: make sure that one is RAM and ours too. */
-		struct page_info *hp = pa_to_page(heap_kva_to_pa(p) + (priv - (uintptr_t)p));
-		if (!hp || hp->private != priv)
-			return false;
-	}
-	return true;
-}
-
-/*
- * The slab that holds @p p: page_info.private of p's frame names it. Checked
- * before it is trusted, so that any pointer at all (one into another owner's
- * frame, whose private word means something else) gives NULL, not a fault.
- */
-struct slab *page_to_slab(struct page_info *page, const void *p)
-{
-	if (!page || page->state == PAGE_RESERVED || page->state == PAGE_FREE_HEAD)
-		return NULL;
-	uintptr_t priv = page->private;
-	if (priv & 7)
-		return NULL;
-	bool on = header_on_slab(priv, p);
-	if (!on && !slab_header_readable(priv))
-		return NULL; /* nor off the slab (slab_offslab.c) */
-	struct slab *slab = (struct slab *)priv;
-	if (slab->magic != SLAB_MAGIC || (uintptr_t)p < (uintptr_t)slab->base ||
-	    (uintptr_t)p >= (on ? priv : (uintptr_t)slab->base + (PAGE_SIZE << slab->order)))
-		return NULL;
-	return slab;
-}
-
 struct slab *virt_to_slab(const void *p)
 {
 	paddr_t pa = heap_kva_to_pa(p);
