@@ -243,10 +243,7 @@ int free_locked(struct kmem_cache *s, struct slab *slab, void *obj, uintptr_t ca
 
 /* --- array_cache.c: each hart's array, the alloc and free entry points ------ */
 
-/* Allocate from @p s for a request of @p requested bytes (0: the object size), on behalf of @p caller. */
-void *slab_alloc(struct kmem_cache *s, size_t requested, unsigned flags, uintptr_t caller);
-/* Free @p p (an object of @p slab of @p s, or not); returns 0 or -EINVAL. */
-int slab_free(struct kmem_cache *s, struct slab *slab, void *p, uintptr_t caller);
+/* slab_alloc(), slab_free(): the inline fast path, in array_cache.h. */
 /* Empty every hart's array of @p s into the slabs; emptied slabs may go onto @p release. */
 void drain_cpu_caches(struct kmem_cache *s, struct list_head *release);
 /* Count the harts, once, before the first array is used (slab_init()). */
@@ -384,5 +381,7 @@ long debug_first_mismatch(const void *p, int byte, size_t n);
 /* Report one misuse: a line on the console, the counters, the last report. */
 void heap_report(enum heap_error kind, const void *ptr, const struct kmem_cache *s, uintptr_t caller,
 		 long offset, const char *detail);
+
+#include "array_cache.h" /* the fast path, inline; needs all of the above */
 
 #endif
