@@ -220,6 +220,8 @@ void put_object(struct kmem_cache *s, void *obj, struct list_head *release)
 	if (slab_put_object(s, slab, obj))
 		return;
 	s->inuse--;
+	if (slab->inuse && slab->on_list == SLAB_PARTIAL)
+		return; /* stays where it is: a batch from an array has no order worth a move (SLAB's free_block()) */
 	slab_after_free(s, slab, release);
 }
 
