@@ -7,9 +7,10 @@
  * array_cache differs from Linux's).
  *
  * kmem_cache_alloc() pops from this hart's array and kmem_cache_free() pushes
- * onto it, with interrupts off and without the cache lock. Only when the
- * array runs empty (or full) does the hart take the cache lock and move a
- * batch of objects between it and the slabs (slab_lists.c). Debug caches and
+ * onto it, with interrupts off and without the cache lock (inline, in
+ * array_cache.h). Only when the array runs empty (or full) does the hart
+ * come here, take the cache lock and move a batch of objects between it and
+ * the slabs (slab_lists.c). Debug caches and
  * SLAB_NO_CPU_CACHE ones skip the arrays: every operation goes to the slabs
  * under the lock.
  *

@@ -14,9 +14,12 @@
  * cache lock).
  *
  * Around it, in the order a request meets them:
- *   array_cache.c   each hart's array of free objects: the fast path
+ *   array_cache.h   each hart's array of free objects: the fast path, inline
+ *   array_cache.c   ... and its slow paths: refill, flush, drain
  *   slab_lists.c    a cache's partial/full/empty lists, under its lock
  *   slab.c          this file: one slab
+ *   slab_offslab.c  headers kept off the slab, for sizes that leave no room
+ *   slab_reap.c     giving back what idle caches hold, before growing
  *   slab_cache.c    creating, shrinking and destroying caches
  *   slab_stats.c    statistics, leak reports, consistency checks
  *   slab_debug.c    red zones, poisoning and the misuse reports

@@ -1,7 +1,8 @@
 /*
  * The inside of the slab allocator: struct kmem_cache, struct slab and the
  * functions its files share (slab.c, slab_lists.c, array_cache.c,
- * slab_cache.c, slab_stats.c, slab_debug.c, kmalloc.c). Not for users of the
+ * slab_offslab.c, slab_reap.c, slab_cache.c, slab_stats.c, slab_debug.c,
+ * kmalloc.c; the fast path inline in array_cache.h). Not for users of the
  * heap (they have slab.h and kmalloc.h); host tests include it to check
  * invariants.
  *

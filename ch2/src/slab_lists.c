@@ -51,7 +51,7 @@ static void slab_update_list(struct kmem_cache *s, struct slab *slab)
 {
 	enum slab_list to = slab->inuse == 0 ? SLAB_EMPTY : slab->freelist == NULL ? SLAB_FULL : SLAB_PARTIAL;
 	if (to == slab->on_list && list_of(s, to)->next == &slab->list)
-		return; /* at the front of its list already (a batch from one slab) */
+		return; /* at the front of its list already (a run of allocations from it) */
 	list_del(&slab->list);
 	if (to != slab->on_list) {
 		(*list_count(s, slab->on_list))--;
