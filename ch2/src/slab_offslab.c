@@ -19,11 +19,11 @@
  * would cost at least the 1/8 that calculate_order() tolerates: a header off
  * the slab costs kfree() a look-up of its own (slab_header_readable()),
  * which smaller objects, whose on-slab header costs less, do not repay.
- * The header cache itself keeps its headers on
- * its slabs (its objects are small), so getting a header never needs
- * another, and it releases an empty slab at once: it holds one header per
- * slab of the whole heap, and a kept empty slab of headers would be a frame
- * the heap never gives back by itself.
+ *
+ * The header cache keeps its own headers on its slabs (its objects are
+ * small), so getting a header never needs another, and it gives an empty
+ * slab back at once: a kept empty slab of headers would be a frame that no
+ * shrink of the caches it serves gives back.
  */
 #include "slab_internal.h"
 
