@@ -122,6 +122,18 @@ int get_page(struct page_info *page);
  */
 int put_page(struct page_info *page);
 
+/**
+ * True if @p page is free: the head of a free block of the buddy, or a frame
+ * waiting in a hart's cache (PAGE_PCP, frame.h). A frame inside a free
+ * block reads PAGE_TAIL, as one inside an allocated block does: only its
+ * head says which. Reads the state once, without a lock.
+ */
+static inline bool page_is_free(const struct page_info *page)
+{
+	uint8_t state = __atomic_load_n(&page->state, __ATOMIC_RELAXED);
+	return state == PAGE_FREE_HEAD || state == PAGE_PCP;
+}
+
 /** The references held to the block whose head is @p page (Linux page_ref_count()); 0 if it is free. */
 static inline int page_ref_count(const struct page_info *page)
 {

@@ -67,7 +67,7 @@ static size_t large_frames(uint64_t priv)
 
 static bool page_allocated(const struct page_info *page)
 {
-	return page && page->state != PAGE_RESERVED && page->state != PAGE_FREE_HEAD;
+	return page && page->state != PAGE_RESERVED && !page_is_free(page);
 }
 
 /* True if @p p is the start of a live large block whose first frame is @p page. */
@@ -278,7 +278,7 @@ static void bad_free(const struct page_info *page, const void *p, uintptr_t call
 {
 	if (page && (page->private >> 56) == LARGE_REFUSED && IS_ALIGNED((uintptr_t)p, PAGE_SIZE))
 		heap_report(HEAP_ERR_DOUBLE_FREE, p, NULL, caller, 0, "large block refused before");
-	else if (page && page->state == PAGE_FREE_HEAD && IS_ALIGNED((uintptr_t)p, PAGE_SIZE))
+	else if (page && page_is_free(page) && IS_ALIGNED((uintptr_t)p, PAGE_SIZE))
 		heap_report(HEAP_ERR_DOUBLE_FREE, p, NULL, caller, 0,
 			    "its frames are free: a large block freed twice?");
 	else

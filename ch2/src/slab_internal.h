@@ -294,7 +294,7 @@ static inline bool slab_header_readable(uintptr_t priv)
 	if (!pa || (priv & (PAGE_SIZE - 1)) > PAGE_SIZE - sizeof(struct slab))
 		return false;
 	struct page_info *page = pa_to_page(pa);
-	return page && page->state != PAGE_RESERVED && page->state != PAGE_FREE_HEAD;
+	return page && page->state != PAGE_RESERVED && !page_is_free(page);
 }
 
 /* --- slab.c again: from a pointer to its slab (needs slab_header_readable()) -- */
@@ -323,7 +323,7 @@ static inline bool header_on_slab(uintptr_t priv, const void *p)
  */
 static inline struct slab *page_to_slab(struct page_info *page, const void *p)
 {
-	if (!page || page->state == PAGE_RESERVED || page->state == PAGE_FREE_HEAD)
+	if (!page || page->state == PAGE_RESERVED || page_is_free(page))
 		return NULL;
 	uintptr_t priv = page->private;
 	if (priv & 7)
