@@ -149,7 +149,10 @@ pfn_t buddy_alloc_run(struct buddy *b, uint64_t n);
  * Lend up to @p n order-0 blocks to a frame cache, as buddy_alloc(b, 0)
  * would hand them out one by one, each marked PAGE_PCP with no reference
  * (Linux rmqueue_bulk(), which fills a per-cpu page list).
- * @param pfns gets the frames, @p n entries.
+ * @param b the allocator.
+ * @param pfns gets the frames, in the order buddy_alloc() would hand them
+ *        out (the first lowest in a split block): room for @p n entries.
+ * @param n how many frames the cache asks for.
  * @return how many were lent: fewer than n when the free lists run out.
  */
 unsigned buddy_alloc_bulk(struct buddy *b, pfn_t *pfns, unsigned n);

@@ -24,8 +24,8 @@
  * them is counted free and is drained before an allocation fails.
  * @{
  */
-#define PCP_BATCH 32
-#define PCP_HIGH  128
+#define PCP_BATCH 32  /**< Frames moved between a cache and the buddy at once (Linux pcp->batch). */
+#define PCP_HIGH  128 /**< Most frames one hart's cache keeps (Linux pcp->high). */
 /** @} */
 
 /**

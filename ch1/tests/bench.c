@@ -108,7 +108,8 @@ static uint64_t xv6_pair_cost(bool junk)
 
 KBENCH(ch1_xv6)
 {
-	kbench_report("ch1_xv6_kalloc", xv6_pair_cost(true), "instructions per xv6 kalloc+kfree (its junk fills)");
+	kbench_report("ch1_xv6_kalloc", xv6_pair_cost(true),
+		      "instructions per xv6 kalloc+kfree (its junk fills)");
 	kbench_report("ch1_xv6_kalloc_bare", xv6_pair_cost(false),
 		      "instructions per xv6 kalloc+kfree, junk fills left out");
 }

@@ -1,7 +1,8 @@
 /*
  * ch1.pcp: the per-hart frame caches (given code, ch1/src/pcp.c). Frames in
  * a cache are free and counted so; a cache keeps at most PCP_HIGH; a cached
- * frame is no one's to free or to reference; it can still be claimed by
+ * frame is no one's to free or to reference, and a shared one never gets in;
+ * what comes out is zeroed when asked; a cached frame can still be claimed by
  * address or drained by an allocation that needs every frame; and the zone
  * coming under pressure empties every cache and keeps them empty.
  */
@@ -87,6 +88,43 @@ KTEST(ch1_pcp, a_cached_frame_is_refused_as_free)
 	KEXPECT_EQ(pa_to_page(pa)->state, PAGE_PCP);
 	KEXPECT_EQ(page_ref_count(pa_to_page(pa)), 0);
 	KEXPECT_NULL(frames_check());
+}
+
+KTEST(ch1_pcp, a_shared_frame_stays_out_of_the_cache)
+{
+	CH1_REQUIRE_FRAMES();
+	paddr_t pa = frame_alloc(0);
+	KASSERT_NE(pa, 0);
+	KASSERT_EQ(frame_get(pa), 0);
+	/* Two holders: the free is refused, and the frame stays allocated, held twice. */
+	uint64_t free = frames_nr_free();
+	KEXPECT_EQ(frame_free(pa), -EBUSY);
+	KEXPECT_EQ(frames_free(pa, 1), -EBUSY);
+	KEXPECT_EQ(pa_to_page(pa)->state, PAGE_ALLOC_HEAD);
+	KEXPECT_EQ(page_ref_count(pa_to_page(pa)), 2);
+	KEXPECT_EQ(frames_nr_free(), free);
+	KEXPECT_EQ(frame_put(pa), 0);
+	KEXPECT_EQ(frame_free(pa), 0); /* the sole holder's free: into the cache */
+	KEXPECT_EQ(pa_to_page(pa)->state, PAGE_PCP);
+	KEXPECT_EQ(frames_nr_free(), free + 1);
+}
+
+KTEST(ch1_pcp, a_cached_frame_comes_zeroed_when_asked)
+{
+	CH1_REQUIRE_FRAMES();
+	paddr_t pa = frame_alloc(0);
+	KASSERT_NE(pa, 0);
+	memset(pa_to_kva(pa), 0xa5, PAGE_SIZE);
+	KASSERT_EQ(frame_free(pa), 0);
+	/* The top of the cache: the same frame again, dirty, unless asked for zeros. */
+	paddr_t z = frame_alloc(FRAME_ZERO);
+	KASSERT_EQ(z, pa);
+	const uint64_t *w = pa_to_kva(z);
+	uint64_t nonzero = 0;
+	for (size_t i = 0; i < PAGE_SIZE / 8; i++)
+		nonzero += w[i] != 0;
+	KEXPECT_EQ(nonzero, 0);
+	KEXPECT_EQ(frame_free(z), 0);
 }
 
 KTEST(ch1_pcp, a_cached_frame_can_be_claimed_by_address)
