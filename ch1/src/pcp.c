@@ -57,7 +57,8 @@ static inline void pcp_unlock(struct per_cpu_pages *pcp, bool irq)
 }
 
 /* Give back @n frames from the bottom of @pcp (the oldest); the rest move down. Lock held.
- * Out of line, as refill() is: the common paths then need no registers saved. */
+ * Out of line, as refill_and_pop() and trim() are: the pop and the push then
+ * save no registers. */
 static __attribute__((noinline)) void give_back_oldest(struct per_cpu_pages *pcp, uint64_t n)
 {
 	frame_zone_take_back(pcp->pfns, n);
