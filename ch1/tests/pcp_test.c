@@ -18,6 +18,15 @@ static uint64_t take_singles(struct held *h, uint64_t n)
 	return got;
 }
 
+/* A frame allocated and freed, so that it waits in this hart's cache; 0 if none did. */
+static paddr_t a_cached_frame(void)
+{
+	paddr_t pa = frame_alloc(0);
+	if (!pa || frame_free(pa) != 0 || pa_to_page(pa)->state != PAGE_PCP)
+		return 0;
+	return pa;
+}
+
 static uint64_t cached_now(void)
 {
 	struct frame_stats st;
@@ -69,10 +78,8 @@ KTEST(ch1_pcp, a_cache_keeps_at_most_high)
 KTEST(ch1_pcp, a_cached_frame_is_refused_as_free)
 {
 	CH1_REQUIRE_FRAMES();
-	paddr_t pa = frame_alloc(0);
+	paddr_t pa = a_cached_frame();
 	KASSERT_NE(pa, 0);
-	KASSERT_EQ(frame_free(pa), 0);
-	KASSERT_EQ(pa_to_page(pa)->state, PAGE_PCP);
 	struct frame_stats a, b;
 	frames_get_stats(&a);
 	KEXPECT_EQ(frame_free(pa), -EINVAL);
@@ -130,10 +137,8 @@ KTEST(ch1_pcp, a_cached_frame_comes_zeroed_when_asked)
 KTEST(ch1_pcp, a_cached_frame_can_be_claimed_by_address)
 {
 	CH1_REQUIRE_FRAMES();
-	paddr_t pa = frame_alloc(0);
+	paddr_t pa = a_cached_frame();
 	KASSERT_NE(pa, 0);
-	KASSERT_EQ(frame_free(pa), 0);
-	KASSERT_EQ(pa_to_page(pa)->state, PAGE_PCP);
 	uint64_t free = frames_nr_free();
 	KEXPECT_EQ(frames_alloc_at(pa, 1, 0), 0);
 	KEXPECT_EQ(pa_to_page(pa)->state, PAGE_ALLOC_HEAD);
@@ -174,10 +179,7 @@ KTEST(ch1_pcp, allocate_everything_reaches_every_harts_cache)
 
 static void under_pressure(void)
 {
-	paddr_t pa = frame_alloc(0);
-	KASSERT_NE(pa, 0);
-	KASSERT_EQ(frame_free(pa), 0);
-	KASSERT_GT(cached_now(), 0);
+	KASSERT_NE(a_cached_frame(), 0);
 	uint64_t f = frames_nr_free();
 	struct frame_watermarks wm = {.min = f - 30, .low = f - 20, .high = f - 10};
 	KASSERT_EQ(frames_set_watermarks(wm), 0);
@@ -198,11 +200,8 @@ static void under_pressure(void)
 	/* Watermarks set above the free count: pressure at once, and the caches go
 	 * too. One frame stays allocated, so that low can be one above the count. */
 	paddr_t kept = frame_alloc(0);
-	pa = frame_alloc(0);
 	KASSERT_NE(kept, 0);
-	KASSERT_NE(pa, 0);
-	KASSERT_EQ(frame_free(pa), 0);
-	KASSERT_GT(cached_now(), 0);
+	KASSERT_NE(a_cached_frame(), 0);
 	wm = (struct frame_watermarks){.min = f - 10, .low = f, .high = f};
 	KASSERT_EQ(frames_set_watermarks(wm), 0);
 	KEXPECT_EQ(frames_pressure(), PRESSURE_LOW);
