@@ -66,8 +66,7 @@ struct frame_stats {
 	uint64_t failed_allocs; /**< Allocations that returned nothing since boot. */
 	/** Bytes taken by the page_info of every section, and the sections table. */
 	uint64_t metadata_bytes;
-	uint64_t
-		free_blocks[MAX_ORDER + 1]; /**< Free blocks per order on the free lists (not the caches'). */
+	uint64_t free_blocks[MAX_ORDER + 1]; /**< Free blocks per order, on the lists (not in caches). */
 };
 
 /**
