@@ -29,7 +29,10 @@ def test_the_real_rubric_is_valid():
     assert ch1.max_points == 100
     assert {(c.memory, c.smp) for c in ch1.configs} >= {("64M", 1), ("256M", 2), ("2G", 4), ("64M", 4), ("2G", 1)}
     suites = {item.suite for item in ch1.items if item.suite.startswith("ch1.")}
-    assert suites == {f"ch1.{s}" for s in ("memmap", "buddy", "contig", "at_range", "errors", "page", "pressure", "smp")}
+    assert suites == {f"ch1.{s}" for s in ("memmap", "buddy", "contig", "at_range", "errors", "page", "pcp", "pressure", "smp")}
+    # the given code's suites (page.h's references, the per-hart caches) must pass, for no points
+    assert all(item.points == 0 for item in ch1.items if item.suite in ("ch1.page", "ch1.pcp"))
+    assert [target.bench for target in ch1.targets] == ["ch1.order0", "ch1.metadata_permille"]
     # common/'s own suites must pass in ch1's boots, for no points
     assert all(item.points == 0 for item in ch1.items if item.suite.startswith("common."))
     assert ch1.ktest == "common.*,ch1.*" and ch1.bench == "ch1.*"
