@@ -396,9 +396,10 @@ unsigned buddy_free_bulk(struct buddy *b, const pfn_t *pfns, unsigned n)
 {
 	unsigned freed = 0;
 	for (unsigned i = 0; i < n; i++) {
-		if (!described(b, pfns[i]) || buddy_page(b, pfns[i] - b->base_pfn)->state != PAGE_PCP)
+		struct page_info *pg = described(b, pfns[i]) ? buddy_page(b, pfns[i] - b->base_pfn) : NULL;
+		if (!pg || pg->state != PAGE_PCP)
 			continue; /* not a cached frame: leave it be */
-		buddy_page(b, pfns[i] - b->base_pfn)->state = PAGE_TAIL;
+		pg->state = PAGE_TAIL;
 		freed += free_block(b, pfns[i] - b->base_pfn, 0) == 0;
 	}
 	return freed;

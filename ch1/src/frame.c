@@ -518,15 +518,22 @@ static __attribute__((noinline)) int free_checked(paddr_t pa, uint64_t n, int or
 	return err;
 }
 
+/* Free the block of 2^@order frames at @pa: a single frame tries this hart's
+ * cache first; the rest, and a refusal, go the checked way. */
+static inline int free_order(paddr_t pa, unsigned order, bool quiet_busy)
+{
+	if (order == 0 && free_cached(pa))
+		return 0;
+	return free_checked(pa, 1UL << order, (int)order, quiet_busy);
+}
+
 int frame_free(paddr_t pa) { return frames_free_order(pa, 0); }
 
 int frames_free_order(paddr_t pa, unsigned order)
 {
-	if (order == 0 && free_cached(pa))
-		return 0;
 	if (order > MAX_ORDER)
 		return free_checked(pa, 1, MAX_ORDER + 1, false);
-	return free_checked(pa, 1UL << order, (int)order, false);
+	return free_order(pa, order, false);
 }
 
 int frames_free(paddr_t pa, size_t n)
@@ -536,12 +543,7 @@ int frames_free(paddr_t pa, size_t n)
 	return free_checked(pa, n, -1, false);
 }
 
-int frames_free_last_ref(paddr_t pa, unsigned order)
-{
-	if (order == 0 && free_cached(pa))
-		return 0;
-	return free_checked(pa, 1UL << order, (int)order, true);
-}
+int frames_free_last_ref(paddr_t pa, unsigned order) { return free_order(pa, order, true); }
 
 void frames_count_bad_free(void) { __atomic_add_fetch(&zone.bad_frees, 1, __ATOMIC_RELAXED); }
 

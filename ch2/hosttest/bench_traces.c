@@ -125,8 +125,12 @@ int main(void)
 		return 1;
 	}
 	enum { KM, KU, GM, GU }; /* kmalloc Mop/s and utilization, glibc's */
-	static double fig[16][4][RUNS];
-	int failed = 0, nt = heap_nr_traces < 16 ? heap_nr_traces : 16;
+	double(*fig)[4][RUNS] = calloc(heap_nr_traces, sizeof(*fig));
+	int failed = 0, nt = (int)heap_nr_traces;
+	if (!fig) {
+		printf("no memory for the figures\n0 passed, 1 failed\n");
+		return 1;
+	}
 	for (int r = 0; r < RUNS; r++) {
 		for (int i = 0; i < nt; i++) {
 			struct result k = run(heap_traces[i], &kmalloc_ops, true),
@@ -163,5 +167,6 @@ int main(void)
 	       "timing is noisy, so a short figure is reported, not failed\n",
 	       met, 2 * nt);
 	printf("%d passed, %d failed\n", RUNS * nt * 2 - failed, failed);
+	free(fig);
 	return failed ? 1 : 0;
 }

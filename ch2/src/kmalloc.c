@@ -65,11 +65,6 @@ static size_t large_frames(uint64_t priv)
 	return ALIGN_UP(large_size(priv), PAGE_SIZE) >> PAGE_SHIFT;
 }
 
-static bool page_allocated(const struct page_info *page)
-{
-	return page && page->state != PAGE_RESERVED && !page_is_free(page);
-}
-
 /* True if @p p is the start of a live large block whose first frame is @p page. */
 static bool is_large(const struct page_info *page, const void *p)
 {

@@ -272,6 +272,17 @@ void kmem_reap(struct kmem_cache *growing);
 
 /* --- slab_offslab.c: headers kept off the slab ------------------------------- */
 
+/*
+ * Whether @p page (or NULL) is a frame someone holds: neither reserved nor
+ * free (a free head, or a frame in one of ch1's caches); its private word is
+ * then its owner's. A frame inside a free block reads PAGE_TAIL and passes:
+ * callers check what the private word says.
+ */
+static inline bool page_allocated(const struct page_info *page)
+{
+	return page && page->state != PAGE_RESERVED && !page_is_free(page);
+}
+
 extern struct kmem_cache slab_header_cache; /* struct slab of the off-slab caches */
 
 /* Whether @p s (its stride set) should keep its slab headers off the slab. */
@@ -293,8 +304,7 @@ static inline bool slab_header_readable(uintptr_t priv)
 	paddr_t pa = heap_kva_to_pa((const void *)priv);
 	if (!pa || (priv & (PAGE_SIZE - 1)) > PAGE_SIZE - sizeof(struct slab))
 		return false;
-	struct page_info *page = pa_to_page(pa);
-	return page && page->state != PAGE_RESERVED && !page_is_free(page);
+	return page_allocated(pa_to_page(pa));
 }
 
 /* --- slab.c again: from a pointer to its slab (needs slab_header_readable()) -- */
@@ -323,7 +333,7 @@ static inline bool header_on_slab(uintptr_t priv, const void *p)
  */
 static inline struct slab *page_to_slab(struct page_info *page, const void *p)
 {
-	if (!page || page->state == PAGE_RESERVED || page_is_free(page))
+	if (!page_allocated(page))
 		return NULL;
 	uintptr_t priv = page->private;
 	if (priv & 7)

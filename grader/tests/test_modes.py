@@ -1,5 +1,8 @@
 """The other modes of grade.py: --check-rubric and --bench."""
 
+import re
+from pathlib import Path
+
 import pytest
 from conftest import DATA
 from mmgrade.rubric import RubricError, load
@@ -190,9 +193,6 @@ def test_bad_targets_are_refused(tmp_path, entry, message):
 
 def test_the_shipped_targets_name_benchmarks_the_kernel_prints():
     """Every [[chN.target]] of the real rubric names a figure some KBENCH reports (kbench_report("chN_x"))."""
-    import re
-    from pathlib import Path
-
     root = Path(__file__).resolve().parents[2]
     reported = set()
     for source in root.glob("ch*/tests/*.c"):
