@@ -19,7 +19,7 @@
 /**
  * @name Per-hart frame caches (pcp.c)
  * Frames a cache moves to or from the buddy at once (Linux pcp->batch), and
- * the most it keeps (pcp->high): past that, its PCP_BATCH oldest go back.
+ * the most it keeps (pcp->high): a full cache gives its PCP_BATCH oldest back.
  * With 8 harts, at most 4 MiB of frames wait in caches, and every one of
  * them is counted free and is drained before an allocation fails.
  * @{
@@ -36,8 +36,9 @@
  */
 bool pcp_pop(pfn_t *pfn);
 /**
- * Push the frame @p pfn, already PAGE_PCP, onto this hart's cache; past
- * PCP_HIGH frames the cache gives its oldest batch back to the buddy.
+ * Push the frame @p pfn, already PAGE_PCP, onto this hart's cache; a cache
+ * that already holds PCP_HIGH frames gives its oldest batch back to the
+ * buddy first, so it never holds more.
  */
 void pcp_push(pfn_t pfn);
 /** Frames in every hart's cache now (each count read once, without locks). */

@@ -7,7 +7,7 @@
  *
  * Frames move between a cache and the buddy in batches, under the zone
  * lock: a cache found empty is refilled with PCP_BATCH frames (Linux
- * rmqueue_bulk()); a cache that grows past PCP_HIGH gives its PCP_BATCH
+ * rmqueue_bulk()); a full cache (PCP_HIGH frames) gives its PCP_BATCH
  * oldest frames back (free_pcppages_bulk()), so a hart that frees more than
  * it allocates does not hoard. frames_drain_caches() empties every cache
  * (drain_all_pages()): frame.c calls it before an allocation fails and when
@@ -33,10 +33,10 @@
 
 /* One hart's cache (Linux struct per_cpu_pages). */
 struct per_cpu_pages {
-	uint32_t lock;		  /* 0 free, 1 taken */
-	uint64_t count;		  /* frames in pfns[0..count): 64 bits, so no zero-extension */
-	pfn_t pfns[PCP_HIGH + 1]; /* bottom: the oldest; top: the last freed */
-} __attribute__((aligned(64)));	  /* a cache line of its own: harts do not share */
+	uint32_t lock;		/* 0 free, 1 taken */
+	uint64_t count;		/* frames in pfns[0..count): 64 bits, so no zero-extension */
+	pfn_t pfns[PCP_HIGH];	/* bottom: the oldest; top: the last freed */
+} __attribute__((aligned(64))); /* a cache line of its own: harts do not share */
 
 static struct per_cpu_pages pcps[MAX_HARTS];
 
@@ -57,7 +57,7 @@ static inline void pcp_unlock(struct per_cpu_pages *pcp, bool irq)
 }
 
 /* Give back @n frames from the bottom of @pcp (the oldest); the rest move down. Lock held.
- * Out of line, as refill_and_pop() and trim() are: the pop and the push then
+ * Out of line, as refill_and_pop() and trim_and_push() are: the pop and the push then
  * save no registers. */
 static __attribute__((noinline)) void give_back_oldest(struct per_cpu_pages *pcp, uint64_t n)
 {
@@ -110,13 +110,19 @@ bool pcp_pop(pfn_t *pfn)
 	return likely(count) ? true : refill_and_pop(pfn);
 }
 
-/* pcp_push() found its cache past PCP_HIGH: give the oldest batch back. */
-static __attribute__((noinline)) void trim(void)
+/*
+ * pcp_push() found its cache full: give the oldest batch back, then push.
+ * The check and the push are under one hold of the lock, so no interleaving
+ * (an interrupt's free, a thread moved to another hart between cpuid() and
+ * the lock) can push past the end of the array.
+ */
+static __attribute__((noinline)) void trim_and_push(pfn_t pfn)
 {
 	struct per_cpu_pages *pcp = &pcps[cpuid()];
 	bool irq = pcp_lock(pcp);
-	if (pcp->count > PCP_HIGH)
+	if (pcp->count >= PCP_HIGH)
 		give_back_oldest(pcp, PCP_BATCH);
+	pcp->pfns[pcp->count++] = pfn;
 	pcp_unlock(pcp, irq);
 }
 
@@ -125,11 +131,13 @@ void pcp_push(pfn_t pfn)
 	struct per_cpu_pages *pcp = &pcps[cpuid()];
 	bool irq = pcp_lock(pcp);
 	uint64_t count = pcp->count;
-	pcp->pfns[count] = pfn;
-	pcp->count = count + 1;
+	if (likely(count < PCP_HIGH)) {
+		pcp->pfns[count] = pfn;
+		pcp->count = count + 1;
+	}
 	pcp_unlock(pcp, irq);
-	if (unlikely(count + 1 > PCP_HIGH))
-		trim();
+	if (unlikely(count >= PCP_HIGH))
+		trim_and_push(pfn);
 }
 
 uint64_t frames_drain_caches(void)
