@@ -192,11 +192,20 @@ struct reader {
 	volatile long reads;
 };
 
+/* How long the reader looks for its hart: at most HART_TRIES naps of a millisecond. */
+enum { HART_TRIES = 200 };
+
 static long read_forever(void *arg)
 {
 	struct reader *r = arg;
-	for (int i = 0; i < 20000 && r->want_hart >= 0 && mmlab_hart() != r->want_hart; i++)
-		sched_yield();
+	/* A thread that wakes from a nap goes back on the run queue and whichever
+	 * hart takes it first runs it, an idle one included: naps walk the reader
+	 * over the harts. Yielding would keep it on the harts already busy, and
+	 * costs more the slower the host (every yield takes the scheduler's lock):
+	 * naps bound the search in time, a small part of the test watchdog's. */
+	struct timespec nap = {0, 1000000};
+	for (int i = 0; i < HART_TRIES && r->want_hart >= 0 && mmlab_hart() != r->want_hart; i++)
+		nanosleep(&nap, NULL);
 	r->hart = mmlab_hart();
 	(void)*r->page;
 	r->started = 1;
