@@ -47,7 +47,7 @@ def chapter_block(result: ChapterResult, paint: Painter) -> str:
 
 def summary(results: list[ChapterResult], timing: str = "") -> str:
     """The end of the report: the total over several chapters, @p timing (if any), then the closing line."""
-    lines = []
+    lines = failed_recap(results)
     if len(results) > 1:
         earned = sum(result.earned for result in results)
         total = sum(result.max_points for result in results)
@@ -56,6 +56,35 @@ def summary(results: list[ChapterResult], timing: str = "") -> str:
         lines.append(timing)
     lines.append(closing_line(results))
     return "\n".join(lines) + "\n"
+
+
+RECAP_LIMIT = 10
+
+
+def failed_recap(results: list[ChapterResult]) -> list[str]:
+    """The failed items again, next to the closing line: a CI log that keeps only its tail still names them.
+
+    ``failed: 2 items`` then a line per item (its status, the configurations
+    it failed in), at most RECAP_LIMIT of them, then ``... and N more``; a
+    chapter whose build failed is one line. Nothing when every item passed.
+    """
+    lines: list[str] = []
+    count = 0
+    for result in results:
+        failed = [item for item in result.items if not item.passed]
+        count += len(failed)
+        if result.build_failure is not None and failed:
+            lines.append(f"{INDENT}{result.chapter.name}: all {len(failed)} items: {Status.BUILD_FAILED.line()}")
+            continue
+        for item in failed:
+            where = f"  [{config_list(item)}]" if item.configs else ""
+            lines.append(f"{INDENT}{item.item.name}: {item.text}{where}")
+    if not count:
+        return []
+    shown = lines[:RECAP_LIMIT]
+    if len(lines) > RECAP_LIMIT:
+        shown.append(f"{INDENT}... and {len(lines) - RECAP_LIMIT} more (in the tables above)")
+    return [f"failed: {count} item{'s' if count != 1 else ''}"] + shown
 
 
 def timing_line(elapsed: float, counts, jobs: int) -> str:

@@ -101,6 +101,27 @@ def test_failed_test_shows_its_diagnostic_and_hint(lab):
     assert lines[at + 1].strip() == diag
     assert lines[at + 2].strip() == "hint: two hint"
     assert "ch1: 70/100 points" in graded.out
+    # named again by the closing line, for a CI log that keeps only its tail
+    assert lines[-4:-2] == ["failed: 1 item", "  ch1.alpha.two: failed  [big]"]
+
+
+def test_the_recap_names_every_failure_up_to_its_limit(lab, monkeypatch):
+    from mmgrade import report, rubric, score
+
+    lab.qemu({"serial": random.Random(1).randbytes(4096)})
+    graded = lab.grade("--only", "small")
+    tail = graded.out.splitlines()[-7:]
+    assert tail[0] == "failed: 4 items" and tail[-1] == "grade: 0 passed, 4 failed"
+    assert [line.split(":")[0] for line in tail[1:5]] == [f"  ch1.{n}" for n in ("alpha.one", "alpha.two", "beta", "smp.concurrent")]
+
+    def result(n: int) -> score.ItemResult:
+        return score.ItemResult(rubric.Item("s", f"t{n}", 1, "", False), report.Status.FAILED, 0)
+
+    chapter = rubric.Chapter(9, "t", "", "", 1, (), ())
+    recap = report.failed_recap([score.ChapterResult(chapter, [result(n) for n in range(12)])])
+    assert recap[0] == "failed: 12 items" and len(recap) == 1 + report.RECAP_LIMIT + 1
+    assert recap[-2:] == ["  s.t9: failed", "  ... and 2 more (in the tables above)"]
+    assert report.failed_recap([score.ChapterResult(chapter, [])]) == []
 
 
 def test_fault_is_shown_first(lab):
