@@ -68,7 +68,7 @@ KTEST(ch1_pcp, a_cache_keeps_at_most_high)
 	struct held *h = held_begin();
 	KASSERT_EQ(take_singles(h, 2 * PCP_HIGH), 2 * PCP_HIGH);
 	KEXPECT_EQ(held_release(h), 0);
-	/* Past PCP_HIGH, the oldest batch went back: between HIGH - BATCH and HIGH stay. */
+	/* Each time the cache was full, its oldest batch went back: between HIGH - BATCH and HIGH stay. */
 	uint64_t cached = cached_now();
 	KEXPECT_LE(cached, PCP_HIGH);
 	KEXPECT_GT(cached, PCP_HIGH - PCP_BATCH);

@@ -24,7 +24,7 @@
 static inline void *heap_pa_to_kva(paddr_t pa) { return pa_to_kva(pa); }
 static inline paddr_t heap_kva_to_pa(const void *p) { return kva_to_pa(p); }
 static inline int heap_cpu(void) { return cpuid(); }
-/* common/ starts every hart before the initcalls: from the heap's on, this only ever shrinks. */
+/* common/ starts every hart before the initcalls: from the heap's start on, this count never grows. */
 static inline int heap_nr_harts(void) { return harts_online(); }
 /* Interrupts off on this hart; returns whether they were on. Cheaper than
  * intr_push(), and compatible with it: inside a push, they are already off. */

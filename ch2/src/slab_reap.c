@@ -47,8 +47,11 @@ void kmem_reap(struct kmem_cache *growing)
 	LIST_HEAD_DECL(release);
 	struct kmem_cache *s;
 	spin_lock(&chain_lock);
-	list_for_each_entry(s, &cache_chain, chain) if (cache_idle(s) && s != growing)
-		cache_release_free(s, &release);
+	list_for_each_entry(s, &cache_chain, chain)
+	{
+		if (cache_idle(s) && s != growing)
+			cache_release_free(s, &release);
+	}
 	spin_unlock(&chain_lock);
 	__atomic_store_n(&reaping, 0, __ATOMIC_RELEASE);
 	discard_slabs(&release);

@@ -83,8 +83,11 @@ uint64_t kmem_leak_report(void)
 	uint64_t total = 0;
 	struct kmem_cache *s;
 	spin_lock(&chain_lock);
-	list_for_each_entry(s, &cache_chain, chain) if (s != &cache_cache && s != &slab_header_cache) total +=
-		kmem_cache_leak_report(s);
+	list_for_each_entry(s, &cache_chain, chain)
+	{
+		if (s != &cache_cache && s != &slab_header_cache)
+			total += kmem_cache_leak_report(s);
+	}
 	spin_unlock(&chain_lock);
 	return total;
 }
